@@ -1,0 +1,3 @@
+from topicgen.cli import main
+
+main()

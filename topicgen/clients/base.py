@@ -1,0 +1,66 @@
+"""The one small interface every model client implements.
+
+A client turns a ``ModelRequest`` (messages + JSON schema + limits) into a
+``ModelReply`` (JSON text, usage, why it stopped, the model's id) and maps its
+provider's failures onto ``topicgen.errors``. Validation, re-asking, retries,
+caching and rendering all live outside the clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from topicgen.prompt import Message
+
+
+class Finish(StrEnum):
+    STOP = "stop"
+    LENGTH = "length"  # cut off at the output limit
+    REFUSAL = "refusal"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    messages: tuple[Message, ...]
+    schema: dict[str, Any]
+    schema_name: str = "topic_summary"
+    max_output_tokens: int = 16_000
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cached_tokens + other.cached_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    text: str
+    finish: Finish
+    model: str
+    usage: Usage = field(default_factory=Usage)
+    refusal: str | None = None
+    rate_limits: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ModelClient(Protocol):
+    """What the generator needs from a provider."""
+
+    spec: str
+
+    async def complete(self, request: ModelRequest) -> ModelReply: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,153 @@
+"""Settings: ``topicgen.toml`` at the vault root, environment, then flags.
+
+Precedence is CLI flag > environment (``TOPICGEN_*``) > file > default. Every
+value is validated; a bad one is reported in one line naming where it came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from topicgen.errors import ConfigError
+
+CONFIG_FILE = "topicgen.toml"
+DEFAULT_MODEL = "openai:gpt-5-mini"
+ENV_PREFIX = "TOPICGEN_"
+
+
+class Paths(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topics: str = "topics"
+    books: str = "books"
+
+    @field_validator("topics", "books")
+    @classmethod
+    def _inside_vault(cls, value: str) -> str:
+        path = PurePosixPath(value.replace("\\", "/"))
+        if not value.strip() or path.is_absolute() or ".." in path.parts:
+            raise ValueError("must be a folder inside the vault, like 'topics'")
+        return path.as_posix()
+
+
+class ProviderSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = None
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Settings(BaseModel):
+    """Every setting, with the defaults a new vault gets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = DEFAULT_MODEL
+    site_url: str | None = None
+    concurrency: int = Field(4, ge=1, le=256)
+    retries: int = Field(6, ge=1, le=20, description="attempts per call on transient faults")
+    reasks: int = Field(2, ge=0, le=10, description="re-asks after an unusable reply")
+    timeout: float = Field(180.0, gt=0, le=3600)
+    max_output_tokens: int = Field(16_000, ge=512, le=200_000)
+    trailing_spaces: bool = Field(True, description="end lines with two spaces (hard breaks)")
+    rpm: int | None = Field(None, ge=1, description="client-side requests per minute")
+    tpm: int | None = Field(None, ge=1, description="client-side tokens per minute")
+    max_age_days: int | None = Field(None, ge=1)
+    stale_on_model_change: bool = False
+    max_cost: float | None = Field(None, ge=0)
+    prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="USD per million input, output tokens, by model"
+    )
+    paths: Paths = Field(default_factory=Paths)
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+
+    @field_validator("model")
+    @classmethod
+    def _model_spec(cls, value: str) -> str:
+        provider, sep, name = value.partition(":")
+        if not sep or not provider or not name:
+            raise ValueError("must look like provider:model, e.g. openai:gpt-5-mini")
+        return value
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    def provider(self, name: str) -> ProviderSettings:
+        return self.providers.get(name, ProviderSettings())
+
+
+ENV_SETTINGS = {
+    name: f"{ENV_PREFIX}{name.upper()}"
+    for name in Settings.model_fields
+    if name not in {"paths", "providers", "prices"}
+}
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def _from_environment(environ: dict[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for field, variable in ENV_SETTINGS.items():
+        if variable in environ and environ[variable] != "":
+            found[field] = environ[variable]
+    return found
+
+
+def _describe(error: ValidationError, sources: dict[str, str]) -> str:
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    top = str(first["loc"][0]) if first["loc"] else ""
+    source = sources.get(top, "settings")
+    if first["type"] == "extra_forbidden":
+        known = list(Settings.model_fields) + list(Paths.model_fields)
+        close = difflib.get_close_matches(str(first["loc"][-1]), known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{source}: unknown setting {where!r}{hint}"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{source}: {where}: {message} (got {first.get('input')!r})"
+
+
+def load_settings(
+    vault: Path,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Settings for a vault: defaults < topicgen.toml < TOPICGEN_* variables < ``overrides``."""
+    environ = dict(os.environ if environ is None else environ)
+    file = vault / CONFIG_FILE
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if file.is_file():
+        data = _read_file(file)
+        merged.update(data)
+        sources.update(dict.fromkeys(data, str(file)))
+    env = _from_environment(environ)
+    merged.update(env)
+    sources.update({key: ENV_SETTINGS[key] for key in env})
+    flags = {key: value for key, value in (overrides or {}).items() if value is not None}
+    merged.update(flags)
+    sources.update({key: f"--{key.replace('_', '-')}" for key in flags})
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, sources)) from None

@@ -1,0 +1,48 @@
+"""Emoji in page text: trailing emoji after a name, and repairing lost zero-width joiners."""
+
+from __future__ import annotations
+
+import emoji
+
+ZWJ = "\u200d"
+_MAX_PARTS = 4
+
+
+def split_trailing_emoji(text: str) -> tuple[str, str]:
+    """'Artificial Intelligence 🧠' → ('Artificial Intelligence', '🧠')."""
+    end = len(text)
+    for item in reversed(emoji.emoji_list(text)):
+        if text[item["match_end"] : end].strip():
+            break
+        end = item["match_start"]
+    return text[:end].rstrip(), text[end:].strip()
+
+
+def repair_zwj(text: str) -> str:
+    """Rejoin emoji sequences whose zero-width joiners were lost ('🧙♂️' → '🧙‍♂️').
+
+    Runs of adjacent emoji are joined, longest first, only where the joined
+    sequence is a real emoji, so unrelated neighbours ('🤖🦜') stay apart.
+    """
+    found = emoji.emoji_list(text)
+    if len(found) < 2:
+        return text
+    pieces: list[str] = []
+    cursor = 0
+    index = 0
+    while index < len(found):
+        item = found[index]
+        pieces.append(text[cursor : item["match_start"]])
+        joined, used = item["emoji"], 1
+        for size in range(min(_MAX_PARTS, len(found) - index), 1, -1):
+            run = found[index : index + size]
+            if all(run[k]["match_end"] == run[k + 1]["match_start"] for k in range(size - 1)):
+                candidate = ZWJ.join(part["emoji"] for part in run)
+                if candidate in emoji.EMOJI_DATA or candidate.replace("\ufe0f", "") in emoji.EMOJI_DATA:
+                    joined, used = candidate, size
+                    break
+        pieces.append(joined)
+        cursor = found[index + used - 1]["match_end"]
+        index += used
+    pieces.append(text[cursor:])
+    return "".join(pieces)

@@ -1,0 +1,80 @@
+"""One exception tree for topicgen, so callers can catch by meaning.
+
+``UsageError`` (exit 2) is bad input or configuration, found before any money
+is spent. ``ModelError`` is a provider or reply fault for one topic: transient
+ones are retried, invalid replies are re-asked, the rest fail that topic.
+"""
+
+from __future__ import annotations
+
+
+class TopicgenError(Exception):
+    """Base of every error topicgen reports; its message is one line for the user."""
+
+
+class UsageError(TopicgenError):
+    """Bad input or configuration: reported with exit code 2, nothing written."""
+
+
+class ConfigError(UsageError):
+    """topicgen.toml, an environment variable or a flag holds an invalid value."""
+
+
+class TopicNameError(UsageError):
+    """A topic name cannot be turned into a safe page."""
+
+
+class VaultError(UsageError):
+    """The vault cannot be read or written as asked."""
+
+
+class PageLockedError(VaultError):
+    """Another topicgen process is writing the same page."""
+
+
+class ModelError(TopicgenError):
+    """A model call failed for one topic."""
+
+
+class TransientError(ModelError):
+    """A fault worth retrying: rate limits, overload, server errors, timeouts, dropped links."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientError):
+    """HTTP 429: the provider asks us to slow down."""
+
+
+class ProviderUnavailable(TransientError):
+    """HTTP 5xx or 529: the provider is failing or overloaded."""
+
+
+class NetworkError(TransientError):
+    """A timeout or a dropped connection."""
+
+
+class PermanentError(ModelError):
+    """A fault retrying cannot fix: bad request, bad key, no access, no such model."""
+
+
+class AuthError(PermanentError):
+    """The API key is missing or rejected."""
+
+
+class ReplayMiss(PermanentError):
+    """A replayed run asked for an exchange that was never recorded."""
+
+
+class InvalidReply(ModelError):
+    """The model answered, but the answer is unusable: re-asked, then reported."""
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class BudgetExceeded(TopicgenError):
+    """The run's cost budget is spent; work not started is left for the next run."""

@@ -1,0 +1,138 @@
+"""One topic, start to finish: topic → prompt → client → validate → render → vault.
+
+``Drafter`` holds what every topic in a run shares (vault, settings, client,
+prompts, the vault's note indexes) and turns one topic name into an
+``Outcome``. Failures of one topic become that topic's outcome; they never
+stop the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from topicgen.clients.base import ModelClient, Usage
+from topicgen.config import Settings
+from topicgen.errors import ModelError, PageLockedError, VaultError
+from topicgen.generate import generate_page
+from topicgen.prompt import Prompts, fingerprint
+from topicgen.redact import redact
+from topicgen.render import PageContext, Provenance, relative_href, render_page
+from topicgen.schema import schema_text
+from topicgen.vault import Vault
+from topicgen.vault.files import PageExists, page_lock, write_atomic
+from topicgen.vault.frontmatter import raw_frontmatter
+from topicgen.vault.notes import NoteIndex
+from topicgen.vault.slugs import slug_for
+
+
+class Status(StrEnum):
+    WRITTEN = "written"
+    EXISTS = "exists"
+    PRINTED = "printed"
+    FAILED = "failed"
+
+
+@dataclass
+class Outcome:
+    topic: str
+    status: Status
+    path: Path | None = None
+    detail: str = ""
+    usage: Usage = field(default_factory=Usage)
+    attempts: int = 0
+    text: str | None = None  # the page, when printed rather than written
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class VaultView:
+    """The vault as rendering sees it: settings, and the notes pages may link to."""
+
+    vault: Vault
+    settings: Settings
+    books: NoteIndex
+    topics: NoteIndex
+
+    @classmethod
+    def scan(cls, vault: Vault, settings: Settings) -> VaultView:
+        return cls(vault, settings, NoteIndex.scan(vault.books_dir), NoteIndex.scan(vault.topics_dir))
+
+    def context(self, topic: str) -> PageContext:
+        return PageContext(
+            topic=topic,
+            slug=slug_for(topic),
+            books=self.books,
+            topics=self.topics,
+            site_url=self.settings.site_url,
+            hard_breaks=self.settings.trailing_spaces,
+            books_href=relative_href(self.vault.topics_dir, self.vault.books_dir),
+        )
+
+
+class Drafter:
+    """Drafts new topic pages into a vault with one model client."""
+
+    def __init__(
+        self,
+        vault: Vault,
+        settings: Settings,
+        client: ModelClient,
+        *,
+        prompts: Prompts | None = None,
+        force: bool = False,
+        to_stdout: bool = False,
+        clock: Callable[[], str] = utc_now,
+    ) -> None:
+        self.vault = vault
+        self.settings = settings
+        self.client = client
+        self.prompts = prompts or Prompts(vault.root)
+        self.force = force
+        self.to_stdout = to_stdout
+        self.clock = clock
+        self.fingerprint = fingerprint(self.prompts, schema_text())
+        self.view = VaultView.scan(vault, settings)
+
+    async def draft(self, topic: str) -> Outcome:
+        context = self.view.context(topic)
+        path = self.vault.topic_path(context.slug)
+        if path.exists() and not self.force and not self.to_stdout:
+            return Outcome(topic, Status.EXISTS, path, "already exists; --force replaces it")
+        spent: list[Usage] = []
+        try:
+            with page_lock(self.vault.lock_dir, context.slug):
+                result = await generate_page(
+                    self.client,
+                    self.prompts,
+                    topic,
+                    reasks=self.settings.reasks,
+                    max_output_tokens=self.settings.max_output_tokens,
+                    on_usage=spent.append,
+                )
+                provenance = Provenance(self.settings.model, self.clock(), self.fingerprint)
+                previous = _previous_frontmatter(path) if self.force else None
+                text = render_page(result.page, context, provenance, previous)
+                if self.to_stdout:
+                    return Outcome(topic, Status.PRINTED, None, "", result.usage, result.attempts, text)
+                write_atomic(path, text, overwrite=self.force)
+        except PageExists as error:
+            return Outcome(topic, Status.EXISTS, path, str(error), sum(spent, Usage()))
+        except (ModelError, PageLockedError, VaultError) as error:
+            return Outcome(topic, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
+        return Outcome(topic, Status.WRITTEN, path, "", result.usage, result.attempts)
+
+
+def _previous_frontmatter(path: Path) -> str | None:
+    try:
+        return raw_frontmatter(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise VaultError(f"cannot read {path}: {error}") from None

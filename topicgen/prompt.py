@@ -1,0 +1,81 @@
+"""The prompt: jinja2 templates built from the outline, overridable per vault.
+
+The fixed part (system message: style and outline) comes first and the topic
+last, so providers' prompt caching reuses the prefix across topics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from topicgen import resources
+from topicgen.outline import OUTLINE, outline_fingerprint_data
+
+SYSTEM_TEMPLATE = "system.md.j2"
+USER_TEMPLATE = "user.md.j2"
+REASK_TEMPLATE = "reask.md.j2"
+TEMPLATES = (SYSTEM_TEMPLATE, USER_TEMPLATE, REASK_TEMPLATE)
+VAULT_PROMPTS = Path(".topicgen") / "prompts"
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # "system", "user" or "assistant"
+    content: str
+
+
+class Prompts:
+    """Renders the prompt templates, preferring a vault's own copies in .topicgen/prompts/."""
+
+    def __init__(self, vault: Path | None = None) -> None:
+        search = [str(resources.resource_dir("prompts"))]
+        if vault is not None and (vault / VAULT_PROMPTS).is_dir():
+            search.insert(0, str(vault / VAULT_PROMPTS))
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(search),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+
+    def _render(self, name: str, **context: object) -> str:
+        try:
+            return self._env.get_template(name).render(outline=OUTLINE, **context).strip()
+        except jinja2.TemplateError as error:
+            raise PromptTemplateError(f"prompt template {name}: {error}") from error
+
+    def system(self) -> str:
+        return self._render(SYSTEM_TEMPLATE)
+
+    def messages(self, topic: str) -> list[Message]:
+        return [
+            Message("system", self.system()),
+            Message("user", self._render(USER_TEMPLATE, topic=topic)),
+        ]
+
+    def reask(self, topic: str, problem: str, errors: list[str]) -> Message:
+        return Message("user", self._render(REASK_TEMPLATE, topic=topic, problem=problem, errors=errors))
+
+    def sources(self) -> dict[str, str]:
+        """The text of each template in effect (vault copies win)."""
+        loader = self._env.loader
+        assert loader is not None
+        return {name: loader.get_source(self._env, name)[0] for name in TEMPLATES}
+
+
+def fingerprint(prompts: Prompts, schema_text: str) -> str:
+    """One hash of everything that shapes a page: outline, prompt templates and schema."""
+    digest = hashlib.sha256()
+    digest.update(outline_fingerprint_data().encode())
+    for name, source in sorted(prompts.sources().items()):
+        digest.update(name.encode() + b"\0" + source.encode() + b"\0")
+    digest.update(schema_text.encode())
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+class PromptTemplateError(Exception):
+    """A vault's prompt template override could not be rendered."""

@@ -1,0 +1,180 @@
+"""From a validated page to the Markdown note, in the vault's exact shape.
+
+Links are resolved against the notes the vault already has: a recommended
+book with a note in ``books/`` (or a related topic with one in ``topics/``)
+becomes a link to it; anything else stays plain text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pydantic import BaseModel
+
+from topicgen.emoji_text import split_trailing_emoji
+from topicgen.outline import OUTLINE, PAGE_HEADING, Label
+from topicgen.vault.frontmatter import compose
+from topicgen.vault.notes import NoteIndex
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+HARD_BREAK = "  "
+SECTION_START = "### "
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """Everything about the vault a page's rendering depends on."""
+
+    topic: str
+    slug: str
+    books: NoteIndex = field(default_factory=lambda: NoteIndex([]))
+    topics: NoteIndex = field(default_factory=lambda: NoteIndex([]))
+    site_url: str | None = None
+    hard_breaks: bool = True
+    books_href: str = "../books"
+    topics_href: str = "."
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a page was made, written into its frontmatter for later staleness checks."""
+
+    model: str
+    generated: str  # ISO 8601, UTC
+    fingerprint: str
+
+
+def relative_href(from_dir: Path, to_dir: Path) -> str:
+    return Path(os.path.relpath(to_dir, from_dir)).as_posix()
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+
+
+def label_text(label: Label) -> str:
+    return f"**{label.text}:**" if label.bold else f"{label.text}:"
+
+
+def _link(title: str, href: str) -> str:
+    return f"[{title}]({href})"
+
+
+def _book_ref(context: PageContext, title: str) -> str:
+    note = context.books.find(title)
+    if note is None:
+        return f'"{title}"'
+    return _link(note.title, f"{context.books_href}/{note.slug}.md")
+
+
+def _topic_ref(context: PageContext, text: str) -> str:
+    name, trailing = split_trailing_emoji(text)
+    note = context.topics.find(name)
+    if note is None or note.slug == context.slug:
+        return text
+    link = _link(note.title, f"{context.topics_href}/{note.slug}.md")
+    return f"{link} {trailing}" if trailing else link
+
+
+def page_title(page: BaseModel, topic: str) -> str:
+    return f"{page.title_emoji} {topic}"
+
+
+def render_lines(page: BaseModel, context: PageContext) -> list[str]:
+    """The body as lines without line-end markup, from the breadcrumb to the last section."""
+    text = (
+        _environment()
+        .get_template("page.md.j2")
+        .render(
+            outline=OUTLINE,
+            page=page.model_dump(),
+            title=page_title(page, context.topic),
+            page_heading=PAGE_HEADING,
+            label_text=label_text,
+            book_ref=lambda title: _book_ref(context, title),
+            topic_ref=lambda text: _topic_ref(context, text),
+        )
+    )
+    lines = text.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def join_lines(lines: list[str], hard_breaks: bool) -> str:
+    """Lines end with two spaces (Markdown hard breaks), except the last one."""
+    if not hard_breaks:
+        return "\n".join(lines)
+    return "\n".join(line + HARD_BREAK for line in lines[:-1]) + ("\n" + lines[-1] if lines else "")
+
+
+def render_body(page: BaseModel, context: PageContext) -> str:
+    return join_lines(render_lines(page, context), context.hard_breaks)
+
+
+def content_hash(text: str) -> str:
+    """A short hash of text with line-end spacing ignored, so the hard-break style can change."""
+    normalized = "\n".join(line.rstrip() for line in text.strip().split("\n"))
+    return hashlib.sha256(normalized.encode()).hexdigest()[:12]
+
+
+_HEADING_LINE = re.compile(r"^### (.+?)\s*$")
+
+
+def section_texts(body: str) -> dict[str, str]:
+    """Each outline section's text (its heading line through its last line) by key."""
+    headings = {section.heading: section.key for section in OUTLINE}
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in body.split("\n"):
+        match = _HEADING_LINE.match(line)
+        if match:
+            key = headings.get(match.group(1))
+            current = found.setdefault(key, []) if key else None
+        if current is not None:
+            current.append(line)
+    return {key: "\n".join(lines) for key, lines in found.items()}
+
+
+def generation_metadata(provenance: Provenance, body: str) -> dict[str, Any]:
+    return {
+        "topicgen_model": provenance.model,
+        "topicgen_generated": provenance.generated,
+        "topicgen_fingerprint": provenance.fingerprint,
+        "topicgen_body_hash": content_hash(body),
+        "topicgen_sections": {key: content_hash(text) for key, text in section_texts(body).items()},
+    }
+
+
+def owned_frontmatter(page: BaseModel, context: PageContext) -> dict[str, Any]:
+    title = page_title(page, context.topic)
+    owned: dict[str, Any] = {"share": True, "aliases": [title], "title": title}
+    if context.site_url:
+        owned["URL"] = f"{context.site_url.rstrip('/')}/topics/{context.slug}"
+    return owned
+
+
+def render_page(
+    page: BaseModel,
+    context: PageContext,
+    provenance: Provenance | None = None,
+    previous_frontmatter: str | None = None,
+) -> str:
+    """The whole note: frontmatter (keeping foreign keys of ``previous_frontmatter``) and body."""
+    body = render_body(page, context)
+    generation = generation_metadata(provenance, body) if provenance else {}
+    frontmatter = compose(owned_frontmatter(page, context), generation, previous_frontmatter)
+    return f"{frontmatter}\n{body}"

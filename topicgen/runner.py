@@ -1,0 +1,113 @@
+"""Library entry points behind the CLI: open a vault, build a client, draft topics."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from topicgen.clients import ClientOptions, ModelSpec, create_client
+from topicgen.clients.base import ModelClient
+from topicgen.clients.retrying import RetryingClient
+from topicgen.config import Settings, load_settings
+from topicgen.engine import run_concurrently
+from topicgen.errors import UsageError
+from topicgen.pipeline import Drafter, Outcome
+from topicgen.prompt import Prompts
+from topicgen.schema import page_json_schema
+from topicgen.vault import Vault
+from topicgen.vault.slugs import clean_topic_name, slug_for
+
+CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage
+EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
+
+
+def open_vault(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Vault, Settings]:
+    vault = Vault.open(root)
+    settings = load_settings(vault.root, overrides)
+    return Vault(vault.root, settings.paths.topics, settings.paths.books), settings
+
+
+def build_client(settings: Settings, record: Path | None = None, transport: Any = None) -> ModelClient:
+    """The configured model's client, wrapped in retries; ``record`` saves every exchange."""
+    provider = ModelSpec.parse(settings.model).provider
+    configured = settings.provider(provider)
+    if record is not None:
+        from topicgen.clients.wire import RecordingTransport
+
+        transport = RecordingTransport(record, transport)
+    options = ClientOptions(
+        timeout=settings.timeout,
+        base_url=configured.base_url,
+        api_key_env=configured.api_key_env,
+        transport=transport,
+    )
+    return RetryingClient(create_client(settings.model, options), attempts=settings.retries)
+
+
+def clean_topics(names: list[str]) -> list[str]:
+    """Validated, de-duplicated topic names (by slug), in the order given."""
+    if not names:
+        raise UsageError("no topics given")
+    seen: set[str] = set()
+    topics = []
+    for name in names:
+        topic = clean_topic_name(name)
+        slug = slug_for(topic)
+        if slug not in seen:
+            seen.add(slug)
+            topics.append(topic)
+    return topics
+
+
+async def draft_topics(
+    vault: Vault,
+    settings: Settings,
+    topics: list[str],
+    *,
+    client: ModelClient,
+    force: bool = False,
+    to_stdout: bool = False,
+    on_done: Any = None,
+) -> list[Outcome]:
+    drafter = Drafter(vault, settings, client, force=force, to_stdout=to_stdout)
+    try:
+        return await run_concurrently(topics, drafter.draft, settings.concurrency, on_done)
+    finally:
+        await client.aclose()
+
+
+@dataclass(frozen=True)
+class Plan:
+    topic: str
+    path: Path
+    exists: bool
+    messages: list[dict[str, str]]
+    input_tokens: int
+    output_tokens: int
+
+
+def plan_topics(vault: Vault, topics: list[str]) -> list[Plan]:
+    """What ``new`` would send for each topic, with a token estimate; no call is made."""
+    prompts = Prompts(vault.root)
+    schema_chars = len(json.dumps(page_json_schema(), ensure_ascii=False))
+    plans = []
+    for topic in topics:
+        messages = [{"role": m.role, "content": m.content} for m in prompts.messages(topic)]
+        chars = sum(len(m["content"]) for m in messages) + schema_chars
+        path = vault.topic_path(slug_for(topic))
+        plans.append(
+            Plan(topic, path, path.exists(), messages, chars // CHARS_PER_TOKEN, EXPECTED_OUTPUT_TOKENS)
+        )
+    return plans
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start

@@ -1,0 +1,52 @@
+"""Topic names in, safe file names out.
+
+A slug is lowercase ASCII letters, digits and hyphens, so a page can only
+ever land directly inside its folder, whatever the topic name holds.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from slugify import slugify
+
+from topicgen.errors import TopicNameError
+
+MAX_NAME_LENGTH = 200
+MAX_SLUG_LENGTH = 80
+_SUFFIX_SYMBOLS = (
+    (re.compile(r"(?<=[A-Za-z0-9])\+\+"), " plus plus"),
+    (re.compile(r"(?<=[A-Za-z0-9])\+(?![\w+])"), " plus"),
+    (re.compile(r"(?<=[A-Za-z0-9])#(?!\w)"), " sharp"),
+)
+_APOSTROPHES = re.compile(r"(?<=\w)['’](?=\w)")
+_PATH_LIKE = re.compile(r"(^|[\\/])\.\.?([\\/]|$)|^[\\/~]")
+
+
+def clean_topic_name(name: str) -> str:
+    """The topic name as a page title, or ``TopicNameError`` explaining why it can't be one."""
+    if any(unicodedata.category(char) == "Cc" for char in name) or "\u2028" in name or "\u2029" in name:
+        raise TopicNameError("topic name contains control characters or line breaks")
+    cleaned = " ".join(unicodedata.normalize("NFC", name).split())
+    if not cleaned:
+        raise TopicNameError("topic name is empty")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise TopicNameError(f"topic name is too long ({len(cleaned)} characters; at most {MAX_NAME_LENGTH})")
+    if _PATH_LIKE.search(cleaned):
+        raise TopicNameError(f"{cleaned[:60]!r} looks like a file path, not a topic name")
+    if cleaned.startswith("#"):
+        raise TopicNameError(f"{cleaned[:60]!r} starts with '#', which would make a Markdown heading")
+    slug_for(cleaned)
+    return cleaned
+
+
+def slug_for(name: str) -> str:
+    """'Large Language Models' → 'large-language-models'; 'C++' → 'c-plus-plus'."""
+    text = _APOSTROPHES.sub("", name)
+    for pattern, replacement in _SUFFIX_SYMBOLS:
+        text = pattern.sub(replacement, text)
+    slug = slugify(text, max_length=MAX_SLUG_LENGTH, word_boundary=True)
+    if not slug:
+        raise TopicNameError(f"topic name {name[:60]!r} has no letters or digits to name a file after")
+    return slug

@@ -18,7 +18,8 @@ from topicgen.outline import OUTLINE, outline_fingerprint_data
 SYSTEM_TEMPLATE = "system.md.j2"
 USER_TEMPLATE = "user.md.j2"
 REASK_TEMPLATE = "reask.md.j2"
-TEMPLATES = (SYSTEM_TEMPLATE, USER_TEMPLATE, REASK_TEMPLATE)
+SECTIONS_TEMPLATE = "sections.md.j2"
+TEMPLATES = (SYSTEM_TEMPLATE, USER_TEMPLATE, REASK_TEMPLATE, SECTIONS_TEMPLATE)
 VAULT_PROMPTS = Path(".topicgen") / "prompts"
 
 
@@ -56,6 +57,11 @@ class Prompts:
             Message("system", self.system()),
             Message("user", self._render(USER_TEMPLATE, topic=topic)),
         ]
+
+    def section_messages(self, topic: str, keys: list[str], current_page: str) -> list[Message]:
+        """Ask for some sections only, with the rest of the page as context (same cached prefix)."""
+        user = self._render(SECTIONS_TEMPLATE, topic=topic, sections=keys, current_page=current_page)
+        return [Message("system", self.system()), Message("user", user)]
 
     def reask(self, topic: str, problem: str, errors: list[str]) -> Message:
         return Message("user", self._render(REASK_TEMPLATE, topic=topic, problem=problem, errors=errors))

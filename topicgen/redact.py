@@ -8,9 +8,6 @@ import re
 KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "TOPICGEN_API_KEY", "OPENROUTER_API_KEY")
 _KEY_PATTERN = re.compile(r"\b(sk-(?:ant-|proj-)?[A-Za-z0-9_\-*]{8,}|Bearer\s+[A-Za-z0-9_\-.]{8,})")
 
-    {"authorization", "x-api-key", "api-key", "cookie", "set-cookie", "openai-organization", "openai-project"}
-)
-
 
 def redact(text: str, *secrets: str | None) -> str:
     """Replace known key values and anything shaped like a key with [redacted]."""

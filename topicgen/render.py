@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,7 +18,8 @@ import jinja2
 from pydantic import BaseModel
 
 from topicgen.emoji_text import split_trailing_emoji
-from topicgen.outline import OUTLINE, PAGE_HEADING, Label
+from topicgen.outline import OUTLINE, PAGE_HEADING, SECTIONS, Label
+from topicgen.sections import split_body
 from topicgen.vault.frontmatter import compose
 from topicgen.vault.notes import NoteIndex
 
@@ -93,22 +93,28 @@ def page_title(page: BaseModel, topic: str) -> str:
     return f"{page.title_emoji} {topic}"
 
 
+def _render_template(name: str, page: BaseModel, context: PageContext, **extra: Any) -> list[str]:
+    template = _environment().get_template(name)
+    text = template.render(
+        page=page.model_dump(),
+        label_text=label_text,
+        book_ref=lambda title: _book_ref(context, title),
+        topic_ref=lambda text: _topic_ref(context, text),
+        **extra,
+    )
+    return text.split("\n")
+
+
 def render_lines(page: BaseModel, context: PageContext) -> list[str]:
     """The body as lines without line-end markup, from the breadcrumb to the last section."""
-    text = (
-        _environment()
-        .get_template("page.md.j2")
-        .render(
-            outline=OUTLINE,
-            page=page.model_dump(),
-            title=page_title(page, context.topic),
-            page_heading=PAGE_HEADING,
-            label_text=label_text,
-            book_ref=lambda title: _book_ref(context, title),
-            topic_ref=lambda text: _topic_ref(context, text),
-        )
+    lines = _render_template(
+        "page.md.j2",
+        page,
+        context,
+        outline=OUTLINE,
+        title=page_title(page, context.topic),
+        page_heading=PAGE_HEADING,
     )
-    lines = text.split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
     return lines
@@ -121,6 +127,20 @@ def join_lines(lines: list[str], hard_breaks: bool) -> str:
     return "\n".join(line + HARD_BREAK for line in lines[:-1]) + ("\n" + lines[-1] if lines else "")
 
 
+def render_section_blocks(sections: BaseModel, context: PageContext) -> dict[str, list[str]]:
+    """Each section of a partial page as body lines, ending in a blank line, ready to splice."""
+    keys = [key for key in type(sections).model_fields if key in SECTIONS]
+    lines = _render_template("sections.md.j2", sections, context, sections=[SECTIONS[k] for k in keys])
+    suffix = HARD_BREAK if context.hard_breaks else ""
+    blocks = {}
+    for block in split_body("\n".join(line + suffix for line in lines)).blocks:
+        while len(block.lines) > 1 and not block.lines[-1].strip() and not block.lines[-2].strip():
+            block.lines.pop()
+        if block.key:
+            blocks[block.key] = block.lines
+    return blocks
+
+
 def render_body(page: BaseModel, context: PageContext) -> str:
     return join_lines(render_lines(page, context), context.hard_breaks)
 
@@ -131,22 +151,9 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalized.encode()).hexdigest()[:12]
 
 
-_HEADING_LINE = re.compile(r"^### (.+?)\s*$")
-
-
 def section_texts(body: str) -> dict[str, str]:
-    """Each outline section's text (its heading line through its last line) by key."""
-    headings = {section.heading: section.key for section in OUTLINE}
-    found: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in body.split("\n"):
-        match = _HEADING_LINE.match(line)
-        if match:
-            key = headings.get(match.group(1))
-            current = found.setdefault(key, []) if key else None
-        if current is not None:
-            current.append(line)
-    return {key: "\n".join(lines) for key, lines in found.items()}
+    """Each outline section's text (heading through last line) by key."""
+    return {block.key: block.text for block in split_body(body).blocks if block.key}
 
 
 def generation_metadata(provenance: Provenance, body: str) -> dict[str, Any]:

@@ -133,9 +133,9 @@ TopicSummary = _build_page_model()
 TopicSummary.__doc__ = "A whole topic page as data: the title emoji and the 20 outline sections."
 
 
-def page_json_schema() -> dict[str, Any]:
+def page_json_schema(model: type[BaseModel] = TopicSummary) -> dict[str, Any]:
     """The provider-facing JSON Schema: refs inlined, titles and bounds dropped."""
-    raw = TopicSummary.model_json_schema()
+    raw = model.model_json_schema()
     defs = raw.pop("$defs", {})
 
     def inline(node: Any) -> Any:
@@ -150,7 +150,7 @@ def page_json_schema() -> dict[str, Any]:
         return node
 
     schema = inline(raw)
-    schema["description"] = TopicSummary.__doc__
+    schema["description"] = model.__doc__
     return schema
 
 

@@ -52,6 +52,8 @@ class Settings(BaseModel):
     site_url: str | None = None
     concurrency: int = Field(4, ge=1, le=256)
     retries: int = Field(6, ge=1, le=20, description="attempts per call on transient faults")
+    retry_wait: float = Field(1.0, gt=0, le=60, description="first backoff wait, seconds")
+    retry_max_wait: float = Field(60.0, gt=0, le=3600, description="longest single wait, seconds")
     reasks: int = Field(2, ge=0, le=10, description="re-asks after an unusable reply")
     timeout: float = Field(180.0, gt=0, le=3600)
     max_output_tokens: int = Field(16_000, ge=512, le=200_000)

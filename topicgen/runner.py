@@ -44,7 +44,12 @@ def build_client(settings: Settings, record: Path | None = None, transport: Any 
         api_key_env=configured.api_key_env,
         transport=transport,
     )
-    return RetryingClient(create_client(settings.model, options), attempts=settings.retries)
+    return RetryingClient(
+        create_client(settings.model, options),
+        attempts=settings.retries,
+        initial_wait=settings.retry_wait,
+        max_wait=settings.retry_max_wait,
+    )
 
 
 def clean_topics(names: list[str]) -> list[str]:

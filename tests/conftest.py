@@ -44,3 +44,297 @@ def vault(tmp_path: Path) -> Path:
     target = tmp_path / "vault"
     shutil.copytree(REFERENCE_VAULT, target)
     return target
+
+
+# --- Provider wire fakes (issue 2 tests): real SDK adapters over an httpx2.MockTransport ---------
+
+
+class ScriptedProvider:
+    """A provider that answers from a script, one answer per request, and keeps every request.
+
+    An answer is an ``httpx2.Response``, an exception to raise (``httpx2.ReadTimeout`` ...)
+    or a callable taking the request. Build answers with the helpers below, which write
+    the providers' own wire formats.
+    """
+
+    def __init__(self) -> None:
+        self.script: list = []
+        self.requests: list = []
+
+    def then(self, *answers) -> ScriptedProvider:
+        self.script.extend(answers)
+        return self
+
+    def _handle(self, request):
+        self.requests.append(request)
+        if not self.script:
+            raise AssertionError(f"unexpected request #{len(self.requests)}: the script is used up")
+        answer = self.script.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer(request) if callable(answer) else answer
+
+    @property
+    def transport(self):
+        import httpx2
+
+        return httpx2.MockTransport(self._handle)
+
+    @property
+    def bodies(self) -> list[dict]:
+        return [json.loads(request.content) for request in self.requests]
+
+    def options(self, **extra):
+        """ClientOptions that route the real SDK through this script."""
+        from topicgen.clients import ClientOptions
+
+        return ClientOptions(transport=self.transport, api_key="test-key", **extra)
+
+    @staticmethod
+    def openai_reply(
+        content: str | None,
+        *,
+        finish_reason: str = "stop",
+        refusal: str | None = None,
+        prompt_tokens: int = 1200,
+        completion_tokens: int = 800,
+        cached_tokens: int = 1024,
+        model: str = "gpt-test-2025-01-01",
+        headers: dict | None = None,
+    ):
+        import httpx2
+
+        body = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": 1764331200,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": refusal},
+                    "logprobs": None,
+                    "finish_reason": finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": cached_tokens},
+            },
+        }
+        return httpx2.Response(200, json=body, headers=headers or {})
+
+    @staticmethod
+    def anthropic_reply(
+        text: str | None = None,
+        *,
+        tool_input: dict | None = None,
+        stop_reason: str = "end_turn",
+        input_tokens: int = 30,
+        cache_creation_input_tokens: int = 0,
+        cache_read_input_tokens: int = 1500,
+        output_tokens: int = 900,
+        model: str = "claude-test-1",
+    ):
+        import httpx2
+
+        if tool_input is not None:
+            content = [{"type": "tool_use", "id": "toolu_1", "name": "write_topic_note", "input": tool_input}]
+        else:
+            content = [{"type": "text", "text": text or ""}]
+        body = {
+            "id": "msg_test",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": input_tokens,
+                "cache_creation_input_tokens": cache_creation_input_tokens,
+                "cache_read_input_tokens": cache_read_input_tokens,
+                "output_tokens": output_tokens,
+            },
+        }
+        return httpx2.Response(200, json=body)
+
+    @staticmethod
+    def openai_error(status: int, message: str = "failed", headers: dict | None = None):
+        import httpx2
+
+        body = {"error": {"message": message, "type": "invalid_request_error", "code": None}}
+        return httpx2.Response(status, json=body, headers=headers or {})
+
+    @staticmethod
+    def anthropic_error(status: int, message: str = "failed", kind: str = "invalid_request_error"):
+        import httpx2
+
+        return httpx2.Response(status, json={"type": "error", "error": {"type": kind, "message": message}})
+
+
+@pytest.fixture
+def provider() -> ScriptedProvider:
+    """A scripted provider: ``provider.then(provider.openai_reply(page_json))``."""
+    return ScriptedProvider()
+
+
+@pytest.fixture
+def page_json(llm_page_data: dict) -> str:
+    """The reference page as the JSON text a model replies with."""
+    return json.dumps(llm_page_data, ensure_ascii=False)
+
+
+# --- existing pages: drafting a page into a vault, answering section requests ---
+
+
+@pytest.fixture
+def page_answers(llm_page_data: dict):
+    """Build a FunctionClient answering any page or section request from the reference data.
+
+    ``page_answers(joke="...")`` overrides sections; the reply holds exactly the
+    keys the request's schema asks for, as a real model's would.
+    """
+    from topicgen.clients.function import FunctionClient
+
+    def make(**overrides):
+        data = {**llm_page_data, **overrides}
+
+        def answer(request):
+            return json.dumps({key: data[key] for key in request.schema["properties"]}, ensure_ascii=False)
+
+        return FunctionClient(answer)
+
+    return make
+
+
+FIXED_TIME = "2026-11-01T09:00:00Z"
+
+
+@pytest.fixture
+def draft_into(page_answers):
+    """Draft a topic into a vault with the reference data: ``draft_into(vault_path, topic)`` → page path."""
+    import asyncio
+
+    from topicgen.pipeline import Drafter, Status
+    from topicgen.runner import open_vault
+
+    def draft(root: Path, topic: str = "Large Language Models", **overrides) -> Path:
+        vault, settings = open_vault(root)
+        drafter = Drafter(vault, settings, page_answers(**overrides), clock=lambda: FIXED_TIME)
+        outcome = asyncio.run(drafter.draft(topic))
+        assert outcome.status is Status.WRITTEN, outcome.detail
+        return outcome.path
+
+    return draft
+
+
+# --- Fake provider server (issue 4): a loopback OpenAI/Anthropic server, and topicgen run against it --
+
+FAKE_API_KEY = "tgtest-KEY-7c4f2a9e1b85d3"  # distinctive and not key-shaped: only redaction by value hides it
+
+
+@pytest.fixture
+def fake_provider():
+    """A running ``FakeProvider`` on a free loopback port (no latency, limits or faults), stopped after."""
+    from topicgen.testing import FakeProvider
+
+    with FakeProvider() as server:
+        yield server
+
+
+class TopicgenCli:
+    """Runs the ``topicgen`` command in-process against the fake provider and checks what it left behind.
+
+    The environment carries the fake API key, the server's base URLs, the model
+    (``openai:fake-model`` unless ``provider="anthropic"``) and short retry waits.
+    A crash (any exception other than a clean exit) fails the test with its traceback.
+    """
+
+    def __init__(self, server) -> None:
+        self.server = server
+
+    def env(self, provider: str = "openai", **extra: str) -> dict[str, str]:
+        env = {
+            "OPENAI_API_KEY": FAKE_API_KEY,
+            "ANTHROPIC_API_KEY": FAKE_API_KEY,
+            "OPENAI_BASE_URL": self.server.openai_base_url,
+            "ANTHROPIC_BASE_URL": self.server.anthropic_base_url,
+            "TOPICGEN_MODEL": f"{provider}:fake-model",
+            "TOPICGEN_RETRY_WAIT": "0.01",
+            "TOPICGEN_RETRY_MAX_WAIT": "0.05",
+            "TOPICGEN_TIMEOUT": "10",
+            "COLUMNS": "250",
+            "NO_COLOR": "1",
+        }
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, provider: str = "openai", **env: str):
+        import traceback
+        from types import SimpleNamespace
+
+        from typer.testing import CliRunner
+
+        from topicgen.cli import app
+
+        result = CliRunner().invoke(app, list(args), env=self.env(provider, **env))
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            trace = "".join(traceback.format_exception(*result.exc_info))
+            pytest.fail(f"topicgen {' '.join(args)} crashed:\n{trace}\nstderr:\n{result.stderr}")
+        assert "Traceback" not in result.stdout + result.stderr
+        return SimpleNamespace(exit_code=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+    @staticmethod
+    def snapshot(root: Path) -> dict[str, bytes]:
+        """Every file under ``root`` (the state folder included) → its bytes."""
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    @staticmethod
+    def assert_vault_clean(root: Path, before: dict[str, bytes], *outputs: str, changed: tuple[str, ...] = ()):
+        """No temporary or partial file; files present before are unchanged unless named in ``changed``;
+        the API key appears in no output and no file."""
+        after = TopicgenCli.snapshot(root)
+        leftovers = [name for name in after if name.endswith((".tmp", ".part")) or "/.tmp" in name]
+        assert not leftovers, f"temporary files left behind: {leftovers}"
+        for name, data in before.items():
+            if name not in changed:
+                assert after.get(name) == data, f"{name} was changed or removed"
+        key = FAKE_API_KEY.encode()
+        assert not [name for name, data in after.items() if key in data], "the API key was written to a file"
+        for text in outputs:
+            assert FAKE_API_KEY not in text, "the API key was printed"
+
+
+@pytest.fixture
+def topicgen_cli(fake_provider) -> TopicgenCli:
+    """``topicgen_cli.run("new", "Topic", "--vault", str(path))`` against the ``fake_provider``."""
+    return TopicgenCli(fake_provider)
+
+
+def assert_valid_page(path: Path, topic: str) -> dict:
+    """A page topicgen wrote: frontmatter that YAML reads back, the H1 and the 20 outline headings in order.
+
+    Returns the frontmatter."""
+    import yaml
+
+    from topicgen.outline import OUTLINE
+
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    assert lines[0] == "---", "the page does not start with frontmatter"
+    end = lines.index("---", 1)
+    meta = yaml.safe_load("\n".join(lines[1:end]))
+    assert isinstance(meta, dict)
+    title = meta["title"]
+    assert title.endswith(" " + topic), f"title {title!r} does not name {topic!r}"
+    assert title in meta["aliases"]
+    body = [line.rstrip() for line in lines[end + 1 :]]
+    assert f"# {title}" in body
+    assert "---" not in body, "a frontmatter fence inside the body"
+    headings = [line for line in body if line.startswith("#")]
+    expected = ["# " + title, "## 🤖 AI Summary"] + [f"### {section.heading}" for section in OUTLINE]
+    assert headings == expected, "the page's headings are not the outline's"
+    return meta

@@ -69,6 +69,21 @@ def _read_topic_file(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
+ConcurrencyOption = Annotated[int | None, typer.Option(help="Pages in flight at once (default 4).")]
+RpmOption = Annotated[int | None, typer.Option("--rpm", help="Client-side requests-per-minute budget.")]
+TpmOption = Annotated[int | None, typer.Option("--tpm", help="Client-side tokens-per-minute budget.")]
+MaxCostOption = Annotated[
+    float | None, typer.Option("--max-cost", help="Start no new page once the estimate reaches USD.")
+]
+RecordOption = Annotated[
+    Path | None, typer.Option(help="Save every provider exchange in this folder (no secrets).")
+]
+
+
+def _run_overrides(**flags: Any) -> dict[str, Any]:
+    return {key: value for key, value in flags.items() if value is not None}
+
+
 @app.command()
 @reports_errors
 def new(
@@ -85,10 +100,11 @@ def new(
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="'-' prints the page instead of writing it.")
     ] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Topics in flight at once.")] = None,
-    record: Annotated[
-        Path | None, typer.Option(help="Save every provider exchange in this folder (no secrets).")
-    ] = None,
+    concurrency: ConcurrencyOption = None,
+    rpm: RpmOption = None,
+    tpm: TpmOption = None,
+    max_cost: MaxCostOption = None,
+    record: RecordOption = None,
 ) -> None:
     """Draft new topic pages into the vault's topics/ folder."""
     from topicgen.runner import clean_topics, open_vault
@@ -99,7 +115,8 @@ def new(
     cleaned = clean_topics(names)
     if output == "-" and len(cleaned) > 1:
         raise UsageError("--output - prints one page; give one topic")
-    the_vault, settings = open_vault(vault, {"model": model, "concurrency": concurrency})
+    flags = _run_overrides(model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost)
+    the_vault, settings = open_vault(vault, flags)
     if dry_run:
         _print_plans(the_vault, cleaned)
         return
@@ -109,29 +126,50 @@ def new(
 def _draft(
     vault: Any, settings: Any, topics: list[str], *, force: bool, to_stdout: bool, record: Path | None
 ) -> None:
-    import asyncio
-
-    from rich.console import Console
-
-    from topicgen.pipeline import Status
-    from topicgen.report import print_summary
-    from topicgen.runner import Stopwatch, build_client, draft_topics
+    from topicgen.engine import Engine
+    from topicgen.runner import EXPECTED_USAGE, budget_for, build_client, draft_topics
 
     client = build_client(settings, record)
-    console = Console(stderr=True)
-    watch = Stopwatch()
-    with console.status(f"drafting {len(topics)} topic(s) with {settings.model}"):
-        outcomes = asyncio.run(
-            draft_topics(vault, settings, topics, client=client, force=force, to_stdout=to_stdout)
-        )
+    engine = Engine(settings.concurrency, budget=budget_for(settings, EXPECTED_USAGE))
+    report = _execute(
+        engine,
+        lambda e: draft_topics(
+            vault, settings, topics, client=client, force=force, to_stdout=to_stdout, engine=e
+        ),
+        total=len(topics),
+        description=f"drafting with {settings.model}",
+    )
+    _finish(vault, settings, report, print_pages=to_stdout)
+
+
+def _execute(engine: Any, start: Any, *, total: int, description: str) -> Any:
+    from rich.console import Console
+
+    from topicgen.runs import execute
+
+    return execute(engine, start, total=total, description=description, console=Console(stderr=True))
+
+
+def _finish(vault: Any, settings: Any, report: Any, *, print_pages: bool = False) -> None:
+    """Results on stdout, summary on stderr, the index refreshed; exit 1 if any page failed."""
+    from rich.console import Console
+
+    from topicgen.costs import price_for
+    from topicgen.index import write_index
+    from topicgen.pipeline import Status
+    from topicgen.report import print_summary
+
+    outcomes = [outcome for _, outcome in report.results]
     for outcome in outcomes:
-        if outcome.status is Status.PRINTED and outcome.text is not None:
+        if print_pages and outcome.status is Status.PRINTED and outcome.text is not None:
             sys.stdout.write(outcome.text + "\n")
         elif outcome.status is Status.WRITTEN and outcome.path is not None:
             typer.echo(str(outcome.path))
-    print_summary(outcomes, watch.elapsed, console)
-    if any(outcome.status is Status.FAILED for outcome in outcomes):
-        raise typer.Exit(1)
+    if any(outcome.status is Status.WRITTEN for outcome in outcomes):
+        write_index(vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url)
+    print_summary(report, Console(stderr=True), price_for(settings.model, settings.prices))
+    if any(outcome.status is Status.FAILED for outcome in outcomes) or report.interrupted:
+        raise typer.Exit(130 if report.interrupted else 1)
 
 
 def _print_plans(vault: Any, topics: list[str]) -> None:
@@ -146,6 +184,182 @@ def _print_plans(vault: Any, topics: list[str]) -> None:
             f"--- estimate: about {plan.input_tokens:,} input tokens (prompt + schema) and "
             f"{plan.output_tokens:,} output tokens; no call made"
         )
+
+
+@app.command()
+@reports_errors
+def stale(
+    vault: VaultOption = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="List fresh pages too.")] = False,
+) -> None:
+    """List the topic pages that are out of date, why, and what regen would do."""
+    import json
+    from datetime import UTC, datetime
+
+    from topicgen.prompt import Prompts, fingerprint
+    from topicgen.runner import open_vault
+    from topicgen.schema import schema_text
+    from topicgen.staleness import scan
+
+    the_vault, settings = open_vault(vault)
+    current = fingerprint(Prompts(the_vault.root), schema_text())
+    rows = []
+    counts = {"stale": 0, "fresh": 0, "not generated": 0}
+    for item in scan(the_vault.topics_dir, settings, current, datetime.now(UTC)):
+        state = item.page
+        kind = "stale" if item.stale else "fresh" if state.generated else "not generated"
+        counts[kind] += 1
+        record = {
+            "page": str(state.path.relative_to(the_vault.root)),
+            "title": state.title,
+            "status": kind,
+            "reasons": list(item.reasons),
+            "action": item.action,
+            "regenerate": list(item.regenerate),
+            "edited": list(state.edited),
+        }
+        if as_json:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+        elif kind != "fresh" or show_all:
+            rows.append(record)
+    if not as_json:
+        _print_stale_table(rows, counts)
+
+
+def _print_stale_table(rows: list[dict[str, Any]], counts: dict[str, int]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if rows:
+        table = Table(show_edge=False)
+        for column in ("page", "why", "would do"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(row["page"], "; ".join(row["reasons"]) or "fresh", row["action"])
+        console.print(table)
+    console.print(", ".join(f"{count} {kind}" for kind, count in counts.items()), soft_wrap=True)
+
+
+@app.command()
+@reports_errors
+def regen(
+    targets: Annotated[
+        list[str] | None, typer.Argument(help="Topic names or page paths to regenerate.")
+    ] = None,
+    stale_pages: Annotated[bool, typer.Option("--stale", help="Regenerate every stale page.")] = False,
+    sections: Annotated[
+        str | None, typer.Option(help="Only these sections, comma-separated, e.g. jokes,books.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Also replace sections a person edited.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Show the plan and a token and cost estimate; call nothing.")
+    ] = False,
+    vault: VaultOption = Path("."),
+    model: ModelOption = None,
+    concurrency: ConcurrencyOption = None,
+    rpm: RpmOption = None,
+    tpm: TpmOption = None,
+    max_cost: MaxCostOption = None,
+    record: RecordOption = None,
+) -> None:
+    """Regenerate pages (or some of their sections), keeping every human edit."""
+    from topicgen.prompt import Prompts, fingerprint
+    from topicgen.regen import plan_regen
+    from topicgen.runner import open_vault
+    from topicgen.schema import schema_text
+    from topicgen.sections import resolve_sections
+
+    if not targets and not stale_pages:
+        raise UsageError("name the pages to regenerate, or pass --stale")
+    keys = resolve_sections(sections.split(",")) if sections else None
+    flags = _run_overrides(model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost)
+    the_vault, settings = open_vault(vault, flags)
+    current = fingerprint(Prompts(the_vault.root), schema_text())
+    jobs, left_alone = plan_regen(
+        the_vault.topics_dir,
+        settings,
+        current,
+        targets=list(targets or []),
+        stale=stale_pages,
+        sections=keys,
+        force=force,
+    )
+    if left_alone:
+        _say(f"left alone: {len(left_alone)} page(s) not generated by topicgen (see `topicgen stale`)")
+    if dry_run:
+        _print_regen_plan(the_vault, settings, jobs)
+        return
+    if not jobs:
+        _say("nothing to regenerate")
+        return
+    _regenerate(the_vault, settings, jobs, force=force, record=record)
+
+
+def _regenerate(vault: Any, settings: Any, jobs: list[Any], *, force: bool, record: Path | None) -> None:
+    from topicgen.cache import ReplyCache
+    from topicgen.engine import Engine
+    from topicgen.regen import Regenerator
+    from topicgen.runner import EXPECTED_USAGE, budget_for, build_client
+
+    client = build_client(settings, record)
+    cache = ReplyCache(vault.state_dir / "cache" / "replies")
+    worker = Regenerator(vault, settings, client, force=force, cache=cache)
+    engine = Engine(settings.concurrency, budget=budget_for(settings, EXPECTED_USAGE))
+
+    async def start(e: Any) -> Any:
+        try:
+            return await e.run(jobs, worker.regen)
+        finally:
+            await client.aclose()
+
+    report = _execute(engine, start, total=len(jobs), description=f"regenerating with {settings.model}")
+    _finish(vault, settings, report)
+
+
+def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from topicgen.clients.base import Usage
+    from topicgen.costs import price_for
+    from topicgen.prompt import Prompts
+    from topicgen.regen import plan_tokens
+
+    system_chars = len(Prompts(vault.root).system())
+    price = price_for(settings.model, settings.prices)
+    table = Table(show_edge=False)
+    for column in ("page", "sections", "kept (edited)", "tokens in/out (est.)"):
+        table.add_column(column, overflow="fold")
+    total = Usage()
+    for job in jobs:
+        size = job.path.stat().st_size if job.path.exists() else 0
+        tokens_in, tokens_out = plan_tokens(job, size, system_chars)
+        total += Usage(tokens_in, tokens_out)
+        what = "whole page" if job.whole else ", ".join(job.sections) or "nothing"
+        table.add_row(job.path.name, what, ", ".join(job.keep), f"{tokens_in:,}/{tokens_out:,}")
+    console = Console()
+    console.print(table)
+    cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
+    console.print(
+        f"{len(jobs)} page(s); estimate {total.input_tokens:,} input and {total.output_tokens:,} "
+        f"output tokens, {cost}; no call made",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@reports_errors
+def index(vault: VaultOption = Path(".")) -> None:
+    """Rebuild topics/index.md: every topic page by title, keeping hand-written text."""
+    from topicgen.index import write_index
+    from topicgen.runner import open_vault
+
+    the_vault, settings = open_vault(vault)
+    result = write_index(the_vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url)
+    typer.echo(str(result.path))
+    _say(f"{result.entries} topic(s) listed{'' if result.changed else ' (unchanged)'}")
 
 
 @app.command()

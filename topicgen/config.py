@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from topicgen.costs import Price
 from topicgen.errors import ConfigError
 
 CONFIG_FILE = "topicgen.toml"
@@ -63,8 +64,8 @@ class Settings(BaseModel):
     max_age_days: int | None = Field(None, ge=1)
     stale_on_model_change: bool = False
     max_cost: float | None = Field(None, ge=0)
-    prices: dict[str, tuple[float, float]] = Field(
-        default_factory=dict, description="USD per million input, output tokens, by model"
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="USD per million tokens by model spec, over the built-in table"
     )
     paths: Paths = Field(default_factory=Paths)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)

@@ -18,6 +18,16 @@ def split_trailing_emoji(text: str) -> tuple[str, str]:
     return text[:end].rstrip(), text[end:].strip()
 
 
+def split_leading_emoji(text: str) -> tuple[str, str]:
+    """'🤖🦜 Large Language Models' → ('🤖🦜', 'Large Language Models')."""
+    start = 0
+    for item in emoji.emoji_list(text):
+        if text[start : item["match_start"]].strip():
+            break
+        start = item["match_end"]
+    return text[:start].strip(), text[start:].strip()
+
+
 def repair_zwj(text: str) -> str:
     """Rejoin emoji sequences whose zero-width joiners were lost ('🧙♂️' → '🧙‍♂️').
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from topicgen.cache import ReplyCache, request_key
 from topicgen.clients.base import Finish, ModelClient, ModelReply, ModelRequest, Usage
 from topicgen.errors import InvalidReply
 from topicgen.prompt import Message, Prompts
@@ -27,7 +28,8 @@ class Generation:
     page: BaseModel
     model: str
     usage: Usage
-    attempts: int
+    attempts: int  # model calls made; 0 when the reply came from the cache
+    cached: bool = False
 
 
 def validation_errors(error: ValidationError) -> list[str]:
@@ -78,10 +80,21 @@ async def generate_page(
     model: type[BaseModel] = TopicSummary,
     schema: dict[str, Any] | None = None,
     on_usage: Callable[[Usage], None] | None = None,
+    cache: ReplyCache | None = None,
 ) -> Generation:
-    """Ask, validate, and re-ask up to ``reasks`` times; every call's usage is reported."""
+    """Ask, validate, and re-ask up to ``reasks`` times; every call's usage is reported.
+
+    With a ``cache``, a reply validated earlier for the same request is used
+    instead of a call, and every newly validated reply is stored.
+    """
     conversation = list(messages or prompts.messages(topic))
-    schema = schema or page_json_schema()
+    schema = schema or page_json_schema(model)
+    key = request_key(client.spec, conversation, schema) if cache else ""
+    if cache and (hit := cache.get(key)):
+        try:
+            return Generation(model.model_validate(hit.data), hit.model, Usage(), 0, cached=True)
+        except ValidationError:
+            pass
     total = Usage()
     last_error: InvalidReply | None = None
     for attempt in range(1, reasks + 2):
@@ -97,6 +110,8 @@ async def generate_page(
             conversation.append(Message("assistant", reply.text or "(empty reply)"))
             conversation.append(prompts.reask(topic, str(error), error.errors[:MAX_ERRORS_SHOWN]))
             continue
+        if cache:
+            cache.put(key, page.model_dump(mode="json"), reply.model, total, topic)
         return Generation(page, reply.model, total, attempt)
     assert last_error is not None
     raise InvalidReply(f"{last_error} (gave up after {reasks + 1} attempts)", last_error.errors)

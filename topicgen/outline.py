@@ -67,16 +67,39 @@ class Section:
 PAGE_HEADING = "🤖 AI Summary"
 TITLE_EMOJI_RANGE = (1, 5)
 
+# Emoji used by more than one row, each written once.
+_PUZZLE = "🧩"
+_THUMBS_DOWN = "👎"
+_STETHOSCOPE = "🩺"
 _BOOK = "📖"
 _CHILD = "👩\u200d👧\u200d👦"
 _WIZARD = "🧙\u200d♂️"
 
+
+def _section(
+    key: str,
+    emoji: str,
+    heading_text: str,
+    kind: Kind,
+    instruction: str,
+    min_items: int = 1,
+    max_items: int = 1,
+    labels: tuple[Label, ...] = (),
+) -> Section:
+    """A section whose bullets carry its heading's emoji (so each emoji is written once)."""
+    return Section(key, emoji, heading_text, emoji, kind, instruction, min_items, max_items, labels)
+
+
+def _labels(emoji: str, *rows: tuple[str, str, str]) -> tuple[Label, ...]:
+    """Labelled items that all share one bullet emoji: (field, label, instruction) rows."""
+    return tuple(Label(field, text, emoji, instruction=instruction) for field, text, instruction in rows)
+
+
 OUTLINE: tuple[Section, ...] = (
-    Section(
+    _section(
         "what_is_it",
         "👉",
         "What Is It?",
-        "👉",
         Kind.BULLETS,
         "Define the topic in 2 to 5 short sentences, one per item: what it is and the "
         "broader class of things it belongs to.",
@@ -102,52 +125,47 @@ OUTLINE: tuple[Section, ...] = (
             ),
         ),
     ),
-    Section(
+    _section(
         "qualities",
         "🌟",
         "High-Level Qualities",
-        "🌟",
         Kind.BULLETS,
         "Its defining qualities, each written 'Name: description'.",
         3,
         8,
     ),
-    Section(
+    _section(
         "capabilities",
         "🚀",
         "Notable Capabilities",
-        "🚀",
         Kind.BULLETS,
         "What it can do, each written 'Capability: description'.",
         3,
         8,
     ),
-    Section(
+    _section(
         "performance",
         "📊",
         "Typical Performance Characteristics",
-        "📊",
         Kind.BULLETS,
         "How it typically performs: quantities, scaling, costs, measures, with numbers where they are known.",
         2,
         8,
     ),
-    Section(
+    _section(
         "examples",
         "💡",
         "Examples Of Prominent Products, Applications, Or Services That Use It Or "
         "Hypothetical, Well Suited Use Cases",
-        "💡",
         Kind.BULLETS,
         "Real products, applications or services that use it, then hypothetical use cases it would suit.",
         3,
         8,
     ),
-    Section(
+    _section(
         "concepts",
         "📚",
         "A List Of Relevant Theoretical Concepts Or Disciplines",
-        "📚",
         Kind.BULLETS,
         "Theoretical concepts and disciplines it draws on, one per item.",
         3,
@@ -171,136 +189,123 @@ OUTLINE: tuple[Section, ...] = (
         min_items=3,
         max_items=8,
     ),
-    Section(
+    _section(
         "deep_dive",
         "🔬",
         "A Technical Deep Dive",
-        "🔬",
         Kind.BULLETS,
         "How it works, technically and precisely, one point per item.",
         3,
         10,
     ),
-    Section(
+    _section(
         "problems",
-        "🧩",
+        _PUZZLE,
         "The Problem(s) It Solves:",
-        "🧩",
         Kind.LABELLED,
         "The problems it solves.",
-        labels=(
-            Label("abstract", "Abstract", "🧩", instruction="the problem in the abstract"),
-            Label("common_examples", "Common examples", "🧩", instruction="common, specific examples"),
-            Label("surprising_example", "Surprising example", "🧩", instruction="one surprising example"),
+        labels=_labels(
+            _PUZZLE,
+            ("abstract", "Abstract", "the problem in the abstract"),
+            ("common_examples", "Common examples", "common, specific examples"),
+            ("surprising_example", "Surprising example", "one surprising example"),
         ),
     ),
-    Section(
+    _section(
         "well_suited",
         "👍",
         "How To Recognize When It's Well Suited To A Problem",
-        "👍",
         Kind.BULLETS,
         "Signs that a problem suits it.",
         2,
         8,
     ),
-    Section(
+    _section(
         "not_suited",
-        "👎",
+        _THUMBS_DOWN,
         "How To Recognize When It's Not Well Suited To A Problem (And What Alternatives To Consider)",
-        "👎",
         Kind.BULLETS_THEN_LABEL,
         "Signs that a problem does not suit it.",
         2,
         8,
-        labels=(
-            Label("alternatives", "Alternatives", "👎", instruction="the alternatives to consider instead"),
+        labels=_labels(
+            _THUMBS_DOWN, ("alternatives", "Alternatives", "the alternatives to consider instead")
         ),
     ),
-    Section(
+    _section(
         "not_optimal",
-        "🩺",
+        _STETHOSCOPE,
         "How To Recognize When It's Not Being Used Optimally (And How To Improve)",
-        "🩺",
         Kind.BULLETS_THEN_LABEL,
         "Signs that it is not being used well.",
         2,
         8,
-        labels=(Label("improvement", "Improvement", "🩺", instruction="how to improve its use"),),
+        labels=_labels(_STETHOSCOPE, ("improvement", "Improvement", "how to improve its use")),
     ),
-    Section(
+    _section(
         "comparisons",
         "🔄",
         "Comparisons To Similar Alternatives",
-        "🔄",
         Kind.BULLETS,
         "How it compares with similar alternatives, one comparison per item.",
         2,
         8,
     ),
-    Section(
+    _section(
         "surprising_perspective",
         "🤯",
         "A Surprising Perspective",
-        "🤯",
         Kind.BULLETS,
         "A surprising, thought-provoking perspective on it.",
         1,
         4,
     ),
-    Section(
+    _section(
         "history",
         "📜",
         "Some Notes On Its History, How It Came To Be, And What Problems It Was Designed To Solve",
-        "📜",
         Kind.BULLETS,
         "Its history: how it came to be and what it was designed to solve.",
         2,
         8,
     ),
-    Section(
+    _section(
         "example",
         "📝",
         "A Dictionary-Like Example Using The Term In Natural Language",
-        "📝",
         Kind.QUOTE,
         "One sentence that uses the term naturally, as a dictionary example would, "
         "without quotation marks around it.",
     ),
-    Section(
+    _section(
         "joke",
         "😂",
         "A Joke",
-        "😂",
         Kind.QUOTE,
         "One short, witty one-liner about the topic, without quotation marks around it.",
     ),
-    Section(
+    _section(
         "books",
-        "📖",
-        "Book Recommendations",
         _BOOK,
+        "Book Recommendations",
         Kind.BOOKS,
         "Real, published books; give each book's exact title and its authors.",
-        labels=tuple(
-            Label(field, text, _BOOK, instruction=instruction)
-            for field, text, instruction in (
-                ("topical", "Topical", "a book on the topic itself"),
-                ("tangentially_related", "Tangentially related", "a tangentially related book"),
-                ("topically_opposed", "Topically opposed", "a book with an opposing view"),
-                ("more_general", "More general", "a more general book"),
-                ("more_specific", "More specific", "a more specific book"),
-                ("fictional", "Fictional", "a novel that explores related ideas"),
-                ("rigorous", "Rigorous", "a rigorous, technical book"),
-                ("accessible", "Accessible", "an accessible, popular book"),
-            )
+        labels=_labels(
+            _BOOK,
+            ("topical", "Topical", "a book on the topic itself"),
+            ("tangentially_related", "Tangentially related", "a tangentially related book"),
+            ("topically_opposed", "Topically opposed", "a book with an opposing view"),
+            ("more_general", "More general", "a more general book"),
+            ("more_specific", "More specific", "a more specific book"),
+            ("fictional", "Fictional", "a novel that explores related ideas"),
+            ("rigorous", "Rigorous", "a rigorous, technical book"),
+            ("accessible", "Accessible", "an accessible, popular book"),
         ),
     ),
-    Section(
+    _section(
         "videos",
         "📺",
         "Links To Relevant YouTube Channels Or Videos",
-        "📺",
         Kind.VIDEOS,
         "Real YouTube channels or videos about the topic, each with its name, its full "
         "https://www.youtube.com/ address and a short description.",

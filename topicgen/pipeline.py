@@ -9,11 +9,14 @@ stop the others.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
+from topicgen.cache import ReplyCache
 from topicgen.clients.base import ModelClient, Usage
 from topicgen.config import Settings
 from topicgen.errors import ModelError, PageLockedError, VaultError
@@ -31,8 +34,9 @@ from topicgen.vault.slugs import slug_for
 
 class Status(StrEnum):
     WRITTEN = "written"
-    EXISTS = "exists"
+    EXISTS = "exists"  # a page that is already there: done, not an error
     PRINTED = "printed"
+    UNCHANGED = "unchanged"  # nothing to regenerate
     FAILED = "failed"
 
 
@@ -45,6 +49,8 @@ class Outcome:
     usage: Usage = field(default_factory=Usage)
     attempts: int = 0
     text: str | None = None  # the page, when printed rather than written
+    kept: tuple[str, ...] = ()  # sections a person edited, kept as they are
+    cached: bool = False  # the reply came from the reply cache: no tokens spent
 
 
 def utc_now() -> str:
@@ -76,8 +82,8 @@ class VaultView:
         )
 
 
-class Drafter:
-    """Drafts new topic pages into a vault with one model client."""
+class Workshop:
+    """What every page job of a run shares: vault, settings, client, prompts, reply cache."""
 
     def __init__(
         self,
@@ -87,18 +93,29 @@ class Drafter:
         *,
         prompts: Prompts | None = None,
         force: bool = False,
-        to_stdout: bool = False,
         clock: Callable[[], str] = utc_now,
+        cache: ReplyCache | None = None,
     ) -> None:
         self.vault = vault
         self.settings = settings
         self.client = client
         self.prompts = prompts or Prompts(vault.root)
         self.force = force
-        self.to_stdout = to_stdout
         self.clock = clock
+        self.cache = cache
         self.fingerprint = fingerprint(self.prompts, schema_text())
         self.view = VaultView.scan(vault, settings)
+
+    def provenance(self) -> Provenance:
+        return Provenance(self.settings.model, self.clock(), self.fingerprint)
+
+
+class Drafter(Workshop):
+    """Drafts new topic pages into a vault with one model client."""
+
+    def __init__(self, *args: Any, to_stdout: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.to_stdout = to_stdout
 
     async def draft(self, topic: str) -> Outcome:
         context = self.view.context(topic)
@@ -107,7 +124,9 @@ class Drafter:
             return Outcome(topic, Status.EXISTS, path, "already exists; --force replaces it")
         spent: list[Usage] = []
         try:
-            with page_lock(self.vault.lock_dir, context.slug):
+            # a printed page touches nothing in the vault, so it needs no lock
+            lock = nullcontext() if self.to_stdout else page_lock(self.vault.lock_dir, context.slug)
+            with lock:
                 result = await generate_page(
                     self.client,
                     self.prompts,
@@ -115,10 +134,10 @@ class Drafter:
                     reasks=self.settings.reasks,
                     max_output_tokens=self.settings.max_output_tokens,
                     on_usage=spent.append,
+                    cache=self.cache,
                 )
-                provenance = Provenance(self.settings.model, self.clock(), self.fingerprint)
                 previous = _previous_frontmatter(path) if self.force else None
-                text = render_page(result.page, context, provenance, previous)
+                text = render_page(result.page, context, self.provenance(), previous)
                 if self.to_stdout:
                     return Outcome(topic, Status.PRINTED, None, "", result.usage, result.attempts, text)
                 write_atomic(path, text, overwrite=self.force)
@@ -126,7 +145,10 @@ class Drafter:
             return Outcome(topic, Status.EXISTS, path, str(error), sum(spent, Usage()))
         except (ModelError, PageLockedError, VaultError) as error:
             return Outcome(topic, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
-        return Outcome(topic, Status.WRITTEN, path, "", result.usage, result.attempts)
+        detail = "from the reply cache" if result.cached else ""
+        return Outcome(
+            topic, Status.WRITTEN, path, detail, result.usage, result.attempts, cached=result.cached
+        )
 
 
 def _previous_frontmatter(path: Path) -> str | None:

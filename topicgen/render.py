@@ -166,8 +166,8 @@ def generation_metadata(provenance: Provenance, body: str) -> dict[str, Any]:
     }
 
 
-def owned_frontmatter(page: BaseModel, context: PageContext) -> dict[str, Any]:
-    title = page_title(page, context.topic)
+def owned_frontmatter(title: str, context: PageContext) -> dict[str, Any]:
+    """The frontmatter keys topicgen owns, as the reference page writes them."""
     owned: dict[str, Any] = {"share": True, "aliases": [title], "title": title}
     if context.site_url:
         owned["URL"] = f"{context.site_url.rstrip('/')}/topics/{context.slug}"
@@ -183,5 +183,6 @@ def render_page(
     """The whole note: frontmatter (keeping foreign keys of ``previous_frontmatter``) and body."""
     body = render_body(page, context)
     generation = generation_metadata(provenance, body) if provenance else {}
-    frontmatter = compose(owned_frontmatter(page, context), generation, previous_frontmatter)
+    owned = owned_frontmatter(page_title(page, context.topic), context)
+    frontmatter = compose(owned, generation, previous_frontmatter)
     return f"{frontmatter}\n{body}"

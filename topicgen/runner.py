@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from topicgen.cache import ReplyCache
 from topicgen.clients import ClientOptions, ModelSpec, create_client
-from topicgen.clients.base import ModelClient
+from topicgen.clients.base import ModelClient, Usage
+from topicgen.clients.ratelimit import RateLimitedClient, RateLimiter
 from topicgen.clients.retrying import RetryingClient
 from topicgen.config import Settings, load_settings
-from topicgen.engine import run_concurrently
+from topicgen.costs import price_for
+from topicgen.engine import Budget, Engine, RunReport
 from topicgen.errors import UsageError
-from topicgen.pipeline import Drafter, Outcome
+from topicgen.pipeline import Drafter
 from topicgen.prompt import Prompts
 from topicgen.schema import page_json_schema
 from topicgen.vault import Vault
@@ -22,6 +25,7 @@ from topicgen.vault.slugs import clean_topic_name, slug_for
 
 CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage
 EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
+EXPECTED_USAGE = Usage(input_tokens=4_000, output_tokens=EXPECTED_OUTPUT_TOKENS)
 
 
 def open_vault(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Vault, Settings]:
@@ -30,8 +34,16 @@ def open_vault(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Vau
     return Vault(vault.root, settings.paths.topics, settings.paths.books), settings
 
 
-def build_client(settings: Settings, record: Path | None = None, transport: Any = None) -> ModelClient:
-    """The configured model's client, wrapped in retries; ``record`` saves every exchange."""
+def build_client(
+    settings: Settings,
+    record: Path | None = None,
+    transport: Any = None,
+    limiter: RateLimiter | None = None,
+) -> ModelClient:
+    """The configured model's client: retries around the rate limiter around the adapter.
+
+    ``record`` saves every exchange (minus secrets) under that folder.
+    """
     provider = ModelSpec.parse(settings.model).provider
     configured = settings.provider(provider)
     if record is not None:
@@ -44,8 +56,9 @@ def build_client(settings: Settings, record: Path | None = None, transport: Any 
         api_key_env=configured.api_key_env,
         transport=transport,
     )
+    limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
     return RetryingClient(
-        create_client(settings.model, options),
+        RateLimitedClient(create_client(settings.model, options), limiter),
         attempts=settings.retries,
         initial_wait=settings.retry_wait,
         max_wait=settings.retry_max_wait,
@@ -67,6 +80,19 @@ def clean_topics(names: list[str]) -> list[str]:
     return topics
 
 
+def budget_for(settings: Settings, per_job: Usage) -> Budget | None:
+    """The --max-cost budget, pricing each job in flight at ``per_job`` tokens."""
+    if settings.max_cost is None:
+        return None
+    price = price_for(settings.model, settings.prices)
+    if price is None:
+        raise UsageError(
+            f'--max-cost needs a price for {settings.model}: add [prices."{settings.model}"] '
+            "input = ..., output = ... (USD per million tokens) to topicgen.toml"
+        )
+    return Budget(settings.max_cost, price.cost, per_job_estimate=price.cost(per_job))
+
+
 async def draft_topics(
     vault: Vault,
     settings: Settings,
@@ -75,11 +101,15 @@ async def draft_topics(
     client: ModelClient,
     force: bool = False,
     to_stdout: bool = False,
-    on_done: Any = None,
-) -> list[Outcome]:
-    drafter = Drafter(vault, settings, client, force=force, to_stdout=to_stdout)
+    engine: Engine | None = None,
+    use_cache: bool = True,
+) -> RunReport:
+    """Draft pages for ``topics``; the client is closed when the run ends."""
+    cache = ReplyCache(vault.state_dir / "cache" / "replies") if use_cache and not to_stdout else None
+    drafter = Drafter(vault, settings, client, force=force, to_stdout=to_stdout, cache=cache)
+    engine = engine or Engine(settings.concurrency, budget=budget_for(settings, EXPECTED_USAGE))
     try:
-        return await run_concurrently(topics, drafter.draft, settings.concurrency, on_done)
+        return await engine.run(topics, drafter.draft)
     finally:
         await client.aclose()
 

@@ -144,7 +144,15 @@ def page_json_schema(model: type[BaseModel] = TopicSummary) -> dict[str, Any]:
                 target = copy.deepcopy(defs[node["$ref"].rsplit("/", 1)[-1]])
                 extra = {k: v for k, v in node.items() if k != "$ref"}
                 return inline({**target, **extra})
-            return {k: inline(v) for k, v in node.items() if k not in {"title", "default"}}
+            return {
+                key: (
+                    {name: inline(sub) for name, sub in value.items()}
+                    if key == "properties"
+                    else inline(value)
+                )
+                for key, value in node.items()
+                if key not in {"title", "default"}  # keywords only: a property may be named "title"
+            }
         if isinstance(node, list):
             return [inline(item) for item in node]
         return node

@@ -7,6 +7,7 @@ field raises ``ValueError`` with a message the model can act on when re-asked.
 
 from __future__ import annotations
 
+import html
 import re
 from functools import cache
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from topicgen.outline import OUTLINE
 
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON can carry them; no file can store them
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 _FRONTMATTER_FENCE = re.compile(r"^\s*(---|\.\.\.)\s*$")
 _DANGEROUS_HTML = re.compile(
@@ -27,6 +29,7 @@ _DANGEROUS_HTML = re.compile(
 _EVENT_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
 _SCRIPT_URL = re.compile(r"(javascript|vbscript|data|file)\s*:", re.IGNORECASE)
 _LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|<([a-z][a-z0-9+.-]*:[^>\s]*)>", re.IGNORECASE)
+_HTML_LINK = re.compile(r"""\b(?:href|src|action|formaction)\s*=\s*["']?\s*([^"'\s>]*)""", re.IGNORECASE)
 _META_PHRASES = (
     "as an ai language model",
     "as a large language model",
@@ -73,15 +76,18 @@ def check_line(value: str) -> str:
         raise ValueError("must be a single line with no line breaks")
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
+    if _SURROGATE.search(value):
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)")
     if _HEADING.match(value) or value.startswith(("- ", "* ", "> ")):
         raise ValueError("must be plain text, not a Markdown heading, list or quote")
     if _FRONTMATTER_FENCE.match(value):
         raise ValueError("must not be a frontmatter delimiter")
     if _DANGEROUS_HTML.search(value) or _EVENT_HANDLER.search(value):
         raise ValueError("must not contain raw HTML elements")
-    for match in _LINK_TARGET.finditer(value):
-        target = match.group(1) or match.group(2) or ""
-        if _SCRIPT_URL.match(target):
+    targets = [m.group(1) or m.group(2) or "" for m in _LINK_TARGET.finditer(value)]
+    targets += [m.group(1) for m in _HTML_LINK.finditer(value)]
+    for target in targets:
+        if _SCRIPT_URL.match(html.unescape(target).strip()):  # renderers decode &#106; and friends
             raise ValueError("must not link to javascript:, data: or file: addresses")
     if echoes_instructions(value):
         raise ValueError("must be page content, not a repetition of the instructions")
@@ -121,7 +127,9 @@ def check_youtube_url(value: str) -> str:
         raise ValueError("must be an http(s) address")
     if (parts.hostname or "").lower() not in YOUTUBE_HOSTS:
         raise ValueError("must be a YouTube address (youtube.com or youtu.be)")
-    if any(char in value for char in " <>()[]\"'`") or _LINE_BREAKS.search(value):
+    if _SURROGATE.search(value):
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)")
+    if any(char in value for char in " <>()[]\"'`") or _LINE_BREAKS.search(value) or _CONTROL.search(value):
         raise ValueError("must be a plain address with no spaces, quotes or brackets")
     return value
 

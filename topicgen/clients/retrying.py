@@ -10,7 +10,6 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from topicgen.clients.base import ModelClient, ModelReply, ModelRequest
@@ -40,14 +39,15 @@ class RetryingClient:
         self.inner = inner
         self.spec = inner.spec
         self._attempts = max(1, attempts)
-        self._backoff = wait_exponential_jitter(initial=initial_wait, max=max_wait, jitter=initial_wait)
+        self._initial = initial_wait
         self._max_wait = max_wait
         self._sleep = sleep
         self._on_retry = on_retry
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        wait = self._backoff(state)
+        backoff = self._initial * 2 ** (state.attempt_number - 1)
+        wait = min(self._max_wait, backoff + random.uniform(0, self._initial))
         if isinstance(error, TransientError) and error.retry_after is not None:
             wait = min(self._max_wait, error.retry_after) * random.uniform(1.0, 1.2)
         if self._on_retry and isinstance(error, TransientError):

@@ -28,6 +28,8 @@ def clean_topic_name(name: str) -> str:
     """The topic name as a page title, or ``TopicNameError`` explaining why it can't be one."""
     if any(unicodedata.category(char) == "Cc" for char in name) or "\u2028" in name or "\u2029" in name:
         raise TopicNameError("topic name contains control characters or line breaks")
+    if any(unicodedata.category(char) == "Cs" for char in name):  # undecodable bytes in argv
+        raise TopicNameError("topic name is not valid UTF-8 text")
     cleaned = " ".join(unicodedata.normalize("NFC", name).split())
     if not cleaned:
         raise TopicNameError("topic name is empty")

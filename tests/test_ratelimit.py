@@ -1,0 +1,124 @@
+"""Client-side request and token budgets, and slowing down when the provider says so."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from topicgen.clients.base import Finish, ModelReply, ModelRequest, Usage
+from topicgen.clients.function import FunctionClient
+from topicgen.clients.ratelimit import RateLimitedClient, RateLimiter
+from topicgen.errors import RateLimited
+from topicgen.prompt import Message
+
+
+class FakeTime:
+    """A clock that only moves when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def time_() -> FakeTime:
+    return FakeTime()
+
+
+def limiter(time_: FakeTime, **budgets) -> RateLimiter:
+    return RateLimiter(**budgets, clock=time_.clock, sleep=time_.sleep)
+
+
+def request(chars: int = 400) -> ModelRequest:
+    return ModelRequest((Message("user", "x" * chars),), {"type": "object"}, max_output_tokens=100)
+
+
+def test_requests_per_minute_are_spaced_evenly(time_):
+    budget = limiter(time_, rpm=60)
+
+    async def five() -> None:
+        for _ in range(5):
+            await budget.acquire(0)
+
+    asyncio.run(five())
+    assert time_.now - 1000.0 == pytest.approx(4.0)  # one at once, then one a second
+
+
+def test_tokens_per_minute_hold_back_a_large_request(time_):
+    budget = limiter(time_, tpm=6000)  # 100 tokens a second
+
+    async def two() -> None:
+        await budget.acquire(500)
+        await budget.acquire(500)
+
+    asyncio.run(two())
+    assert time_.now - 1000.0 == pytest.approx(5.0)  # a debt of 400 tokens, then a full bucket
+
+
+def test_settling_returns_unused_token_budget(time_):
+    budget = limiter(time_, tpm=6000)
+
+    async def run() -> None:
+        await budget.acquire(80)  # 20 of 100 left
+        budget.settle(estimated=80, actual=10)  # 90 left
+        await budget.acquire(90)
+
+    asyncio.run(run())
+    assert time_.slept == []
+
+
+def test_a_429_pauses_every_caller_until_retry_after_and_slows_the_pace(time_):
+    budget = limiter(time_, rpm=600)
+
+    def fail(_request):
+        raise RateLimited("429", retry_after=7.0)
+
+    client = RateLimitedClient(FunctionClient(fail), budget)
+
+    async def run() -> None:
+        with pytest.raises(RateLimited):
+            await client.complete(request())
+        await budget.acquire(0)
+
+    asyncio.run(run())
+    assert time_.now - 1000.0 >= 7.0
+    assert budget.pace < 1.0
+    assert budget.pauses == 1
+
+
+def test_exhausted_rate_limit_headers_pause_until_the_reset(time_):
+    budget = limiter(time_)
+    reply = ModelReply(
+        "{}",
+        Finish.STOP,
+        "m",
+        Usage(10, 10),
+        rate_limits={"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "3s"},
+    )
+    client = RateLimitedClient(FunctionClient(lambda _r: reply), budget)
+
+    async def run() -> None:
+        await client.complete(request())
+        await budget.acquire(0)
+
+    asyncio.run(run())
+    assert time_.now - 1000.0 == pytest.approx(3.0)
+
+
+def test_without_budgets_nothing_waits(time_):
+    budget = limiter(time_)
+
+    async def many() -> None:
+        for _ in range(100):
+            await budget.acquire(10_000)
+
+    asyncio.run(many())
+    assert time_.slept == []

@@ -1,0 +1,162 @@
+"""Transient faults are retried with backoff, jitter and retry-after; the rest fail at once."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from topicgen.clients import create_client
+from topicgen.clients.base import ModelRequest
+from topicgen.clients.retry_after import retry_after_seconds
+from topicgen.clients.retrying import RetryingClient
+from topicgen.errors import AuthError, NetworkError, PermanentError, ProviderUnavailable, RateLimited
+from topicgen.prompt import Prompts
+from topicgen.schema import page_json_schema
+
+REQUEST = ModelRequest(tuple(Prompts().messages("Large Language Models")), page_json_schema())
+
+
+class FakeSleep:
+    """Records each wait instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleep() -> FakeSleep:
+    return FakeSleep()
+
+
+async def run(provider, sleep: FakeSleep, spec: str = "openai:gpt-test", **settings):
+    client = RetryingClient(create_client(spec, provider.options()), sleep=sleep, **settings)
+    try:
+        return await client.complete(REQUEST)
+    finally:
+        await client.aclose()
+
+
+def timeout(request: httpx2.Request):
+    raise httpx2.ReadTimeout("timed out", request=request)
+
+
+def dropped(request: httpx2.Request):
+    raise httpx2.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+
+
+async def test_429_waits_as_long_as_retry_after_says_then_succeeds(provider, sleep, page_json):
+    provider.then(
+        provider.openai_error(429, "Rate limit reached", headers={"retry-after": "7"}),
+        provider.openai_reply(page_json),
+    )
+    reply = await run(provider, sleep)
+    assert reply.text == page_json
+    (wait,) = sleep.waits
+    assert 7 <= wait <= 7 * 1.2  # retry-after plus up to 20% jitter
+    assert len(provider.requests) == 2
+
+
+async def test_retry_after_ms_is_honoured(provider, sleep, page_json):
+    provider.then(
+        provider.openai_error(429, "Slow down", headers={"retry-after-ms": "2500"}),
+        provider.openai_reply(page_json),
+    )
+    await run(provider, sleep)
+    assert 2.5 <= sleep.waits[0] <= 3.0
+
+
+async def test_a_long_retry_after_is_capped_at_the_longest_wait(provider, sleep, page_json):
+    provider.then(
+        provider.openai_error(429, "Slow down", headers={"retry-after": "3600"}),
+        provider.openai_reply(page_json),
+    )
+    await run(provider, sleep, max_wait=30)
+    assert 30 <= sleep.waits[0] <= 36
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_server_errors_are_retried_with_growing_backoff(provider, sleep, page_json, status):
+    provider.then(*[provider.openai_error(status, "Server error")] * 3, provider.openai_reply(page_json))
+    reply = await run(provider, sleep, initial_wait=1.0)
+    assert reply.text == page_json
+    first, second, third = sleep.waits
+    # exponential backoff: 1, 2, 4 seconds, each plus up to one second of jitter
+    assert 1 <= first <= 2 <= second <= 3 and 4 <= third <= 5
+
+
+async def test_anthropic_529_overloaded_is_retried(provider, sleep, page_json):
+    provider.then(
+        provider.anthropic_error(529, "Overloaded", kind="overloaded_error"),
+        provider.anthropic_reply(page_json),
+    )
+    reply = await run(provider, sleep, spec="anthropic:claude-test")
+    assert reply.text == page_json
+    assert len(sleep.waits) == 1
+
+
+@pytest.mark.parametrize("fault", [timeout, dropped], ids=["timeout", "dropped-connection"])
+@pytest.mark.parametrize("spec", ["openai:gpt-test", "anthropic:claude-test"])
+async def test_timeouts_and_dropped_connections_are_retried(provider, sleep, page_json, fault, spec):
+    reply = (
+        provider.openai_reply(page_json) if spec.startswith("openai") else provider.anthropic_reply(page_json)
+    )
+    provider.then(fault, reply)
+    assert (await run(provider, sleep, spec=spec)).text == page_json
+    assert len(provider.requests) == 2
+
+
+async def test_it_gives_up_after_the_configured_attempts_with_the_last_error(provider, sleep):
+    provider.then(*[provider.openai_error(503, "Service unavailable")] * 3)
+    with pytest.raises(ProviderUnavailable, match="HTTP 503"):
+        await run(provider, sleep, attempts=3)
+    assert len(provider.requests) == 3
+    assert len(sleep.waits) == 2
+
+
+async def test_a_timeout_that_never_clears_fails_with_a_one_line_message(provider, sleep):
+    provider.then(timeout, timeout)
+    with pytest.raises(NetworkError) as caught:
+        await run(provider, sleep, attempts=2)
+    assert str(caught.value) == "openai: request timed out"
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(400, PermanentError), (401, AuthError), (403, PermanentError), (404, PermanentError)],
+)
+async def test_client_errors_fail_at_once_without_waiting(provider, sleep, status, error):
+    provider.then(provider.openai_error(status, "Nope"))
+    with pytest.raises(error) as caught:
+        await run(provider, sleep)
+    assert str(caught.value) == f"openai: HTTP {status}: Nope"
+    assert sleep.waits == []
+    assert len(provider.requests) == 1
+
+
+async def test_each_retry_is_reported_with_its_wait(provider, sleep, page_json):
+    seen = []
+    provider.then(
+        provider.openai_error(429, "Slow down", headers={"retry-after": "2"}),
+        provider.openai_reply(page_json),
+    )
+    await run(provider, sleep, on_retry=lambda error, wait: seen.append((type(error), wait)))
+    assert seen == [(RateLimited, sleep.waits[0])]
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"retry-after": "12"}, 12),
+        ({"Retry-After": "1.5"}, 1.5),
+        ({"retry-after-ms": "250", "retry-after": "9"}, 0.25),
+        ({"retry-after": "Thu, 01 Jan 1970 00:01:40 GMT"}, 40),
+        ({"x-ratelimit-reset-requests": "6m0s", "x-ratelimit-reset-tokens": "20ms"}, 360),
+        ({"anthropic-ratelimit-requests-reset": "1970-01-01T00:01:30Z"}, 30),
+        ({}, None),
+    ],
+)
+def test_retry_after_is_read_from_each_providers_headers(headers, seconds):
+    assert retry_after_seconds(headers, now=60.0) == seconds

@@ -219,7 +219,7 @@ def draft_into(page_answers):
     import asyncio
 
     from topicgen.pipeline import Drafter, Status
-    from topicgen.runner import open_vault
+    from topicgen.config import open_vault
 
     def draft(root: Path, topic: str = "Large Language Models", **overrides) -> Path:
         vault, settings = open_vault(root)
@@ -293,7 +293,9 @@ class TopicgenCli:
         return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
     @staticmethod
-    def assert_vault_clean(root: Path, before: dict[str, bytes], *outputs: str, changed: tuple[str, ...] = ()):
+    def assert_vault_clean(
+        root: Path, before: dict[str, bytes], *outputs: str, changed: tuple[str, ...] = ()
+    ):
         """No temporary or partial file; files present before are unchanged unless named in ``changed``;
         the API key appears in no output and no file."""
         after = TopicgenCli.snapshot(root)
@@ -338,3 +340,32 @@ def assert_valid_page(path: Path, topic: str) -> dict:
     expected = ["# " + title, "## 🤖 AI Summary"] + [f"### {section.heading}" for section in OUTLINE]
     assert headings == expected, "the page's headings are not the outline's"
     return meta
+
+
+# --- Existing pages (issue 3): the corpus and hand-made variants, one per defect or shape ---
+
+VARIANTS = FIXTURES / "variants"
+REFERENCE_PAGE = CORPUS / "vault" / "topics" / "large-language-models.md"
+
+
+@pytest.fixture
+def variant():
+    """``variant("missing-sections")`` → the text of fixtures/variants/missing-sections.md."""
+
+    def read(name: str) -> str:
+        return (VARIANTS / f"{name}.md").read_text(encoding="utf-8")
+
+    return read
+
+
+@pytest.fixture
+def topics_page(vault: Path):
+    """``topics_page(text, "name")`` → a page written into the fixture vault's topics/ folder."""
+
+    def write(text: str, name: str = "large-language-models") -> Path:
+        path = vault / "topics" / f"{name}.md"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

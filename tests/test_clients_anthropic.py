@@ -60,6 +60,13 @@ async def test_the_key_is_sent_to_the_provider(provider, page_json):
     assert provider.requests[0].url.path == "/v1/messages"
 
 
+async def test_anthropic_base_url_is_read_from_the_environment(provider, page_json, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://proxy.example/anthropic")
+    provider.then(provider.anthropic_reply(page_json))
+    await complete(provider)
+    assert str(provider.requests[0].url) == "https://proxy.example/anthropic/v1/messages"
+
+
 # --- the forced tool-call fallback ---------------------------------------------------------------
 
 

@@ -37,7 +37,9 @@ def request_for(topic: str) -> ModelRequest:
     return ModelRequest(tuple(Prompts().messages(topic)), page_json_schema(), max_output_tokens=4000)
 
 
-async def ask(server: FakeProvider, spec: str, topic: str = "Graph Theory", timeout: float = 5.0) -> ModelReply:
+async def ask(
+    server: FakeProvider, spec: str, topic: str = "Graph Theory", timeout: float = 5.0
+) -> ModelReply:
     options = ClientOptions(timeout=timeout, base_url=base_url(server, spec), api_key=KEY)
     client = create_client(spec, options)
     try:
@@ -64,7 +66,11 @@ def post_raw(server: FakeProvider, path: str, body: dict[str, Any]) -> tuple[int
 def openai_body(topic: str = "Graph Theory") -> dict[str, Any]:
     messages = [{"role": m.role, "content": m.content} for m in Prompts().messages(topic)]
     schema = {"name": "topic_summary", "schema": page_json_schema(), "strict": True}
-    return {"model": "fake", "messages": messages, "response_format": {"type": "json_schema", "json_schema": schema}}
+    return {
+        "model": "fake",
+        "messages": messages,
+        "response_format": {"type": "json_schema", "json_schema": schema},
+    }
 
 
 def anthropic_body(topic: str = "Graph Theory") -> dict[str, Any]:
@@ -119,6 +125,14 @@ def test_list_lengths_follow_the_bounds_stated_in_descriptions() -> None:
     assert len(data["many"]) == 5
 
 
+def test_schemas_with_references_are_followed() -> None:
+    data = page_for_schema(
+        TopicSummary.model_json_schema(), "Graph Theory"
+    )  # $defs and $ref, as pydantic makes
+
+    TopicSummary.model_validate(data)
+
+
 async def test_anthropic_tool_call_is_answered_with_tool_use_when_structured_outputs_are_refused(
     server: FakeProvider,
 ) -> None:
@@ -163,7 +177,9 @@ async def test_usage_reports_the_system_prompt_as_cached_from_the_second_request
 
 
 @pytest.mark.parametrize("spec", SPECS)
-async def test_scripted_429_is_a_rate_limit_with_the_servers_retry_after(server: FakeProvider, spec: str) -> None:
+async def test_scripted_429_is_a_rate_limit_with_the_servers_retry_after(
+    server: FakeProvider, spec: str
+) -> None:
     server.configure(fault_retry_after=2.5)
     server.script(Fault.RATE_LIMIT)
 

@@ -135,3 +135,33 @@ async def test_only_a_bounded_number_of_errors_is_sent_back(provider, page_json,
     await generate(provider)
     listed = [line for line in reask_of(provider.bodies[1]).splitlines() if line.startswith("- ")]
     assert 1 <= len(listed) <= 12
+
+
+# --- a failed topic writes nothing ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ["not json", "not json", "not json"],  # unusable every time
+        [401],  # rejected key: fails at once
+    ],
+    ids=["unusable-replies", "auth-error"],
+)
+async def test_a_topic_that_fails_leaves_no_page_and_no_temp_file(vault, provider, answers):
+    from topicgen.config import open_vault
+    from topicgen.pipeline import Drafter, Status
+
+    provider.then(
+        *[
+            provider.openai_error(a, "Incorrect API key") if a == 401 else provider.openai_reply(a)
+            for a in answers
+        ]
+    )
+    the_vault, settings = open_vault(vault)
+    client = create_client("openai:gpt-test", provider.options())
+    outcome = await Drafter(the_vault, settings, client).draft(TOPIC)
+    await client.aclose()
+    assert outcome.status is Status.FAILED
+    assert outcome.detail
+    assert not (vault / "topics").exists() or list((vault / "topics").iterdir()) == []

@@ -9,10 +9,10 @@ import frontmatter
 from typer.testing import CliRunner
 
 from topicgen.cli import app
+from topicgen.config import open_vault
 from topicgen.pipeline import Status
 from topicgen.prompt import Prompts, fingerprint
 from topicgen.regen import Regenerator, plan_regen
-from topicgen.runner import open_vault
 from topicgen.schema import schema_text
 from topicgen.sections import split_body
 from topicgen.staleness import ALL_KEYS, read_page_state
@@ -151,7 +151,10 @@ def test_a_page_changed_during_regeneration_is_left_as_the_person_left_it(vault,
         return json.dumps({"joke": NEW_JOKE})
 
     (outcome,) = regen(
-        vault, FunctionClient(answer_while_someone_edits), targets=["Large Language Models"], sections=["joke"]
+        vault,
+        FunctionClient(answer_while_someone_edits),
+        targets=["Large Language Models"],
+        sections=["joke"],
     )
     assert outcome.status is Status.FAILED
     assert "changed while it was being regenerated" in outcome.detail

@@ -98,7 +98,9 @@ def test_a_page_topicgen_did_not_write_is_listed_but_never_stale(vault):
     topics = vault / "topics"
     topics.mkdir()
     page = topics / "quantum-computing.md"
-    page.write_text((Path(__file__).parent.parent / "fixtures/corpus/variants/quantum-computing.md").read_text())
+    page.write_text(
+        (Path(__file__).parent.parent / "fixtures/corpus/variants/quantum-computing.md").read_text()
+    )
     result = assessment_of(vault, page)
     assert not result.page.generated
     assert not result.stale

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from topicgen.errors import TopicgenError, UsageError
+from topicgen.errors import TopicgenError, UsageError, VaultError
 
 app = typer.Typer(
     name="topicgen",
@@ -107,7 +107,8 @@ def new(
     record: RecordOption = None,
 ) -> None:
     """Draft new topic pages into the vault's topics/ folder."""
-    from topicgen.runner import clean_topics, open_vault
+    from topicgen.config import open_vault
+    from topicgen.runner import clean_topics
 
     names = list(topics or []) + (_read_topic_file(from_file) if from_file else [])
     if output not in (None, "-"):
@@ -120,6 +121,8 @@ def new(
     if dry_run:
         _print_plans(the_vault, cleaned)
         return
+    if output != "-":
+        the_vault.ensure_writable()  # before any call: a vault that can't take the pages costs nothing
     _draft(the_vault, settings, cleaned, force=force, to_stdout=output == "-", record=record)
 
 
@@ -156,6 +159,7 @@ def _finish(vault: Any, settings: Any, report: Any, *, print_pages: bool = False
 
     from topicgen.costs import price_for
     from topicgen.index import write_index
+    from topicgen.links import relink_vault
     from topicgen.pipeline import Status
     from topicgen.report import print_summary
 
@@ -166,7 +170,11 @@ def _finish(vault: Any, settings: Any, report: Any, *, print_pages: bool = False
         elif outcome.status is Status.WRITTEN and outcome.path is not None:
             typer.echo(str(outcome.path))
     if any(outcome.status is Status.WRITTEN for outcome in outcomes):
-        write_index(vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url)
+        relink_vault(vault, settings)
+        try:
+            write_index(vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url)
+        except VaultError as error:  # the pages are written; only the listing could not be refreshed
+            _say(f"warning: {error}")
     print_summary(report, Console(stderr=True), price_for(settings.model, settings.prices))
     if any(outcome.status is Status.FAILED for outcome in outcomes) or report.interrupted:
         raise typer.Exit(130 if report.interrupted else 1)
@@ -197,13 +205,12 @@ def stale(
     import json
     from datetime import UTC, datetime
 
-    from topicgen.prompt import Prompts, fingerprint
-    from topicgen.runner import open_vault
-    from topicgen.schema import schema_text
+    from topicgen.config import open_vault
+    from topicgen.fingerprint import vault_fingerprint
     from topicgen.staleness import scan
 
     the_vault, settings = open_vault(vault)
-    current = fingerprint(Prompts(the_vault.root), schema_text())
+    current = vault_fingerprint(the_vault.root)
     rows = []
     counts = {"stale": 0, "fresh": 0, "not generated": 0}
     for item in scan(the_vault.topics_dir, settings, current, datetime.now(UTC)):
@@ -265,10 +272,9 @@ def regen(
     record: RecordOption = None,
 ) -> None:
     """Regenerate pages (or some of their sections), keeping every human edit."""
-    from topicgen.prompt import Prompts, fingerprint
+    from topicgen.config import open_vault
+    from topicgen.fingerprint import vault_fingerprint
     from topicgen.regen import plan_regen
-    from topicgen.runner import open_vault
-    from topicgen.schema import schema_text
     from topicgen.sections import resolve_sections
 
     if not targets and not stale_pages:
@@ -276,7 +282,7 @@ def regen(
     keys = resolve_sections(sections.split(",")) if sections else None
     flags = _run_overrides(model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost)
     the_vault, settings = open_vault(vault, flags)
-    current = fingerprint(Prompts(the_vault.root), schema_text())
+    current = vault_fingerprint(the_vault.root)
     jobs, left_alone = plan_regen(
         the_vault.topics_dir,
         settings,
@@ -294,6 +300,7 @@ def regen(
     if not jobs:
         _say("nothing to regenerate")
         return
+    the_vault.ensure_writable()
     _regenerate(the_vault, settings, jobs, force=force, record=record)
 
 
@@ -353,8 +360,8 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any]) -> None:
 @reports_errors
 def index(vault: VaultOption = Path(".")) -> None:
     """Rebuild topics/index.md: every topic page by title, keeping hand-written text."""
+    from topicgen.config import open_vault
     from topicgen.index import write_index
-    from topicgen.runner import open_vault
 
     the_vault, settings = open_vault(vault)
     result = write_index(the_vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url)
@@ -383,6 +390,130 @@ def render(
     from topicgen.replies import render_saved_reply
 
     sys.stdout.write(render_saved_reply(reply, topic, vault) + "\n")
+
+
+def _read_page(page: Path) -> str:
+    """A page's text ('-' reads stdin); a missing or non-UTF-8 file is a usage error."""
+    if str(page) == "-":
+        return sys.stdin.read()
+    try:
+        return page.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{page} is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise UsageError(f"{page} is a folder, not a page") from None
+    except FileNotFoundError:
+        raise UsageError(f"{page}: no such page") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {page}: {error.strerror or error}") from None
+
+
+@app.command("import")
+@reports_errors
+def import_page(
+    page: Annotated[Path, typer.Argument(help="A topic page (Markdown); '-' reads stdin.")],
+) -> None:
+    """Read a topic page back into page data: the schema's JSON on stdout, problems on stderr.
+
+    Exit 0 when the page is whole, 1 when sections are missing or text could
+    not be placed (the sections it has are still printed), 2 on a bad argument.
+    """
+    import json
+
+    from topicgen.errors import TopicgenError
+    from topicgen.parse import LEFT_ALONE, parse_page
+
+    parsed = parse_page(_read_page(page))
+    if not parsed.is_topic:
+        raise TopicgenError(f"{page}: {LEFT_ALONE[parsed.kind]}")
+    data = parsed.summary().model_dump(mode="json") if parsed.complete else parsed.data()
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    for finding in parsed.defects:
+        _say(f"{page}:{finding.line}: {finding.code.value}: {finding.message}")
+    if not parsed.complete:
+        _say(f"{page}: not a whole page: {parsed.lacking()}")
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def check(
+    pages: Annotated[
+        list[Path] | None, typer.Argument(help="Pages or folders (default: every page in topics/).")
+    ] = None,
+    vault: VaultOption = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
+) -> None:
+    """Lint topic pages: what is wrong with each, with line numbers. Exit 1 if any page has defects."""
+    import json
+
+    from topicgen.check import check_pages, format_report, pages_to_check
+    from topicgen.config import open_vault
+
+    the_vault, _ = open_vault(vault)
+    reports = check_pages(the_vault, pages_to_check(the_vault, list(pages or [])))
+    for report in reports:
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(the_vault.root), ensure_ascii=False))
+        else:
+            typer.echo(format_report(report, the_vault.root))
+    defective = sum(1 for report in reports if not report.clean)
+    alone = sum(1 for report in reports if report.kind.value != "topic")
+    _say(f"{len(reports)} page(s) checked: {defective} with defects, {alone} left alone")
+    if defective:
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def adopt(
+    pages: Annotated[list[Path] | None, typer.Argument(help="Topic pages to adopt.")] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Every topic page in topics/.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Print the diff each page would get; write no page.")] = False,
+    rewrite_unfit: Annotated[
+        bool,
+        typer.Option(
+            "--rewrite-unfit",
+            help="Also have the model rewrite sections whose text does not fit the outline.",
+        ),
+    ] = False,
+    vault: VaultOption = Path("."),
+    model: ModelOption = None,
+    concurrency: ConcurrencyOption = None,
+    record: RecordOption = None,
+) -> None:
+    """Rewrite pages topicgen did not write into its shape, asking the model only for what is missing."""
+    from topicgen.adopt import LazyClient, adopt_pages, resolve_pages
+    from topicgen.config import open_vault
+    from topicgen.engine import Engine
+    from topicgen.runner import build_client
+    from topicgen.staleness import topic_pages
+
+    if pages and all_pages:
+        raise UsageError("name pages or pass --all, not both")
+    if not pages and not all_pages:
+        raise UsageError("name the pages to adopt, or pass --all")
+    the_vault, settings = open_vault(vault, _run_overrides(model=model, concurrency=concurrency))
+    paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
+    if not paths:
+        _say("no topic pages to adopt")
+        return
+    client = LazyClient(settings.model, lambda: build_client(settings, record))
+    report = _execute(
+        Engine(settings.concurrency),
+        lambda engine: adopt_pages(
+            the_vault,
+            settings,
+            paths,
+            client=client,
+            dry_run=dry_run,
+            rewrite_unfit=rewrite_unfit,
+            engine=engine,
+        ),
+        total=len(paths),
+        description=f"adopting with {settings.model}",
+    )
+    _finish(the_vault, settings, report, print_pages=dry_run)
 
 
 def main() -> None:

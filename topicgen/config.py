@@ -16,10 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from topicgen.costs import Price
 from topicgen.errors import ConfigError
+from topicgen.vault import Vault
 
 CONFIG_FILE = "topicgen.toml"
 DEFAULT_MODEL = "openai:gpt-5-mini"
 ENV_PREFIX = "TOPICGEN_"
+_SECRET_NAMES = {"api_key", "apikey", "key", "token", "api_token", "secret"}
 
 
 class Paths(BaseModel):
@@ -122,8 +124,15 @@ def _describe(error: ValidationError, sources: dict[str, str]) -> str:
     top = str(first["loc"][0]) if first["loc"] else ""
     source = sources.get(top, "settings")
     if first["type"] == "extra_forbidden":
-        known = list(Settings.model_fields) + list(Paths.model_fields)
-        close = difflib.get_close_matches(str(first["loc"][-1]), known, n=1)
+        loc = first["loc"]
+        if len(loc) == 3 and loc[0] == "providers" and str(loc[-1]).lower() in _SECRET_NAMES:
+            return (
+                f"{source}: unknown setting {where!r}: keys never go in topicgen.toml; "
+                "name the variable that holds it with api_key_env"
+            )
+        table = {"paths": Paths, "providers": ProviderSettings, "prices": Price}.get(str(loc[0]))
+        known = list((table if table and len(loc) > 1 else Settings).model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"{source}: unknown setting {where!r}{hint}"
     message = first["msg"].removeprefix("Value error, ")
@@ -140,7 +149,7 @@ def load_settings(
     file = vault / CONFIG_FILE
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    if file.is_file():
+    if file.exists():  # a folder or unreadable file by that name is an error, not "no settings"
         data = _read_file(file)
         merged.update(data)
         sources.update(dict.fromkeys(data, str(file)))
@@ -154,3 +163,10 @@ def load_settings(
         return Settings.model_validate(merged)
     except ValidationError as error:
         raise ConfigError(_describe(error, sources)) from None
+
+
+def open_vault(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Vault, Settings]:
+    """The vault at ``root`` and its settings, with the folders the settings name."""
+    vault = Vault.open(root)
+    settings = load_settings(vault.root, overrides)
+    return Vault(vault.root, settings.paths.topics, settings.paths.books), settings

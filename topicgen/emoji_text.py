@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import emoji
 
-ZWJ = "\u200d"
+from topicgen.outline import ZWJ
+
 _MAX_PARTS = 4
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from topicgen.errors import VaultError
 from topicgen.staleness import topic_pages
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, write_atomic
@@ -60,6 +61,9 @@ def write_index(vault: Vault, *, hard_breaks: bool = True, site_url: str | None 
             current = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             current = None
+        except (OSError, UnicodeDecodeError) as error:  # its hand-written part can't be kept: leave it be
+            reason = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror or error
+            raise VaultError(f"cannot update {path}: {reason}") from None
         text = updated_index(current, lines, site_url)
         changed = text != current
         if changed:

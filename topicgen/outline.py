@@ -64,6 +64,7 @@ class Section:
         return self.instruction
 
 
+ZWJ = "\u200d"  # zero-width joiner, inside emoji like 🧙‍♂️
 PAGE_HEADING = "🤖 AI Summary"
 TITLE_EMOJI_RANGE = (1, 5)
 

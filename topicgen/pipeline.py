@@ -20,13 +20,13 @@ from topicgen.cache import ReplyCache
 from topicgen.clients.base import ModelClient, Usage
 from topicgen.config import Settings
 from topicgen.errors import ModelError, PageLockedError, VaultError
+from topicgen.fingerprint import shipped_schema_text
 from topicgen.generate import generate_page
 from topicgen.prompt import Prompts, fingerprint
 from topicgen.redact import redact
 from topicgen.render import PageContext, Provenance, relative_href, render_page
-from topicgen.schema import schema_text
 from topicgen.vault import Vault
-from topicgen.vault.files import PageExists, page_lock, write_atomic
+from topicgen.vault.files import PageExists, page_lock, sweep_temporaries, write_atomic
 from topicgen.vault.frontmatter import raw_frontmatter
 from topicgen.vault.notes import NoteIndex
 from topicgen.vault.slugs import slug_for
@@ -103,8 +103,9 @@ class Workshop:
         self.force = force
         self.clock = clock
         self.cache = cache
-        self.fingerprint = fingerprint(self.prompts, schema_text())
+        self.fingerprint = fingerprint(self.prompts, shipped_schema_text())
         self.view = VaultView.scan(vault, settings)
+        sweep_temporaries(vault.topics_dir, vault.lock_dir)
 
     def provenance(self) -> Provenance:
         return Provenance(self.settings.model, self.clock(), self.fingerprint)
@@ -127,6 +128,8 @@ class Drafter(Workshop):
             # a printed page touches nothing in the vault, so it needs no lock
             lock = nullcontext() if self.to_stdout else page_lock(self.vault.lock_dir, context.slug)
             with lock:
+                # read the page being replaced first: if it can't be read, fail before paying for a reply
+                previous = _previous_frontmatter(path) if self.force else None
                 result = await generate_page(
                     self.client,
                     self.prompts,
@@ -136,7 +139,6 @@ class Drafter(Workshop):
                     on_usage=spent.append,
                     cache=self.cache,
                 )
-                previous = _previous_frontmatter(path) if self.force else None
                 text = render_page(result.page, context, self.provenance(), previous)
                 if self.to_stdout:
                     return Outcome(topic, Status.PRINTED, None, "", result.usage, result.attempts, text)

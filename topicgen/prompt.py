@@ -6,27 +6,16 @@ last, so providers' prompt caching reuses the prefix across topics.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from topicgen import resources
-from topicgen.outline import OUTLINE, outline_fingerprint_data
+from topicgen.clients.base import Message
+from topicgen.fingerprint import TEMPLATES, VAULT_PROMPTS, combine
+from topicgen.outline import OUTLINE
 
-SYSTEM_TEMPLATE = "system.md.j2"
-USER_TEMPLATE = "user.md.j2"
-REASK_TEMPLATE = "reask.md.j2"
-SECTIONS_TEMPLATE = "sections.md.j2"
-TEMPLATES = (SYSTEM_TEMPLATE, USER_TEMPLATE, REASK_TEMPLATE, SECTIONS_TEMPLATE)
-VAULT_PROMPTS = Path(".topicgen") / "prompts"
-
-
-@dataclass(frozen=True)
-class Message:
-    role: str  # "system", "user" or "assistant"
-    content: str
+SYSTEM_TEMPLATE, USER_TEMPLATE, REASK_TEMPLATE, SECTIONS_TEMPLATE = TEMPLATES
 
 
 class Prompts:
@@ -75,12 +64,7 @@ class Prompts:
 
 def fingerprint(prompts: Prompts, schema_text: str) -> str:
     """One hash of everything that shapes a page: outline, prompt templates and schema."""
-    digest = hashlib.sha256()
-    digest.update(outline_fingerprint_data().encode())
-    for name, source in sorted(prompts.sources().items()):
-        digest.update(name.encode() + b"\0" + source.encode() + b"\0")
-    digest.update(schema_text.encode())
-    return "sha256:" + digest.hexdigest()[:16]
+    return combine(prompts.sources(), schema_text)
 
 
 class PromptTemplateError(Exception):

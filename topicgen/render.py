@@ -7,7 +7,6 @@ becomes a link to it; anything else stays plain text.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,6 +17,7 @@ import jinja2
 from pydantic import BaseModel
 
 from topicgen.emoji_text import split_trailing_emoji
+from topicgen.hashing import body_hash, content_hash
 from topicgen.outline import OUTLINE, PAGE_HEADING, SECTIONS, Label
 from topicgen.sections import split_body
 from topicgen.vault.frontmatter import compose
@@ -73,14 +73,14 @@ def _link(title: str, href: str) -> str:
     return f"[{title}]({href})"
 
 
-def _book_ref(context: PageContext, title: str) -> str:
+def book_ref(context: PageContext, title: str) -> str:
     note = context.books.find(title)
     if note is None:
         return f'"{title}"'
     return _link(note.title, f"{context.books_href}/{note.slug}.md")
 
 
-def _topic_ref(context: PageContext, text: str) -> str:
+def topic_ref(context: PageContext, text: str) -> str:
     name, trailing = split_trailing_emoji(text)
     note = context.topics.find(name)
     if note is None or note.slug == context.slug:
@@ -98,8 +98,8 @@ def _render_template(name: str, page: BaseModel, context: PageContext, **extra: 
     text = template.render(
         page=page.model_dump(),
         label_text=label_text,
-        book_ref=lambda title: _book_ref(context, title),
-        topic_ref=lambda text: _topic_ref(context, text),
+        book_ref=lambda title: book_ref(context, title),
+        topic_ref=lambda text: topic_ref(context, text),
         **extra,
     )
     return text.split("\n")
@@ -145,12 +145,6 @@ def render_body(page: BaseModel, context: PageContext) -> str:
     return join_lines(render_lines(page, context), context.hard_breaks)
 
 
-def content_hash(text: str) -> str:
-    """A short hash of text with line-end spacing ignored, so the hard-break style can change."""
-    normalized = "\n".join(line.rstrip() for line in text.strip().split("\n"))
-    return hashlib.sha256(normalized.encode()).hexdigest()[:12]
-
-
 def section_texts(body: str) -> dict[str, str]:
     """Each outline section's text (heading through last line) by key."""
     return {block.key: block.text for block in split_body(body).blocks if block.key}
@@ -161,7 +155,7 @@ def generation_metadata(provenance: Provenance, body: str) -> dict[str, Any]:
         "topicgen_model": provenance.model,
         "topicgen_generated": provenance.generated,
         "topicgen_fingerprint": provenance.fingerprint,
-        "topicgen_body_hash": content_hash(body),
+        "topicgen_body_hash": body_hash(body),
         "topicgen_sections": {key: content_hash(text) for key, text in section_texts(body).items()},
     }
 

@@ -35,7 +35,8 @@ def page_data(saved: Any) -> tuple[Any, str | None]:
 
 
 def render_saved_reply(path: Path, topic: str | None, vault_root: Path) -> str:
-    from topicgen.runner import clean_topics, open_vault
+    from topicgen.config import open_vault
+    from topicgen.runner import clean_topics
 
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from topicgen.clients import ClientOptions, ModelSpec, create_client
 from topicgen.clients.base import ModelClient, Usage
 from topicgen.clients.ratelimit import RateLimitedClient, RateLimiter
 from topicgen.clients.retrying import RetryingClient
-from topicgen.config import Settings, load_settings
+from topicgen.config import Settings
 from topicgen.costs import price_for
 from topicgen.engine import Budget, Engine, RunReport
 from topicgen.errors import UsageError
@@ -26,12 +26,6 @@ from topicgen.vault.slugs import clean_topic_name, slug_for
 CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage
 EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
 EXPECTED_USAGE = Usage(input_tokens=4_000, output_tokens=EXPECTED_OUTPUT_TOKENS)
-
-
-def open_vault(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Vault, Settings]:
-    vault = Vault.open(root)
-    settings = load_settings(vault.root, overrides)
-    return Vault(vault.root, settings.paths.topics, settings.paths.books), settings
 
 
 def build_client(

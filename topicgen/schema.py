@@ -134,7 +134,12 @@ TopicSummary.__doc__ = "A whole topic page as data: the title emoji and the 20 o
 
 
 def page_json_schema(model: type[BaseModel] = TopicSummary) -> dict[str, Any]:
-    """The provider-facing JSON Schema: refs inlined, titles and bounds dropped."""
+    """The provider-facing JSON Schema: refs inlined, titles and bounds dropped (a fresh copy)."""
+    return copy.deepcopy(_page_json_schema(model))
+
+
+@cache  # building it takes ~10 ms, and every request of a run sends the same one
+def _page_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     raw = model.model_json_schema()
     defs = raw.pop("$defs", {})
 

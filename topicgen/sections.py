@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, create_model
-
-from topicgen.emoji_text import ZWJ
 from topicgen.errors import UsageError
-from topicgen.outline import OUTLINE, SECTIONS
-from topicgen.schema import Strict, TopicSummary
+from topicgen.outline import OUTLINE, SECTIONS, ZWJ
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 _LIST_OR_BLANK = re.compile(r"^(\s*$|\s*[-*+] |\s{2,}\S|\s*\d+[.)] )")
@@ -68,15 +68,19 @@ def split_body(body: str) -> BodyParts:
     while index < len(lines) and not _is_section_heading(lines[index]):
         parts.head.append(lines[index])
         index += 1
+    last_key = OUTLINE[-1].key
+    current: Block | None = None
     while index < len(lines):
         line = lines[index]
-        match = _HEADING.match(line)
+        match = _HEADING.match(line) if line.startswith("#") else None
         if match and len(match.group(1)) == 3:
-            parts.blocks.append(Block(outline_key(match.group(2)), [line]))
-        elif (match and len(match.group(1)) < 3) or (parts.blocks and _starts_tail(parts.blocks[-1], line)):
+            current = Block(outline_key(match.group(2)), [line])
+            parts.blocks.append(current)
+        elif match or (current is not None and current.key == last_key and _starts_tail(current, line)):
             break
         else:
-            parts.blocks[-1].lines.append(line)
+            assert current is not None
+            current.lines.append(line)
         index += 1
     parts.tail = lines[index:]
     return parts
@@ -89,8 +93,7 @@ def _is_section_heading(line: str) -> bool:
 
 def _starts_tail(block: Block, line: str) -> bool:
     """After the last outline section, prose following a blank line is a person's own text."""
-    last = SECTIONS.get(block.key or "") is OUTLINE[-1]
-    return last and not _LIST_OR_BLANK.match(line) and not block.lines[-1].strip()
+    return not block.lines[-1].strip() and not _LIST_OR_BLANK.match(line)
 
 
 def splice(parts: BodyParts, replacements: dict[str, list[str]]) -> BodyParts:
@@ -142,6 +145,10 @@ def resolve_sections(names: list[str]) -> list[str]:
 @cache
 def section_model(keys: tuple[str, ...]) -> type[BaseModel]:
     """A model holding only the given sections, for asking a model to rewrite just those."""
+    from pydantic import create_model
+
+    from topicgen.schema import Strict, TopicSummary
+
     fields = {
         key: (TopicSummary.model_fields[key].annotation, TopicSummary.model_fields[key]) for key in keys
     }

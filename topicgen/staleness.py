@@ -15,6 +15,7 @@ split entirely, so 10,000 pages take well under two seconds.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,14 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from topicgen.config import Settings
+from topicgen.hashing import body_hash, content_hash
 from topicgen.outline import OUTLINE
-from topicgen.render import content_hash
 from topicgen.sections import split_body
-from topicgen.vault.notes import read_frontmatter
 
-_FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):[ \t]*(.*?)[ \t]*$", re.MULTILINE)
-_SECTION_LINE = re.compile(r"^[ \t]+([a-z_]+):[ \t]*\"?([0-9a-f]+)\"?[ \t]*$")
+_SECTIONS_BLOCK = re.compile(r"^topicgen_sections:[^\n]*\n((?:[ \t]+[a-z_]+:[^\n]*(?:\n|$))*)", re.MULTILINE)
+_SECTION_PAIR = re.compile(r"^[ \t]+([a-z_]+):[ \t]*\"?([0-9a-f]+)\"?[ \t]*$", re.MULTILINE)
 ALL_KEYS = tuple(section.key for section in OUTLINE)
 
 
@@ -100,17 +100,12 @@ def _read_metadata(frontmatter: str, state: PageState) -> None:
     state.title = values.get("title", "")
     if "topicgen_fingerprint" not in values:
         return
-    sections: dict[str, str] = {}
-    lines = frontmatter.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.startswith("topicgen_sections:")), None)
-    if start is not None:
-        for line in lines[start + 1 :]:
-            match = _SECTION_LINE.match(line)
-            if not match:
-                break
-            sections[match.group(1)] = match.group(2)
-    if start is None or (not sections and values.get("topicgen_sections", "") not in ("", "{}")):
-        data, _ = read_frontmatter(f"---\n{frontmatter}\n---\n")  # hand-edited YAML: parse it fully
+    block = _SECTIONS_BLOCK.search(frontmatter)
+    sections = dict(_SECTION_PAIR.findall(block.group(1))) if block else {}
+    if block is None or (not sections and values.get("topicgen_sections", "") not in ("", "{}")):
+        from topicgen.vault.notes import read_frontmatter  # hand-edited YAML: parse it fully
+
+        data, _ = read_frontmatter(f"---\n{frontmatter}\n---\n")
         raw = data.get("topicgen_sections")
         sections = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
     state.generated = True
@@ -124,25 +119,30 @@ def _read_metadata(frontmatter: str, state: PageState) -> None:
 def read_page_state(path: Path) -> PageState:
     state = PageState(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        state.problem = "not UTF-8 text"
-        return state
+        raw = path.read_bytes()
     except OSError as error:
         state.problem = f"cannot read: {error.strerror or error}"
         return state
-    match = _FENCE.match(text)
-    if not match:
+    end = raw.find(b"\n---", 3) if raw.startswith(b"---") else -1
+    if end < 0:
         state.problem = "no frontmatter"
         return state
-    _read_metadata(match.group(1), state)
-    if not state.generated:
+    body_start = raw.find(b"\n", end + 4)
+    body_start = len(raw) if body_start < 0 else body_start + 1
+    try:
+        frontmatter = raw[raw.find(b"\n") + 1 : end].decode("utf-8")
+    except UnicodeDecodeError:
+        state.problem = "not UTF-8 text"
         return state
-    body = text[match.end() :]
-    if state.body_hash and content_hash(body) == state.body_hash:
-        return state  # untouched since generation: every section present, none edited
-    parts = split_body(body)
-    texts = {block.key: block.text for block in parts.blocks if block.key}
+    _read_metadata(frontmatter, state)
+    if not state.generated or (state.body_hash and body_hash(raw[body_start:]) == state.body_hash):
+        return state  # not ours, or untouched since generation: every section present, none edited
+    try:
+        body = raw[body_start:].decode("utf-8")
+    except UnicodeDecodeError:
+        state.problem = "not UTF-8 text"
+        return state
+    texts = {block.key: block.text for block in split_body(body).blocks if block.key}
     state.present = tuple(key for key in ALL_KEYS if key in texts)
     state.edited = tuple(
         key for key, text in texts.items() if content_hash(text) != state.section_hashes.get(key)
@@ -151,10 +151,19 @@ def read_page_state(path: Path) -> PageState:
 
 
 def topic_pages(topics_dir: Path) -> Iterator[Path]:
-    """The topic pages of a vault folder (index.md and dotfiles excluded), sorted."""
-    if not topics_dir.is_dir():
+    """The topic pages of a vault folder (index.md and dotfiles excluded), sorted by name."""
+    try:
+        names = sorted(
+            entry.name
+            for entry in os.scandir(topics_dir)
+            if entry.name.endswith(".md")
+            and entry.name != "index.md"
+            and not entry.name.startswith(".")
+            and entry.is_file()  # a folder named *.md is not a page
+        )
+    except (FileNotFoundError, NotADirectoryError):
         return iter(())
-    return iter(sorted(p for p in topics_dir.glob("*.md") if p.name != "index.md" and p.name[0] != "."))
+    return (topics_dir / name for name in names)
 
 
 def assess(state: PageState, settings: Settings, fingerprint: str, now: datetime) -> Assessment:
@@ -183,10 +192,39 @@ def assess(state: PageState, settings: Settings, fingerprint: str, now: datetime
     return Assessment(state, tuple(reasons), regenerate, keep)
 
 
+PARALLEL_FROM = 2_000  # below this, starting worker processes costs more than it saves
+CHUNK = 250
+
+
+def _read_chunk(paths: list[Path]) -> list[PageState]:
+    return [read_page_state(path) for path in paths]
+
+
+def read_states(paths: Iterator[Path], workers: int | None = None) -> Iterator[PageState]:
+    """Page states in path order; big vaults are read by one process per core, a few chunks at a time."""
+    paths = list(paths)
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(paths) < PARALLEL_FROM:
+        yield from (read_page_state(path) for path in paths)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending = [pool.submit(_read_chunk, chunk) for chunk in chunks[: workers * 2]]
+        for index in range(len(chunks)):
+            states = pending.pop(0).result()
+            if index + workers * 2 < len(chunks):
+                pending.append(pool.submit(_read_chunk, chunks[index + workers * 2]))
+            yield from states
+
+
 def scan(
     topics_dir: Path, settings: Settings, fingerprint: str, now: datetime | None = None
 ) -> Iterator[Assessment]:
-    """Assess every topic page, one at a time (memory stays flat however big the vault)."""
+    """Assess every topic page; only a few chunks are held at once, so memory stays flat."""
     now = now or datetime.now(UTC)
-    for path in topic_pages(topics_dir):
-        yield assess(read_page_state(path), settings, fingerprint, now)
+    for state in read_states(topic_pages(topics_dir)):
+        yield assess(state, settings, fingerprint, now)

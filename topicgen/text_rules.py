@@ -102,10 +102,14 @@ def check_optional_line(value: str) -> str:
 def check_quote(value: str) -> str:
     """One line meant to be shown in quotes: the renderer adds the quotation marks."""
     value = check_line(value)
-    for left, right in (('"', '"'), ("“", "”"), ("'", "'")):
-        if len(value) > 1 and value.startswith(left) and value.endswith(right):
-            value = value[1:-1].strip()
-            break
+    stripped = True
+    while stripped:  # every enclosing pair, so validating twice changes nothing (pages read back)
+        stripped = False
+        for left, right in (('"', '"'), ("“", "”"), ("'", "'")):
+            if len(value) > 1 and value.startswith(left) and value.endswith(right):
+                value = value[1:-1].strip()
+                stripped = True
+                break
     return check_line(value)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from topicgen.clients import ClientOptions, create_client
 from topicgen.clients.base import ModelClient, ModelReply, ModelRequest
 from topicgen.clients.wire import Exchange, ReplayTransport, conversation_key, load_exchanges
-from topicgen.errors import ReplayMiss
+from topicgen.errors import ConfigError, ReplayMiss
 
 PROVIDER_PREFERENCE = ("openai", "anthropic")
 
@@ -24,9 +24,11 @@ class ReplayClient:
         self.spec = f"replay:{folder}"
         self.folder = folder
         self._options = options
+        if not folder.is_dir():  # a wrong replay: spec is a usage error (exit 2), like a missing key
+            raise ConfigError(f"replay folder {folder} does not exist")
         self._exchanges = load_exchanges(folder)
         if not self._exchanges:
-            raise ReplayMiss(f"replay folder {folder} holds no recorded exchanges")
+            raise ConfigError(f"replay folder {folder} holds no recorded exchanges")
         self._clients: dict[str, ModelClient] = {}
 
     def _find(self, request: ModelRequest) -> Exchange:

@@ -121,7 +121,7 @@ class Stats:
     output_tokens: int
     cached_tokens: int
     max_in_flight: int
-    pages: dict[str, int]  # topic → successful (HTTP 200, valid page) replies
+    pages: dict[str, int]  # topic → valid pages served (generated replies, not faults or scripted ones)
     first_request: float | None
     last_response: float | None
 
@@ -210,13 +210,17 @@ def _type_of(node: Mapping[str, Any]) -> str:
 class _PageWriter:
     """Walks a schema and writes plausible, rule-abiding data for one topic."""
 
-    def __init__(self, topic: str, words: int) -> None:
+    def __init__(self, topic: str, words: int, root: Mapping[str, Any]) -> None:
         self.topic = _plain(topic)
         self.words = words
+        self.definitions = root.get("$defs") or root.get("definitions") or {}
         digest = hashlib.sha256(topic.encode()).digest()
         self.offset = digest[0]
 
     def value(self, node: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+        if isinstance(node.get("$ref"), str):  # '#/$defs/Name': the definition, with the node's own keywords
+            target = self.definitions.get(node["$ref"].rsplit("/", 1)[-1], {})
+            node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
         node = _non_null(node)
         if "const" in node:
             return node["const"]
@@ -260,7 +264,7 @@ class _PageWriter:
 
 def page_for_schema(schema: Mapping[str, Any], topic: str, *, words: int = 6) -> Any:
     """Data for ``topic`` that satisfies ``schema`` and topicgen's text rules."""
-    return _PageWriter(topic, words).value(schema, ())
+    return _PageWriter(topic, words, schema).value(schema, ())
 
 
 def _set_path(data: Any, path: str, value: Any) -> None:
@@ -700,7 +704,10 @@ class FakeProvider:
         wait, limits = self._admit(prompt_tokens + _tokens(good_text))
         limit_headers = wire.rate_limit_headers(limits)
         if wait > 0:
-            retry = {"retry-after": str(max(1, math.ceil(wait))), "retry-after-ms": str(math.ceil(wait * 1000))}
+            retry = {
+                "retry-after": str(max(1, math.ceil(wait))),
+                "retry-after-ms": str(math.ceil(wait * 1000)),
+            }
             message = f"Rate limit reached. Please try again in {wait:.3f}s."
             return done("rate_limited", wire.error(429, message, {**limit_headers, **retry}))
         item = self._next_item(topic)
@@ -728,7 +735,7 @@ class FakeProvider:
             self._input_tokens += prompt_tokens
             self._output_tokens += output_tokens
             self._cached_tokens += cached
-            if item is None or (isinstance(item, Reply) and item.finish == "stop"):
+            if item is None:
                 self._served_pages[topic] += 1
         created = 0 if system is None or not request.caches else (_tokens(system) if not cached else 0)
         usage = _Usage(prompt_tokens, output_tokens, cached, created)
@@ -844,7 +851,9 @@ class _OpenAIWire:
         }
 
     def error(self, status: int, message: str, headers: Mapping[str, str]) -> _Respond:
-        kind = _ERROR_TYPES["openai"].get(status, "server_error" if status >= 500 else "invalid_request_error")
+        kind = _ERROR_TYPES["openai"].get(
+            status, "server_error" if status >= 500 else "invalid_request_error"
+        )
         code = "rate_limit_exceeded" if status == 429 else "invalid_api_key" if status == 401 else None
         body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         return _Respond(status, body, {"x-request-id": f"req_fake_{status}", **headers})
@@ -914,7 +923,9 @@ class _AnthropicWire:
     ) -> dict[str, Any]:
         reason = {"length": "max_tokens", "refusal": "refusal"}.get(finish, "end_turn")
         if request.tool and not isinstance(content, str):
-            blocks = [{"type": "tool_use", "id": f"toolu_fake{index:06d}", "name": request.tool, "input": content}]
+            blocks = [
+                {"type": "tool_use", "id": f"toolu_fake{index:06d}", "name": request.tool, "input": content}
+            ]
             reason = "tool_use" if reason == "end_turn" else reason
         else:
             text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
@@ -938,8 +949,14 @@ class _AnthropicWire:
         }
 
     def error(self, status: int, message: str, headers: Mapping[str, str]) -> _Respond:
-        kind = _ERROR_TYPES["anthropic"].get(status, "api_error" if status >= 500 else "invalid_request_error")
-        body = {"type": "error", "error": {"type": kind, "message": message}, "request_id": f"req_fake_{status}"}
+        kind = _ERROR_TYPES["anthropic"].get(
+            status, "api_error" if status >= 500 else "invalid_request_error"
+        )
+        body = {
+            "type": "error",
+            "error": {"type": kind, "message": message},
+            "request_id": f"req_fake_{status}",
+        }
         return _Respond(status, body, {"request-id": f"req_fake_{status}", **headers})
 
     def rate_limit_headers(self, limits: Mapping[str, tuple[int, int, float]]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,8 @@ class Vault:
     def open(cls, root: Path, topics: str = "topics", books: str = "books") -> Vault:
         root = root.expanduser()
         if not root.is_dir():
-            raise VaultError(f"vault folder {root} does not exist")
+            problem = "is not a folder" if root.exists() else "does not exist"
+            raise VaultError(f"vault folder {root} {problem}")
         return cls(root.resolve(), topics, books)
 
     @property
@@ -38,6 +40,23 @@ class Vault:
     @property
     def lock_dir(self) -> Path:
         return self.state_dir / "locks"
+
+    def ensure_writable(self) -> None:
+        """Fail before any model call when pages or their locks could not be written.
+
+        Each folder is created if missing and probed with a temporary file, so a
+        file where a folder should be, a read-only mount or missing permissions
+        are one ``VaultError`` up front instead of a failure per page after paying.
+        """
+        for folder in (self.topics_dir, self.lock_dir):
+            if folder.exists() and not folder.is_dir():
+                raise VaultError(f"{folder} is a file, but topicgen needs a folder there")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryFile(dir=folder):
+                    pass
+            except OSError as error:
+                raise VaultError(f"cannot write in {folder}: {error.strerror or error}") from None
 
     def topic_path(self, slug: str) -> Path:
         path = (self.topics_dir / f"{slug}.md").resolve()

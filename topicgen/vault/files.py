@@ -57,6 +57,8 @@ def write_atomic(path: Path, text: str, *, overwrite: bool) -> None:
         raise PageExists(f"{path} already exists; pass --force to replace it") from None
     except OSError as error:
         raise VaultError(f"cannot write {path}: {error.strerror or error}") from None
+    except UnicodeEncodeError:
+        raise VaultError(f"cannot write {path}: the text is not valid Unicode") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
@@ -93,3 +95,19 @@ def page_lock(lock_dir: Path, name: str) -> Iterator[None]:
         yield
     finally:
         os.close(handle)
+
+
+def sweep_temporaries(folder: Path, lock_dir: Path) -> list[Path]:
+    """Remove temporary files a killed run left beside pages nobody is writing now."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for temporary in folder.glob(".*.md.*.tmp"):
+        page = temporary.name[1:].split(".md.", 1)[0]
+        try:
+            with page_lock(lock_dir, page):
+                temporary.unlink(missing_ok=True)
+                removed.append(temporary)
+        except (PageLockedError, VaultError, OSError):
+            continue
+    return removed

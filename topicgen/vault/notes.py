@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import emoji
 import yaml
 
+from topicgen.errors import TopicNameError
 from topicgen.vault.slugs import slug_for
 
 try:
@@ -23,6 +25,7 @@ _NON_WORD = re.compile(r"[^\w]+")
 HEAD_BYTES = 64 * 1024
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and asked again for the same titles on every page rendered
 def title_key(text: str) -> str:
     """A title reduced for matching: emoji, accents, case and punctuation ignored."""
     text = emoji.replace_emoji(text, "")
@@ -82,7 +85,13 @@ class NoteIndex:
         if not folder.is_dir():
             return cls([])
         paths = sorted(p for p in folder.glob("*.md") if p.stem != "index" and not p.name.startswith("."))
-        return cls([read_note(path) for path in paths])
+        notes = []
+        for path in paths:
+            try:
+                notes.append(read_note(path))
+            except OSError:  # a folder named *.md, or a note that cannot be read: nothing to link to
+                continue
+        return cls(notes)
 
     def find(self, name: str) -> Note | None:
         for key in _keys(name):
@@ -90,7 +99,7 @@ class NoteIndex:
                 return self._by_key[key]
         try:
             return self._by_slug.get(slug_for(name))
-        except ValueError:
+        except (ValueError, TopicNameError):  # a name with no letters names no note
             return None
 
 

@@ -15,6 +15,7 @@ from topicgen.errors import TopicNameError
 
 MAX_NAME_LENGTH = 200
 MAX_SLUG_LENGTH = 80
+RESERVED_SLUGS = frozenset({"index"})  # topics/index.md lists the topics
 _SUFFIX_SYMBOLS = (
     (re.compile(r"(?<=[A-Za-z0-9])\+\+"), " plus plus"),
     (re.compile(r"(?<=[A-Za-z0-9])\+(?![\w+])"), " plus"),
@@ -22,6 +23,8 @@ _SUFFIX_SYMBOLS = (
 )
 _APOSTROPHES = re.compile(r"(?<=\w)['’](?=\w)")
 _PATH_LIKE = re.compile(r"(^|[\\/])\.\.?([\\/]|$)|^[\\/~]")
+# What Markdown would render rather than show: an HTML tag, comment or declaration; a link or wikilink.
+_MARKUP = re.compile(r"<[A-Za-z/!?]|\]\(|\[\[|\]\]")
 
 
 def clean_topic_name(name: str) -> str:
@@ -39,7 +42,16 @@ def clean_topic_name(name: str) -> str:
         raise TopicNameError(f"{cleaned[:60]!r} looks like a file path, not a topic name")
     if cleaned.startswith("#"):
         raise TopicNameError(f"{cleaned[:60]!r} starts with '#', which would make a Markdown heading")
-    slug_for(cleaned)
+    if _MARKUP.search(cleaned):
+        raise TopicNameError(
+            f"{cleaned[:60]!r} holds HTML or link markup ('<tag', '](' or '[['), which a page would "
+            "render instead of showing; write the name without it"
+        )
+    if slug_for(cleaned) in RESERVED_SLUGS:
+        raise TopicNameError(
+            f"{cleaned!r} would be written over the topics folder's {slug_for(cleaned)}.md; "
+            f"name the topic more precisely, e.g. '{cleaned} (publishing)'"
+        )
     return cleaned
 
 

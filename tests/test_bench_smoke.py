@@ -1,0 +1,38 @@
+"""The benchmark's smoke run works end to end, so the benchmark cannot rot.
+
+No figure is asserted (timings belong in bench/README.md, not in tests): only
+that every section ran, produced numbers, and that no page was lost.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+
+def test_the_benchmark_smoke_run_measures_every_section_and_loses_no_page(tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--smoke", "--no-stale", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(output.read_text(encoding="utf-8"))
+    assert results["meta"]["smoke"] is True
+    assert results["startup"]
+    assert results["local_work"]["drafter_pipeline"]["median_ms"] > 0
+    assert results["throughput"]
+    for row in results["throughput"]:
+        assert row["exit_code"] == 0
+        assert row["lost"] == 0 and row["written"] == row["topics"]
+        assert row["bound_s"] > 0 and row["wall_s"] > 0
+    assert "throughput" in done.stdout  # the table was printed

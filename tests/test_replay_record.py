@@ -1,0 +1,219 @@
+"""Recorded exchanges replay through the real SDKs; record mode saves new ones without secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from topicgen.clients import ClientOptions, create_client
+from topicgen.clients.base import ModelRequest, Usage
+from topicgen.clients.wire import RecordingTransport, load_exchanges
+from topicgen.config import Settings
+from topicgen.errors import AuthError, ConfigError, ReplayMiss
+from topicgen.generate import generate_page
+from topicgen.prompt import Prompts
+from topicgen.runner import build_client
+from topicgen.schema import page_json_schema
+
+REPO = Path(__file__).resolve().parent.parent
+EXCHANGES = REPO / "fixtures" / "exchanges"
+TOPIC = "Large Language Models"
+SECRET = "sk-proj-Secret0123456789abcdefXYZ"
+
+
+def recorded(provider: str) -> dict:
+    (path,) = (EXCHANGES / provider).glob("*.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+async def replay(folder: Path, topic: str = TOPIC):
+    client = create_client(f"replay:{folder}", ClientOptions())
+    try:
+        return await generate_page(client, Prompts(), topic)
+    finally:
+        await client.aclose()
+
+
+# --- replay --------------------------------------------------------------------------------------
+
+
+async def test_the_openai_recording_replays_through_the_openai_sdk(llm_page_data):
+    result = await replay(EXCHANGES / "openai")
+    body = recorded("openai")["response"]["body"]
+    assert result.page.model_dump(mode="json") == llm_page_data
+    assert result.model == body["model"]
+    assert result.usage == Usage(
+        body["usage"]["prompt_tokens"],
+        body["usage"]["completion_tokens"],
+        body["usage"]["prompt_tokens_details"]["cached_tokens"],
+    )
+
+
+async def test_the_anthropic_recording_replays_through_the_anthropic_sdk(llm_page_data):
+    result = await replay(EXCHANGES / "anthropic")
+    usage = recorded("anthropic")["response"]["body"]["usage"]
+    assert result.page.model_dump(mode="json") == llm_page_data
+    assert result.model.startswith("claude-")
+    assert result.usage == Usage(
+        usage["input_tokens"] + usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"],
+        usage["output_tokens"],
+        usage["cache_read_input_tokens"],
+    )
+
+
+async def test_a_folder_with_both_providers_prefers_openai():
+    result = await replay(EXCHANGES)
+    assert result.model == recorded("openai")["response"]["body"]["model"]
+
+
+def test_the_recorded_requests_are_what_topicgen_sends_today():
+    for provider in ("openai", "anthropic"):
+        body = recorded(provider)["request"]["body"]
+        schema = (
+            body["response_format"]["json_schema"]["schema"]
+            if provider == "openai"
+            else body["output_config"]["format"]["schema"]
+        )
+        assert schema == page_json_schema(), f"re-run fixtures/build_exchanges.py ({provider})"
+
+
+async def test_a_replay_miss_says_so_and_names_the_topic():
+    with pytest.raises(ReplayMiss) as caught:
+        await replay(EXCHANGES, topic="Graph Theory")
+    message = str(caught.value)
+    assert "no recorded exchange" in message
+    assert "Graph Theory" in message
+    assert "--record" in message
+
+
+def test_a_missing_replay_folder_says_so(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        create_client(f"replay:{tmp_path / 'nowhere'}", ClientOptions())
+
+
+def test_an_empty_replay_folder_says_so(tmp_path):
+    with pytest.raises(ConfigError, match="holds no recorded exchanges"):
+        create_client(f"replay:{tmp_path}", ClientOptions())
+
+
+async def test_a_recording_of_several_responses_replays_them_in_order(tmp_path, provider, page_json):
+    provider.then(provider.openai_reply("not json"), provider.openai_reply(page_json))
+    transport = RecordingTransport(tmp_path, provider.transport)
+    client = create_client("openai:gpt-test", ClientOptions(transport=transport, api_key="k"))
+    live = await generate_page(client, Prompts(), TOPIC)
+    await client.aclose()
+    assert live.attempts == 2
+    again = await replay(tmp_path)
+    assert again.attempts == 2
+    assert again.page == live.page
+
+
+# --- record --------------------------------------------------------------------------------------
+
+
+async def record(tmp_path: Path, provider, spec: str) -> list[Path]:
+    folder = tmp_path / "recorded"
+    transport = RecordingTransport(folder, provider.transport)
+    client = create_client(spec, ClientOptions(transport=transport, api_key=SECRET))
+    await generate_page(client, Prompts(), TOPIC)
+    await client.aclose()
+    return sorted(folder.rglob("*"))
+
+
+def openai_reply_with_headers(provider, page_json: str):
+    """An OpenAI reply that also sends headers no recording may keep."""
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        assert request.headers["authorization"] == f"Bearer {SECRET}"  # the key did travel
+        return httpx2.Response(
+            200,
+            content=provider.openai_reply(page_json).content,
+            headers={
+                "content-type": "application/json",
+                "x-request-id": "req_1",
+                "x-ratelimit-remaining-requests": "99",
+                "set-cookie": f"session={SECRET}",
+                "openai-organization": "org-private",
+            },
+        )
+
+    return answer
+
+
+async def test_record_mode_saves_the_exchange_under_its_provider(tmp_path, provider, page_json):
+    provider.then(provider.openai_reply(page_json))
+    files = await record(tmp_path, provider, "openai:gpt-test")
+    saved = [path for path in files if path.is_file()]
+    assert [path.parent.name for path in saved] == ["openai"]
+    assert saved[0].name.startswith("write-the-topic-note-for-large-language-models-")
+    data = json.loads(saved[0].read_text(encoding="utf-8"))
+    assert data["request"]["body"]["model"] == "gpt-test"
+    assert data["response"]["status"] == 200
+
+
+@pytest.mark.parametrize("spec", ["openai:gpt-test", "anthropic:claude-test"])
+async def test_recordings_hold_no_key_and_no_auth_header(tmp_path, provider, page_json, spec):
+    if spec.startswith("openai"):
+        provider.then(openai_reply_with_headers(provider, page_json))
+    else:
+        provider.then(provider.anthropic_reply(page_json))
+    files = [path for path in await record(tmp_path, provider, spec) if path.is_file()]
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert SECRET not in text
+        assert "authorization" not in text.lower()
+        assert "x-api-key" not in text.lower()
+        assert "bearer" not in text.lower()
+        assert "set-cookie" not in text.lower()
+        assert "org-private" not in text
+
+
+async def test_only_allow_listed_response_headers_are_kept(tmp_path, provider, page_json):
+    provider.then(openai_reply_with_headers(provider, page_json))
+    (saved,) = [path for path in await record(tmp_path, provider, "openai:gpt-test") if path.is_file()]
+    headers = json.loads(saved.read_text(encoding="utf-8"))["response"]["headers"]
+    assert headers == {
+        "content-type": "application/json",
+        "x-request-id": "req_1",
+        "x-ratelimit-remaining-requests": "99",
+    }
+
+
+async def test_a_key_echoed_in_a_response_body_is_redacted(tmp_path, provider):
+    provider.then(provider.openai_error(401, f"Incorrect API key provided: {SECRET}"))
+    folder = tmp_path / "recorded"
+    client = create_client(
+        "openai:gpt-test",
+        ClientOptions(transport=RecordingTransport(folder, provider.transport), api_key=SECRET),
+    )
+    with pytest.raises(AuthError, match="401"):
+        await client.complete(ModelRequest(tuple(Prompts().messages(TOPIC)), page_json_schema()))
+    await client.aclose()
+    (saved,) = folder.rglob("*.json")
+    assert SECRET not in saved.read_text(encoding="utf-8")
+
+
+async def test_a_fresh_recording_replays(tmp_path, provider, page_json, llm_page_data):
+    provider.then(provider.anthropic_reply(page_json))
+    await record(tmp_path, provider, "anthropic:claude-test")
+    result = await replay(tmp_path / "recorded")
+    assert result.page.model_dump(mode="json") == llm_page_data
+    assert load_exchanges(tmp_path / "recorded")[0].provider == "anthropic"
+
+
+async def test_the_record_option_wraps_the_configured_clients_transport(
+    tmp_path, provider, page_json, monkeypatch
+):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    provider.then(provider.openai_reply(page_json))
+    client = build_client(
+        Settings(model="openai:gpt-test"), record=tmp_path / "rec", transport=provider.transport
+    )
+    await generate_page(client, Prompts(), TOPIC)
+    await client.aclose()
+    (saved,) = (tmp_path / "rec" / "openai").glob("*.json")
+    assert SECRET not in saved.read_text(encoding="utf-8")

@@ -1,0 +1,154 @@
+"""Round trip (issue 3): for every page topicgen generates, rendering what import read gives the page back.
+
+The pages are generated from the reference data, varied by a seeded random
+source: item counts, emoji (joiner sequences included), titles YAML must
+quote, text that looks like labels, quotes or links, books and topics with
+and without notes in the vault, foreign frontmatter keys, hard breaks on and
+off, a person's notes after the summary, a final newline.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from conftest import REFERENCE_PAGE, REFERENCE_VAULT
+
+from topicgen.canonical import page_context, rendered_again
+from topicgen.config import open_vault
+from topicgen.emoji_text import repair_zwj
+from topicgen.outline import OUTLINE, Kind
+from topicgen.parse import parse_page
+from topicgen.pipeline import VaultView
+from topicgen.render import Provenance, render_page
+from topicgen.schema import TopicSummary
+
+SEEDS = range(24)
+TOPICS = [
+    "Large Language Models",
+    "Algorithms to Live By: The Computer Science of Human Decisions",
+    "C++",
+    "Kuramoto Model",
+    "Gödel's Incompleteness Theorems",
+    '"Quoted" Ideas',
+    "[Bracketed] Topic",
+]
+TITLE_EMOJI = ["🤖🦜", "🧑\u200d🔬", "⚛️", "🧠💻🤖", "👩\u200d👧\u200d👦📚", "🔥"]
+TRICKY = [
+    "**Bold name:** described after a colon 🌟.",
+    "🚀 Starts with an emoji and ends with two ✨🔥",
+    'Has "inner quotes" and a [link](https://example.org) in it.',
+    "Looks like a label: Improvement: but is not one",
+    "1. Numbered-looking text that is not a list",
+    "Ends with a parenthesis (see above)",
+]
+FOREIGN_KEYS = 'tags:\n  - ai\n  - "topic: notes"\nlink_analysis_model: gemini\nforce_analyze_links: false'
+PROVENANCE = Provenance("openai:gpt-test", "2026-01-02T03:04:05Z", "sha256:0123456789abcdef")
+
+
+def _vary_list(rng: random.Random, items: list, low: int, high: int, extra: list[str] = TRICKY) -> list:
+    pool = items + (extra if isinstance(items[0], str) else [])
+    count = rng.randint(low, min(high, len(pool)))
+    return rng.sample(pool, count)
+
+
+def varied_page(data: dict, rng: random.Random) -> dict:
+    """The reference data, varied within what the schema allows."""
+    page = {**data, "title_emoji": rng.choice(TITLE_EMOJI)}
+    for section in OUTLINE:
+        value = data[section.key]
+        if section.kind is Kind.BULLETS or section.kind is Kind.VIDEOS:
+            page[section.key] = _vary_list(rng, value, section.min_items, section.max_items)
+        elif section.kind is Kind.BULLETS_THEN_LABEL:
+            plain = [text for text in TRICKY if not text.startswith("Looks")]  # no second closing label
+            items = _vary_list(rng, value["items"], section.min_items, section.max_items, plain)
+            page[section.key] = {**value, "items": items}
+        elif section.kind is Kind.TREE:
+            children = rng.sample(value["children"] + ["Artificial Intelligence 🧠", "Qubits"], 4)
+            page[section.key] = {**value, "children": children}
+        elif section.kind is Kind.QUOTE and rng.random() < 0.5:
+            page[section.key] = rng.choice([f'She said "{value}" and smiled.', f"\"'{value}'\""])
+    if rng.random() < 0.5:
+        page["overview"] = {**page["overview"], "for_a_child": "Note: " + page["overview"]["for_a_child"]}
+    if rng.random() < 0.5:
+        books = dict(page["books"])
+        books["fictional"] = {"title": "Deep Learning", "authors": "A. Novelist (editor)", "note": ""}
+        page["books"] = books
+    TopicSummary.model_validate(
+        page
+    )  # still a valid page (validated once more when rendered, as generation does)
+    return page
+
+
+@pytest.fixture
+def linked_vault(tmp_path: Path) -> Path:
+    """The reference vault plus topic notes, so parents and children render as links."""
+    import shutil
+
+    root = tmp_path / "vault"
+    shutil.copytree(REFERENCE_VAULT, root)
+    (root / "topics").mkdir()
+    for slug, title in (("artificial-intelligence", "🧠 Artificial Intelligence"), ("qubits", "🔄 Qubits")):
+        (root / "topics" / f"{slug}.md").write_text(
+            f"---\ntitle: {title}\n---\n# {title}\n", encoding="utf-8"
+        )
+    return root
+
+
+def generated(
+    root: Path, data: dict, rng: random.Random, *, trailing_spaces: bool
+) -> tuple[str, Path, object]:
+    vault, settings = open_vault(root, {"trailing_spaces": trailing_spaces})
+    topic = rng.choice(TOPICS)
+    context = VaultView.scan(vault, settings).context(topic)
+    path = vault.topic_path(context.slug)
+    previous = FOREIGN_KEYS if rng.random() < 0.5 else None
+    page = TopicSummary.model_validate(data)
+    return render_page(page, context, PROVENANCE, previous), path, context
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_generated_page_renders_back_byte_for_byte(linked_vault, llm_page_data, seed):
+    rng = random.Random(seed)
+    text, path, context = generated(
+        linked_vault, varied_page(llm_page_data, rng), rng, trailing_spaces=seed % 3 != 0
+    )
+    parsed = parse_page(text)
+    assert parsed.complete, parsed.lacking()
+    assert rendered_again(parsed, page_context(context, path)) == text
+
+
+@pytest.mark.parametrize("seed", SEEDS[:8])
+def test_a_generated_page_keeps_a_persons_notes_and_final_newline(linked_vault, llm_page_data, seed):
+    rng = random.Random(seed)
+    vault, settings = open_vault(linked_vault, {"trailing_spaces": bool(seed % 2)})
+    context = VaultView.scan(vault, settings).context("Large Language Models")
+    page = TopicSummary.model_validate(varied_page(llm_page_data, rng))
+    end = "  " if context.hard_breaks else ""
+    notes = [f"## 💬 My Notes{end}", f"Read this with [[machine-learning]].{end}", f"- and a list{end}"]
+    text = "\n".join([render_page(page, context) + end, end, *notes]) + "\n"
+    parsed = parse_page(text)
+    assert parsed.tail == notes
+    assert rendered_again(parsed, page_context(context, vault.topic_path(context.slug))) == text
+
+
+def test_the_reference_page_renders_back_apart_from_its_lost_joiners():
+    root = REFERENCE_VAULT
+    vault, settings = open_vault(root)
+    text = REFERENCE_PAGE.read_text(encoding="utf-8")
+    parsed = parse_page(text)
+    context = page_context(VaultView.scan(vault, settings).context(parsed.topic), REFERENCE_PAGE)
+    again = rendered_again(parsed, context)
+    assert again.replace("\u200d", "") == text
+    assert again == repair_zwj(text)
+
+
+def test_the_reference_page_needs_the_vaults_book_notes_for_its_links(tmp_path):
+    vault, settings = open_vault(tmp_path)  # no books/: every book is written in quotes
+    text = REFERENCE_PAGE.read_text(encoding="utf-8")
+    parsed = parse_page(text)
+    context = page_context(VaultView.scan(vault, settings).context(parsed.topic), REFERENCE_PAGE)
+    again = rendered_again(parsed, context)
+    assert '"Deep Learning" by Ian Goodfellow' in again
+    assert again.replace("\u200d", "") != text

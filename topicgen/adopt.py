@@ -1,0 +1,276 @@
+"""Adopting pages topicgen did not write: rewrite them into the canonical shape, keeping their content.
+
+Every section the parser could read is kept as it was read; the model is
+asked only for what is missing (a schema of just those sections, with the
+page as context), and not at all when nothing is. The page's own frontmatter
+keys and the text after its summary survive; generation metadata is added so
+``stale`` and ``regen`` treat the page like one topicgen wrote. A page that
+would lose text in the rewrite (text the parser cannot place, a section that
+does not fit the outline, broken frontmatter) is left untouched and reported.
+Category pages, pages without an AI summary, and pages topicgen already
+maintains are left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from topicgen.cache import ReplyCache
+from topicgen.canonical import canonical_text, is_generated, page_context
+from topicgen.clients.base import ModelClient, ModelReply, ModelRequest, Usage
+from topicgen.config import Settings
+from topicgen.engine import Engine, RunReport
+from topicgen.errors import ModelError, PageLockedError, UsageError, VaultError
+from topicgen.findings import DROPPED_BY_ADOPT, Code, Finding
+from topicgen.generate import Generation, generate_page
+from topicgen.parse import LEFT_ALONE, TITLE_KEY, ParsedPage, parse_page
+from topicgen.pipeline import Outcome, Status, Workshop
+from topicgen.redact import redact
+from topicgen.schema import TopicSummary, page_json_schema
+from topicgen.sections import section_model
+from topicgen.vault import Vault
+from topicgen.vault.files import page_lock, write_atomic
+from topicgen.vault.frontmatter import split_page
+
+ALREADY_MAINTAINED = "written by topicgen already; `topicgen regen` keeps it up to date"
+REASONS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What adopting one page takes, decided from the page alone, before any model call."""
+
+    path: Path
+    text: str
+    parsed: ParsedPage
+    asks: tuple[str, ...] = ()  # page data keys the model is asked for, in outline order
+    left_alone: str | None = None  # not a page for adopt (a category page, one topicgen maintains)
+    refused: str | None = None  # adopting it would lose text: why
+
+    @property
+    def dropped(self) -> list[Finding]:
+        """Defects the rewrite repairs by leaving text out (a preamble, an extra joke, leaked wording)."""
+        return [finding for finding in self.parsed.findings if finding.code in DROPPED_BY_ADOPT]
+
+
+def plan_adoption(path: Path, text: str, *, rewrite_unfit: bool = False) -> Adoption:
+    """Read a page and decide: leave it alone, refuse it, or adopt it asking the model for ``asks``.
+
+    With ``rewrite_unfit``, sections that are present but do not fit the
+    outline are asked for too (the model sees their text in the page).
+    """
+    parsed = parse_page(text)
+    if not parsed.is_topic:
+        return Adoption(path, text, parsed, left_alone=LEFT_ALONE[parsed.kind])
+    if is_generated(parsed):
+        return Adoption(path, text, parsed, left_alone=ALREADY_MAINTAINED)
+    rewritten = set(parsed.unfit) if rewrite_unfit else set()
+    blockers = [
+        finding
+        for finding in parsed.blockers
+        if not (finding.section in rewritten and finding.code in (Code.UNFIT_SECTION, Code.UNPLACED))
+    ]
+    if parsed.topic is None and not blockers:
+        blockers = [Finding(0, Code.BAD_TITLE, "the page has no title")]
+    if blockers:
+        reasons = "; ".join(str(finding) for finding in blockers[:REASONS_SHOWN])
+        more = f" (and {len(blockers) - REASONS_SHOWN} more)" if len(blockers) > REASONS_SHOWN else ""
+        hint = (
+            " (--rewrite-unfit lets the model redo unfit sections)"
+            if parsed.unfit and not rewrite_unfit
+            else ""
+        )
+        return Adoption(path, text, parsed, refused=f"{reasons}{more}{hint}")
+    order = [TITLE_KEY, *(key for key in TopicSummary.model_fields if key != TITLE_KEY)]
+    wanted = set(parsed.missing) | rewritten
+    return Adoption(path, text, parsed, asks=tuple(key for key in order if key in wanted))
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    """The change as a unified diff, the way ``git diff`` shows it (``name`` relative to the vault)."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{name}",
+        tofile=f"b/{name}",
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+class LazyClient:
+    """A client built on first use, so adopting pages that miss nothing needs no model, key or network."""
+
+    def __init__(self, spec: str, build: Callable[[], ModelClient]) -> None:
+        self.spec = spec
+        self._build = build
+        self._client: ModelClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        async with self._lock:
+            if self._client is None:
+                self._client = self._build()
+        return await self._client.complete(request)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class Adopter(Workshop):
+    """Adopts pages one at a time (the engine runs several at once)."""
+
+    def __init__(self, *args: Any, dry_run: bool = False, rewrite_unfit: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dry_run = dry_run
+        self.rewrite_unfit = rewrite_unfit
+
+    async def adopt(self, path: Path) -> Outcome:
+        spent: list[Usage] = []
+        try:
+            if self.dry_run:
+                return await self._adopt(path, spent)
+            with page_lock(self.vault.lock_dir, path.stem):
+                return await self._adopt(path, spent)
+        except (ModelError, PageLockedError, VaultError) as error:
+            return Outcome(path.name, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
+
+    async def _adopt(self, path: Path, spent: list[Usage]) -> Outcome:
+        before = _read(path)
+        adoption = plan_adoption(path, before, rewrite_unfit=self.rewrite_unfit)
+        if adoption.left_alone:
+            return Outcome(path.name, Status.UNCHANGED, path, f"left alone: {adoption.left_alone}")
+        if adoption.refused:
+            return Outcome(path.name, Status.FAILED, path, f"left untouched: {adoption.refused}")
+        text, generation = await self.rewrite(adoption, spent)
+        usage = generation.usage if generation else Usage()
+        attempts = generation.attempts if generation else 0
+        cached = bool(generation and generation.cached)
+        detail = describe(adoption, cached)
+        if text == before:
+            return Outcome(path.name, Status.UNCHANGED, path, "already in the canonical shape")
+        if self.dry_run:
+            diff = unified_diff(before, text, _shown(path, self.vault.root)).rstrip("\n")
+            return Outcome(path.name, Status.PRINTED, path, detail, usage, attempts, diff, cached=cached)
+        if _read(path) != before:
+            raise VaultError(f"{path.name} changed while it was being adopted; run again")
+        write_atomic(path, text, overwrite=True)
+        return Outcome(path.name, Status.WRITTEN, path, detail, usage, attempts, cached=cached)
+
+    async def rewrite(self, adoption: Adoption, spent: list[Usage]) -> tuple[str, Generation | None]:
+        """The adopted page's text, asking the model only for ``adoption.asks``."""
+        parsed = adoption.parsed
+        assert parsed.topic is not None
+        context = page_context(self.view.context(parsed.topic), adoption.path)
+        data = parsed.data()
+        for key in adoption.asks:
+            data.pop(key, None)
+        generation = None
+        if adoption.asks:
+            generation = await self._ask(parsed.topic, adoption, spent)
+            data.update(generation.page.model_dump(mode="json"))
+        page = TopicSummary.model_validate(data)
+        return canonical_text(parsed, page, context, self.provenance()), generation
+
+    async def _ask(self, topic: str, adoption: Adoption, spent: list[Usage]) -> Generation:
+        model: type[BaseModel] = section_model(adoption.asks)
+        _, body = split_page(adoption.text)
+        messages = self.prompts.section_messages(topic, list(adoption.asks), body.strip())
+        return await generate_page(
+            self.client,
+            self.prompts,
+            topic,
+            reasks=self.settings.reasks,
+            max_output_tokens=self.settings.max_output_tokens,
+            messages=messages,
+            model=model,
+            schema=page_json_schema(model),
+            on_usage=spent.append,
+            cache=self.cache,
+        )
+
+
+def describe(adoption: Adoption, cached: bool = False) -> str:
+    """One line for the run summary: what the model wrote and what was left out."""
+    parts = []
+    if adoption.asks:
+        parts.append(
+            f"model wrote {', '.join(adoption.asks)}" + (" (from the reply cache)" if cached else "")
+        )
+    else:
+        parts.append("no model call")
+    dropped = adoption.dropped
+    if dropped:
+        shown = ", ".join(
+            f"{finding.code.value} (line {finding.line})" for finding in dropped[:REASONS_SHOWN]
+        )
+        more = f" and {len(dropped) - REASONS_SHOWN} more" if len(dropped) > REASONS_SHOWN else ""
+        parts.append(f"left out {shown}{more}")
+    return "; ".join(parts)
+
+
+def resolve_pages(vault: Vault, pages: list[Path]) -> list[Path]:
+    """Page arguments as paths inside the vault's topics folder, each once; bad ones are usage errors."""
+    topics = vault.topics_dir.resolve()
+    resolved: list[Path] = []
+    for page in pages:
+        path = page.expanduser().resolve()
+        if not path.is_file():
+            raise UsageError(f"{page}: no such page")
+        if path.parent != topics:
+            raise UsageError(f"{page} is not a page in {vault.topics_dir}")
+        if path not in resolved:
+            resolved.append(path)
+    return resolved
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VaultError(f"{path} no longer exists") from None
+    except UnicodeDecodeError:
+        raise VaultError(f"{path.name} is not UTF-8 text") from None
+    except OSError as error:
+        raise VaultError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+async def adopt_pages(
+    vault: Vault,
+    settings: Settings,
+    paths: list[Path],
+    *,
+    client: ModelClient,
+    dry_run: bool = False,
+    rewrite_unfit: bool = False,
+    engine: Engine | None = None,
+    use_cache: bool = True,
+) -> RunReport:
+    """Adopt ``paths`` with the run engine; returns its ``RunReport``. The client is closed at the end.
+
+    A reply the model gave is kept in the reply cache (dry runs included), so
+    running again after ``--dry-run`` writes exactly the diff shown, unpaid.
+    """
+    cache = ReplyCache(vault.state_dir / "cache" / "replies") if use_cache else None
+    adopter = Adopter(vault, settings, client, cache=cache, dry_run=dry_run, rewrite_unfit=rewrite_unfit)
+    engine = engine or Engine(settings.concurrency)
+    try:
+        return await engine.run(paths, adopter.adopt)
+    finally:
+        await client.aclose()

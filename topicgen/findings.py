@@ -1,0 +1,102 @@
+"""What reading a page can say about it: one vocabulary shared by import, check and adopt.
+
+A *defect* is something wrong with a page (a missing section, leaked prompt
+wording, a link to a note that does not exist); ``check`` fails on defects.
+A *note* is a shape from another era that the parser accepts and ``adopt``
+rewrites into the canonical one (``*`` bullets, ``####`` headings, per-bullet
+emoji): worth knowing, not wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    DEFECT = "defect"
+    NOTE = "note"
+
+
+class Code(StrEnum):
+    # defects
+    MISSING_SECTION = "missing-section"
+    EMPTY_SECTION = "empty-section"
+    DUPLICATE_HEADING = "duplicate-heading"
+    LEAKED_INSTRUCTIONS = "leaked-instructions"
+    PREAMBLE = "preamble"
+    OUT_OF_ORDER = "out-of-order"
+    EXTRA_JOKE = "extra-joke"
+    BROKEN_LINK = "broken-link"
+    MALFORMED_FRONTMATTER = "malformed-frontmatter"
+    NO_FRONTMATTER = "no-frontmatter"
+    BAD_TITLE = "bad-title"
+    UNFIT_SECTION = "unfit-section"  # present, but its content does not fit the outline
+    UNPLACED = "unplaced"  # text the parser could not place in any section
+    UNREADABLE = "unreadable"
+    # notes: variants the parser accepts and adopt normalises
+    HEADING_VARIANT = "heading-variant"
+    LIST_VARIANT = "list-variant"
+    BULLET_EMOJI = "bullet-emoji"
+    LABEL_VARIANT = "label-variant"
+    PARAGRAPHS = "paragraphs"
+    FLATTENED = "flattened"
+    LOST_ZWJ = "lost-zwj"
+    TITLE_VARIANT = "title-variant"
+    LINE_ENDINGS = "line-endings"
+
+
+NOTE_CODES = frozenset(
+    {
+        Code.HEADING_VARIANT,
+        Code.LIST_VARIANT,
+        Code.BULLET_EMOJI,
+        Code.LABEL_VARIANT,
+        Code.PARAGRAPHS,
+        Code.FLATTENED,
+        Code.LOST_ZWJ,
+        Code.TITLE_VARIANT,
+        Code.LINE_ENDINGS,
+    }
+)
+
+# Defects adopt repairs by leaving the offending text out (it is reported, never dropped silently).
+DROPPED_BY_ADOPT = frozenset(
+    {Code.PREAMBLE, Code.EXTRA_JOKE, Code.DUPLICATE_HEADING, Code.LEAKED_INSTRUCTIONS}
+)
+# Defects that stop adopt: rewriting would lose text or keys it cannot place.
+BLOCKS_ADOPT = frozenset(
+    {Code.UNPLACED, Code.UNFIT_SECTION, Code.MALFORMED_FRONTMATTER, Code.BAD_TITLE, Code.UNREADABLE}
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing about a page, at a 1-based line of the file (0: the page as a whole)."""
+
+    line: int
+    code: Code
+    message: str
+    section: str | None = None  # the outline key it concerns, if any
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.NOTE if self.code in NOTE_CODES else Severity.DEFECT
+
+    @property
+    def is_defect(self) -> bool:
+        return self.severity is Severity.DEFECT
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "code": self.code.value, "severity": self.severity.value}
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "page"
+        return f"{where}: {self.code.value}: {self.message}"
+
+
+def excerpt(text: str, width: int = 60) -> str:
+    """A short, one-line quote of page text for a message."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"

@@ -21,6 +21,8 @@ What is measured:
   included) and for the serving window (first request to last response, as
   the server saw it), 429s served, pages lost (asked for, not written and valid),
   and the process's peak RSS.
+- **section savings** (bench/sections.py, when present): tokens saved by
+  regenerating sections instead of the whole page.
 - **stale scan** (bench/stale.py, when present): ``topicgen stale`` over
   generated vaults of growing size.
 """
@@ -117,10 +119,10 @@ def local_work(iterations: int) -> dict[str, Any]:
     import asyncio
 
     from topicgen.clients.base import Finish, ModelReply, Usage
+    from topicgen.config import load_settings
     from topicgen.generate import parse_page_json
     from topicgen.pipeline import Drafter, Status, VaultView
     from topicgen.render import Provenance, render_page
-    from topicgen.config import load_settings
     from topicgen.vault import Vault
     from topicgen.vault.files import page_lock, write_atomic
 
@@ -247,6 +249,7 @@ def throughput(scenario: Scenario) -> dict[str, Any]:
             "OPENAI_BASE_URL": server.openai_base_url,
             "TOPICGEN_MODEL": "openai:fake-model",
             "TOPICGEN_TIMEOUT": "60",
+            "COLUMNS": "400",  # summary rows on one line each, so failures can be read back
         }
         start = time.perf_counter()
         done = subprocess.run(
@@ -290,7 +293,7 @@ def throughput(scenario: Scenario) -> dict[str, Any]:
         "tokens_per_page": round(tokens_per_page),
         "peak_rss_mib": int(peak[-1]) / 1024 if peak else None,
         "summary": next((line.strip() for line in reversed(done.stderr.splitlines()) if " in " in line), ""),
-        "failures": [" ".join(line.split()) for line in done.stderr.splitlines() if " failed " in line][:3],
+        "failures": [" ".join(line.split()) for line in done.stderr.splitlines() if "│ failed" in line][:3],
     }
 
 
@@ -309,6 +312,15 @@ def stale_scan(sizes: list[int], runs: int) -> list[dict[str, Any]] | None:
     except ImportError:
         return None
     return list(measure_stale(sizes, runs))
+
+
+def section_savings() -> list[dict[str, Any]] | None:
+    sys.path.insert(0, str(HERE))
+    try:
+        from sections import measure_section_savings  # bench/sections.py (issue 5)
+    except ImportError:
+        return None
+    return list(measure_section_savings())
 
 
 # --- report ---------------------------------------------------------------------------------------
@@ -354,6 +366,15 @@ def print_report(results: dict[str, Any]) -> None:
             for failure in row["failures"]:
                 print(f"      {failure[:150]}")
     print("  ratio = wall / bound (start-up included); window = first request to last response / bound")
+    if results.get("sections"):
+        print()
+        print("section-level regeneration vs the whole page (bench/sections.py; tokens at 4 chars each)")
+        print(f"  {'regenerate':<28} {'in':>7} {'out':>7} {'out saved':>10} {'cost saved':>11}")
+        for row in results["sections"]:
+            print(
+                f"  {row['sections']:<28} {row['input_tokens']:>7,} {row['output_tokens']:>7,} "
+                f"{row['output_saved_pct']:>9.1f}% {row['cost_saved_pct']:>10.1f}%"
+            )
     if results.get("stale"):
         print()
         print("stale scan (topicgen stale --json, fresh process)")
@@ -379,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     results["startup"] = startup(2 if args.smoke else 10)
     results["local_work"] = local_work(20 if args.smoke else 200)
     results["throughput"] = [throughput(s) for s in (smoke_scenarios() if args.smoke else full_scenarios())]
+    results["sections"] = section_savings()
     if not args.no_stale:
         results["stale"] = stale_scan([200] if args.smoke else [1_000, 10_000], 1 if args.smoke else 3)
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -236,6 +236,15 @@ def test_dry_run_prints_a_unified_diff_and_writes_nothing(vault, topics_page, va
     assert not (vault / ".topicgen").exists()
 
 
+def test_a_dry_run_spends_nothing_and_shows_placeholders_for_missing_sections(vault, topics_page, variant):
+    path = topics_page(variant("missing-sections"))
+    outcome = adopt(vault, path, refusing_client(), dry_run=True)  # the client fails if called
+    assert outcome.status is Status.PRINTED
+    assert "(the model writes this on adoption)" in outcome.text
+    assert outcome.usage.input_tokens == 0
+    assert path.read_text(encoding="utf-8") == variant("missing-sections")
+
+
 def test_a_page_another_process_is_writing_is_not_touched(vault, topics_page, variant):
     path = topics_page(variant("h4-headings"))
     vault_, _ = open_vault(vault)

@@ -215,6 +215,23 @@ def test_one_failing_topic_does_not_stop_the_others(cli: TopicgenCli, vault: Pat
     cli.assert_vault_clean(vault, before, result.stdout, result.stderr)
 
 
+# --- rate limits ----------------------------------------------------------------------------------
+
+
+def test_after_a_429_the_request_pace_recovers_with_an_rpm_budget_alone() -> None:
+    """A 429 slows every caller down; successes must bring the pace back even with no --tpm."""
+    from topicgen.clients.ratelimit import RateLimiter
+
+    limiter = RateLimiter(rpm=600, clock=lambda: 0.0)
+    limiter.pause(0.1)
+    assert limiter.pace < 1.0
+
+    for _ in range(20):
+        limiter.settle(estimated=1_000, actual=1_000)
+
+    assert limiter.pace == 1.0
+
+
 # --- many topics, random faults -------------------------------------------------------------------
 
 

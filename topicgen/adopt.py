@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from topicgen.cache import ReplyCache
+from topicgen.cache import ReplyCache, request_key
 from topicgen.canonical import canonical_text, is_generated, page_context
 from topicgen.clients.base import ModelClient, ModelReply, ModelRequest, Usage
 from topicgen.config import Settings
@@ -30,6 +30,7 @@ from topicgen.engine import Engine, RunReport
 from topicgen.errors import ModelError, PageLockedError, UsageError, VaultError
 from topicgen.findings import DROPPED_BY_ADOPT, Code, Finding
 from topicgen.generate import Generation, generate_page
+from topicgen.outline import SECTIONS, Kind
 from topicgen.parse import LEFT_ALONE, TITLE_KEY, ParsedPage, parse_page
 from topicgen.pipeline import Outcome, Status, Workshop
 from topicgen.redact import redact
@@ -167,7 +168,11 @@ class Adopter(Workshop):
         return Outcome(path.name, Status.WRITTEN, path, detail, usage, attempts, cached=cached)
 
     async def rewrite(self, adoption: Adoption, spent: list[Usage]) -> tuple[str, Generation | None]:
-        """The adopted page's text, asking the model only for ``adoption.asks``."""
+        """The adopted page's text, asking the model only for ``adoption.asks``.
+
+        A dry run spends nothing: it uses a reply already in the cache, else
+        shows placeholders where the model's sections would go.
+        """
         parsed = adoption.parsed
         assert parsed.topic is not None
         context = page_context(self.view.context(parsed.topic), adoption.path)
@@ -176,27 +181,55 @@ class Adopter(Workshop):
             data.pop(key, None)
         generation = None
         if adoption.asks:
-            generation = await self._ask(parsed.topic, adoption, spent)
-            data.update(generation.page.model_dump(mode="json"))
+            model: type[BaseModel] = section_model(adoption.asks)
+            _, body = split_page(adoption.text)
+            messages = self.prompts.section_messages(parsed.topic, list(adoption.asks), body.strip())
+            schema = page_json_schema(model)
+            if self.dry_run:
+                hit = self.cache.get(request_key(self.client.spec, messages, schema)) if self.cache else None
+                data.update(hit.data if hit else {key: placeholder(key) for key in adoption.asks})
+            else:
+                generation = await generate_page(
+                    self.client,
+                    self.prompts,
+                    parsed.topic,
+                    reasks=self.settings.reasks,
+                    max_output_tokens=self.settings.max_output_tokens,
+                    messages=messages,
+                    model=model,
+                    schema=schema,
+                    on_usage=spent.append,
+                    cache=self.cache,
+                )
+                data.update(generation.page.model_dump(mode="json"))
         page = TopicSummary.model_validate(data)
         return canonical_text(parsed, page, context, self.provenance()), generation
 
-    async def _ask(self, topic: str, adoption: Adoption, spent: list[Usage]) -> Generation:
-        model: type[BaseModel] = section_model(adoption.asks)
-        _, body = split_page(adoption.text)
-        messages = self.prompts.section_messages(topic, list(adoption.asks), body.strip())
-        return await generate_page(
-            self.client,
-            self.prompts,
-            topic,
-            reasks=self.settings.reasks,
-            max_output_tokens=self.settings.max_output_tokens,
-            messages=messages,
-            model=model,
-            schema=page_json_schema(model),
-            on_usage=spent.append,
-            cache=self.cache,
-        )
+
+PLACEHOLDER = "(the model writes this on adoption)"
+
+
+def placeholder(key: str) -> Any:
+    """Valid stand-in data for a section a dry run does not pay the model for."""
+    if key == TITLE_KEY:
+        return "❔"
+    section = SECTIONS[key]
+    items = [PLACEHOLDER] * section.min_items
+    if section.kind is Kind.BULLETS:
+        return items
+    if section.kind is Kind.QUOTE:
+        return PLACEHOLDER
+    if section.kind is Kind.VIDEOS:
+        video = {"name": PLACEHOLDER, "url": "https://www.youtube.com/", "description": PLACEHOLDER}
+        return [video] * len(items)
+    if section.kind is Kind.BOOKS:
+        return {label.field: {"title": PLACEHOLDER, "authors": "-", "note": ""} for label in section.labels}
+    if section.kind is Kind.BULLETS_THEN_LABEL:
+        return {"items": items, section.labels[0].field: PLACEHOLDER}
+    if section.kind is Kind.TREE:
+        parent, *nested = section.labels
+        return {parent.field: PLACEHOLDER, **{label.field: items for label in nested}}
+    return {label.field: PLACEHOLDER for label in section.labels}
 
 
 def describe(adoption: Adoption, cached: bool = False) -> str:
@@ -264,8 +297,8 @@ async def adopt_pages(
 ) -> RunReport:
     """Adopt ``paths`` with the run engine; returns its ``RunReport``. The client is closed at the end.
 
-    A reply the model gave is kept in the reply cache (dry runs included), so
-    running again after ``--dry-run`` writes exactly the diff shown, unpaid.
+    A dry run calls no model: sections the model would write appear as
+    placeholders in its diff (or as cached replies, when there are some).
     """
     cache = ReplyCache(vault.state_dir / "cache" / "replies") if use_cache else None
     adopter = Adopter(vault, settings, client, cache=cache, dry_run=dry_run, rewrite_unfit=rewrite_unfit)

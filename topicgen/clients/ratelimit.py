@@ -94,14 +94,14 @@ class RateLimiter:
                 self._tokens.take(tokens)
 
     def settle(self, estimated: int, actual: int) -> None:
-        """Correct the token budget once the real usage is known."""
+        """Correct the token budget once the real usage is known; a success also restores the pace."""
+        self._pace = min(1.0, self._pace * RECOVERY)  # with an rpm budget only, too (no early return)
         if self._tokens is None:
             return
         if actual > estimated:
             self._tokens.take(actual - estimated)
         else:
             self._tokens.give_back(estimated - actual)
-        self._pace = min(1.0, self._pace * RECOVERY)
 
     def pause(self, seconds: float | None) -> None:
         """Stop everyone for ``seconds`` (a 429 or an exhausted budget) and slow the pace."""

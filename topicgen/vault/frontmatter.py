@@ -47,6 +47,8 @@ def _value(value: Any, indent: str = "  ") -> str:
         return " true" if value else " false"
     if isinstance(value, int | float):
         return f" {value}"
+    if isinstance(value, list | Mapping) and not value:
+        return " []" if isinstance(value, list) else " {}"
     if isinstance(value, list):
         return "".join(f"\n{indent}- {yaml_scalar(str(item))}" for item in value)
     if isinstance(value, Mapping):

@@ -218,8 +218,8 @@ def draft_into(page_answers):
     """Draft a topic into a vault with the reference data: ``draft_into(vault_path, topic)`` → page path."""
     import asyncio
 
-    from topicgen.pipeline import Drafter, Status
     from topicgen.config import open_vault
+    from topicgen.pipeline import Drafter, Status
 
     def draft(root: Path, topic: str = "Large Language Models", **overrides) -> Path:
         vault, settings = open_vault(root)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CORPUS, FIXED_TIME, REFERENCE_PAGE, TopicgenCli, assert_valid_page
+from conftest import CORPUS, FIXED_TIME, REFERENCE_PAGE, RESHAPED_VARIANTS, TopicgenCli, assert_valid_page
 from typer.testing import CliRunner
 
 from topicgen.adopt import Adopter, plan_adoption
@@ -78,24 +78,7 @@ def test_an_adopted_page_is_fresh_to_stale_and_regen(vault, topics_page):
     assert frontmatter_of(path)["topicgen_generated"] == FIXED_TIME
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "star-and-indented-bullets",
-        "h4-headings",
-        "bold-pseudo-headings",
-        "per-bullet-emoji",
-        "bold-label-prefixes",
-        "leaked-prompt-wording",
-        "shortened-headings",
-        "repeated-summary-heading",
-        "chatty-preamble",
-        "paragraph-sections",
-        "duplicated-heading",
-        "out-of-order",
-        "extra-jokes",
-    ],
-)
+@pytest.mark.parametrize("name", RESHAPED_VARIANTS)
 def test_a_variant_is_adopted_into_exactly_the_canonical_page(vault, topics_page, variant, name):
     canonical = topics_page(REFERENCE_PAGE.read_text(encoding="utf-8"), "canonical")
     adopt(vault, canonical)

@@ -90,3 +90,25 @@ def test_the_index_replaces_only_its_own_list(vault, draft_into):
     assert text.startswith("intro\n") and text.endswith("footer\n")
     assert "stale entry" not in text
     assert load_settings(vault).site_url == "https://bagrounds.org"
+
+
+def test_a_run_relinks_only_the_pages_it_wrote_and_those_naming_its_new_topics(vault, draft_into):
+    llm = draft_into(vault)
+    other = draft_into(vault, "Zebra Finches")
+    vault_, settings = open_vault(vault)
+    deep = draft_into(vault, "Deep Learning")
+    changed = relink_vault(vault_, settings, written=[deep], new_topics=["Deep Learning"])
+    assert llm in changed  # its children name "Deep Learning"
+    assert other in changed  # so do this page's (it was drafted from the same data)
+    (vault / "topics" / "zebra-finches.md").write_text(other.read_text(encoding="utf-8"))
+    assert relink_vault(vault_, settings, written=[], new_topics=["Kuramoto Model"]) == []
+
+
+def test_the_index_command_also_refreshes_links_to_deleted_notes(vault, draft_into):
+    llm = draft_into(vault)
+    draft_into(vault, "Deep Learning")
+    relink(vault)
+    (vault / "topics" / "deep-learning.md").unlink()
+    result = CliRunner().invoke(app, ["index", "--vault", str(vault)])
+    assert result.exit_code == 0, result.output
+    assert "- 👩\u200d👧\u200d👦 Deep Learning 🤯" in llm.read_text(encoding="utf-8")

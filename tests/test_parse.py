@@ -6,7 +6,7 @@ import json
 import random
 
 import pytest
-from conftest import CORPUS, LLM_PAGE_JSON, REFERENCE_PAGE, VARIANTS
+from conftest import CORPUS, LLM_PAGE_JSON, REFERENCE_PAGE, SAME_CONTENT_VARIANTS, VARIANTS
 
 from topicgen.emoji_text import ZWJ
 from topicgen.findings import Code
@@ -25,25 +25,6 @@ from topicgen.schema import TopicSummary
 
 QUANTUM = CORPUS / "variants" / "quantum-computing.md"
 ENGINEERING = CORPUS / "variants" / "engineering.md"
-
-# Each of these variants holds the reference page's content in another era's shape.
-SAME_CONTENT = [
-    "star-and-indented-bullets",
-    "h4-headings",
-    "bold-pseudo-headings",
-    "per-bullet-emoji",
-    "bold-label-prefixes",
-    "leaked-prompt-wording",
-    "shortened-headings",
-    "repeated-summary-heading",
-    "chatty-preamble",
-    "paragraph-sections",
-    "duplicated-heading",
-    "out-of-order",
-    "extra-jokes",
-    "broken-links",
-    "own-keys-and-notes",
-]
 
 
 def reference_data() -> dict:
@@ -92,7 +73,7 @@ def test_a_page_that_kept_its_joiners_is_not_rejoined():
 # --- variants holding the same content --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SAME_CONTENT)
+@pytest.mark.parametrize("name", SAME_CONTENT_VARIANTS)
 def test_a_variant_of_the_reference_page_reads_back_as_the_same_data(variant, name):
     parsed = parse_page(variant(name))
     assert parsed.is_topic

@@ -122,3 +122,63 @@ def test_without_budgets_nothing_waits(time_):
 
     asyncio.run(many())
     assert time_.slept == []
+
+
+def test_a_429_with_no_known_rate_halves_the_requests_in_flight_and_successes_grow_it_back(time_):
+    budget = limiter(time_, max_in_flight=16)
+    budget.pause(None)
+    assert budget.window == 8
+    for _ in range(8):
+        budget.settle(0, 0)
+    assert 8 < budget.window < 10  # about one more slot per round of successes
+
+
+def test_the_in_flight_cap_holds_back_the_next_request(time_):
+    budget = limiter(time_, max_in_flight=1)
+
+    async def run() -> list[str]:
+        order: list[str] = []
+
+        async def call(name: str) -> None:
+            await budget.acquire(0)
+            order.append(f"{name} starts")
+            await asyncio.sleep(0)
+            order.append(f"{name} ends")
+            await budget.release()
+
+        await asyncio.gather(call("a"), call("b"))
+        return order
+
+    assert asyncio.run(run()) == ["a starts", "a ends", "b starts", "b ends"]
+
+
+def test_unstated_limits_are_learned_from_the_providers_headers(time_):
+    budget = limiter(time_)
+    budget.observe({"x-ratelimit-limit-requests": "60", "x-ratelimit-remaining-requests": "0"})
+
+    async def two() -> None:
+        await budget.acquire(0)
+        await budget.acquire(0)
+
+    asyncio.run(two())
+    assert time_.now - 1000.0 == pytest.approx(2.0)  # nothing left now, then one a second
+
+
+def test_a_stated_budget_is_not_replaced_by_the_headers(time_):
+    budget = limiter(time_, rpm=6000)
+    budget.observe({"x-ratelimit-limit-requests": "60", "x-ratelimit-remaining-requests": "59"})
+
+    async def five() -> None:
+        for _ in range(5):
+            await budget.acquire(0)
+
+    asyncio.run(five())
+    assert time_.now - 1000.0 < 0.1
+
+
+def test_429s_from_one_burst_slow_the_pace_once(time_):
+    budget = limiter(time_, max_in_flight=16)
+    for _ in range(6):
+        budget.pause(2.0)
+    assert budget.pace == pytest.approx(0.7)
+    assert budget.window == 8

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import FAKE_API_KEY, assert_valid_page
 
-from tests.conftest import FAKE_API_KEY, assert_valid_page
 from topicgen.testing import Fault
 
 TOPICS = [f"Topic Number {n}" for n in range(1, 13)]

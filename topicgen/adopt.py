@@ -29,7 +29,7 @@ from topicgen.config import Settings
 from topicgen.engine import Engine, RunReport
 from topicgen.errors import ModelError, PageLockedError, UsageError, VaultError
 from topicgen.findings import DROPPED_BY_ADOPT, Code, Finding
-from topicgen.generate import Generation, generate_page
+from topicgen.generate import Generation
 from topicgen.outline import SECTIONS, Kind
 from topicgen.parse import LEFT_ALONE, TITLE_KEY, ParsedPage, parse_page
 from topicgen.pipeline import Outcome, Status, Workshop
@@ -37,7 +37,7 @@ from topicgen.redact import redact
 from topicgen.schema import TopicSummary, page_json_schema
 from topicgen.sections import section_model
 from topicgen.vault import Vault
-from topicgen.vault.files import page_lock, write_atomic
+from topicgen.vault.files import page_lock, read_page, write_atomic
 from topicgen.vault.frontmatter import split_page
 
 ALREADY_MAINTAINED = "written by topicgen already; `topicgen regen` keeps it up to date"
@@ -146,7 +146,7 @@ class Adopter(Workshop):
             return Outcome(path.name, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
 
     async def _adopt(self, path: Path, spent: list[Usage]) -> Outcome:
-        before = _read(path)
+        before = read_page(path)
         adoption = plan_adoption(path, before, rewrite_unfit=self.rewrite_unfit)
         if adoption.left_alone:
             return Outcome(path.name, Status.UNCHANGED, path, f"left alone: {adoption.left_alone}")
@@ -162,7 +162,7 @@ class Adopter(Workshop):
         if self.dry_run:
             diff = unified_diff(before, text, _shown(path, self.vault.root)).rstrip("\n")
             return Outcome(path.name, Status.PRINTED, path, detail, usage, attempts, diff, cached=cached)
-        if _read(path) != before:
+        if read_page(path) != before:
             raise VaultError(f"{path.name} changed while it was being adopted; run again")
         write_atomic(path, text, overwrite=True)
         return Outcome(path.name, Status.WRITTEN, path, detail, usage, attempts, cached=cached)
@@ -189,18 +189,7 @@ class Adopter(Workshop):
                 hit = self.cache.get(request_key(self.client.spec, messages, schema)) if self.cache else None
                 data.update(hit.data if hit else {key: placeholder(key) for key in adoption.asks})
             else:
-                generation = await generate_page(
-                    self.client,
-                    self.prompts,
-                    parsed.topic,
-                    reasks=self.settings.reasks,
-                    max_output_tokens=self.settings.max_output_tokens,
-                    messages=messages,
-                    model=model,
-                    schema=schema,
-                    on_usage=spent.append,
-                    cache=self.cache,
-                )
+                generation = await self.ask(parsed.topic, spent, messages=messages, model=model)
                 data.update(generation.page.model_dump(mode="json"))
         page = TopicSummary.model_validate(data)
         return canonical_text(parsed, page, context, self.provenance()), generation
@@ -273,17 +262,6 @@ def _shown(path: Path, root: Path) -> str:
         return path.name
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise VaultError(f"{path} no longer exists") from None
-    except UnicodeDecodeError:
-        raise VaultError(f"{path.name} is not UTF-8 text") from None
-    except OSError as error:
-        raise VaultError(f"cannot read {path}: {error.strerror or error}") from None
-
-
 async def adopt_pages(
     vault: Vault,
     settings: Settings,
@@ -302,7 +280,9 @@ async def adopt_pages(
     """
     cache = ReplyCache(vault.state_dir / "cache" / "replies") if use_cache else None
     adopter = Adopter(vault, settings, client, cache=cache, dry_run=dry_run, rewrite_unfit=rewrite_unfit)
-    engine = engine or Engine(settings.concurrency)
+    from topicgen.runner import engine_for
+
+    engine = engine or engine_for(settings)
     try:
         return await engine.run(paths, adopter.adopt)
     finally:

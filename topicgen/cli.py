@@ -129,11 +129,10 @@ def new(
 def _draft(
     vault: Any, settings: Any, topics: list[str], *, force: bool, to_stdout: bool, record: Path | None
 ) -> None:
-    from topicgen.engine import Engine
-    from topicgen.runner import EXPECTED_USAGE, budget_for, build_client, draft_topics
+    from topicgen.runner import build_client, draft_topics, engine_for
 
     client = build_client(settings, record)
-    engine = Engine(settings.concurrency, budget=budget_for(settings, EXPECTED_USAGE))
+    engine = engine_for(settings)
     report = _execute(
         engine,
         lambda e: draft_topics(
@@ -170,7 +169,8 @@ def _finish(vault: Any, settings: Any, report: Any, *, print_pages: bool = False
         elif outcome.status is Status.WRITTEN and outcome.path is not None:
             typer.echo(str(outcome.path))
     if any(outcome.status is Status.WRITTEN for outcome in outcomes):
-        relink_vault(vault, settings)
+        written = [o.path for o in outcomes if o.status is Status.WRITTEN and o.path is not None]
+        relink_vault(vault, settings, written=written, new_topics=[o.topic for o in outcomes if o.created])
         try:
             write_index(vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url)
         except VaultError as error:  # the pages are written; only the listing could not be refreshed
@@ -306,14 +306,13 @@ def regen(
 
 def _regenerate(vault: Any, settings: Any, jobs: list[Any], *, force: bool, record: Path | None) -> None:
     from topicgen.cache import ReplyCache
-    from topicgen.engine import Engine
     from topicgen.regen import Regenerator
-    from topicgen.runner import EXPECTED_USAGE, budget_for, build_client
+    from topicgen.runner import build_client, engine_for
 
     client = build_client(settings, record)
     cache = ReplyCache(vault.state_dir / "cache" / "replies")
     worker = Regenerator(vault, settings, client, force=force, cache=cache)
-    engine = Engine(settings.concurrency, budget=budget_for(settings, EXPECTED_USAGE))
+    engine = engine_for(settings)
 
     async def start(e: Any) -> Any:
         try:
@@ -359,14 +358,17 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any]) -> None:
 @app.command()
 @reports_errors
 def index(vault: VaultOption = Path(".")) -> None:
-    """Rebuild topics/index.md: every topic page by title, keeping hand-written text."""
+    """Rebuild topics/index.md (keeping hand-written text) and refresh every page's links."""
     from topicgen.config import open_vault
     from topicgen.index import write_index
+    from topicgen.links import relink_vault
 
     the_vault, settings = open_vault(vault)
+    relinked = relink_vault(the_vault, settings)
     result = write_index(the_vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url)
     typer.echo(str(result.path))
-    _say(f"{result.entries} topic(s) listed{'' if result.changed else ' (unchanged)'}")
+    state = "" if result.changed else " (unchanged)"
+    _say(f"{result.entries} topic(s) listed{state}; links refreshed in {len(relinked)} page(s)")
 
 
 @app.command()
@@ -485,8 +487,7 @@ def adopt(
     """Rewrite pages topicgen did not write into its shape, asking the model only for what is missing."""
     from topicgen.adopt import LazyClient, adopt_pages, resolve_pages
     from topicgen.config import open_vault
-    from topicgen.engine import Engine
-    from topicgen.runner import build_client
+    from topicgen.runner import build_client, engine_for
     from topicgen.staleness import topic_pages
 
     if pages and all_pages:
@@ -500,7 +501,7 @@ def adopt(
         return
     client = LazyClient(settings.model, lambda: build_client(settings, record))
     report = _execute(
-        Engine(settings.concurrency),
+        engine_for(settings),
         lambda engine: adopt_pages(
             the_vault,
             settings,

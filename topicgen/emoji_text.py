@@ -7,15 +7,24 @@ import emoji
 from topicgen.outline import ZWJ
 
 _MAX_PARTS = 4
+_NAME_END = ")]}\"'.!?"  # characters a name may end with, before its emoji
 
 
 def split_trailing_emoji(text: str) -> tuple[str, str]:
-    """'Artificial Intelligence 🧠' → ('Artificial Intelligence', '🧠')."""
+    """'Artificial Intelligence 🧠' → ('Artificial Intelligence', '🧠').
+
+    Only the text's end is tokenised (the emoji library is slow on long
+    strings, and this runs for every related topic of every page).
+    """
+    cut = len(text)
+    while cut > 0 and not (text[cut - 1].isalnum() or text[cut - 1] in _NAME_END):
+        cut -= 1
+    start = max(0, text.rfind(" ", 0, cut) + 1)
     end = len(text)
-    for item in reversed(emoji.emoji_list(text)):
-        if text[item["match_end"] : end].strip():
+    for item in reversed(emoji.emoji_list(text[start:])):
+        if text[start + item["match_end"] : end].strip():
             break
-        end = item["match_start"]
+        end = start + item["match_start"]
     return text[:end].rstrip(), text[end:].strip()
 
 

@@ -12,7 +12,7 @@ change is not mistaken for a human edit.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from topicgen.staleness import read_page_state, topic_pages
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, write_atomic
 from topicgen.vault.frontmatter import split_page
+from topicgen.vault.slugs import slug_for
 
 _LINK = re.compile(r"^\[(?P<title>[^\]]+)\]\((?P<href>[^)\s]+)\)(?P<rest>.*)$")
 _QUOTED = re.compile(r'^"(?P<title>.+?)"(?P<rest> by .*)$')
@@ -126,14 +127,48 @@ def _with_hashes(frontmatter: str, hashes: dict[str, str], body: str | None) -> 
     return "\n".join(out)
 
 
-def relink_vault(vault: Vault, settings: Settings) -> list[Path]:
-    """Relink every topicgen page in the vault; the pages that changed."""
+def relink_vault(
+    vault: Vault,
+    settings: Settings,
+    *,
+    written: list[Path] | None = None,
+    new_topics: list[str] | None = None,
+) -> list[Path]:
+    """Relink topicgen's pages; the pages that changed.
+
+    With no arguments every page is relinked (``topicgen index`` does this,
+    catching links to notes deleted since). After a run (``written`` given),
+    only pages that mention one of its ``new_topics`` can need it, so only
+    those are relinked, which keeps a run's tail short in a big vault.
+    """
     view = VaultView.scan(vault, settings)
+    candidates = topic_pages(vault.topics_dir)
+    if written is not None:
+        candidates = _affected(candidates, set(written), [name.casefold() for name in new_topics or []])
     changed = []
-    for path in topic_pages(vault.topics_dir):
+    for path in candidates:
         try:
             if relink_page(path, view):
                 changed.append(path)
         except (PageLockedError, VaultError, OSError, UnicodeDecodeError):
             continue  # a page busy or unreadable now is relinked by the next run
     return changed
+
+
+def _affected(paths: Iterable[Path], written: set[Path], names: list[str]) -> Iterator[Path]:
+    """Pages that mention a topic created in this run, other than the page of that topic itself.
+
+    A page written in the run was rendered against the notes of the run's
+    start, so only topics created since can be missing from its links.
+    """
+    slugs = {name: slug_for(name) for name in names}
+    for path in paths:
+        wanted = [name for name, slug in slugs.items() if slug != path.stem]
+        if not wanted:
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8", "replace").casefold()
+        except OSError:
+            continue
+        if any(name in text for name in wanted):
+            yield path

@@ -16,15 +16,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from topicgen.cache import ReplyCache
-from topicgen.clients.base import ModelClient, Usage
+from topicgen.clients.base import Message, ModelClient, Usage
 from topicgen.config import Settings
 from topicgen.errors import ModelError, PageLockedError, VaultError
 from topicgen.fingerprint import shipped_schema_text
-from topicgen.generate import generate_page
+from topicgen.generate import Generation, generate_page
 from topicgen.prompt import Prompts, fingerprint
 from topicgen.redact import redact
 from topicgen.render import PageContext, Provenance, relative_href, render_page
+from topicgen.schema import TopicSummary, page_json_schema
 from topicgen.vault import Vault
 from topicgen.vault.files import PageExists, page_lock, sweep_temporaries, write_atomic
 from topicgen.vault.frontmatter import raw_frontmatter
@@ -51,6 +54,7 @@ class Outcome:
     text: str | None = None  # the page, when printed rather than written
     kept: tuple[str, ...] = ()  # sections a person edited, kept as they are
     cached: bool = False  # the reply came from the reply cache: no tokens spent
+    created: bool = False  # a page that did not exist before this run
 
 
 def utc_now() -> str:
@@ -110,6 +114,28 @@ class Workshop:
     def provenance(self) -> Provenance:
         return Provenance(self.settings.model, self.clock(), self.fingerprint)
 
+    async def ask(
+        self,
+        topic: str,
+        spent: list[Usage],
+        *,
+        messages: list[Message] | None = None,
+        model: type[BaseModel] = TopicSummary,
+    ) -> Generation:
+        """The sections of ``model`` from the reply cache or the model; all usage goes to ``spent``."""
+        return await generate_page(
+            self.client,
+            self.prompts,
+            topic,
+            reasks=self.settings.reasks,
+            max_output_tokens=self.settings.max_output_tokens,
+            messages=messages,
+            model=model,
+            schema=page_json_schema(model),
+            on_usage=spent.append,
+            cache=self.cache,
+        )
+
 
 class Drafter(Workshop):
     """Drafts new topic pages into a vault with one model client."""
@@ -130,15 +156,8 @@ class Drafter(Workshop):
             with lock:
                 # read the page being replaced first: if it can't be read, fail before paying for a reply
                 previous = _previous_frontmatter(path) if self.force else None
-                result = await generate_page(
-                    self.client,
-                    self.prompts,
-                    topic,
-                    reasks=self.settings.reasks,
-                    max_output_tokens=self.settings.max_output_tokens,
-                    on_usage=spent.append,
-                    cache=self.cache,
-                )
+                created = previous is None and not path.exists()
+                result = await self.ask(topic, spent)
                 text = render_page(result.page, context, self.provenance(), previous)
                 if self.to_stdout:
                     return Outcome(topic, Status.PRINTED, None, "", result.usage, result.attempts, text)
@@ -149,7 +168,14 @@ class Drafter(Workshop):
             return Outcome(topic, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
         detail = "from the reply cache" if result.cached else ""
         return Outcome(
-            topic, Status.WRITTEN, path, detail, result.usage, result.attempts, cached=result.cached
+            topic,
+            Status.WRITTEN,
+            path,
+            detail,
+            result.usage,
+            result.attempts,
+            cached=result.cached,
+            created=created,
         )
 
 

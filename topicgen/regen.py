@@ -20,7 +20,6 @@ from topicgen.clients.base import Usage
 from topicgen.config import Settings
 from topicgen.emoji_text import split_leading_emoji
 from topicgen.errors import ModelError, PageLockedError, VaultError
-from topicgen.generate import generate_page
 from topicgen.pipeline import Outcome, Status, Workshop
 from topicgen.redact import redact
 from topicgen.render import (
@@ -31,10 +30,10 @@ from topicgen.render import (
     render_lines,
     render_section_blocks,
 )
-from topicgen.schema import TopicSummary, page_json_schema
+from topicgen.schema import TopicSummary
 from topicgen.sections import section_model, splice, split_body
 from topicgen.staleness import ALL_KEYS, Assessment, assess, read_page_state, scan
-from topicgen.vault.files import page_lock, write_atomic
+from topicgen.vault.files import page_lock, read_page, write_atomic
 from topicgen.vault.frontmatter import compose, raw_frontmatter
 from topicgen.vault.notes import read_frontmatter
 
@@ -86,9 +85,9 @@ class Regenerator(Workshop):
         spent: list[Usage] = []
         try:
             with page_lock(self.vault.lock_dir, job.path.stem):
-                before = _read(job.path)
+                before = read_page(job.path)
                 text, generation = await self._rewrite(job, before, spent)
-                if _read(job.path) != before:
+                if read_page(job.path) != before:
                     raise VaultError(f"{job.path.name} changed while it was being regenerated; run again")
                 write_atomic(job.path, text, overwrite=True)
         except (ModelError, PageLockedError, VaultError) as error:
@@ -119,18 +118,7 @@ class Regenerator(Workshop):
         else:
             model = section_model(job.sections)
             messages = self.prompts.section_messages(job.topic, list(job.sections), body.strip())
-        generation = await generate_page(
-            self.client,
-            self.prompts,
-            job.topic,
-            reasks=self.settings.reasks,
-            max_output_tokens=self.settings.max_output_tokens,
-            messages=messages,
-            model=model,
-            schema=page_json_schema(model),
-            on_usage=spent.append,
-            cache=self.cache,
-        )
+        generation = await self.ask(job.topic, spent, messages=messages, model=model)
         blocks = render_section_blocks(generation.page, context)
         if whole:
             parts.head = _head_lines(generation.page, context)
@@ -155,15 +143,6 @@ def _head_lines(page: BaseModel, context: PageContext) -> list[str]:
     """The breadcrumb, title and summary heading of a freshly rendered page."""
     rendered = join_lines(render_lines(page, context), context.hard_breaks)
     return split_body(rendered).head
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise VaultError(f"{path} no longer exists") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise VaultError(f"cannot read {path}: {error}") from None
 
 
 def plan_tokens(job: RegenJob, page_chars: int, system_chars: int) -> tuple[int, int]:

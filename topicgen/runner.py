@@ -50,7 +50,7 @@ def build_client(
         api_key_env=configured.api_key_env,
         transport=transport,
     )
-    limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
+    limiter = limiter or RateLimiter(settings.rpm, settings.tpm, max_in_flight=settings.concurrency)
     return RetryingClient(
         RateLimitedClient(create_client(settings.model, options), limiter),
         attempts=settings.retries,
@@ -72,6 +72,13 @@ def clean_topics(names: list[str]) -> list[str]:
             seen.add(slug)
             topics.append(topic)
     return topics
+
+
+def engine_for(settings: Settings, per_job: Usage = EXPECTED_USAGE) -> Engine:
+    """The run engine: twice ``concurrency`` pages in hand, so one page is rendered and written
+    while the next one's request is already in flight (the client stack caps requests at
+    ``concurrency``)."""
+    return Engine(settings.concurrency * 2, budget=budget_for(settings, per_job))
 
 
 def budget_for(settings: Settings, per_job: Usage) -> Budget | None:
@@ -101,7 +108,7 @@ async def draft_topics(
     """Draft pages for ``topics``; the client is closed when the run ends."""
     cache = ReplyCache(vault.state_dir / "cache" / "replies") if use_cache and not to_stdout else None
     drafter = Drafter(vault, settings, client, force=force, to_stdout=to_stdout, cache=cache)
-    engine = engine or Engine(settings.concurrency, budget=budget_for(settings, EXPECTED_USAGE))
+    engine = engine or engine_for(settings)
     try:
         return await engine.run(topics, drafter.draft)
     finally:

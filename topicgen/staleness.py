@@ -14,7 +14,6 @@ split entirely, so 10,000 pages take well under two seconds.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from topicgen.config import Settings
 from topicgen.hashing import body_hash, content_hash
 from topicgen.outline import OUTLINE
 from topicgen.sections import split_body
+from topicgen.vault.notes import unquote
 
 _META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 _SECTIONS_BLOCK = re.compile(r"^topicgen_sections:[^\n]*\n((?:[ \t]+[a-z_]+:[^\n]*(?:\n|$))*)", re.MULTILINE)
@@ -74,17 +74,6 @@ class Assessment:
         return f"regenerate {len(self.regenerate)} section(s): {', '.join(self.regenerate)}"
 
 
-def _unquote(value: str) -> str:
-    if value.startswith('"'):
-        try:
-            return str(json.loads(value))
-        except ValueError:
-            return value.strip('"')
-    if value.startswith("'") and value.endswith("'"):
-        return value[1:-1].replace("''", "'")
-    return value
-
-
 def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -96,7 +85,7 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def _read_metadata(frontmatter: str, state: PageState) -> None:
-    values = {key: _unquote(value) for key, value in _META_LINE.findall(frontmatter)}
+    values = {key: unquote(value) for key, value in _META_LINE.findall(frontmatter)}
     state.title = values.get("title", "")
     if "topicgen_fingerprint" not in values:
         return

@@ -111,3 +111,15 @@ def sweep_temporaries(folder: Path, lock_dir: Path) -> list[Path]:
         except (PageLockedError, VaultError, OSError):
             continue
     return removed
+
+
+def read_page(path: Path) -> str:
+    """A page's text, or ``VaultError`` saying in one line why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VaultError(f"{path} no longer exists") from None
+    except UnicodeDecodeError:
+        raise VaultError(f"{path.name} is not UTF-8 text") from None
+    except OSError as error:
+        raise VaultError(f"cannot read {path}: {error.strerror or error}") from None

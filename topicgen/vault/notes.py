@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import emoji
 import yaml
 
 from topicgen.errors import TopicNameError
@@ -27,8 +27,11 @@ HEAD_BYTES = 64 * 1024
 
 @lru_cache(maxsize=1 << 16)  # pure, and asked again for the same titles on every page rendered
 def title_key(text: str) -> str:
-    """A title reduced for matching: emoji, accents, case and punctuation ignored."""
-    text = emoji.replace_emoji(text, "")
+    """A title reduced for matching: emoji, accents, case and punctuation ignored.
+
+    Emoji need no library call here: they are symbols and joiners, not word
+    characters, so the punctuation pass removes them with everything else.
+    """
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
@@ -54,9 +57,54 @@ class Note:
     aliases: tuple[str, ...] = ()
 
 
+_TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_ALIASES = re.compile(r"^aliases:[ \t]*(.*?)[ \t]*\n((?:[ \t]*- [^\n]*(?:\n|$))*)", re.MULTILINE)
+_ALIAS_ITEM = re.compile(r"^[ \t]*- [ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_COMPLEX = ("|", ">", "&", "*", "!", "[", "{", "%", "@", "`")
+HEAD_FAST = 8 * 1024
+
+
+def unquote(value: str) -> str:
+    """A one-line YAML scalar's text: double-quoted (JSON-like), single-quoted or plain."""
+    if value.startswith('"'):
+        try:
+            return str(json.loads(value))
+        except ValueError:
+            return value.strip('"')
+    if len(value) > 1 and value.startswith("'") and value.endswith("'"):
+        return value[1:-1].replace("''", "'")
+    return value
+
+
+def _fast_title(frontmatter: str) -> tuple[str, tuple[str, ...]] | None:
+    """Title and aliases read with regular expressions, or None when the YAML needs a parser."""
+    title = _TITLE_LINE.search(frontmatter)
+    if title is None or title.group(1).startswith(_COMPLEX) or " #" in title.group(1):
+        return None
+    aliases: tuple[str, ...] = ()
+    block = _ALIASES.search(frontmatter)
+    if block is not None:
+        if block.group(1):  # an inline value (a flow list, a single string): leave it to YAML
+            return None
+        items = _ALIAS_ITEM.findall(block.group(2))
+        if any(item.startswith(_COMPLEX) for item in items):
+            return None
+        aliases = tuple(unquote(item) for item in items if item)
+    elif re.search(r"^aliases:", frontmatter, re.MULTILINE):
+        return None
+    return unquote(title.group(1)), aliases
+
+
 def read_note(path: Path) -> Note:
     with path.open("r", encoding="utf-8", errors="replace") as stream:
-        head = stream.read(HEAD_BYTES)
+        head = stream.read(HEAD_FAST)
+        if head.startswith("---") and "\n---" not in head[3:]:
+            head += stream.read(HEAD_BYTES - HEAD_FAST)
+    if head.startswith("---"):
+        end = head.find("\n---", 3)
+        fast = _fast_title(head[head.find("\n") + 1 : end]) if end > 0 else None
+        if fast is not None and fast[0].strip():
+            return Note(path.stem, fast[0].strip(), fast[1])
     data, body = read_frontmatter(head)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():

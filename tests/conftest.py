@@ -311,6 +311,20 @@ class TopicgenCli:
 
 
 @pytest.fixture
+def empty_vault(tmp_path: Path) -> Path:
+    """A vault folder with nothing in it."""
+    root = tmp_path / "vault"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def cli(topicgen_cli: TopicgenCli) -> TopicgenCli:
+    """A shorter name for ``topicgen_cli``."""
+    return topicgen_cli
+
+
+@pytest.fixture
 def topicgen_cli(fake_provider) -> TopicgenCli:
     """``topicgen_cli.run("new", "Topic", "--vault", str(path))`` against the ``fake_provider``."""
     return TopicgenCli(fake_provider)

@@ -23,15 +23,8 @@ NOT_UTF8 = b"---\ntitle: caf\xe9 \xff\xfe\n---\n# caf\xe9\n"
 
 
 @pytest.fixture
-def vault(tmp_path: Path) -> Path:
-    root = tmp_path / "vault"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
-def cli(topicgen_cli: TopicgenCli) -> TopicgenCli:
-    return topicgen_cli
+def vault(empty_vault: Path) -> Path:
+    return empty_vault
 
 
 def new(cli: TopicgenCli, vault: Path, *args: str, **env: str):

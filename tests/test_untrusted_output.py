@@ -56,15 +56,8 @@ SMUGGLED = {
 
 
 @pytest.fixture
-def vault(tmp_path: Path) -> Path:
-    root = tmp_path / "vault"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
-def cli(topicgen_cli: TopicgenCli) -> TopicgenCli:
-    return topicgen_cli
+def vault(empty_vault: Path) -> Path:
+    return empty_vault
 
 
 def page_text(vault: Path) -> str:

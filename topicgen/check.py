@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from topicgen.adopt import plan_adoption
 from topicgen.errors import UsageError
-from topicgen.findings import Code, Finding, excerpt
+from topicgen.findings import Code, Finding, HasFindings, excerpt
 from topicgen.parse import LEFT_ALONE, PageKind
 from topicgen.recognise import BREADCRUMB
 from topicgen.staleness import topic_pages
@@ -34,7 +34,7 @@ NOTE_SUFFIX = ".md"
 
 
 @dataclass
-class PageReport:
+class PageReport(HasFindings):
     """Everything ``check`` says about one page."""
 
     path: Path
@@ -43,14 +43,6 @@ class PageReport:
     generated: bool = False
     missing: list[str] = field(default_factory=list)
     adopt: str = ""  # what ``adopt`` would do with the page
-
-    @property
-    def defects(self) -> list[Finding]:
-        return [finding for finding in self.findings if finding.is_defect]
-
-    @property
-    def notes(self) -> list[Finding]:
-        return [finding for finding in self.findings if not finding.is_defect]
 
     @property
     def clean(self) -> bool:

@@ -100,3 +100,17 @@ def excerpt(text: str, width: int = 60) -> str:
     """A short, one-line quote of page text for a message."""
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+class HasFindings:
+    """Splits a ``findings`` list into defects (``check`` fails on them) and notes."""
+
+    findings: list[Finding]
+
+    @property
+    def defects(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.is_defect]
+
+    @property
+    def notes(self) -> list[Finding]:
+        return [finding for finding in self.findings if not finding.is_defect]

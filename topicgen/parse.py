@@ -28,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from topicgen.emoji_text import ZWJ, repair_zwj, split_leading_emoji
-from topicgen.findings import BLOCKS_ADOPT, Code, Finding, excerpt
+from topicgen.findings import BLOCKS_ADOPT, Code, Finding, HasFindings, excerpt
 from topicgen.markdown_blocks import BULLET, Node, NodeKind, heading_of, parse_blocks
 from topicgen.outline import OUTLINE, PAGE_HEADING, SECTIONS, Kind, Label, Section
 from topicgen.recognise import (
@@ -96,7 +96,7 @@ class IncompletePage(ValueError):
 
 
 @dataclass
-class ParsedPage:
+class ParsedPage(HasFindings):
     """A page read back: the sections it has, what is missing or unfit, and everything noticed."""
 
     kind: PageKind
@@ -115,14 +115,6 @@ class ParsedPage:
     @property
     def is_topic(self) -> bool:
         return self.kind is PageKind.TOPIC
-
-    @property
-    def defects(self) -> list[Finding]:
-        return [finding for finding in self.findings if finding.is_defect]
-
-    @property
-    def notes(self) -> list[Finding]:
-        return [finding for finding in self.findings if not finding.is_defect]
 
     @property
     def unplaced(self) -> list[Finding]:

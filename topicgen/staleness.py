@@ -139,10 +139,10 @@ def read_page_state(path: Path) -> PageState:
     return state
 
 
-def topic_pages(topics_dir: Path) -> Iterator[Path]:
-    """The topic pages of a vault folder (index.md and dotfiles excluded), sorted by name."""
+def page_names(topics_dir: Path) -> list[str]:
+    """File names of a vault folder's topic pages (index.md and dotfiles excluded), sorted."""
     try:
-        names = sorted(
+        return sorted(
             entry.name
             for entry in os.scandir(topics_dir)
             if entry.name.endswith(".md")
@@ -151,8 +151,12 @@ def topic_pages(topics_dir: Path) -> Iterator[Path]:
             and entry.is_file()  # a folder named *.md is not a page
         )
     except (FileNotFoundError, NotADirectoryError):
-        return iter(())
-    return (topics_dir / name for name in names)
+        return []
+
+
+def topic_pages(topics_dir: Path) -> Iterator[Path]:
+    """The topic pages of a vault folder, sorted by name."""
+    return (topics_dir / name for name in page_names(topics_dir))
 
 
 def assess(state: PageState, settings: Settings, fingerprint: str, now: datetime) -> Assessment:
@@ -185,28 +189,32 @@ PARALLEL_FROM = 2_000  # below this, starting worker processes costs more than i
 CHUNK = 250
 
 
-def _read_chunk(paths: list[Path]) -> list[PageState]:
-    return [read_page_state(path) for path in paths]
+def _read_chunk(folder: Path, names: list[str]) -> list[PageState]:
+    return [read_page_state(folder / name) for name in names]
 
 
-def read_states(paths: Iterator[Path], workers: int | None = None) -> Iterator[PageState]:
-    """Page states in path order; big vaults are read by one process per core, a few chunks at a time."""
-    paths = list(paths)
+def read_states(topics_dir: Path, workers: int | None = None) -> Iterator[PageState]:
+    """Page states in name order; a big vault is read by one process per core, a few chunks at a time.
+
+    Only the sorted file names and the chunks in flight are held, whatever the vault's size.
+    """
+    names = page_names(topics_dir)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(paths) < PARALLEL_FROM:
-        yield from (read_page_state(path) for path in paths)
+    if workers < 2 or len(names) < PARALLEL_FROM:
+        yield from (read_page_state(topics_dir / name) for name in names)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending = [pool.submit(_read_chunk, chunk) for chunk in chunks[: workers * 2]]
-        for index in range(len(chunks)):
+    starts = range(0, len(names), CHUNK)
+    ahead = workers * 2
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending = [pool.submit(_read_chunk, topics_dir, names[i : i + CHUNK]) for i in starts[:ahead]]
+        for index in range(len(starts)):
             states = pending.pop(0).result()
-            if index + workers * 2 < len(chunks):
-                pending.append(pool.submit(_read_chunk, chunks[index + workers * 2]))
+            if index + ahead < len(starts):
+                start = starts[index + ahead]
+                pending.append(pool.submit(_read_chunk, topics_dir, names[start : start + CHUNK]))
             yield from states
 
 
@@ -215,5 +223,5 @@ def scan(
 ) -> Iterator[Assessment]:
     """Assess every topic page; only a few chunks are held at once, so memory stays flat."""
     now = now or datetime.now(UTC)
-    for state in read_states(topic_pages(topics_dir)):
+    for state in read_states(topics_dir):
         yield assess(state, settings, fingerprint, now)

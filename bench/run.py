@@ -82,6 +82,7 @@ class Scenario:
 def full_scenarios() -> list[Scenario]:
     return [
         Scenario("latency-bound", 200, 1.0, 16),
+        Scenario("latency-bound, 5 s replies", 200, 5.0, 16),  # closer to real page latencies
         Scenario("rpm-bound, client told", 200, 1.0, 16, server_rpm=600, client_rpm=600),
         Scenario("rpm-bound, client not told", 200, 1.0, 16, server_rpm=600),
         Scenario("tpm-bound, client told", 200, 1.0, 16, server_tpm=3_000_000, client_tpm=3_000_000),

@@ -143,7 +143,7 @@ async def test_client_errors_fail_with_one_line_naming_the_status(provider, stat
 
 
 async def test_a_rejected_key_never_appears_in_the_error(provider):
-    secret = "sk-proj-abcdefghijklmnop1234"
+    secret = "sk-proj-fakeabcdefghijklmnop1234"
     provider.then(provider.openai_error(401, f"Incorrect API key provided: {secret}."))
     client = create_client("openai:gpt-test", ClientOptions(transport=provider.transport, api_key=secret))
     with pytest.raises(AuthError) as caught:

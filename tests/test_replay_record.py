@@ -21,7 +21,7 @@ from topicgen.schema import page_json_schema
 REPO = Path(__file__).resolve().parent.parent
 EXCHANGES = REPO / "fixtures" / "exchanges"
 TOPIC = "Large Language Models"
-SECRET = "sk-proj-Secret0123456789abcdefXYZ"
+SECRET = "sk-proj-FakeSecret0123456789abcdefXYZ"
 
 
 def recorded(provider: str) -> dict:

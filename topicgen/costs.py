@@ -52,7 +52,3 @@ def price_for(spec: str, overrides: Mapping[str, Price] | None = None) -> Price 
         return Price(input=0, output=0)
     matches = [key for key in table if spec.startswith(key)]
     return table[max(matches, key=len)] if matches else None
-
-
-def estimate_cost(usage: Usage, price: Price | None) -> float | None:
-    return None if price is None else price.cost(usage)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,12 +137,3 @@ def plan_topics(vault: Vault, topics: list[str]) -> list[Plan]:
             Plan(topic, path, path.exists(), messages, chars // CHARS_PER_TOKEN, EXPECTED_OUTPUT_TOKENS)
         )
     return plans
-
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start

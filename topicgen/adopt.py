@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from topicgen.cache import ReplyCache, request_key
-from topicgen.canonical import canonical_text, is_generated, page_context
+from topicgen.canonical import canonical_text, is_generated
 from topicgen.clients.base import ModelClient, ModelReply, ModelRequest, Usage
 from topicgen.config import Settings
 from topicgen.engine import Engine, RunReport
@@ -175,7 +175,7 @@ class Adopter(Workshop):
         """
         parsed = adoption.parsed
         assert parsed.topic is not None
-        context = page_context(self.view.context(parsed.topic), adoption.path)
+        context = self.view.context(parsed.topic, adoption.path)
         data = parsed.data()
         for key in adoption.asks:
             data.pop(key, None)

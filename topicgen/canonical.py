@@ -9,8 +9,6 @@ newline if the file had one. For every page topicgen generates,
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -41,11 +39,6 @@ def provenance_of(frontmatter: dict[str, Any]) -> Provenance | None:
 
 def is_generated(parsed: ParsedPage) -> bool:
     return provenance_of(parsed.frontmatter) is not None
-
-
-def page_context(context: PageContext, path: Path) -> PageContext:
-    """The rendering context for a page where it lies: its own file name is its slug."""
-    return replace(context, slug=path.stem)
 
 
 def canonical_body(parsed: ParsedPage, page: BaseModel, context: PageContext) -> str:

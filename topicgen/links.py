@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from topicgen.config import Settings
@@ -25,7 +24,7 @@ from topicgen.pipeline import VaultView
 from topicgen.regen import topic_of
 from topicgen.render import PageContext, book_ref, label_text, topic_ref
 from topicgen.sections import split_body
-from topicgen.staleness import read_page_state, topic_pages
+from topicgen.staleness import page_state, topic_pages
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, write_atomic
 from topicgen.vault.frontmatter import split_page
@@ -86,16 +85,20 @@ def relink_lines(key: str, lines: list[str], context: PageContext) -> list[str]:
 
 
 def relink_page(path: Path, view: VaultView) -> bool:
-    """Relink one page's unedited Topics and Books sections; True when the page changed."""
-    state = read_page_state(path)
-    if not state.generated or state.problem:
-        return False
+    """Relink one page's unedited Topics and Books sections; True when the page changed.
+
+    The page is read once, under its lock, so what counts as edited is judged on the text rewritten.
+    """
     with page_lock(view.vault.lock_dir, path.stem):
-        previous, body = split_page(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        state = page_state(path, raw)
+        if not state.generated or state.problem:
+            return False
+        previous, body = split_page(raw.decode("utf-8"))
         if previous is None:
             return False
         parts = split_body(body)
-        context = replace(view.context(topic_of(state.title, path)), slug=path.stem)
+        context = view.context(topic_of(state.title, path), path)
         hashes = dict(state.section_hashes)
         for block in parts.blocks:
             if block.key in LINKED_SECTIONS and block.key not in state.edited:

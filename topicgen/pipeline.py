@@ -74,10 +74,11 @@ class VaultView:
     def scan(cls, vault: Vault, settings: Settings) -> VaultView:
         return cls(vault, settings, NoteIndex.scan(vault.books_dir), NoteIndex.scan(vault.topics_dir))
 
-    def context(self, topic: str) -> PageContext:
+    def context(self, topic: str, page: Path | None = None) -> PageContext:
+        """How ``topic``'s page renders; an existing ``page`` keeps its own file name as its slug."""
         return PageContext(
             topic=topic,
-            slug=slug_for(topic),
+            slug=page.stem if page is not None else slug_for(topic),
             books=self.books,
             topics=self.topics,
             site_url=self.settings.site_url,

@@ -110,8 +110,7 @@ class Regenerator(Workshop):
         previous = raw_frontmatter(before)
         old_data, body = read_frontmatter(before)
         parts = split_body(body)
-        context = self.view.context(job.topic)
-        context = PageContext(**{**context.__dict__, "slug": job.path.stem})
+        context = self.view.context(job.topic, job.path)
         whole = job.whole and not job.keep
         if whole:
             messages, model = self.prompts.messages(job.topic), TopicSummary

@@ -106,12 +106,16 @@ def _read_metadata(frontmatter: str, state: PageState) -> None:
 
 
 def read_page_state(path: Path) -> PageState:
-    state = PageState(path)
     try:
         raw = path.read_bytes()
     except OSError as error:
-        state.problem = f"cannot read: {error.strerror or error}"
-        return state
+        return PageState(path, problem=f"cannot read: {error.strerror or error}")
+    return page_state(path, raw)
+
+
+def page_state(path: Path, raw: bytes) -> PageState:
+    """The state of the page at ``path`` whose file holds ``raw``."""
+    state = PageState(path)
     end = raw.find(b"\n---", 3) if raw.startswith(b"---") else -1
     if end < 0:
         state.problem = "no frontmatter"

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from topicgen.clients.base import Usage
-from topicgen.engine import Budget, Engine, run_concurrently
+from topicgen.engine import Budget, Engine
 
 
 @dataclass
@@ -28,7 +28,8 @@ def test_no_more_than_the_concurrency_cap_run_at_once():
         in_flight -= 1
         return Done(name)
 
-    results = asyncio.run(run_concurrently([f"t{i}" for i in range(20)], job, concurrency=4))
+    report = asyncio.run(Engine(4).run([f"t{i}" for i in range(20)], job))
+    results = [result for _, result in report.results]
     assert most == 4
     assert [r.name for r in results] == [f"t{i}" for i in range(20)]
 
@@ -39,7 +40,8 @@ def test_results_keep_input_order_whatever_order_jobs_finish_in():
             await asyncio.sleep(0)
         return Done(name)
 
-    results = asyncio.run(run_concurrently([str(i) for i in range(10)], job, concurrency=10))
+    report = asyncio.run(Engine(10).run([str(i) for i in range(10)], job))
+    results = [result for _, result in report.results]
     assert [r.name for r in results] == [str(i) for i in range(10)]
 
 

@@ -124,13 +124,3 @@ class Engine(Generic[Item, Result]):
         report.interrupted = self._stopping
         report.elapsed = time.perf_counter() - started
         return report
-
-
-async def run_concurrently(
-    items: Iterable[Item],
-    worker: Callable[[Item], Awaitable[Result]],
-    concurrency: int,
-) -> list[Result]:
-    """Every item's result, in input order (no budget, no interruption)."""
-    report = await Engine(concurrency).run(items, worker)
-    return [result for _, result in report.results]

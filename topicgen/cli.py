@@ -159,7 +159,7 @@ def _finish(vault: Any, settings: Any, report: Any, *, print_pages: bool = False
     from topicgen.costs import price_for
     from topicgen.index import write_index
     from topicgen.links import relink_vault
-    from topicgen.pipeline import Status
+    from topicgen.pipeline import Status, VaultView
     from topicgen.report import print_summary
 
     outcomes = [outcome for _, outcome in report.results]
@@ -170,9 +170,12 @@ def _finish(vault: Any, settings: Any, report: Any, *, print_pages: bool = False
             typer.echo(str(outcome.path))
     if any(outcome.status is Status.WRITTEN for outcome in outcomes):
         written = [o.path for o in outcomes if o.status is Status.WRITTEN and o.path is not None]
-        relink_vault(vault, settings, written=written, new_topics=[o.topic for o in outcomes if o.created])
+        view = VaultView.scan(vault, settings)  # read once: the notes now, for links and the index
+        created = [o.topic for o in outcomes if o.created]
+        relink_vault(vault, settings, written=written, new_topics=created, view=view)
         try:
-            write_index(vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url)
+            notes = view.topics.notes
+            write_index(vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url, notes=notes)
         except VaultError as error:  # the pages are written; only the listing could not be refreshed
             _say(f"warning: {error}")
     print_summary(report, Console(stderr=True), price_for(settings.model, settings.prices))
@@ -362,10 +365,14 @@ def index(vault: VaultOption = Path(".")) -> None:
     from topicgen.config import open_vault
     from topicgen.index import write_index
     from topicgen.links import relink_vault
+    from topicgen.pipeline import VaultView
 
     the_vault, settings = open_vault(vault)
-    relinked = relink_vault(the_vault, settings)
-    result = write_index(the_vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url)
+    view = VaultView.scan(the_vault, settings)
+    relinked = relink_vault(the_vault, settings, view=view)
+    result = write_index(
+        the_vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url, notes=view.topics.notes
+    )
     typer.echo(str(result.path))
     state = "" if result.changed else " (unchanged)"
     _say(f"{result.entries} topic(s) listed{state}; links refreshed in {len(relinked)} page(s)")

@@ -15,7 +15,7 @@ from topicgen.staleness import topic_pages
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, write_atomic
 from topicgen.vault.frontmatter import compose
-from topicgen.vault.notes import read_note, title_key
+from topicgen.vault.notes import Note, read_note, title_key
 
 START = "<!-- topicgen:index:start -->"
 END = "<!-- topicgen:index:end -->"
@@ -29,8 +29,9 @@ class IndexResult:
     changed: bool
 
 
-def index_lines(topics_dir: Path, hard_breaks: bool) -> list[str]:
-    notes = [read_note(path) for path in topic_pages(topics_dir)]
+def index_lines(topics_dir: Path, hard_breaks: bool, notes: list[Note] | None = None) -> list[str]:
+    """The list's lines; ``notes`` are the topic notes when the caller has read them already."""
+    notes = [read_note(path) for path in topic_pages(topics_dir)] if notes is None else list(notes)
     notes.sort(key=lambda note: (title_key(note.title), note.slug))
     suffix = "  " if hard_breaks else ""
     return [f"- [{note.title}](./{note.slug}.md){suffix}" for note in notes]
@@ -53,9 +54,11 @@ def updated_index(current: str | None, lines: list[str], site_url: str | None) -
     return text.rstrip("\n") + "\n\n" + block + "\n"
 
 
-def write_index(vault: Vault, *, hard_breaks: bool = True, site_url: str | None = None) -> IndexResult:
+def write_index(
+    vault: Vault, *, hard_breaks: bool = True, site_url: str | None = None, notes: list[Note] | None = None
+) -> IndexResult:
     path = vault.topics_dir / "index.md"
-    lines = index_lines(vault.topics_dir, hard_breaks)
+    lines = index_lines(vault.topics_dir, hard_breaks, notes)
     with page_lock(vault.lock_dir, "index"):
         try:
             current = path.read_text(encoding="utf-8")

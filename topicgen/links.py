@@ -136,6 +136,7 @@ def relink_vault(
     *,
     written: list[Path] | None = None,
     new_topics: list[str] | None = None,
+    view: VaultView | None = None,
 ) -> list[Path]:
     """Relink topicgen's pages; the pages that changed.
 
@@ -144,7 +145,7 @@ def relink_vault(
     only pages that mention one of its ``new_topics`` can need it, so only
     those are relinked, which keeps a run's tail short in a big vault.
     """
-    view = VaultView.scan(vault, settings)
+    view = view or VaultView.scan(vault, settings)
     candidates = topic_pages(vault.topics_dir)
     if written is not None:
         candidates = _affected(candidates, set(written), [name.casefold() for name in new_topics or []])

@@ -25,7 +25,7 @@ from topicgen.config import Settings
 from topicgen.hashing import body_hash, content_hash
 from topicgen.outline import OUTLINE
 from topicgen.sections import split_body
-from topicgen.vault.notes import unquote
+from topicgen.vault.notes import page_names, unquote
 
 _META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 _SECTIONS_BLOCK = re.compile(r"^topicgen_sections:[^\n]*\n((?:[ \t]+[a-z_]+:[^\n]*(?:\n|$))*)", re.MULTILINE)
@@ -141,21 +141,6 @@ def page_state(path: Path, raw: bytes) -> PageState:
         key for key, text in texts.items() if content_hash(text) != state.section_hashes.get(key)
     )
     return state
-
-
-def page_names(topics_dir: Path) -> list[str]:
-    """File names of a vault folder's topic pages (index.md and dotfiles excluded), sorted."""
-    try:
-        return sorted(
-            entry.name
-            for entry in os.scandir(topics_dir)
-            if entry.name.endswith(".md")
-            and entry.name != "index.md"
-            and not entry.name.startswith(".")
-            and entry.is_file()  # a folder named *.md is not a page
-        )
-    except (FileNotFoundError, NotADirectoryError):
-        return []
 
 
 def topic_pages(topics_dir: Path) -> Iterator[Path]:

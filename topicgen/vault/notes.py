@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -116,6 +117,21 @@ def read_note(path: Path) -> Note:
     return Note(path.stem, str(title).strip(), tuple(str(a) for a in aliases if a))
 
 
+def page_names(folder: Path) -> list[str]:
+    """File names of a vault folder's notes (index.md and dotfiles excluded), sorted."""
+    try:
+        return sorted(
+            entry.name
+            for entry in os.scandir(folder)
+            if entry.name.endswith(".md")
+            and entry.name != "index.md"
+            and not entry.name.startswith(".")
+            and entry.is_file()  # a folder named *.md is not a page
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 class NoteIndex:
     """The notes of one vault folder, found by title (emoji and case ignored) or by slug."""
 
@@ -130,14 +146,11 @@ class NoteIndex:
 
     @classmethod
     def scan(cls, folder: Path) -> NoteIndex:
-        if not folder.is_dir():
-            return cls([])
-        paths = sorted(p for p in folder.glob("*.md") if p.stem != "index" and not p.name.startswith("."))
         notes = []
-        for path in paths:
+        for path in (folder / name for name in page_names(folder)):
             try:
                 notes.append(read_note(path))
-            except OSError:  # a folder named *.md, or a note that cannot be read: nothing to link to
+            except OSError:  # a note that cannot be read now: nothing to link to
                 continue
         return cls(notes)
 

@@ -278,12 +278,8 @@ async def adopt_pages(
     A dry run calls no model: sections the model would write appear as
     placeholders in its diff (or as cached replies, when there are some).
     """
-    cache = ReplyCache(vault.state_dir / "cache" / "replies") if use_cache else None
-    adopter = Adopter(vault, settings, client, cache=cache, dry_run=dry_run, rewrite_unfit=rewrite_unfit)
-    from topicgen.runner import engine_for
+    from topicgen.runner import engine_for, run_closing
 
-    engine = engine or engine_for(settings)
-    try:
-        return await engine.run(paths, adopter.adopt)
-    finally:
-        await client.aclose()
+    cache = ReplyCache.of_vault(vault.state_dir) if use_cache else None
+    adopter = Adopter(vault, settings, client, cache=cache, dry_run=dry_run, rewrite_unfit=rewrite_unfit)
+    return await run_closing(engine or engine_for(settings), paths, adopter.adopt, client)

@@ -46,6 +46,11 @@ class ReplyCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
+    @classmethod
+    def of_vault(cls, state_dir: Path) -> ReplyCache:
+        """The cache a vault keeps in its state folder (``<vault>/.topicgen``)."""
+        return cls(state_dir / "cache" / "replies")
+
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
 

@@ -310,20 +310,16 @@ def regen(
 def _regenerate(vault: Any, settings: Any, jobs: list[Any], *, force: bool, record: Path | None) -> None:
     from topicgen.cache import ReplyCache
     from topicgen.regen import Regenerator
-    from topicgen.runner import build_client, engine_for
+    from topicgen.runner import build_client, engine_for, run_closing
 
     client = build_client(settings, record)
-    cache = ReplyCache(vault.state_dir / "cache" / "replies")
-    worker = Regenerator(vault, settings, client, force=force, cache=cache)
-    engine = engine_for(settings)
-
-    async def start(e: Any) -> Any:
-        try:
-            return await e.run(jobs, worker.regen)
-        finally:
-            await client.aclose()
-
-    report = _execute(engine, start, total=len(jobs), description=f"regenerating with {settings.model}")
+    worker = Regenerator(vault, settings, client, force=force, cache=ReplyCache.of_vault(vault.state_dir))
+    report = _execute(
+        engine_for(settings),
+        lambda engine: run_closing(engine, jobs, worker.regen, client),
+        total=len(jobs),
+        description=f"regenerating with {settings.model}",
+    )
     _finish(vault, settings, report)
 
 

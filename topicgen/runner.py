@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,11 +106,17 @@ async def draft_topics(
     use_cache: bool = True,
 ) -> RunReport:
     """Draft pages for ``topics``; the client is closed when the run ends."""
-    cache = ReplyCache(vault.state_dir / "cache" / "replies") if use_cache and not to_stdout else None
+    cache = ReplyCache.of_vault(vault.state_dir) if use_cache and not to_stdout else None
     drafter = Drafter(vault, settings, client, force=force, to_stdout=to_stdout, cache=cache)
-    engine = engine or engine_for(settings)
+    return await run_closing(engine or engine_for(settings), topics, drafter.draft, client)
+
+
+async def run_closing(
+    engine: Engine, items: list[Any], worker: Callable[[Any], Awaitable[Any]], client: ModelClient
+) -> RunReport:
+    """Run ``worker`` over ``items`` on ``engine``; the client is closed however the run ends."""
     try:
-        return await engine.run(topics, drafter.draft)
+        return await engine.run(items, worker)
     finally:
         await client.aclose()
 

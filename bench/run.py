@@ -119,11 +119,13 @@ def local_work(iterations: int) -> dict[str, Any]:
     """Validate + render + write for one page, step by step and through the Drafter; no network."""
     import asyncio
 
-    from topicgen.clients.base import Finish, ModelReply, Usage
     from topicgen.config import load_settings
-    from topicgen.generate import parse_page_json
-    from topicgen.pipeline import Drafter, Status, VaultView
-    from topicgen.render import Provenance, render_page
+    from topicgen.model.clients.base import Finish, ModelReply, Usage
+    from topicgen.model.generate import parse_page_json
+    from topicgen.page.render import Provenance, render_page
+    from topicgen.runs.draft import Drafter
+    from topicgen.runs.workshop import Status
+    from topicgen.upkeep.view import VaultView
     from topicgen.vault import Vault
     from topicgen.vault.files import page_lock, write_atomic
 
@@ -196,7 +198,7 @@ def local_work(iterations: int) -> dict[str, Any]:
 def _page_is_valid(path: Path, topic: str) -> bool:
     import yaml
 
-    from topicgen.outline import OUTLINE
+    from topicgen.page.outline import OUTLINE
 
     text = path.read_text(encoding="utf-8")
     if not text.startswith("---\n"):

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from topicgen.clients.base import Usage
-from topicgen.costs import price_for
-from topicgen.pipeline import VaultView
-from topicgen.prompt import Prompts
-from topicgen.render import render_body
-from topicgen.schema import TopicSummary, page_json_schema
-from topicgen.sections import section_model
+from topicgen.model.clients.base import Usage
+from topicgen.model.costs import price_for
+from topicgen.model.prompt import Prompts
+from topicgen.page.render import render_body
+from topicgen.page.schema import TopicSummary, page_json_schema
+from topicgen.page.sections import section_model
+from topicgen.upkeep.view import VaultView
 
 REPO = Path(__file__).resolve().parent.parent
 TOPIC = "Large Language Models"

@@ -29,10 +29,10 @@ PAGE_DATA = REPO / "fixtures" / "pages" / "large-language-models.json"
 def build_vault(root: Path, pages: int) -> Path:
     """A vault with ``pages`` generated topic pages (written directly, no model involved)."""
     from topicgen.config import load_settings
-    from topicgen.pipeline import VaultView
-    from topicgen.prompt import Prompts, fingerprint
-    from topicgen.render import Provenance, render_page
-    from topicgen.schema import TopicSummary, schema_text
+    from topicgen.model.prompt import Prompts, fingerprint
+    from topicgen.page.render import Provenance, render_page
+    from topicgen.page.schema import TopicSummary, schema_text
+    from topicgen.upkeep.view import VaultView
     from topicgen.vault import Vault
 
     shutil.copytree(REPO / "fixtures" / "vaults" / "reference", root)
@@ -81,8 +81,8 @@ def scan_heap_peak(vault: Path) -> float:
     import tracemalloc
 
     from topicgen.config import load_settings
-    from topicgen.fingerprint import vault_fingerprint
-    from topicgen.staleness import scan
+    from topicgen.model.fingerprint import vault_fingerprint
+    from topicgen.upkeep.staleness import scan
 
     settings, current = load_settings(vault), vault_fingerprint(vault)
     tracemalloc.start()

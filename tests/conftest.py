@@ -86,7 +86,7 @@ class ScriptedProvider:
 
     def options(self, **extra):
         """ClientOptions that route the real SDK through this script."""
-        from topicgen.clients import ClientOptions
+        from topicgen.model.clients import ClientOptions
 
         return ClientOptions(transport=self.transport, api_key="test-key", **extra)
 
@@ -197,7 +197,7 @@ def page_answers(llm_page_data: dict):
     ``page_answers(joke="...")`` overrides sections; the reply holds exactly the
     keys the request's schema asks for, as a real model's would.
     """
-    from topicgen.clients.function import FunctionClient
+    from topicgen.model.clients.function import FunctionClient
 
     def make(**overrides):
         data = {**llm_page_data, **overrides}
@@ -219,7 +219,8 @@ def draft_into(page_answers):
     import asyncio
 
     from topicgen.config import open_vault
-    from topicgen.pipeline import Drafter, Status
+    from topicgen.runs.draft import Drafter
+    from topicgen.runs.workshop import Status
 
     def draft(root: Path, topic: str = "Large Language Models", **overrides) -> Path:
         vault, settings = open_vault(root)
@@ -336,7 +337,7 @@ def assert_valid_page(path: Path, topic: str) -> dict:
     Returns the frontmatter."""
     import yaml
 
-    from topicgen.outline import OUTLINE
+    from topicgen.page.outline import OUTLINE
 
     text = path.read_text(encoding="utf-8")
     lines = text.split("\n")

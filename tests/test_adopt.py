@@ -11,18 +11,19 @@ import yaml
 from conftest import CORPUS, FIXED_TIME, REFERENCE_PAGE, RESHAPED_VARIANTS, TopicgenCli, assert_valid_page
 from typer.testing import CliRunner
 
-from topicgen.adopt import Adopter, plan_adoption
 from topicgen.cli import app
-from topicgen.clients.function import FunctionClient
 from topicgen.config import open_vault
-from topicgen.emoji_text import repair_zwj
-from topicgen.outline import SECTIONS
-from topicgen.parse import parse_page
-from topicgen.pipeline import Status
-from topicgen.prompt import Prompts, fingerprint
-from topicgen.schema import page_json_schema, schema_text
-from topicgen.sections import section_model
-from topicgen.staleness import assess, read_page_state
+from topicgen.model.clients.function import FunctionClient
+from topicgen.model.prompt import Prompts, fingerprint
+from topicgen.page.emoji import repair_zwj
+from topicgen.page.outline import SECTIONS
+from topicgen.page.schema import page_json_schema, schema_text
+from topicgen.page.sections import section_model
+from topicgen.read.adoption import plan_adoption
+from topicgen.read.parse import parse_page
+from topicgen.runs.adopt import Adopter
+from topicgen.runs.workshop import Status
+from topicgen.upkeep.staleness import assess, read_page_state
 from topicgen.vault.files import page_lock
 from topicgen.vault.frontmatter import split_page
 

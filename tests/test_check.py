@@ -10,11 +10,11 @@ import pytest
 from conftest import CORPUS, REFERENCE_PAGE
 from typer.testing import CliRunner
 
-from topicgen.check import check_pages, pages_to_check
 from topicgen.cli import app
 from topicgen.config import open_vault
-from topicgen.findings import Code
-from topicgen.parse import PageKind
+from topicgen.read.findings import Code
+from topicgen.read.parse import PageKind
+from topicgen.upkeep.check import check_pages, pages_to_check
 
 
 def check(root: Path, *paths: Path):

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from topicgen.cli import app
-from topicgen.clients import ENTRY_POINT_GROUP
-from topicgen.prompt import Prompts
-from topicgen.schema import schema_text
+from topicgen.model.clients import ENTRY_POINT_GROUP
+from topicgen.model.prompt import Prompts
+from topicgen.page.schema import schema_text
 
 REPO = Path(__file__).resolve().parent.parent
 EXCHANGES = REPO / "fixtures" / "exchanges"
@@ -62,7 +62,7 @@ def page_model(tmp_path_factory, monkeypatch):
             import asyncio
             import json
 
-            from topicgen.clients.base import Finish, ModelReply, Usage
+            from topicgen.model.clients.base import Finish, ModelReply, Usage
 
             PAGE = open({str(PAGE_JSON)!r}, encoding="utf-8").read()
             STATE = {{"in_flight": 0, "most_in_flight": 0, "asked": []}}

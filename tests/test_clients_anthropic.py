@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from topicgen.clients import ClientOptions, create_client
-from topicgen.clients.anthropic import TOOL_NAME
-from topicgen.clients.base import Finish, ModelRequest, Usage
 from topicgen.errors import AuthError, ConfigError, PermanentError, ProviderUnavailable, RateLimited
-from topicgen.prompt import Prompts
-from topicgen.schema import page_json_schema
+from topicgen.model.clients import ClientOptions, create_client
+from topicgen.model.clients.anthropic import TOOL_NAME
+from topicgen.model.clients.base import Finish, ModelRequest, Usage
+from topicgen.model.prompt import Prompts
+from topicgen.page.schema import page_json_schema
 
 OUTPUT_CONFIG_REJECTED = "output_config.format: structured outputs are not supported for this model"
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from topicgen.clients import ClientOptions, create_client
-from topicgen.clients.base import Finish, ModelRequest, Usage
 from topicgen.errors import AuthError, ConfigError, PermanentError, ProviderUnavailable, RateLimited
-from topicgen.prompt import Prompts
-from topicgen.schema import page_json_schema
+from topicgen.model.clients import ClientOptions, create_client
+from topicgen.model.clients.base import Finish, ModelRequest, Usage
+from topicgen.model.prompt import Prompts
+from topicgen.page.schema import page_json_schema
 
 SCHEMA_REJECTED = (
     "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model."

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from topicgen.clients import (
+from topicgen.errors import ConfigError
+from topicgen.model.clients import (
     BUILTIN_FACTORIES,
     ENTRY_POINT_GROUP,
     ClientOptions,
@@ -17,8 +18,7 @@ from topicgen.clients import (
     available_providers,
     create_client,
 )
-from topicgen.clients.base import ModelClient
-from topicgen.errors import ConfigError
+from topicgen.model.clients.base import ModelClient
 
 REPO = Path(__file__).resolve().parent.parent
 EXCHANGES = REPO / "fixtures" / "exchanges"
@@ -62,7 +62,7 @@ def test_a_third_party_package_adds_a_provider_through_the_entry_point_group(tmp
     package.write_text(
         textwrap.dedent(
             """
-            from topicgen.clients.base import Finish, ModelReply
+            from topicgen.model.clients.base import Finish, ModelReply
 
             class EchoClient:
                 def __init__(self, model):
@@ -111,7 +111,7 @@ def _modules_after(code: str) -> set[str]:
 def test_building_an_openai_client_does_not_import_the_anthropic_sdk():
     loaded = _modules_after(
         """
-        from topicgen.clients import ClientOptions, create_client
+        from topicgen.model.clients import ClientOptions, create_client
         create_client("openai:gpt-test", ClientOptions(api_key="k"))
         """
     )
@@ -122,7 +122,7 @@ def test_building_an_openai_client_does_not_import_the_anthropic_sdk():
 def test_building_an_anthropic_client_does_not_import_the_openai_sdk():
     loaded = _modules_after(
         """
-        from topicgen.clients import ClientOptions, create_client
+        from topicgen.model.clients import ClientOptions, create_client
         create_client("anthropic:claude-test", ClientOptions(api_key="k"))
         """
     )
@@ -133,8 +133,9 @@ def test_building_an_anthropic_client_does_not_import_the_openai_sdk():
 def test_the_pipeline_modules_import_no_provider_sdk():
     loaded = _modules_after(
         """
-        import topicgen.clients, topicgen.clients.retrying, topicgen.generate, topicgen.render
-        import topicgen.pipeline, topicgen.runner, topicgen.schema, topicgen.prompt, topicgen.config
+        import topicgen.model.clients, topicgen.model.clients.retrying, topicgen.model.generate
+        import topicgen.page.render, topicgen.page.schema, topicgen.model.prompt, topicgen.config
+        import topicgen.runs.draft, topicgen.runs.api
         """
     )
     assert not {"openai", "anthropic"} & loaded

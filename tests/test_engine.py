@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from topicgen.clients.base import Usage
-from topicgen.engine import Budget, Engine
+from topicgen.model.clients.base import Usage
+from topicgen.runs.engine import Budget, Engine
 
 
 @dataclass

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from topicgen.clients import ClientOptions, create_client
-from topicgen.clients.base import Finish, ModelReply, ModelRequest
 from topicgen.errors import InvalidReply, NetworkError, ProviderUnavailable, RateLimited
-from topicgen.generate import parse_reply
-from topicgen.prompt import Prompts
-from topicgen.schema import TopicSummary, page_json_schema
+from topicgen.model.clients import ClientOptions, create_client
+from topicgen.model.clients.base import Finish, ModelReply, ModelRequest
+from topicgen.model.generate import parse_reply
+from topicgen.model.prompt import Prompts
+from topicgen.page.schema import TopicSummary, page_json_schema
 from topicgen.testing import FakeProvider, Fault, HttpError, Reply, page_for_schema
 
 KEY = "fake-key-for-the-fake-provider-0451"

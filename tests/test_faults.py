@@ -220,7 +220,7 @@ def test_one_failing_topic_does_not_stop_the_others(cli: TopicgenCli, vault: Pat
 
 def test_after_a_429_the_request_pace_recovers_with_an_rpm_budget_alone() -> None:
     """A 429 slows every caller down; successes must bring the pace back even with no --tpm."""
-    from topicgen.clients.ratelimit import RateLimiter
+    from topicgen.model.clients.ratelimit import RateLimiter
 
     limiter = RateLimiter(rpm=600, clock=lambda: 0.0)
     limiter.pause(0.1)

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from topicgen.clients import create_client
-from topicgen.clients.base import Usage
 from topicgen.errors import InvalidReply
-from topicgen.generate import generate_page
-from topicgen.prompt import Prompts
+from topicgen.model.clients import create_client
+from topicgen.model.clients.base import Usage
+from topicgen.model.generate import generate_page
+from topicgen.model.prompt import Prompts
 
 TOPIC = "Large Language Models"
 
@@ -150,7 +150,8 @@ async def test_only_a_bounded_number_of_errors_is_sent_back(provider, page_json,
 )
 async def test_a_topic_that_fails_leaves_no_page_and_no_temp_file(vault, provider, answers):
     from topicgen.config import open_vault
-    from topicgen.pipeline import Drafter, Status
+    from topicgen.runs.draft import Drafter
+    from topicgen.runs.workshop import Status
 
     provider.then(
         *[

@@ -6,9 +6,9 @@ from typer.testing import CliRunner
 
 from topicgen.cli import app
 from topicgen.config import load_settings, open_vault
-from topicgen.index import END, START
-from topicgen.links import relink_vault
-from topicgen.staleness import read_page_state
+from topicgen.upkeep.index import END, START
+from topicgen.upkeep.links import relink_vault
+from topicgen.upkeep.staleness import read_page_state
 
 
 def relink(root):

@@ -10,12 +10,12 @@ from pathlib import Path
 import emoji
 import pytest
 
-from topicgen import outline
-from topicgen.outline import OUTLINE, PAGE_HEADING, SECTIONS
-from topicgen.prompt import Prompts
+from topicgen.model.prompt import Prompts
+from topicgen.page import outline
+from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS
 
 REPO = Path(__file__).resolve().parent.parent
-OUTLINE_SOURCE = REPO / "topicgen" / "outline.py"
+OUTLINE_SOURCE = REPO / "topicgen" / "page" / "outline.py"
 ZWJ = "\u200d"
 
 # The design card's table: heading, then bullet emoji (several for sections with labelled items).

@@ -122,7 +122,7 @@ def test_the_wheel_carries_the_prompts_schema_and_page_templates(wheel):
     for template in (REPO / "prompts").glob("*.j2"):
         assert f"topicgen/prompts/{template.name}" in names
     assert "topicgen/schemas/topic-summary.schema.json" in names
-    assert "topicgen/templates/page.md.j2" in names
+    assert "topicgen/page/templates/page.md.j2" in names
     assert not any("__pycache__" in name for name in names)
 
 
@@ -132,7 +132,7 @@ def test_the_wheel_registers_the_console_script_and_providers(wheel):
     text = archive.read(entry_points).decode()
     assert "topicgen = topicgen.cli:main" in text
     assert "[topicgen.clients]" in text
-    assert "replay = topicgen.clients.replay:replay_client" in text
+    assert "replay = topicgen.model.clients.replay:replay_client" in text
 
 
 def test_the_installed_wheel_drafts_a_page_offline_from_another_folder(installed, tmp_path):
@@ -161,7 +161,7 @@ def test_the_installed_wheel_drafts_a_page_offline_from_another_folder(installed
 
 def test_the_installed_package_is_the_wheels_copy_with_its_own_resources(installed, tmp_path):
     script = (
-        "import topicgen, topicgen.resources as r, topicgen.schema as s;"
+        "import topicgen, topicgen.resources as r, topicgen.page.schema as s;"
         "print(topicgen.__file__); print(r.resource_dir('prompts')); print(s.shipped_schema_path());"
         "print(s.shipped_schema_path().read_text() == s.schema_text())"
     )

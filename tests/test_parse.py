@@ -8,10 +8,11 @@ import random
 import pytest
 from conftest import CORPUS, LLM_PAGE_JSON, REFERENCE_PAGE, SAME_CONTENT_VARIANTS, VARIANTS
 
-from topicgen.emoji_text import ZWJ
-from topicgen.findings import Code
-from topicgen.outline import OUTLINE, PAGE_HEADING, SECTIONS
-from topicgen.parse import (
+from topicgen.page.emoji import ZWJ
+from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS
+from topicgen.page.schema import TopicSummary
+from topicgen.read.findings import Code
+from topicgen.read.parse import (
     IncompletePage,
     PageKind,
     match_heading,
@@ -21,7 +22,6 @@ from topicgen.parse import (
     parse_video,
     split_sentences,
 )
-from topicgen.schema import TopicSummary
 
 QUANTUM = CORPUS / "variants" / "quantum-computing.md"
 ENGINEERING = CORPUS / "variants" / "engineering.md"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from topicgen.outline import OUTLINE
-from topicgen.prompt import Prompts, PromptTemplateError, fingerprint
-from topicgen.schema import schema_text
+from topicgen.model.prompt import Prompts, PromptTemplateError, fingerprint
+from topicgen.page.outline import OUTLINE
+from topicgen.page.schema import schema_text
 
 REPO = Path(__file__).resolve().parent.parent
 

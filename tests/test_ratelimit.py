@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from topicgen.clients.base import Finish, ModelReply, ModelRequest, Usage
-from topicgen.clients.function import FunctionClient
-from topicgen.clients.ratelimit import RateLimitedClient, RateLimiter
 from topicgen.errors import RateLimited
-from topicgen.prompt import Message
+from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
+from topicgen.model.clients.function import FunctionClient
+from topicgen.model.clients.ratelimit import RateLimitedClient, RateLimiter
+from topicgen.model.prompt import Message
 
 
 class FakeTime:

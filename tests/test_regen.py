@@ -10,12 +10,12 @@ from typer.testing import CliRunner
 
 from topicgen.cli import app
 from topicgen.config import open_vault
-from topicgen.pipeline import Status
-from topicgen.prompt import Prompts, fingerprint
-from topicgen.regen import Regenerator, plan_regen
-from topicgen.schema import schema_text
-from topicgen.sections import split_body
-from topicgen.staleness import ALL_KEYS, read_page_state
+from topicgen.model.prompt import Prompts, fingerprint
+from topicgen.page.schema import schema_text
+from topicgen.page.sections import split_body
+from topicgen.runs.regen import Regenerator, plan_regen
+from topicgen.runs.workshop import Status
+from topicgen.upkeep.staleness import ALL_KEYS, read_page_state
 
 NEW_JOKE = "Why did the language model cross the road? It predicted the other side."
 
@@ -142,7 +142,7 @@ def test_regen_stale_never_touches_pages_topicgen_did_not_write(vault, page_answ
 def test_a_page_changed_during_regeneration_is_left_as_the_person_left_it(vault, draft_into, llm_page_data):
     import json
 
-    from topicgen.clients.function import FunctionClient
+    from topicgen.model.clients.function import FunctionClient
 
     page = draft_into(vault)
 

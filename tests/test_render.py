@@ -9,10 +9,10 @@ import frontmatter
 import pytest
 
 from topicgen.config import open_vault
-from topicgen.outline import OUTLINE
-from topicgen.pipeline import VaultView
-from topicgen.render import PageContext, Provenance, render_page
-from topicgen.schema import TopicSummary
+from topicgen.page.outline import OUTLINE
+from topicgen.page.render import PageContext, Provenance, render_page
+from topicgen.page.schema import TopicSummary
+from topicgen.upkeep.view import VaultView
 from topicgen.vault.notes import NoteIndex
 from topicgen.vault.slugs import slug_for
 

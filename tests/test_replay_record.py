@@ -8,15 +8,15 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from topicgen.clients import ClientOptions, create_client
-from topicgen.clients.base import ModelRequest, Usage
-from topicgen.clients.wire import RecordingTransport, load_exchanges
 from topicgen.config import Settings
 from topicgen.errors import AuthError, ConfigError, ReplayMiss
-from topicgen.generate import generate_page
-from topicgen.prompt import Prompts
-from topicgen.runner import build_client
-from topicgen.schema import page_json_schema
+from topicgen.model.clients import ClientOptions, create_client
+from topicgen.model.clients.base import ModelRequest, Usage
+from topicgen.model.clients.wire import RecordingTransport, load_exchanges
+from topicgen.model.generate import generate_page
+from topicgen.model.prompt import Prompts
+from topicgen.page.schema import page_json_schema
+from topicgen.runs.api import build_client
 
 REPO = Path(__file__).resolve().parent.parent
 EXCHANGES = REPO / "fixtures" / "exchanges"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from topicgen.clients import create_client
-from topicgen.clients.base import ModelRequest
-from topicgen.clients.retry_after import retry_after_seconds
-from topicgen.clients.retrying import RetryingClient
 from topicgen.errors import AuthError, NetworkError, PermanentError, ProviderUnavailable, RateLimited
-from topicgen.prompt import Prompts
-from topicgen.schema import page_json_schema
+from topicgen.model.clients import create_client
+from topicgen.model.clients.base import ModelRequest
+from topicgen.model.clients.retry_after import retry_after_seconds
+from topicgen.model.clients.retrying import RetryingClient
+from topicgen.model.prompt import Prompts
+from topicgen.page.schema import page_json_schema
 
 REQUEST = ModelRequest(tuple(Prompts().messages("Large Language Models")), page_json_schema())
 

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from conftest import REFERENCE_PAGE, REFERENCE_VAULT
 
-from topicgen.canonical import rendered_again
 from topicgen.config import open_vault
-from topicgen.emoji_text import repair_zwj
-from topicgen.outline import OUTLINE, Kind
-from topicgen.parse import parse_page
-from topicgen.pipeline import VaultView
-from topicgen.render import Provenance, render_page
-from topicgen.schema import TopicSummary
+from topicgen.page.emoji import repair_zwj
+from topicgen.page.outline import OUTLINE, Kind
+from topicgen.page.render import Provenance, render_page
+from topicgen.page.schema import TopicSummary
+from topicgen.read.canonical import rendered_again
+from topicgen.read.parse import parse_page
+from topicgen.upkeep.view import VaultView
 
 SEEDS = range(24)
 TOPICS = [

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from topicgen.outline import OUTLINE
-from topicgen.schema import TopicSummary, page_json_schema, schema_text, shipped_schema_path
+from topicgen.page.outline import OUTLINE
+from topicgen.page.schema import TopicSummary, page_json_schema, schema_text, shipped_schema_path
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "topic-summary.schema.json"
 STRICT_KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "description", "enum"}

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from topicgen.cli import app
 from topicgen.config import load_settings
-from topicgen.prompt import Prompts, fingerprint
-from topicgen.schema import schema_text
-from topicgen.staleness import ALL_KEYS, assess, read_page_state, scan
+from topicgen.model.prompt import Prompts, fingerprint
+from topicgen.page.schema import schema_text
+from topicgen.upkeep.staleness import ALL_KEYS, assess, read_page_state, scan
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -154,7 +154,7 @@ def test_stale_table_says_why(vault, draft_into, days, expected):
 
 
 def test_a_big_vault_read_in_parallel_gives_what_one_process_gives(vault, draft_into, monkeypatch):
-    import topicgen.staleness as staleness
+    import topicgen.upkeep.staleness as staleness
 
     for n in range(7):
         draft_into(vault, f"Topic {n}")

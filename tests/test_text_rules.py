@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from topicgen.schema import TopicSummary
+from topicgen.page.schema import TopicSummary
 
 
 def rejected(data: dict) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from topicgen.costs import Price
 from topicgen.errors import ConfigError
+from topicgen.model.costs import Price
 from topicgen.vault import Vault
 
 CONFIG_FILE = "topicgen.toml"

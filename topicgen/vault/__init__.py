@@ -1,4 +1,12 @@
-"""The vault on disk: where topics and books live, and how pages are read and written."""
+"""The vault on disk: where topics and books live, and how pages are read and written.
+
+Owns the ``Vault`` (its folders and state directory), atomic writes and page
+locks, frontmatter in the vault's own style, the notes a page may link to,
+and slugs. Nothing here judges a page: staleness, links and the index live in
+``topicgen.upkeep``.
+
+May import: ``topicgen.errors`` only.
+"""
 
 from __future__ import annotations
 

@@ -64,3 +64,18 @@ def slug_for(name: str) -> str:
     if not slug:
         raise TopicNameError(f"topic name {name[:60]!r} has no letters or digits to name a file after")
     return slug
+
+
+def clean_topics(names: list[str]) -> list[str]:
+    """Validated, de-duplicated topic names (by slug), in the order given."""
+    if not names:
+        raise TopicNameError("no topics given")
+    seen: set[str] = set()
+    topics = []
+    for name in names:
+        topic = clean_topic_name(name)
+        slug = slug_for(topic)
+        if slug not in seen:
+            seen.add(slug)
+            topics.append(topic)
+    return topics

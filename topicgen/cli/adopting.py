@@ -1,0 +1,146 @@
+"""Commands that read pages topicgen did not write: ``import``, ``check`` and ``adopt``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from topicgen.cli.app import (
+    ConcurrencyOption,
+    ModelOption,
+    RecordOption,
+    VaultOption,
+    app,
+    execute,
+    finish,
+    reports_errors,
+    run_overrides,
+    say,
+)
+from topicgen.errors import UsageError
+
+
+def _read_page(page: Path) -> str:
+    """A page's text ('-' reads stdin); a missing or non-UTF-8 file is a usage error."""
+    if str(page) == "-":
+        return sys.stdin.read()
+    try:
+        return page.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{page} is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise UsageError(f"{page} is a folder, not a page") from None
+    except FileNotFoundError:
+        raise UsageError(f"{page}: no such page") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {page}: {error.strerror or error}") from None
+
+
+@app.command("import")
+@reports_errors
+def import_page(
+    page: Annotated[Path, typer.Argument(help="A topic page (Markdown); '-' reads stdin.")],
+) -> None:
+    """Read a topic page back into page data: the schema's JSON on stdout, problems on stderr.
+
+    Exit 0 when the page is whole, 1 when sections are missing or text could
+    not be placed (the sections it has are still printed), 2 on a bad argument.
+    """
+    import json
+
+    from topicgen.errors import TopicgenError
+    from topicgen.read.parse import LEFT_ALONE, parse_page
+
+    parsed = parse_page(_read_page(page))
+    if not parsed.is_topic:
+        raise TopicgenError(f"{page}: {LEFT_ALONE[parsed.kind]}")
+    data = parsed.summary().model_dump(mode="json") if parsed.complete else parsed.data()
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    for finding in parsed.defects:
+        say(f"{page}:{finding.line}: {finding.code.value}: {finding.message}")
+    if not parsed.complete:
+        say(f"{page}: not a whole page: {parsed.lacking()}")
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def check(
+    pages: Annotated[
+        list[Path] | None, typer.Argument(help="Pages or folders (default: every page in topics/).")
+    ] = None,
+    vault: VaultOption = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
+) -> None:
+    """Lint topic pages: what is wrong with each, with line numbers. Exit 1 if any page has defects."""
+    import json
+
+    from topicgen.config import open_vault
+    from topicgen.upkeep.check import check_pages, format_report, pages_to_check
+
+    the_vault, _ = open_vault(vault)
+    reports = check_pages(the_vault, pages_to_check(the_vault, list(pages or [])))
+    for report in reports:
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(the_vault.root), ensure_ascii=False))
+        else:
+            typer.echo(format_report(report, the_vault.root))
+    defective = sum(1 for report in reports if not report.clean)
+    alone = sum(1 for report in reports if report.kind.value != "topic")
+    say(f"{len(reports)} page(s) checked: {defective} with defects, {alone} left alone")
+    if defective:
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def adopt(
+    pages: Annotated[list[Path] | None, typer.Argument(help="Topic pages to adopt.")] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Every topic page in topics/.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Print the diff each page would get; write no page.")] = False,
+    rewrite_unfit: Annotated[
+        bool,
+        typer.Option(
+            "--rewrite-unfit",
+            help="Also have the model rewrite sections whose text does not fit the outline.",
+        ),
+    ] = False,
+    vault: VaultOption = Path("."),
+    model: ModelOption = None,
+    concurrency: ConcurrencyOption = None,
+    record: RecordOption = None,
+) -> None:
+    """Rewrite pages topicgen did not write into its shape, asking the model only for what is missing."""
+    from topicgen.config import open_vault
+    from topicgen.runs.adopt import LazyClient, resolve_pages
+    from topicgen.runs.api import adopt_pages, build_client, engine_for
+    from topicgen.upkeep.staleness import topic_pages
+
+    if pages and all_pages:
+        raise UsageError("name pages or pass --all, not both")
+    if not pages and not all_pages:
+        raise UsageError("name the pages to adopt, or pass --all")
+    the_vault, settings = open_vault(vault, run_overrides(model=model, concurrency=concurrency))
+    paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
+    if not paths:
+        say("no topic pages to adopt")
+        return
+    client = LazyClient(settings.model, lambda: build_client(settings, record))
+    report = execute(
+        engine_for(settings),
+        lambda engine: adopt_pages(
+            the_vault,
+            settings,
+            paths,
+            client=client,
+            dry_run=dry_run,
+            rewrite_unfit=rewrite_unfit,
+            engine=engine,
+        ),
+        total=len(paths),
+        description=f"adopting with {settings.model}",
+    )
+    finish(the_vault, settings, report, print_pages=dry_run)

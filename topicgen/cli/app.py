@@ -1,0 +1,114 @@
+"""What every command shares: the typer app, common options, error reporting, running and finishing.
+
+Only typer and the standard library are imported here; commands import what
+they need when they run.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from topicgen.errors import TopicgenError, UsageError
+
+app = typer.Typer(
+    name="topicgen",
+    help="Draft and maintain encyclopedia-style topic notes in a Markdown vault with an LLM.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+VaultOption = Annotated[Path, typer.Option("--vault", help="The vault folder (default: the current folder).")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model spec: openai:, anthropic:, ollama:, openai-compatible:<model> or replay:<dir>.",
+    ),
+]
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def reports_errors(command: Command) -> Command:
+    """Turn topicgen's errors into one line on stderr: exit 2 for usage, 1 otherwise."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except UsageError as error:
+            say(f"error: {error}")
+            raise typer.Exit(2) from None
+        except TopicgenError as error:
+            say(f"error: {error}")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def read_topic_file(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read topics from {path}: {error}") from None
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+ConcurrencyOption = Annotated[int | None, typer.Option(help="Pages in flight at once (default 4).")]
+RpmOption = Annotated[int | None, typer.Option("--rpm", help="Client-side requests-per-minute budget.")]
+TpmOption = Annotated[int | None, typer.Option("--tpm", help="Client-side tokens-per-minute budget.")]
+MaxCostOption = Annotated[
+    float | None, typer.Option("--max-cost", help="Start no new page once the estimate reaches USD.")
+]
+RecordOption = Annotated[
+    Path | None, typer.Option(help="Save every provider exchange in this folder (no secrets).")
+]
+
+
+def run_overrides(**flags: Any) -> dict[str, Any]:
+    return {key: value for key, value in flags.items() if value is not None}
+
+
+def execute(engine: Any, start: Any, *, total: int, description: str) -> Any:
+    from rich.console import Console
+
+    from topicgen.runs.console import execute
+
+    return execute(engine, start, total=total, description=description, console=Console(stderr=True))
+
+
+def finish(vault: Any, settings: Any, report: Any, *, print_pages: bool = False) -> None:
+    """Results on stdout, summary on stderr, links and index refreshed; exit 1 if any page failed."""
+    from rich.console import Console
+
+    from topicgen.model.costs import price_for
+    from topicgen.runs.api import refresh_after_run
+    from topicgen.runs.progress import print_summary
+    from topicgen.runs.workshop import Status
+
+    outcomes = [outcome for _, outcome in report.results]
+    for outcome in outcomes:
+        if print_pages and outcome.status is Status.PRINTED and outcome.text is not None:
+            sys.stdout.write(outcome.text + "\n")
+        elif outcome.status is Status.WRITTEN and outcome.path is not None:
+            typer.echo(str(outcome.path))
+    warning = refresh_after_run(vault, settings, outcomes)
+    if warning:
+        say(f"warning: {warning}")
+    print_summary(report, Console(stderr=True), price_for(settings.model, settings.prices))
+    if any(outcome.status is Status.FAILED for outcome in outcomes) or report.interrupted:
+        raise typer.Exit(130 if report.interrupted else 1)

@@ -1,0 +1,123 @@
+"""Commands that make pages: ``new``, ``render`` and ``schema``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from topicgen.cli.app import (
+    ConcurrencyOption,
+    MaxCostOption,
+    ModelOption,
+    RecordOption,
+    RpmOption,
+    TpmOption,
+    VaultOption,
+    app,
+    execute,
+    finish,
+    read_topic_file,
+    reports_errors,
+    run_overrides,
+)
+from topicgen.errors import UsageError
+
+
+@app.command()
+@reports_errors
+def new(
+    topics: Annotated[list[str] | None, typer.Argument(help="Topic names, e.g. 'Graph Theory'.")] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from", help="Read topic names from a file, one per line.")
+    ] = None,
+    vault: VaultOption = Path("."),
+    model: ModelOption = None,
+    force: Annotated[bool, typer.Option(help="Replace pages that already exist.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Show the prompt and a token estimate; call nothing.")
+    ] = False,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="'-' prints the page instead of writing it.")
+    ] = None,
+    concurrency: ConcurrencyOption = None,
+    rpm: RpmOption = None,
+    tpm: TpmOption = None,
+    max_cost: MaxCostOption = None,
+    record: RecordOption = None,
+) -> None:
+    """Draft new topic pages into the vault's topics/ folder."""
+    from topicgen.config import open_vault
+    from topicgen.vault.slugs import clean_topics
+
+    names = list(topics or []) + (read_topic_file(from_file) if from_file else [])
+    if output not in (None, "-"):
+        raise UsageError("--output takes '-' (print the page to stdout)")
+    cleaned = clean_topics(names)
+    if output == "-" and len(cleaned) > 1:
+        raise UsageError("--output - prints one page; give one topic")
+    flags = run_overrides(model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost)
+    the_vault, settings = open_vault(vault, flags)
+    if dry_run:
+        _print_plans(the_vault, cleaned)
+        return
+    if output != "-":
+        the_vault.ensure_writable()  # before any call: a vault that can't take the pages costs nothing
+    _draft(the_vault, settings, cleaned, force=force, to_stdout=output == "-", record=record)
+
+
+def _draft(
+    vault: Any, settings: Any, topics: list[str], *, force: bool, to_stdout: bool, record: Path | None
+) -> None:
+    from topicgen.runs.api import build_client, draft_topics, engine_for
+
+    client = build_client(settings, record)
+    engine = engine_for(settings)
+    report = execute(
+        engine,
+        lambda e: draft_topics(
+            vault, settings, topics, client=client, force=force, to_stdout=to_stdout, engine=e
+        ),
+        total=len(topics),
+        description=f"drafting with {settings.model}",
+    )
+    finish(vault, settings, report, print_pages=to_stdout)
+
+
+def _print_plans(vault: Any, topics: list[str]) -> None:
+    from topicgen.runs.api import plan_topics
+
+    for plan in plan_topics(vault, topics):
+        state = "exists; --force replaces it" if plan.exists else "new"
+        typer.echo(f"=== {plan.topic} → {plan.path} ({state})")
+        for message in plan.messages:
+            typer.echo(f"--- {message['role']}\n{message['content']}")
+        typer.echo(
+            f"--- estimate: about {plan.input_tokens:,} input tokens (prompt + schema) and "
+            f"{plan.output_tokens:,} output tokens; no call made"
+        )
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a topic page (what models are asked to return)."""
+    from topicgen.page.schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
+@app.command()
+@reports_errors
+def render(
+    reply: Annotated[Path, typer.Argument(help="A saved reply: the page as JSON.")],
+    topic: Annotated[
+        str | None, typer.Option(help="The topic name (needed unless the file records it).")
+    ] = None,
+    vault: VaultOption = Path("."),
+) -> None:
+    """Render a saved JSON reply to Markdown on stdout, linking the vault's notes."""
+    from topicgen.runs.api import render_saved_reply
+
+    sys.stdout.write(render_saved_reply(reply, topic, vault) + "\n")

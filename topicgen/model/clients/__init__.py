@@ -1,0 +1,83 @@
+"""Model clients, chosen by a model spec such as ``openai:gpt-5-mini``.
+
+Each provider prefix maps to a factory in the ``topicgen.clients`` entry-point
+group; topicgen's own providers are registered there too, so a third-party
+package adds a provider the same way. Provider SDKs are imported only inside
+the factory that needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+from topicgen.errors import ConfigError
+
+if TYPE_CHECKING:
+    from topicgen.model.clients.base import ModelClient
+
+ENTRY_POINT_GROUP = "topicgen.clients"
+BUILTIN_FACTORIES = {
+    "openai": "topicgen.model.clients.openai:openai_client",
+    "openai-compatible": "topicgen.model.clients.openai:compatible_client",
+    "ollama": "topicgen.model.clients.openai:ollama_client",
+    "anthropic": "topicgen.model.clients.anthropic:anthropic_client",
+    "replay": "topicgen.model.clients.replay:replay_client",
+}
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """What a factory may use besides the model name; every field has a safe default."""
+
+    timeout: float = 180.0
+    base_url: str | None = None
+    api_key: str | None = None
+    api_key_env: str | None = None
+    transport: Any = None  # an httpx2 async transport layered under the SDK (record, tests)
+    extra: dict[str, Any] | None = None
+
+
+ClientFactory = Callable[[str, ClientOptions], "ModelClient"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    provider: str
+    model: str
+
+    @classmethod
+    def parse(cls, spec: str) -> ModelSpec:
+        provider, sep, model = spec.strip().partition(":")
+        if not sep or not provider or not model:
+            raise ConfigError(f"model spec {spec!r} must look like provider:model, e.g. openai:gpt-5-mini")
+        return cls(provider.lower(), model)
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+def _load(target: str) -> ClientFactory:
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def available_providers() -> dict[str, str]:
+    """Provider prefix → factory path, built-ins first, then installed plugins."""
+    found = dict(BUILTIN_FACTORIES)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(entry.name, entry.value)
+    return found
+
+
+def create_client(spec: str, options: ClientOptions | None = None) -> ModelClient:
+    parsed = ModelSpec.parse(spec)
+    providers = available_providers()
+    if parsed.provider not in providers:
+        known = ", ".join(sorted(providers))
+        raise ConfigError(f"unknown model provider {parsed.provider!r} in {spec!r}; known: {known}")
+    factory = _load(providers[parsed.provider])
+    return factory(parsed.model, options or ClientOptions())

@@ -1,0 +1,136 @@
+"""Anthropic messages: structured outputs, or a forced tool call whose input is the page.
+
+Structured outputs (``output_config.format``) are tried first; a model that
+rejects them is asked again with a forced tool call, and the client keeps
+using the tool from then on. The fixed system prompt carries a cache marker
+so its tokens are read from the prompt cache on every topic after the first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import anthropic
+
+from topicgen.errors import ConfigError, PermanentError, TopicgenError
+from topicgen.model.clients import ClientOptions
+from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
+from topicgen.model.clients.faults import body_message, connection_error, status_error
+from topicgen.model.clients.retry_after import rate_limit_headers
+from topicgen.model.clients.wire import sdk_http_client
+from topicgen.model.redact import redact
+
+TOOL_NAME = "write_topic_note"
+_FINISH = {
+    "end_turn": Finish.STOP,
+    "tool_use": Finish.STOP,
+    "stop_sequence": Finish.STOP,
+    "max_tokens": Finish.LENGTH,
+    "model_context_window_exceeded": Finish.LENGTH,
+    "refusal": Finish.REFUSAL,
+}
+_STRUCTURED_REJECTED_HINTS = ("output_config", "output_format", "structured output", "json_schema")
+
+
+def map_anthropic_error(error: Exception) -> TopicgenError:
+    """Translate an SDK exception into topicgen's error tree; 529 'overloaded' is transient."""
+    if isinstance(error, anthropic.APIConnectionError):
+        return connection_error("anthropic", error, timed_out=isinstance(error, anthropic.APITimeoutError))
+    if isinstance(error, anthropic.APIStatusError):
+        message = body_message(error.body, error.message)
+        return status_error("anthropic", error.status_code, message, error.response.headers)
+    return PermanentError(redact(f"anthropic: {error}"))
+
+
+class AnthropicClient:
+    def __init__(self, model: str, *, api_key: str, options: ClientOptions) -> None:
+        self.spec = f"anthropic:{model}"
+        self.model = model
+        self._use_tool = False
+        self._sdk = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=options.base_url or os.environ.get("ANTHROPIC_BASE_URL"),
+            timeout=options.timeout,
+            max_retries=0,
+            http_client=sdk_http_client(options),
+        )
+
+    def _body(self, request: ModelRequest) -> dict[str, Any]:
+        system = [m.content for m in request.messages if m.role == "system"]
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": request.max_output_tokens,
+            "system": [{"type": "text", "text": "\n\n".join(system), "cache_control": {"type": "ephemeral"}}],
+            "messages": [
+                {"role": m.role, "content": m.content} for m in request.messages if m.role != "system"
+            ],
+        }
+        if self._use_tool:
+            body["tools"] = [
+                {
+                    "name": TOOL_NAME,
+                    "description": "Write the topic note. The input is the whole note.",
+                    "input_schema": request.schema,
+                }
+            ]
+            body["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
+        else:
+            body["output_config"] = {"format": {"type": "json_schema", "schema": request.schema}}
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        return body
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        try:
+            return await self._create(request)
+        except anthropic.BadRequestError as error:
+            if self._use_tool or not _rejects_structured(error):
+                raise map_anthropic_error(error) from None
+            self._use_tool = True
+        except anthropic.AnthropicError as error:
+            raise map_anthropic_error(error) from None
+        try:
+            return await self._create(request)
+        except anthropic.AnthropicError as error:
+            raise map_anthropic_error(error) from None
+
+    async def _create(self, request: ModelRequest) -> ModelReply:
+        raw = await self._sdk.messages.with_raw_response.create(**self._body(request))
+        message = await raw.parse()
+        text = ""
+        for block in message.content:
+            if block.type == "tool_use" and block.name == TOOL_NAME:
+                text = json.dumps(block.input, ensure_ascii=False)
+                break
+            if block.type == "text":
+                text += block.text
+        usage = message.usage
+        cached = usage.cache_read_input_tokens or 0
+        written = usage.cache_creation_input_tokens or 0
+        finish = _FINISH.get(message.stop_reason or "", Finish.OTHER)
+        return ModelReply(
+            text=text,
+            finish=finish,
+            model=message.model or self.model,
+            usage=Usage(usage.input_tokens + cached + written, usage.output_tokens, cached),
+            refusal=text if finish is Finish.REFUSAL else None,
+            rate_limits=rate_limit_headers(raw.headers),
+        )
+
+    async def aclose(self) -> None:
+        await self._sdk.close()
+
+
+def _rejects_structured(error: anthropic.BadRequestError) -> bool:
+    text = body_message(error.body, error.message).lower()
+    return any(hint in text for hint in _STRUCTURED_REJECTED_HINTS)
+
+
+def anthropic_client(model: str, options: ClientOptions) -> AnthropicClient:
+    variable = options.api_key_env or "ANTHROPIC_API_KEY"
+    key = options.api_key or os.environ.get(variable)
+    if not key:
+        raise ConfigError(f"{variable} is not set: export {variable}=... to use this model")
+    return AnthropicClient(model, api_key=key, options=options)

@@ -1,0 +1,198 @@
+"""OpenAI chat completions, and servers that speak the same protocol (Ollama, vLLM, ...).
+
+OpenAI gets strict structured outputs. OpenAI-compatible servers get the JSON
+schema too; where one rejects it, the client falls back to JSON mode with the
+schema in the system message, and remembers that for later calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import openai
+
+from topicgen.errors import ConfigError, PermanentError, TopicgenError
+from topicgen.model.clients import ClientOptions
+from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
+from topicgen.model.clients.faults import body_message, connection_error, status_error
+from topicgen.model.clients.retry_after import rate_limit_headers
+from topicgen.model.clients.wire import sdk_http_client
+from topicgen.model.redact import redact
+
+OLLAMA_BASE_URL = "http://localhost:11434/v1"
+_FINISH = {"stop": Finish.STOP, "length": Finish.LENGTH, "content_filter": Finish.REFUSAL}
+_SCHEMA_REJECTED_HINTS = ("response_format", "json_schema", "schema", "structured")
+
+
+def map_openai_error(error: Exception, provider: str) -> TopicgenError:
+    """Translate an SDK exception into topicgen's error tree (one line, no secrets)."""
+    if isinstance(error, openai.APIConnectionError):
+        return connection_error(provider, error, timed_out=isinstance(error, openai.APITimeoutError))
+    if isinstance(error, openai.APIStatusError):
+        message = body_message(error.body, error.message)
+        return status_error(provider, error.status_code, message, error.response.headers)
+    return PermanentError(redact(f"{provider}: {error}"))
+
+
+class OpenAIChatClient:
+    """One adapter for every server that speaks OpenAI chat completions."""
+
+    def __init__(
+        self,
+        spec: str,
+        model: str,
+        *,
+        api_key: str,
+        base_url: str | None,
+        options: ClientOptions,
+        strict_schema: bool = True,
+        json_mode_fallback: bool = False,
+        provider: str = "openai",
+    ) -> None:
+        self.spec = spec
+        self.model = model
+        self.provider = provider
+        self._strict = strict_schema
+        self._fallback = json_mode_fallback
+        self._json_mode = False
+        self._sdk = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=options.timeout,
+            max_retries=0,
+            http_client=sdk_http_client(options),
+        )
+
+    def _body(self, request: ModelRequest) -> dict[str, Any]:
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        if self._json_mode:
+            schema = json.dumps(request.schema, ensure_ascii=False)
+            messages[0] = {
+                "role": "system",
+                "content": f"{messages[0]['content']}\n\nReply with one JSON object that "
+                f"matches this JSON Schema:\n{schema}",
+            }
+            response_format: dict[str, Any] = {"type": "json_object"}
+        else:
+            response_format = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": request.schema_name,
+                    "schema": request.schema,
+                    "strict": self._strict,
+                },
+            }
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "response_format": response_format,
+        }
+        if self.provider == "openai":
+            body["max_completion_tokens"] = request.max_output_tokens
+        else:
+            body["max_tokens"] = request.max_output_tokens
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        return body
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        try:
+            return await self._create(request)
+        except openai.BadRequestError as error:
+            if not (self._fallback and not self._json_mode and _rejects_schema(error)):
+                raise map_openai_error(error, self.provider) from None
+            self._json_mode = True
+        except openai.OpenAIError as error:
+            raise map_openai_error(error, self.provider) from None
+        try:
+            return await self._create(request)
+        except openai.OpenAIError as error:
+            raise map_openai_error(error, self.provider) from None
+
+    async def _create(self, request: ModelRequest) -> ModelReply:
+        raw = await self._sdk.chat.completions.with_raw_response.create(**self._body(request))
+        completion = raw.parse()
+        if not completion.choices:
+            return ModelReply("", Finish.OTHER, completion.model or self.model)
+        choice = completion.choices[0]
+        usage = Usage()
+        if completion.usage is not None:
+            details = completion.usage.prompt_tokens_details
+            usage = Usage(
+                completion.usage.prompt_tokens,
+                completion.usage.completion_tokens,
+                (details.cached_tokens or 0) if details else 0,
+            )
+        refusal = choice.message.refusal
+        finish = Finish.REFUSAL if refusal else _FINISH.get(choice.finish_reason, Finish.OTHER)
+        return ModelReply(
+            text=choice.message.content or "",
+            finish=finish,
+            model=completion.model or self.model,
+            usage=usage,
+            refusal=refusal,
+            rate_limits=rate_limit_headers(raw.headers),
+        )
+
+    async def aclose(self) -> None:
+        await self._sdk.close()
+
+
+def _rejects_schema(error: openai.BadRequestError) -> bool:
+    text = body_message(error.body, error.message).lower()
+    return any(hint in text for hint in _SCHEMA_REJECTED_HINTS)
+
+
+def _key(options: ClientOptions, variable: str, *, required: bool) -> str:
+    """The API key: given explicitly, else from its variable; local servers need none."""
+    variable = options.api_key_env or variable
+    key = options.api_key or os.environ.get(variable)
+    if key:
+        return key
+    if required:
+        raise ConfigError(f"{variable} is not set: export {variable}=... to use this model")
+    return "not-needed"
+
+
+def openai_client(model: str, options: ClientOptions) -> OpenAIChatClient:
+    return OpenAIChatClient(
+        f"openai:{model}",
+        model,
+        api_key=_key(options, "OPENAI_API_KEY", required=True),
+        base_url=options.base_url or os.environ.get("OPENAI_BASE_URL"),
+        options=options,
+    )
+
+
+def compatible_client(model: str, options: ClientOptions) -> OpenAIChatClient:
+    base_url = options.base_url or os.environ.get("OPENAI_BASE_URL")
+    if not base_url:
+        raise ConfigError(
+            "openai-compatible models need a base URL: set base_url under "
+            "[providers.openai-compatible] in topicgen.toml, or OPENAI_BASE_URL"
+        )
+    return OpenAIChatClient(
+        f"openai-compatible:{model}",
+        model,
+        api_key=_key(options, "OPENAI_API_KEY", required=False),
+        base_url=base_url,
+        options=options,
+        strict_schema=True,
+        json_mode_fallback=True,
+        provider="openai-compatible",
+    )
+
+
+def ollama_client(model: str, options: ClientOptions) -> OpenAIChatClient:
+    return OpenAIChatClient(
+        f"ollama:{model}",
+        model,
+        api_key=_key(options, "OLLAMA_API_KEY", required=False),
+        base_url=options.base_url or os.environ.get("OLLAMA_BASE_URL") or OLLAMA_BASE_URL,
+        options=options,
+        strict_schema=True,
+        json_mode_fallback=True,
+        provider="ollama",
+    )

@@ -1,0 +1,68 @@
+"""``replay:<dir>``: answer from recorded exchanges, through the real provider SDKs.
+
+The folder is searched recursively for exchange files. For each request the
+client finds the recording whose user messages match, then runs the real
+adapter for that recording's provider over a replay transport, so replayed
+runs exercise the same parsing code as live ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from topicgen.errors import ConfigError, ReplayMiss
+from topicgen.model.clients import ClientOptions, create_client
+from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
+from topicgen.model.clients.wire import Exchange, ReplayTransport, conversation_key, load_exchanges
+
+PROVIDER_PREFERENCE = ("openai", "anthropic")
+
+
+class ReplayClient:
+    def __init__(self, folder: Path, options: ClientOptions) -> None:
+        self.spec = f"replay:{folder}"
+        self.folder = folder
+        self._options = options
+        if not folder.is_dir():  # a wrong replay: spec is a usage error (exit 2), like a missing key
+            raise ConfigError(f"replay folder {folder} does not exist")
+        self._exchanges = load_exchanges(folder)
+        if not self._exchanges:
+            raise ConfigError(f"replay folder {folder} holds no recorded exchanges")
+        self._clients: dict[str, ModelClient] = {}
+
+    def _find(self, request: ModelRequest) -> Exchange:
+        key = conversation_key([m.content for m in request.messages if m.role == "user"])
+        matches = [e for e in self._exchanges if e.key == key]
+        if not matches:
+            asked = next((m.content for m in request.messages if m.role == "user"), "")
+            raise ReplayMiss(
+                f"no recorded exchange in {self.folder} for {asked[:80]!r}; "
+                "record one with --record DIR against a live model"
+            )
+        rank = {name: i for i, name in enumerate(PROVIDER_PREFERENCE)}
+        return min(matches, key=lambda e: (rank.get(e.provider, len(rank)), str(e.path)))
+
+    def _client_for(self, exchange: Exchange) -> ModelClient:
+        if exchange.provider not in self._clients:
+            same = [e for e in self._exchanges if e.provider == exchange.provider]
+            options = replace(
+                self._options,
+                transport=ReplayTransport(same, self.folder),
+                base_url=None,
+                api_key="replay-has-no-key",
+            )
+            model = exchange.request.get("body", {}).get("model", "recorded")
+            self._clients[exchange.provider] = create_client(f"{exchange.provider}:{model}", options)
+        return self._clients[exchange.provider]
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        return await self._client_for(self._find(request)).complete(request)
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+
+
+def replay_client(model: str, options: ClientOptions) -> ReplayClient:
+    return ReplayClient(Path(model).expanduser(), options)

@@ -1,0 +1,182 @@
+"""From a validated page to the Markdown note, in the vault's exact shape.
+
+Links are resolved against the notes the vault already has: a recommended
+book with a note in ``books/`` (or a related topic with one in ``topics/``)
+becomes a link to it; anything else stays plain text.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pydantic import BaseModel
+
+from topicgen.page.emoji import split_trailing_emoji
+from topicgen.page.hashing import body_hash, content_hash
+from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS, Label
+from topicgen.page.sections import split_body
+from topicgen.vault.frontmatter import compose
+from topicgen.vault.notes import NoteIndex
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+HARD_BREAK = "  "
+SECTION_START = "### "
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """Everything about the vault a page's rendering depends on."""
+
+    topic: str
+    slug: str
+    books: NoteIndex = field(default_factory=lambda: NoteIndex([]))
+    topics: NoteIndex = field(default_factory=lambda: NoteIndex([]))
+    site_url: str | None = None
+    hard_breaks: bool = True
+    books_href: str = "../books"
+    topics_href: str = "."
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a page was made, written into its frontmatter for later staleness checks."""
+
+    model: str
+    generated: str  # ISO 8601, UTC
+    fingerprint: str
+
+
+def relative_href(from_dir: Path, to_dir: Path) -> str:
+    return Path(os.path.relpath(to_dir, from_dir)).as_posix()
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+
+
+def label_text(label: Label) -> str:
+    return f"**{label.text}:**" if label.bold else f"{label.text}:"
+
+
+def _link(title: str, href: str) -> str:
+    return f"[{title}]({href})"
+
+
+def book_ref(context: PageContext, title: str) -> str:
+    note = context.books.find(title)
+    if note is None:
+        return f'"{title}"'
+    return _link(note.title, f"{context.books_href}/{note.slug}.md")
+
+
+def topic_ref(context: PageContext, text: str) -> str:
+    name, trailing = split_trailing_emoji(text)
+    note = context.topics.find(name)
+    if note is None or note.slug == context.slug:
+        return text
+    link = _link(note.title, f"{context.topics_href}/{note.slug}.md")
+    return f"{link} {trailing}" if trailing else link
+
+
+def page_title(page: BaseModel, topic: str) -> str:
+    return f"{page.title_emoji} {topic}"
+
+
+def _render_template(name: str, page: BaseModel, context: PageContext, **extra: Any) -> list[str]:
+    template = _environment().get_template(name)
+    text = template.render(
+        page=page.model_dump(),
+        label_text=label_text,
+        book_ref=lambda title: book_ref(context, title),
+        topic_ref=lambda text: topic_ref(context, text),
+        **extra,
+    )
+    return text.split("\n")
+
+
+def render_lines(page: BaseModel, context: PageContext) -> list[str]:
+    """The body as lines without line-end markup, from the breadcrumb to the last section."""
+    lines = _render_template(
+        "page.md.j2",
+        page,
+        context,
+        outline=OUTLINE,
+        title=page_title(page, context.topic),
+        page_heading=PAGE_HEADING,
+    )
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def join_lines(lines: list[str], hard_breaks: bool) -> str:
+    """Lines end with two spaces (Markdown hard breaks), except the last one."""
+    if not hard_breaks:
+        return "\n".join(lines)
+    return "\n".join(line + HARD_BREAK for line in lines[:-1]) + ("\n" + lines[-1] if lines else "")
+
+
+def render_section_blocks(sections: BaseModel, context: PageContext) -> dict[str, list[str]]:
+    """Each section of a partial page as body lines, ending in a blank line, ready to splice."""
+    keys = [key for key in type(sections).model_fields if key in SECTIONS]
+    lines = _render_template("sections.md.j2", sections, context, sections=[SECTIONS[k] for k in keys])
+    suffix = HARD_BREAK if context.hard_breaks else ""
+    blocks = {}
+    for block in split_body("\n".join(line + suffix for line in lines)).blocks:
+        while len(block.lines) > 1 and not block.lines[-1].strip() and not block.lines[-2].strip():
+            block.lines.pop()
+        if block.key:
+            blocks[block.key] = block.lines
+    return blocks
+
+
+def render_body(page: BaseModel, context: PageContext) -> str:
+    return join_lines(render_lines(page, context), context.hard_breaks)
+
+
+def section_texts(body: str) -> dict[str, str]:
+    """Each outline section's text (heading through last line) by key."""
+    return {block.key: block.text for block in split_body(body).blocks if block.key}
+
+
+def generation_metadata(provenance: Provenance, body: str) -> dict[str, Any]:
+    return {
+        "topicgen_model": provenance.model,
+        "topicgen_generated": provenance.generated,
+        "topicgen_fingerprint": provenance.fingerprint,
+        "topicgen_body_hash": body_hash(body),
+        "topicgen_sections": {key: content_hash(text) for key, text in section_texts(body).items()},
+    }
+
+
+def owned_frontmatter(title: str, context: PageContext) -> dict[str, Any]:
+    """The frontmatter keys topicgen owns, as the reference page writes them."""
+    owned: dict[str, Any] = {"share": True, "aliases": [title], "title": title}
+    if context.site_url:
+        owned["URL"] = f"{context.site_url.rstrip('/')}/topics/{context.slug}"
+    return owned
+
+
+def render_page(
+    page: BaseModel,
+    context: PageContext,
+    provenance: Provenance | None = None,
+    previous_frontmatter: str | None = None,
+) -> str:
+    """The whole note: frontmatter (keeping foreign keys of ``previous_frontmatter``) and body."""
+    body = render_body(page, context)
+    generation = generation_metadata(provenance, body) if provenance else {}
+    owned = owned_frontmatter(page_title(page, context.topic), context)
+    frontmatter = compose(owned, generation, previous_frontmatter)
+    return f"{frontmatter}\n{body}"

@@ -1,0 +1,176 @@
+"""The page as data: a Pydantic model built from the outline, and its JSON Schema.
+
+The JSON Schema sent to providers uses only the keywords that both OpenAI
+strict structured outputs and Anthropic accept (no length bounds, no $ref),
+so bounds and text rules live in validators and are enforced on every reply.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+
+from topicgen import resources
+from topicgen.page.outline import OUTLINE, TITLE_EMOJI_RANGE, Kind, Section
+from topicgen.page.text_rules import (
+    check_line,
+    check_link_text,
+    check_optional_line,
+    check_quote,
+    check_title_emoji,
+    check_youtube_url,
+)
+
+SCHEMA_NAME = "topic_summary"
+SCHEMA_FILE = "topic-summary.schema.json"
+
+Line = Annotated[str, AfterValidator(check_line)]
+LinkText = Annotated[str, AfterValidator(check_link_text)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Book(Strict):
+    title: LinkText = Field(description="The book's exact published title, without quotes.")
+    authors: Line = Field(description="The book's authors, e.g. 'Ian Goodfellow and Yoshua Bengio'.")
+    note: Annotated[str, AfterValidator(check_optional_line)] = Field(
+        description="What follows the authors on the line: one fitting emoji, or an empty string."
+    )
+
+
+class Video(Strict):
+    name: LinkText = Field(description="The channel's or video's name.")
+    url: Annotated[str, AfterValidator(check_youtube_url)] = Field(
+        description="Its full https://www.youtube.com/ (or youtu.be) address."
+    )
+    description: Line = Field(description="One fitting emoji, then what it offers in parentheses.")
+
+
+def _bounded(low: int, high: int):
+    def check(items: list) -> list:
+        if not low <= len(items) <= high:
+            raise ValueError(f"must have {low} to {high} items, not {len(items)}")
+        return items
+
+    return AfterValidator(check)
+
+
+def _items(section: Section, item_type: Any = Line) -> Any:
+    return Annotated[list[item_type], _bounded(section.min_items, section.max_items)]
+
+
+def _label_model(section: Section, value_type: Any) -> type[BaseModel]:
+    fields = {
+        label.field: (value_type, Field(description=f"{label.text}: {label.instruction}."))
+        for label in section.labels
+    }
+    return create_model(_class_name(section), __base__=Strict, **fields)
+
+
+def _class_name(section: Section) -> str:
+    return "".join(part.title() for part in section.key.split("_"))
+
+
+def _section_type(section: Section) -> Any:
+    """The Pydantic type of a section's content, from its kind in the outline."""
+    if section.kind is Kind.BULLETS:
+        return _items(section)
+    if section.kind is Kind.LABELLED:
+        return _label_model(section, Line)
+    if section.kind is Kind.BOOKS:
+        return _label_model(section, Book)
+    if section.kind is Kind.QUOTE:
+        return Annotated[str, AfterValidator(check_quote)]
+    if section.kind is Kind.VIDEOS:
+        return _items(section, Video)
+    if section.kind is Kind.TREE:
+        parent, *nested = section.labels
+        fields: dict[str, Any] = {
+            parent.field: (Line, Field(description=f"{parent.text}: {parent.instruction}."))
+        }
+        for label in nested:
+            fields[label.field] = (
+                _items(section),
+                Field(description=f"{label.text}: {label.instruction}."),
+            )
+        return create_model(_class_name(section), __base__=Strict, **fields)
+    if section.kind is Kind.BULLETS_THEN_LABEL:
+        (closing,) = section.labels
+        return create_model(
+            _class_name(section),
+            __base__=Strict,
+            items=(_items(section), Field(description=section.guidance)),
+            **{closing.field: (Line, Field(description=f"{closing.text}: {closing.instruction}."))},
+        )
+    raise AssertionError(f"unknown section kind {section.kind}")
+
+
+def _describe(section: Section) -> str:
+    return f"{section.heading_text.rstrip(':')}: {section.guidance}"
+
+
+def _build_page_model() -> type[BaseModel]:
+    low, high = TITLE_EMOJI_RANGE
+    fields: dict[str, Any] = {
+        "title_emoji": (
+            Annotated[str, AfterValidator(check_title_emoji)],
+            Field(description=f"{low} to {high} emoji that capture the topic, and nothing else."),
+        )
+    }
+    for section in OUTLINE:
+        fields[section.key] = (_section_type(section), Field(description=_describe(section)))
+    return create_model("TopicSummary", __base__=Strict, **fields)
+
+
+TopicSummary = _build_page_model()
+TopicSummary.__doc__ = "A whole topic page as data: the title emoji and the 20 outline sections."
+
+
+def page_json_schema(model: type[BaseModel] = TopicSummary) -> dict[str, Any]:
+    """The provider-facing JSON Schema: refs inlined, titles and bounds dropped (a fresh copy)."""
+    return copy.deepcopy(_page_json_schema(model))
+
+
+@cache  # building it takes ~10 ms, and every request of a run sends the same one
+def _page_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    raw = model.model_json_schema()
+    defs = raw.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = copy.deepcopy(defs[node["$ref"].rsplit("/", 1)[-1]])
+                extra = {k: v for k, v in node.items() if k != "$ref"}
+                return inline({**target, **extra})
+            return {
+                key: (
+                    {name: inline(sub) for name, sub in value.items()}
+                    if key == "properties"
+                    else inline(value)
+                )
+                for key, value in node.items()
+                if key not in {"title", "default"}  # keywords only: a property may be named "title"
+            }
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    schema = inline(raw)
+    schema["description"] = model.__doc__
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(page_json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+@cache
+def shipped_schema_path() -> Path:
+    return resources.resource_dir("schemas") / SCHEMA_FILE

@@ -1,0 +1,924 @@
+"""Reading a topic page back into page data: the inverse of the renderer, tolerant of real vaults.
+
+Everything is derived from the outline table: headings are recognised by the
+outline's heading text (exact, reworded, shortened, or followed by leaked
+prompt wording) or its heading emoji; items by the section's kind, labels and
+bullet emoji. Pages pasted from chat replies in other eras are accepted:
+``*``/``+``/numbered/indented bullets, ``####`` or bold pseudo-headings,
+per-bullet emoji, ``**Label:**`` prefixes, paragraphs instead of bullets, a
+repeated summary heading, a chatty preamble, emoji that lost their zero-width
+joiners. What cannot be placed is reported as a finding with its line number,
+never dropped silently.
+
+``topicgen.read.recognise`` knows the outline's words; this module walks a page
+with them. A page with sections missing cannot be a full ``TopicSummary``, so the result
+is a ``ParsedPage``: the sections it has (each validated by the same models
+generation uses), what is missing or does not fit, and the findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from topicgen.page.emoji import ZWJ, repair_zwj, split_leading_emoji
+from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS, Kind, Label, Section
+from topicgen.page.render import label_text
+from topicgen.page.schema import TopicSummary
+from topicgen.page.sections import section_model
+from topicgen.page.text_rules import check_title_emoji, echoes_instructions
+from topicgen.read.blocks import BULLET, Node, NodeKind, heading_of, parse_blocks
+from topicgen.read.findings import BLOCKS_ADOPT, Code, Finding, HasFindings, excerpt
+from topicgen.read.recognise import (
+    BREADCRUMB,
+    HeadingMatch,
+    bare,
+    is_summary_heading,
+    join_parts,
+    match_heading,
+    match_label,
+    note_name,
+    parse_book,
+    parse_video,
+    regroup,
+    split_label,
+    split_marker_emoji,
+    split_sentences,
+    strip_bullet_emoji,
+    words_of,
+)
+from topicgen.vault.frontmatter import split_blocks
+
+__all__ = [
+    "BREADCRUMB",
+    "LEFT_ALONE",
+    "TITLE_KEY",
+    "IncompletePage",
+    "PageKind",
+    "ParsedPage",
+    "match_heading",
+    "match_label",
+    "parse_book",
+    "parse_page",
+    "parse_video",
+    "split_sentences",
+]
+
+TITLE_KEY = "title_emoji"
+JOKE_KEY = "joke"
+MIN_TOPIC_SECTIONS = 3  # fewer recognised outline sections: not a topic page
+CATEGORY_WORD = "subcategor"  # category pages list their subcategories
+LAST_KEY = OUTLINE[-1].key
+
+
+class PageKind(StrEnum):
+    TOPIC = "topic"
+    CATEGORY = "category"  # a category page (summary, subcategories, books): not topicgen's
+    NO_SUMMARY = "no-summary"  # no AI summary heading: a person's own note
+    OTHER = "other"  # has a summary, but not in the topic outline
+
+
+LEFT_ALONE = {
+    PageKind.CATEGORY: "a category page; topicgen leaves it alone",
+    PageKind.NO_SUMMARY: "a page with no AI summary; topicgen leaves it alone",
+    PageKind.OTHER: "not a page in the topic outline; topicgen leaves it alone",
+}
+
+
+class IncompletePage(ValueError):
+    """The page lacks sections (or holds text that fits nowhere), so it is not a whole TopicSummary."""
+
+
+@dataclass
+class ParsedPage(HasFindings):
+    """A page read back: the sections it has, what is missing or unfit, and everything noticed."""
+
+    kind: PageKind
+    topic: str | None = None
+    title_emoji: str | None = None
+    sections: dict[str, Any] = field(default_factory=dict)  # outline key → validated data
+    missing: list[str] = field(default_factory=list)  # absent or empty, in outline order
+    unfit: list[str] = field(default_factory=list)  # present, but not in a shape the outline allows
+    findings: list[Finding] = field(default_factory=list)
+    frontmatter: dict[str, Any] = field(default_factory=dict)
+    frontmatter_raw: str | None = None
+    tail: list[str] = field(default_factory=list)  # a person's own text after the summary, verbatim
+    final_newline: bool = False
+    section_lines: dict[str, int] = field(default_factory=dict)  # key → line of its heading
+
+    @property
+    def is_topic(self) -> bool:
+        return self.kind is PageKind.TOPIC
+
+    @property
+    def unplaced(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.code is Code.UNPLACED]
+
+    @property
+    def blockers(self) -> list[Finding]:
+        """What keeps the page from being read (and rewritten) without losing anything."""
+        return [finding for finding in self.findings if finding.code in BLOCKS_ADOPT]
+
+    @property
+    def complete(self) -> bool:
+        return self.is_topic and not self.missing and not self.blockers and self.title_emoji is not None
+
+    def summary(self) -> BaseModel:
+        """The whole page as a ``TopicSummary``, or ``IncompletePage`` saying what is lacking."""
+        if not self.complete:
+            raise IncompletePage(self.lacking())
+        return TopicSummary.model_validate({TITLE_KEY: self.title_emoji, **self.sections})
+
+    def partial(self) -> BaseModel:
+        """The sections the page has, as a model of only those sections."""
+        keys = tuple(key for key in SECTIONS if key in self.sections)
+        return section_model(keys).model_validate({key: self.sections[key] for key in keys})
+
+    def lacking(self) -> str:
+        parts = []
+        if not self.is_topic:
+            parts.append(LEFT_ALONE[self.kind])
+        if self.missing:
+            parts.append(f"missing {', '.join(self.missing)}")
+        for finding in self.blockers:
+            parts.append(str(finding))
+        return "; ".join(parts) or "nothing"
+
+    def data(self) -> dict[str, Any]:
+        """The page data it has, in outline order (a TopicSummary's JSON when complete)."""
+        data: dict[str, Any] = {TITLE_KEY: self.title_emoji} if self.title_emoji else {}
+        data.update({key: self.sections[key] for key in SECTIONS if key in self.sections})
+        return data
+
+
+def parse_page(text: str) -> ParsedPage:
+    """Read one page's text (frontmatter included)."""
+    return _PageParser(text).parse()
+
+
+# ---------------------------------------------------------------- the page parser
+
+
+@dataclass
+class _Block:
+    key: str | None  # None: a heading the outline does not have
+    line: int
+    heading: str
+    level: int  # 0: a bold line standing in for a heading
+    match: HeadingMatch | None
+    index: int  # where the heading is in the body's lines
+    lines: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Extract:
+    """What one section's content yields before validation."""
+
+    value: Any = None
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)  # data path → line
+    unfit: str | None = None
+    extras: list[tuple[int, str]] = field(default_factory=list)  # extra jokes
+
+
+class _PageParser:
+    def __init__(self, text: str) -> None:
+        self.findings: list[Finding] = []
+        if "\r\n" in text:
+            text = text.replace("\r\n", "\n")
+            self._note(1, Code.LINE_ENDINGS, "Windows (CRLF) line endings")
+        self.final_newline = text.endswith("\n")
+        self.text = text[:-1] if self.final_newline else text
+        self.lines = self.text.split("\n")
+        self.repair = bool(ZWJ not in self.text and repair_zwj(self.text) != self.text)
+
+    def _note(self, line: int, code: Code, message: str, section: str | None = None) -> None:
+        self.findings.append(Finding(line, code, message, section))
+
+    def _fix(self, text: str) -> str:
+        return repair_zwj(text) if self.repair else text
+
+    # -- frontmatter
+
+    def _frontmatter(self) -> tuple[dict[str, Any], str | None, int]:
+        """(data, raw YAML, index of the first body line)."""
+        if not self.lines or self.lines[0].rstrip() != "---":
+            self._note(1, Code.NO_FRONTMATTER, "the page has no frontmatter")
+            return {}, None, 0
+        end = next((i for i in range(1, len(self.lines)) if self.lines[i].rstrip() == "---"), None)
+        if end is None:
+            self._note(1, Code.MALFORMED_FRONTMATTER, "the frontmatter's closing '---' is missing")
+            start = next((i for i, line in enumerate(self.lines) if line.startswith(("# ", "["))), 1)
+            return {}, None, start
+        raw = "\n".join(self.lines[1:end])
+        try:
+            data = yaml.safe_load(raw) if raw.strip() else {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + 2 if mark is not None else 1
+            problem = getattr(error, "problem", None) or "invalid YAML"
+            self._note(line, Code.MALFORMED_FRONTMATTER, f"the frontmatter is not valid YAML: {problem}")
+            return {}, raw, end + 1
+        if not isinstance(data, dict):
+            self._note(2, Code.MALFORMED_FRONTMATTER, "the frontmatter is not a set of 'key: value' lines")
+            return {}, raw, end + 1
+        seen: dict[str, int] = {}
+        offset = 2
+        for key, block in split_blocks(raw):
+            if key is not None and key in seen:
+                self._note(
+                    offset, Code.MALFORMED_FRONTMATTER, f"key {key!r} appears twice (line {seen[key]})"
+                )
+            elif key is not None:
+                seen[key] = offset
+            offset += block.count("\n") + 1
+        return data, raw, end + 1
+
+    # -- the page
+
+    def parse(self) -> ParsedPage:
+        data, raw, start = self._frontmatter()
+        page = ParsedPage(
+            PageKind.TOPIC, frontmatter=data, frontmatter_raw=raw, final_newline=self.final_newline
+        )
+        body = [(index + 1, self.lines[index]) for index in range(start, len(self.lines))]
+        position, title_line, summary_line = self._head(body, page)
+        if summary_line is None:
+            page.kind = PageKind.NO_SUMMARY
+            return self._finish(page, [])
+        blocks, tail_at = self._sections(body, position)
+        page.tail = [raw_line for _, raw_line in body[tail_at:]]
+        known = [block for block in blocks if block.key is not None]
+        if len({block.key for block in known}) < MIN_TOPIC_SECTIONS:
+            page.kind = PageKind.CATEGORY if self._has_category_marker(body) else PageKind.OTHER
+            return self._finish(page, [])
+        self._title(page, title_line)
+        for block in blocks:
+            if block.key is None:
+                end = block.lines[-1][0] if block.lines else block.line
+                where = f"lines {block.line}-{end}" if end > block.line else f"line {block.line}"
+                heading = excerpt(block.heading)
+                self._note(
+                    block.line, Code.UNPLACED, f"a heading the outline does not have: {heading!r} ({where})"
+                )
+        end_line = body[tail_at - 1][0] if tail_at else len(self.lines)
+        self._read_sections(page, known, end_line)
+        if self.repair:
+            self._note(0, Code.LOST_ZWJ, "emoji lost their zero-width joiners; restored")
+        return self._finish(page, known)
+
+    def _finish(self, page: ParsedPage, blocks: list[_Block]) -> ParsedPage:
+        if not page.is_topic:
+            self.findings = []  # topicgen leaves the page alone: nothing to say about its shape
+        page.findings = sorted(self.findings, key=lambda finding: (finding.line, finding.code.value))
+        page.section_lines = {}
+        for block in blocks:
+            page.section_lines.setdefault(block.key, block.line)
+        return page
+
+    def _head(self, body: list[tuple[int, str]], page: ParsedPage) -> tuple[int, int | None, int | None]:
+        """Walk breadcrumb, title and summary heading up to the first section.
+
+        Returns (index of the first section line, title line, summary heading line).
+        """
+        title_line = summary_line = None
+        own_heading = False
+        preamble: list[tuple[int, str]] = []
+        before: list[tuple[int, str]] = []
+        index = 0
+        while index < len(body):
+            number, raw = body[index]
+            line = raw.rstrip()
+            heading = heading_of(line) if line.strip() else None
+            if heading is not None:
+                level, text = heading
+                if level == 1 and title_line is None and summary_line is None:
+                    title_line = number
+                    page.topic = text
+                    index += 1
+                    continue
+                if level in (1, 2, 3) and is_summary_heading(text):
+                    if summary_line is None:
+                        summary_line = number
+                    else:
+                        self._note(number, Code.DUPLICATE_HEADING, f"'{PAGE_HEADING}' is repeated")
+                    index += 1
+                    continue
+                if match_heading(text, allow_weak=level > 0):
+                    break
+                if level > 0 and summary_line is not None:
+                    own_heading = True  # a heading of one's own: what follows is not chatter
+            if line.strip() and not (BREADCRUMB.match(line) and title_line is None):
+                chatter = summary_line is not None and not own_heading
+                (preamble if chatter else before).append((number, line))
+            index += 1
+        if summary_line is not None:
+            for number, line in before:
+                self._note(number, Code.UNPLACED, f"text before the first section: {excerpt(line)!r}")
+            if preamble:
+                text = " ".join(line for _, line in preamble)
+                self._note(
+                    preamble[0][0],
+                    Code.PREAMBLE,
+                    f"chatty preamble before the first section: {excerpt(text)!r}",
+                )
+        return index, title_line, summary_line
+
+    def _sections(self, body: list[tuple[int, str]], index: int) -> tuple[list[_Block], int]:
+        """Cut the summary into section blocks; returns them and where the tail starts.
+
+        A heading the outline does not have gets a block of its own (key None):
+        in the middle of the summary its text cannot be placed; after the last
+        section it is a person's own text and joins the tail.
+        """
+        blocks: list[_Block] = []
+        while index < len(body):
+            number, raw = body[index]
+            line = raw.rstrip()
+            heading = heading_of(line) if line.strip() else None
+            current = blocks[-1] if blocks else None
+            if heading is not None:
+                level, text = heading
+                if 1 <= level <= 3 and is_summary_heading(text):
+                    self._note(number, Code.DUPLICATE_HEADING, f"'{PAGE_HEADING}' is repeated")
+                    index += 1
+                    continue
+                names_label = _names_label(text, current)
+                found = match_heading(text, allow_weak=False)
+                if found is None and level > 0 and not names_label:
+                    found = match_heading(text)
+                if found is not None:
+                    blocks.append(_Block(found.key, number, text, level, found, index))
+                    index += 1
+                    continue
+                if 1 <= level <= 2:
+                    break
+                if level >= 3 and not names_label:
+                    blocks.append(_Block(None, number, text, level, None, index))
+                    index += 1
+                    continue
+            elif current and current.key == LAST_KEY and self._starts_tail(current, line):
+                break
+            if current:
+                current.lines.append((number, raw))
+            index += 1
+        while blocks and blocks[-1].key is None and any(block.key for block in blocks):
+            index = blocks.pop().index  # headings of one's own after the summary: the tail
+        return blocks, index
+
+    @staticmethod
+    def _starts_tail(block: _Block, line: str) -> bool:
+        """After the last section's list, prose after a blank line is a person's own text."""
+        if not line.strip() or line[:1].isspace() or BULLET.match(line):
+            return False
+        has_list = any(BULLET.match(raw) for _, raw in block.lines)
+        return has_list and bool(block.lines) and not block.lines[-1][1].strip()
+
+    def _has_category_marker(self, body: list[tuple[int, str]]) -> bool:
+        for _, raw in body:
+            heading = heading_of(raw.rstrip()) if raw.strip() else None
+            if heading and any(word.startswith(CATEGORY_WORD) for word in words_of(heading[1])):
+                return True
+        return False
+
+    def _title(self, page: ParsedPage, title_line: int | None) -> None:
+        title = page.topic or str(page.frontmatter.get("title") or "")
+        line = title_line or 0
+        if title_line is None:
+            self._note(0, Code.TITLE_VARIANT, "no '# title' heading; the frontmatter title is used")
+        lead, name = split_leading_emoji(title.strip())
+        page.topic = name or None
+        if not name:
+            self._note(line, Code.BAD_TITLE, "the page has no title")
+            return
+        if lead:
+            try:
+                page.title_emoji = check_title_emoji(self._fix(lead))
+            except ValueError as error:
+                self._note(line, Code.BAD_TITLE, f"title emoji {lead!r}: {error}")
+        fm_title = page.frontmatter.get("title")
+        if isinstance(fm_title, str) and title_line and bare(fm_title.strip()) != bare(title.strip()):
+            self._note(2, Code.TITLE_VARIANT, f"frontmatter title {fm_title!r} differs from the heading")
+
+    # -- sections
+
+    def _read_sections(self, page: ParsedPage, blocks: list[_Block], end_line: int) -> None:
+        first: dict[str, _Block] = {}
+        for block in blocks:
+            self._heading_findings(block)
+            if block.key not in first:
+                first[block.key] = block
+                continue
+            self._note(
+                block.line, Code.DUPLICATE_HEADING, f"section '{block.heading}' appears again", block.key
+            )
+            if not _has_text(first[block.key]):
+                first[block.key] = block
+        extracts = {key: self._extract(block) for key, block in first.items() if _has_text(block)}
+        for block in blocks:
+            if block is not first[block.key]:
+                self._duplicate(block, extracts.get(block.key))
+        for key, block in first.items():
+            if key not in extracts:
+                self._note(block.line, Code.EMPTY_SECTION, f"section '{block.heading}' is empty", key)
+        for key, extract in extracts.items():
+            self._validate(page, first[key], extract)
+        self._order(blocks)
+        page.missing = [s.key for s in OUTLINE if s.key not in page.sections and s.key not in page.unfit]
+        if page.title_emoji is None and not any(f.code is Code.BAD_TITLE for f in self.findings):
+            page.missing.insert(0, TITLE_KEY)
+        for key in page.missing:
+            if key == TITLE_KEY or key in first:
+                continue
+            self._note(
+                _insertion_line(key, first, end_line),
+                Code.MISSING_SECTION,
+                f"no '{SECTIONS[key].heading}' section",
+                key,
+            )
+
+    def _heading_findings(self, block: _Block) -> None:
+        section = SECTIONS[block.key]
+        if block.match.how == "leaked":
+            self._note(
+                block.line,
+                Code.LEAKED_INSTRUCTIONS,
+                f"heading carries prompt wording after '{section.heading_text}': "
+                f"{excerpt(block.match.extra)!r}",
+                block.key,
+            )
+        elif block.match.how != "exact":
+            self._note(
+                block.line,
+                Code.HEADING_VARIANT,
+                f"heading '{excerpt(block.heading)}' for '{section.heading}'",
+                block.key,
+            )
+        if block.level != 3 and block.match.how == "exact":
+            form = "a bold line" if block.level == 0 else "#" * block.level
+            self._note(block.line, Code.HEADING_VARIANT, f"heading written as {form}, not ###", block.key)
+
+    def _duplicate(self, block: _Block, kept: _Extract | None) -> None:
+        if not _has_text(block):
+            return
+        extract = self._extract(block)
+        if block.key == JOKE_KEY and extract.value:
+            jokes = [(extract.lines.get((), block.line), extract.value), *extract.extras]
+            for line, joke in jokes:
+                self._note(line, Code.EXTRA_JOKE, f"extra joke: {excerpt(str(joke))!r}", block.key)
+            return
+        if kept is not None and extract.value == kept.value:
+            return
+        first_line = block.lines[0][0] if block.lines else block.line
+        self._note(
+            first_line,
+            Code.UNPLACED,
+            f"a second '{SECTIONS[block.key].heading_text}' section differs from the first "
+            f"(lines {block.line}-{block.lines[-1][0]}); merge them by hand",
+            block.key,
+        )
+
+    def _order(self, blocks: list[_Block]) -> None:
+        seen: list[_Block] = []
+        for block in blocks:
+            if all(block.key != other.key for other in seen):
+                seen.append(block)
+        ranks = [OUTLINE.index(SECTIONS[block.key]) for block in seen]
+        keep = _longest_increasing(ranks)
+        for index, block in enumerate(seen):
+            if index not in keep:
+                before = next((seen[j] for j in sorted(keep) if ranks[j] > ranks[index]), None)
+                where = (
+                    f"; the outline puts it before '{SECTIONS[before.key].heading_text}'" if before else ""
+                )
+                self._note(
+                    block.line,
+                    Code.OUT_OF_ORDER,
+                    f"section '{SECTIONS[block.key].heading_text}' is out of order{where}",
+                    block.key,
+                )
+
+    def _validate(self, page: ParsedPage, block: _Block, extract: _Extract) -> None:
+        key = block.key
+        for line, joke in extract.extras:
+            self._note(line, Code.EXTRA_JOKE, f"extra joke: {excerpt(joke)!r}", key)
+        if extract.unfit or extract.value is None:
+            why = extract.unfit or "has nothing the outline can use"
+            self._note(block.line, Code.UNFIT_SECTION, f"{key} does not fit the outline: {why}", key)
+            page.unfit.append(key)
+            return
+        value = _map_strings(extract.value, self._fix)
+        try:
+            model = section_model((key,)).model_validate({key: value})
+        except ValidationError as error:
+            for item in error.errors(include_url=False):
+                path = tuple(item["loc"][1:])
+                line = _line_for(extract.lines, path, block.line)
+                where = ".".join(str(part) for part in (key, *path))
+                message = item["msg"].removeprefix("Value error, ")
+                self._note(line, Code.UNFIT_SECTION, f"{where}: {message}", key)
+            page.unfit.append(key)
+            return
+        page.sections[key] = model.model_dump(mode="json")[key]
+
+    # -- extracting one section's content, by kind
+
+    def _extract(self, block: _Block) -> _Extract:
+        section = SECTIONS[block.key]
+        blocks = parse_blocks(block.lines)
+        for number, text, why in blocks.unplaced:
+            self._note(number, Code.UNPLACED, f"{why}: {excerpt(text)!r}", block.key)
+        if blocks.list_variants:
+            self._note(
+                blocks.list_variants[0],
+                Code.LIST_VARIANT,
+                "'*', '+', numbered or indented bullets",
+                block.key,
+            )
+        reader = _KIND_READERS[section.kind]
+        extract = reader(self, section, blocks.nodes)
+        if blocks.unplaced and extract.unfit is None:
+            extract.unfit = "holds text that cannot be placed (see above)"
+        return extract
+
+    def _item(
+        self, node: Node, section: Section, expected: Iterable[str], extract: _Extract, path: tuple
+    ) -> str:
+        """A bullet's text without its bullet emoji, nested bullets joined onto it."""
+        text, own = strip_bullet_emoji(node.text, expected)
+        if own:
+            self._note(
+                node.line, Code.BULLET_EMOJI, f"bullet emoji {own} instead of the section's", section.key
+            )
+        parts = [text]
+        for child in node.children:
+            parts.append(self._item(child, section, expected, extract, path))
+        if node.children:
+            self._note(node.children[0].line, Code.FLATTENED, "nested list joined into one line", section.key)
+        extract.lines[path] = node.line
+        return join_parts(parts)
+
+    def _drop_leaked(self, section: Section, items: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        kept = []
+        for line, text in items:
+            if echoes_instructions(text):
+                self._note(
+                    line, Code.LEAKED_INSTRUCTIONS, f"item repeats the prompt: {excerpt(text)!r}", section.key
+                )
+            else:
+                kept.append((line, text))
+        return kept
+
+    def _unplaced(self, node: Node, section: Section, why: str) -> None:
+        self._note(node.line, Code.UNPLACED, f"{why}: {excerpt(node.text)!r}", section.key)
+
+    def _list_items(
+        self, section: Section, nodes: list[Node], extract: _Extract
+    ) -> list[tuple[int, str]] | None:
+        """The items of a list section: its bullets, or its paragraphs when it has none."""
+        bullets = [node for node in nodes if node.kind == NodeKind.BULLET]
+        if bullets:
+            for node in nodes:
+                if node.kind != NodeKind.BULLET:
+                    self._unplaced(node, section, "text between the items of a list")
+                    extract.unfit = "holds text that is not one of its items (see above)"
+            items = [(n.line, self._item(n, section, [section.emoji], extract, ())) for n in bullets]
+            return self._drop_leaked(section, items)
+        headings = [node for node in nodes if node.kind == NodeKind.HEADING]
+        for node in headings:
+            self._unplaced(node, section, "a sub-heading inside a list section")
+            extract.unfit = "holds sub-headings the outline does not have (see above)"
+        paragraphs = [node for node in nodes if node.kind == NodeKind.PARAGRAPH]
+        if not paragraphs:
+            return None
+        self._note(paragraphs[0].line, Code.PARAGRAPHS, "written as paragraphs, not bullets", section.key)
+        units: list[tuple[int, str]] = []
+        for node in paragraphs:
+            text = node.text
+            if units and (units[-1][1].endswith(":") or text[:1].islower()):
+                units[-1] = (units[-1][0], f"{units[-1][1]} {text}")
+            else:
+                units.append((node.line, text))
+        units = self._drop_leaked(section, units)
+        if len(units) < section.min_items:
+            sentences = [(line, s) for line, text in units for s in split_sentences(text)]
+            if len(sentences) >= section.min_items:
+                units = sentences
+        if len(units) > section.max_items:
+            lines = [line for line, _ in units]
+            grouped = regroup([text for _, text in units], section.max_items)
+            step = len(units) / section.max_items
+            units = [(lines[int(i * step)], text) for i, text in enumerate(grouped)]
+        return units
+
+    def _read_bullets(self, section: Section, nodes: list[Node]) -> _Extract:
+        extract = _Extract()
+        items = self._list_items(section, nodes, extract)
+        if items is not None:
+            extract.value = [text for _, text in items]
+            extract.lines = {(index,): line for index, (line, _) in enumerate(items)}
+        return extract
+
+    def _read_bullets_then_label(self, section: Section, nodes: list[Node]) -> _Extract:
+        (closing,) = section.labels
+        expected = [closing.emoji, section.emoji]
+        extract = _Extract()
+        found = [
+            index
+            for index, node in enumerate(nodes)
+            if _item_label(node, strip_bullet_emoji(node.text, expected)[0], [closing])[0]
+        ]
+        if not found:
+            self._list_items(section, nodes, extract)
+            extract.unfit = f"no '{label_text(closing)}' item"
+            return extract
+        at = found[-1]  # the closing item is the last one naming the label
+        node = nodes[at]
+        _, rest = self._label_of(node, strip_bullet_emoji(node.text, expected)[0], [closing], section)
+        parts = [rest] + [self._item(child, section, expected, extract, ()) for child in node.children]
+        parts += [self._item(after, section, expected, extract, ()) for after in nodes[at + 1 :]]
+        items = self._list_items(section, nodes[:at], extract)
+        if items is None:
+            extract.unfit = extract.unfit or "has no items before its closing item"
+            return extract
+        extract.value = {"items": [text for _, text in items], closing.field: join_parts(parts)}
+        extract.lines = {("items", index): line for index, (line, _) in enumerate(items)}
+        extract.lines[(closing.field,)] = node.line
+        return extract
+
+    def _label_of(
+        self, node: Node, text: str, labels: Iterable[Label], section: Section
+    ) -> tuple[Label | None, str]:
+        """The outline label an item or sub-heading starts with, and the text after it."""
+        label, rest, candidate = _item_label(node, text, labels)
+        if label is None:
+            return None, text
+        if not (node.kind == NodeKind.BULLET and text.startswith(label_text(label))):
+            written = excerpt(candidate)
+            self._note(
+                node.line, Code.LABEL_VARIANT, f"'{written}' written for '{label_text(label)}'", section.key
+            )
+        return label, rest
+
+    def _labelled_parts(self, section: Section, nodes: list[Node], extract: _Extract) -> dict[str, list[str]]:
+        """label field → its text parts, from bullets, bold lines or sub-headings naming a label."""
+        emojis = [label.emoji for label in section.labels]
+        by_emoji = {bare(label.emoji): label for label in section.labels if emojis.count(label.emoji) == 1}
+        parts: dict[str, list[str]] = {}
+        current: Label | None = None
+        for node in nodes:
+            head, _ = split_marker_emoji(node.text)
+            text, _ = strip_bullet_emoji(node.text, emojis)
+            label, rest = self._label_of(node, text, section.labels, section)
+            if label is None and node.kind == NodeKind.BULLET and bare(head) in by_emoji:
+                label, rest = by_emoji[bare(head)], text
+            if label is None:
+                if current is None:
+                    self._unplaced(node, section, "text before the first labelled item")
+                    extract.unfit = "holds text outside its labelled items (see above)"
+                else:
+                    parts[current.field].append(self._item(node, section, emojis, extract, (current.field,)))
+                continue
+            if label.field in parts:
+                self._unplaced(node, section, f"a second '{label_text(label)}' item")
+                extract.unfit = f"'{label_text(label)}' appears twice"
+                continue
+            current = label
+            extract.lines[(label.field,)] = node.line
+            parts[label.field] = [rest]
+            parts[label.field] += [
+                self._item(child, section, emojis, extract, (label.field,)) for child in node.children
+            ]
+            if node.children:
+                self._note(
+                    node.children[0].line, Code.FLATTENED, "nested list joined into one line", section.key
+                )
+        return parts
+
+    def _read_labelled(self, section: Section, nodes: list[Node]) -> _Extract:
+        extract = _Extract()
+        parts = self._labelled_parts(section, nodes, extract)
+        absent = [label_text(label) for label in section.labels if label.field not in parts]
+        if absent:
+            extract.unfit = extract.unfit or f"no {', '.join(absent)} item"
+            return extract
+        extract.value = {field: join_parts(texts) for field, texts in parts.items()}
+        return extract
+
+    def _read_tree(self, section: Section, nodes: list[Node]) -> _Extract:
+        parent, *_ = section.labels
+        emojis = [label.emoji for label in section.labels]
+        extract = _Extract()
+        value: dict[str, Any] = {}
+        current: Label | None = None
+        for node in nodes:
+            text, _ = strip_bullet_emoji(node.text, emojis)
+            label, rest = self._label_of(node, text, section.labels, section)
+            if label is None:
+                if current is not None and current is not parent and node.kind == NodeKind.BULLET:
+                    value[current.field].append(self._topic(node, section, current, extract))
+                    continue
+                self._unplaced(node, section, "text outside the parent, children and advanced topics")
+                extract.unfit = "holds text outside its three lists (see above)"
+                continue
+            if label.field in value:
+                self._unplaced(node, section, f"a second '{label_text(label)}' item")
+                extract.unfit = f"'{label_text(label)}' appears twice"
+                continue
+            current = label
+            extract.lines[(label.field,)] = node.line
+            names = [self._topic(child, section, label, extract) for child in node.children]
+            if label is parent:
+                value[label.field] = note_name(rest) if rest else (names[0] if len(names) == 1 else "")
+            else:
+                inline = [note_name(name.strip()) for name in re.split(r"[,;]", rest) if name.strip()]
+                value[label.field] = names or inline
+        absent = [label_text(label) for label in section.labels if label.field not in value]
+        if absent:
+            extract.unfit = extract.unfit or f"no {', '.join(absent)} item"
+            return extract
+        extract.value = value
+        return extract
+
+    def _topic(self, node: Node, section: Section, label: Label, extract: _Extract) -> str:
+        """One child or advanced topic: a name with its emoji (a link to a vault note unwrapped)."""
+        text, own = strip_bullet_emoji(node.text, [label.emoji])
+        if own:
+            self._note(
+                node.line, Code.BULLET_EMOJI, f"bullet emoji {own} instead of the section's", section.key
+            )
+        if node.children:
+            self._unplaced(node.children[0], section, "a list nested under a topic")
+            extract.unfit = "nests lists deeper than the outline (see above)"
+        index = sum(1 for path in extract.lines if len(path) == 2 and path[0] == label.field)
+        extract.lines[(label.field, index)] = node.line
+        return note_name(text)
+
+    def _read_books(self, section: Section, nodes: list[Node]) -> _Extract:
+        extract = _Extract()
+        value: dict[str, Any] = {}
+        for node in nodes:
+            text, own = strip_bullet_emoji(node.text, [section.emoji])
+            label_rest = split_label(text)
+            label = match_label(label_rest[0], section.labels) if label_rest else None
+            if label is None or label_rest is None:
+                self._unplaced(node, section, "a book without one of the outline's labels")
+                extract.unfit = "holds books the outline has no place for (see above)"
+                continue
+            if label.field in value:
+                self._unplaced(node, section, f"a second '{label_text(label)}' book")
+                extract.unfit = f"'{label_text(label)}' appears twice"
+                continue
+            if own:
+                self._note(
+                    node.line, Code.BULLET_EMOJI, f"bullet emoji {own} instead of the section's", section.key
+                )
+            if not text.startswith(label_text(label)):
+                written = excerpt(label_rest[0])
+                self._note(
+                    node.line,
+                    Code.LABEL_VARIANT,
+                    f"'{written}' written for '{label_text(label)}'",
+                    section.key,
+                )
+            for child in node.children:
+                self._unplaced(child, section, "a nested line under a book")
+                extract.unfit = "holds text under a book (see above)"
+            book = parse_book(label_rest[1])
+            extract.lines[(label.field,)] = node.line
+            if book is None:
+                expected = "'\"Title\" by Authors'"
+                extract.unfit = (
+                    f"line {node.line}: cannot tell the title from the authors (expected {expected})"
+                )
+                continue
+            value[label.field] = book
+        absent = [label_text(label) for label in section.labels if label.field not in value]
+        if absent and extract.unfit is None:
+            extract.unfit = f"no {', '.join(absent)} book"
+        if extract.unfit is None:
+            extract.value = value
+        return extract
+
+    def _read_videos(self, section: Section, nodes: list[Node]) -> _Extract:
+        extract = _Extract()
+        videos = []
+        for node in nodes:
+            text, own = strip_bullet_emoji(node.text, [section.emoji])
+            video = parse_video(text) if node.kind == NodeKind.BULLET else None
+            if video is None:
+                self._unplaced(node, section, "not a '[name](address) description' item")
+                extract.unfit = "holds lines that are not videos (see above)"
+                continue
+            if own:
+                self._note(
+                    node.line, Code.BULLET_EMOJI, f"bullet emoji {own} instead of the section's", section.key
+                )
+            if not text.startswith("["):
+                self._note(node.line, Code.LABEL_VARIANT, "video written as 'Name: address'", section.key)
+            for child in node.children:
+                self._unplaced(child, section, "a nested line under a video")
+                extract.unfit = "holds text under a video (see above)"
+            extract.lines[(len(videos),)] = node.line
+            videos.append(video)
+        if extract.unfit is None:
+            extract.value = videos
+        return extract
+
+    def _read_quote(self, section: Section, nodes: list[Node]) -> _Extract:
+        extract = _Extract()
+        bullets = [node for node in nodes if node.kind == NodeKind.BULLET]
+        others = [node for node in nodes if node.kind != NodeKind.BULLET]
+        if bullets:
+            for node in others:
+                self._unplaced(node, section, "text beside the item")
+                extract.unfit = "holds text beside its item (see above)"
+            items = [(n.line, self._item(n, section, [section.emoji], extract, ())) for n in bullets]
+        elif others:
+            self._note(others[0].line, Code.PARAGRAPHS, "written as a paragraph, not a bullet", section.key)
+            items = [(others[0].line, join_parts(node.text for node in others))]
+        else:
+            items = []
+        items = self._drop_leaked(section, items)
+        if not items:
+            extract.unfit = extract.unfit or "holds nothing the outline can use"
+            return extract
+        if section.key == JOKE_KEY:
+            extract.extras = items[1:]
+            items = items[:1]
+        extract.value = join_parts(text for _, text in items)
+        extract.lines[()] = items[0][0]
+        return extract
+
+
+_KIND_READERS: dict[Kind, Callable[[_PageParser, Section, list[Node]], _Extract]] = {
+    Kind.BULLETS: _PageParser._read_bullets,
+    Kind.BULLETS_THEN_LABEL: _PageParser._read_bullets_then_label,
+    Kind.LABELLED: _PageParser._read_labelled,
+    Kind.TREE: _PageParser._read_tree,
+    Kind.BOOKS: _PageParser._read_books,
+    Kind.VIDEOS: _PageParser._read_videos,
+    Kind.QUOTE: _PageParser._read_quote,
+}
+
+
+def _item_label(node: Node, text: str, labels: Iterable[Label]) -> tuple[Label | None, str, str]:
+    """(label, text after it, the label as written) when an item or sub-heading names a label."""
+    if node.kind == NodeKind.HEADING:
+        candidate, rest = text, ""
+    else:
+        split = split_label(text)
+        if split is None:
+            return None, text, ""
+        candidate, rest = split
+    return match_label(candidate, labels), rest, candidate
+
+
+def _names_label(text: str, block: _Block | None) -> bool:
+    """Whether a sub-heading names one of the labels of the section it is in ('#### For A Child')."""
+    if block is None or block.key is None or not SECTIONS[block.key].labels:
+        return False
+    split = split_label(text)
+    return match_label(split[0] if split else text, SECTIONS[block.key].labels) is not None
+
+
+def _has_text(block: _Block) -> bool:
+    return any(raw.strip() and not re.fullmatch(r"\s*([-*_])(\s*\1){2,}\s*", raw) for _, raw in block.lines)
+
+
+def _map_strings(value: Any, fix: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return fix(value)
+    if isinstance(value, list):
+        return [_map_strings(item, fix) for item in value]
+    if isinstance(value, dict):
+        return {key: _map_strings(item, fix) for key, item in value.items()}
+    return value
+
+
+def _line_for(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...], default: int) -> int:
+    for size in range(len(path), -1, -1):
+        if path[:size] in lines:
+            return lines[path[:size]]
+    return default
+
+
+def _insertion_line(key: str, present: dict[str, _Block], end_line: int) -> int:
+    """Where a missing section belongs: the heading of the next section the page has."""
+    rank = OUTLINE.index(SECTIONS[key])
+    following = [block.line for k, block in present.items() if OUTLINE.index(SECTIONS[k]) > rank]
+    return min(following) if following else end_line
+
+
+def _longest_increasing(ranks: list[int]) -> set[int]:
+    """Indexes of one longest strictly increasing subsequence (sections already in order)."""
+    best: list[list[int]] = []
+    for index, rank in enumerate(ranks):
+        chain = max((c for c in best if ranks[c[-1]] < rank), key=len, default=[])
+        best.append([*chain, index])
+    return set(max(best, key=len, default=[]))

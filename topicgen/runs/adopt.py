@@ -1,0 +1,206 @@
+"""Adopting pages topicgen did not write: rewrite them into the canonical shape, keeping their content.
+
+Every section the parser could read is kept as it was read; the model is
+asked only for what is missing (a schema of just those sections, with the
+page as context), and not at all when nothing is. The page's own frontmatter
+keys and the text after its summary survive; generation metadata is added so
+``stale`` and ``regen`` treat the page like one topicgen wrote. A page that
+would lose text in the rewrite (text the parser cannot place, a section that
+does not fit the outline, broken frontmatter) is left untouched and reported.
+Category pages, pages without an AI summary, and pages topicgen already
+maintains are left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from topicgen.errors import ModelError, PageLockedError, UsageError, VaultError
+from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest, Usage
+from topicgen.model.generate import Generation
+from topicgen.model.redact import redact
+from topicgen.model.reply_cache import request_key
+from topicgen.page.outline import SECTIONS, Kind
+from topicgen.page.schema import TopicSummary, page_json_schema
+from topicgen.page.sections import section_model
+from topicgen.read.adoption import REASONS_SHOWN, Adoption, plan_adoption
+from topicgen.read.canonical import canonical_text
+from topicgen.read.parse import TITLE_KEY
+from topicgen.runs.workshop import Outcome, Status, Workshop
+from topicgen.vault import Vault
+from topicgen.vault.files import page_lock, read_page, write_atomic
+from topicgen.vault.frontmatter import split_page
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    """The change as a unified diff, the way ``git diff`` shows it (``name`` relative to the vault)."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{name}",
+        tofile=f"b/{name}",
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+class LazyClient:
+    """A client built on first use, so adopting pages that miss nothing needs no model, key or network."""
+
+    def __init__(self, spec: str, build: Callable[[], ModelClient]) -> None:
+        self.spec = spec
+        self._build = build
+        self._client: ModelClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        async with self._lock:
+            if self._client is None:
+                self._client = self._build()
+        return await self._client.complete(request)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class Adopter(Workshop):
+    """Adopts pages one at a time (the engine runs several at once)."""
+
+    def __init__(self, *args: Any, dry_run: bool = False, rewrite_unfit: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dry_run = dry_run
+        self.rewrite_unfit = rewrite_unfit
+
+    async def adopt(self, path: Path) -> Outcome:
+        spent: list[Usage] = []
+        try:
+            if self.dry_run:
+                return await self._adopt(path, spent)
+            with page_lock(self.vault.lock_dir, path.stem):
+                return await self._adopt(path, spent)
+        except (ModelError, PageLockedError, VaultError) as error:
+            return Outcome(path.name, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
+
+    async def _adopt(self, path: Path, spent: list[Usage]) -> Outcome:
+        before = read_page(path)
+        adoption = plan_adoption(path, before, rewrite_unfit=self.rewrite_unfit)
+        if adoption.left_alone:
+            return Outcome(path.name, Status.UNCHANGED, path, f"left alone: {adoption.left_alone}")
+        if adoption.refused:
+            return Outcome(path.name, Status.FAILED, path, f"left untouched: {adoption.refused}")
+        text, generation = await self.rewrite(adoption, spent)
+        usage = generation.usage if generation else Usage()
+        attempts = generation.attempts if generation else 0
+        cached = bool(generation and generation.cached)
+        detail = describe(adoption, cached)
+        if text == before:
+            return Outcome(path.name, Status.UNCHANGED, path, "already in the canonical shape")
+        if self.dry_run:
+            diff = unified_diff(before, text, _shown(path, self.vault.root)).rstrip("\n")
+            return Outcome(path.name, Status.PRINTED, path, detail, usage, attempts, diff, cached=cached)
+        if read_page(path) != before:
+            raise VaultError(f"{path.name} changed while it was being adopted; run again")
+        write_atomic(path, text, overwrite=True)
+        return Outcome(path.name, Status.WRITTEN, path, detail, usage, attempts, cached=cached)
+
+    async def rewrite(self, adoption: Adoption, spent: list[Usage]) -> tuple[str, Generation | None]:
+        """The adopted page's text, asking the model only for ``adoption.asks``.
+
+        A dry run spends nothing: it uses a reply already in the cache, else
+        shows placeholders where the model's sections would go.
+        """
+        parsed = adoption.parsed
+        assert parsed.topic is not None
+        context = self.view.context(parsed.topic, adoption.path)
+        data = parsed.data()
+        for key in adoption.asks:
+            data.pop(key, None)
+        generation = None
+        if adoption.asks:
+            model: type[BaseModel] = section_model(adoption.asks)
+            _, body = split_page(adoption.text)
+            messages = self.prompts.section_messages(parsed.topic, list(adoption.asks), body.strip())
+            schema = page_json_schema(model)
+            if self.dry_run:
+                hit = self.cache.get(request_key(self.client.spec, messages, schema)) if self.cache else None
+                data.update(hit.data if hit else {key: placeholder(key) for key in adoption.asks})
+            else:
+                generation = await self.ask(parsed.topic, spent, messages=messages, model=model)
+                data.update(generation.page.model_dump(mode="json"))
+        page = TopicSummary.model_validate(data)
+        return canonical_text(parsed, page, context, self.provenance()), generation
+
+
+PLACEHOLDER = "(the model writes this on adoption)"
+
+
+def placeholder(key: str) -> Any:
+    """Valid stand-in data for a section a dry run does not pay the model for."""
+    if key == TITLE_KEY:
+        return "❔"
+    section = SECTIONS[key]
+    items = [PLACEHOLDER] * section.min_items
+    if section.kind is Kind.BULLETS:
+        return items
+    if section.kind is Kind.QUOTE:
+        return PLACEHOLDER
+    if section.kind is Kind.VIDEOS:
+        video = {"name": PLACEHOLDER, "url": "https://www.youtube.com/", "description": PLACEHOLDER}
+        return [video] * len(items)
+    if section.kind is Kind.BOOKS:
+        return {label.field: {"title": PLACEHOLDER, "authors": "-", "note": ""} for label in section.labels}
+    if section.kind is Kind.BULLETS_THEN_LABEL:
+        return {"items": items, section.labels[0].field: PLACEHOLDER}
+    if section.kind is Kind.TREE:
+        parent, *nested = section.labels
+        return {parent.field: PLACEHOLDER, **{label.field: items for label in nested}}
+    return {label.field: PLACEHOLDER for label in section.labels}
+
+
+def describe(adoption: Adoption, cached: bool = False) -> str:
+    """One line for the run summary: what the model wrote and what was left out."""
+    parts = []
+    if adoption.asks:
+        parts.append(
+            f"model wrote {', '.join(adoption.asks)}" + (" (from the reply cache)" if cached else "")
+        )
+    else:
+        parts.append("no model call")
+    dropped = adoption.dropped
+    if dropped:
+        shown = ", ".join(
+            f"{finding.code.value} (line {finding.line})" for finding in dropped[:REASONS_SHOWN]
+        )
+        more = f" and {len(dropped) - REASONS_SHOWN} more" if len(dropped) > REASONS_SHOWN else ""
+        parts.append(f"left out {shown}{more}")
+    return "; ".join(parts)
+
+
+def resolve_pages(vault: Vault, pages: list[Path]) -> list[Path]:
+    """Page arguments as paths inside the vault's topics folder, each once; bad ones are usage errors."""
+    topics = vault.topics_dir.resolve()
+    resolved: list[Path] = []
+    for page in pages:
+        path = page.expanduser().resolve()
+        if not path.is_file():
+            raise UsageError(f"{page}: no such page")
+        if path.parent != topics:
+            raise UsageError(f"{page} is not a page in {vault.topics_dir}")
+        if path not in resolved:
+            resolved.append(path)
+    return resolved
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.name

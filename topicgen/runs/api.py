@@ -1,0 +1,243 @@
+"""Library entry points behind the CLI: build a client, draft, regenerate, tidy up after a run.
+
+Everything a command does that a Python user could want lives here (or in
+the page jobs it calls); ``topicgen.cli`` only parses flags and prints.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from topicgen.config import Settings, open_vault
+from topicgen.errors import InvalidReply, UsageError, VaultError
+from topicgen.model.clients import ClientOptions, ModelSpec, create_client
+from topicgen.model.clients.base import ModelClient, Usage
+from topicgen.model.clients.ratelimit import RateLimitedClient, RateLimiter
+from topicgen.model.clients.retrying import RetryingClient
+from topicgen.model.costs import price_for
+from topicgen.model.generate import parse_page_json
+from topicgen.model.prompt import Prompts
+from topicgen.model.reply_cache import ReplyCache
+from topicgen.page.render import render_page
+from topicgen.page.schema import page_json_schema
+from topicgen.runs.adopt import Adopter
+from topicgen.runs.draft import Drafter
+from topicgen.runs.engine import Budget, Engine, RunReport
+from topicgen.runs.regen import Regenerator, RegenJob
+from topicgen.runs.workshop import Outcome, Status
+from topicgen.upkeep.index import write_index
+from topicgen.upkeep.links import relink_vault
+from topicgen.upkeep.view import VaultView
+from topicgen.vault import Vault
+from topicgen.vault.slugs import clean_topics, slug_for
+
+CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage
+EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
+EXPECTED_USAGE = Usage(input_tokens=4_000, output_tokens=EXPECTED_OUTPUT_TOKENS)
+
+
+def build_client(
+    settings: Settings,
+    record: Path | None = None,
+    transport: Any = None,
+    limiter: RateLimiter | None = None,
+) -> ModelClient:
+    """The configured model's client: retries around the rate limiter around the adapter.
+
+    ``record`` saves every exchange (minus secrets) under that folder.
+    """
+    provider = ModelSpec.parse(settings.model).provider
+    configured = settings.provider(provider)
+    if record is not None:
+        from topicgen.model.clients.wire import RecordingTransport
+
+        transport = RecordingTransport(record, transport)
+    options = ClientOptions(
+        timeout=settings.timeout,
+        base_url=configured.base_url,
+        api_key_env=configured.api_key_env,
+        transport=transport,
+    )
+    limiter = limiter or RateLimiter(settings.rpm, settings.tpm, max_in_flight=settings.concurrency)
+    return RetryingClient(
+        RateLimitedClient(create_client(settings.model, options), limiter),
+        attempts=settings.retries,
+        initial_wait=settings.retry_wait,
+        max_wait=settings.retry_max_wait,
+    )
+
+
+def engine_for(settings: Settings, per_job: Usage = EXPECTED_USAGE) -> Engine:
+    """The run engine: twice ``concurrency`` pages in hand, so one page is rendered and written
+    while the next one's request is already in flight (the client stack caps requests at
+    ``concurrency``)."""
+    return Engine(settings.concurrency * 2, budget=budget_for(settings, per_job))
+
+
+def budget_for(settings: Settings, per_job: Usage) -> Budget | None:
+    """The --max-cost budget, pricing each job in flight at ``per_job`` tokens."""
+    if settings.max_cost is None:
+        return None
+    price = price_for(settings.model, settings.prices)
+    if price is None:
+        raise UsageError(
+            f'--max-cost needs a price for {settings.model}: add [prices."{settings.model}"] '
+            "input = ..., output = ... (USD per million tokens) to topicgen.toml"
+        )
+    return Budget(settings.max_cost, price.cost, per_job_estimate=price.cost(per_job))
+
+
+async def draft_topics(
+    vault: Vault,
+    settings: Settings,
+    topics: list[str],
+    *,
+    client: ModelClient,
+    force: bool = False,
+    to_stdout: bool = False,
+    engine: Engine | None = None,
+    use_cache: bool = True,
+) -> RunReport:
+    """Draft pages for ``topics``; the client is closed when the run ends."""
+    cache = ReplyCache.of_vault(vault.state_dir) if use_cache and not to_stdout else None
+    drafter = Drafter(vault, settings, client, force=force, to_stdout=to_stdout, cache=cache)
+    return await run_closing(engine or engine_for(settings), topics, drafter.draft, client)
+
+
+async def regenerate(
+    vault: Vault,
+    settings: Settings,
+    jobs: list[RegenJob],
+    *,
+    client: ModelClient,
+    force: bool = False,
+    engine: Engine | None = None,
+    use_cache: bool = True,
+) -> RunReport:
+    """Run the regen ``jobs`` that ``plan_regen`` made; the client is closed when the run ends."""
+    cache = ReplyCache.of_vault(vault.state_dir) if use_cache else None
+    worker = Regenerator(vault, settings, client, force=force, cache=cache)
+    return await run_closing(engine or engine_for(settings), jobs, worker.regen, client)
+
+
+def refresh_after_run(vault: Vault, settings: Settings, outcomes: list[Outcome]) -> str | None:
+    """Relink pages that mention the run's new topics and rebuild ``topics/index.md``.
+
+    Does nothing when the run wrote no page. The notes are read once for both.
+    Returns a warning when only the index could not be refreshed (the pages are written).
+    """
+    written = [o.path for o in outcomes if o.status is Status.WRITTEN and o.path is not None]
+    if not written:
+        return None
+    view = VaultView.scan(vault, settings)
+    created = [o.topic for o in outcomes if o.created]
+    relink_vault(vault, settings, written=written, new_topics=created, view=view)
+    try:
+        write_index(
+            vault, hard_breaks=settings.trailing_spaces, site_url=settings.site_url, notes=view.topics.notes
+        )
+    except VaultError as error:
+        return str(error)
+    return None
+
+
+async def adopt_pages(
+    vault: Vault,
+    settings: Settings,
+    paths: list[Path],
+    *,
+    client: ModelClient,
+    dry_run: bool = False,
+    rewrite_unfit: bool = False,
+    engine: Engine | None = None,
+    use_cache: bool = True,
+) -> RunReport:
+    """Adopt ``paths`` with the run engine; returns its ``RunReport``. The client is closed at the end.
+
+    A dry run calls no model: sections the model would write appear as
+    placeholders in its diff (or as cached replies, when there are some).
+    """
+    cache = ReplyCache.of_vault(vault.state_dir) if use_cache else None
+    adopter = Adopter(vault, settings, client, cache=cache, dry_run=dry_run, rewrite_unfit=rewrite_unfit)
+    return await run_closing(engine or engine_for(settings), paths, adopter.adopt, client)
+
+
+async def run_closing(
+    engine: Engine, items: list[Any], worker: Callable[[Any], Awaitable[Any]], client: ModelClient
+) -> RunReport:
+    """Run ``worker`` over ``items`` on ``engine``; the client is closed however the run ends."""
+    try:
+        return await engine.run(items, worker)
+    finally:
+        await client.aclose()
+
+
+@dataclass(frozen=True)
+class Plan:
+    topic: str
+    path: Path
+    exists: bool
+    messages: list[dict[str, str]]
+    input_tokens: int
+    output_tokens: int
+
+
+def plan_topics(vault: Vault, topics: list[str]) -> list[Plan]:
+    """What ``new`` would send for each topic, with a token estimate; no call is made."""
+    prompts = Prompts(vault.root)
+    schema_chars = len(json.dumps(page_json_schema(), ensure_ascii=False))
+    plans = []
+    for topic in topics:
+        messages = [{"role": m.role, "content": m.content} for m in prompts.messages(topic)]
+        chars = sum(len(m["content"]) for m in messages) + schema_chars
+        path = vault.topic_path(slug_for(topic))
+        plans.append(
+            Plan(topic, path, path.exists(), messages, chars // CHARS_PER_TOKEN, EXPECTED_OUTPUT_TOKENS)
+        )
+    return plans
+
+
+def page_data(saved: Any) -> tuple[Any, str | None]:
+    """(page object, recorded topic) from the forms a reply is saved in.
+
+    Accepted: the page itself; ``{"topic": ..., "page": ...}``; a recorded
+    OpenAI or Anthropic exchange (its first response's message).
+    """
+    if not isinstance(saved, dict):
+        raise UsageError("a saved reply must be a JSON object")
+    if "page" in saved:
+        return saved["page"], saved.get("topic")
+    body = saved.get("response", {}).get("body", saved) if "response" in saved else saved
+    if isinstance(body, dict) and "choices" in body:
+        return json.loads(body["choices"][0]["message"]["content"]), None
+    if isinstance(body, dict) and body.get("type") == "message":
+        for block in body.get("content", []):
+            if block.get("type") == "tool_use":
+                return block["input"], None
+            if block.get("type") == "text":
+                return json.loads(block["text"]), None
+    return saved, None
+
+
+def render_saved_reply(path: Path, topic: str | None, vault_root: Path) -> str:
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {path}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{path} is not valid JSON: {error}") from None
+    data, recorded_topic = page_data(saved)
+    topic = topic or recorded_topic
+    if not topic:
+        raise UsageError(f"{path} does not record its topic; pass --topic NAME")
+    (topic,) = clean_topics([topic])
+    try:
+        page = parse_page_json(json.dumps(data))
+    except InvalidReply as error:
+        raise UsageError(f"{path}: {error}") from None
+    vault, settings = open_vault(vault_root)
+    return render_page(page, VaultView.scan(vault, settings).context(topic))

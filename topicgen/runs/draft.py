@@ -1,0 +1,71 @@
+"""Drafting new pages: topic → prompt → client → validate → render → vault.
+
+``Drafter`` turns one topic name into an ``Outcome``: it asks for the whole
+page (or takes it from the reply cache), renders it against the vault's notes
+and writes it atomically under the page's lock.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from topicgen.errors import ModelError, PageLockedError, VaultError
+from topicgen.model.clients.base import Usage
+from topicgen.model.redact import redact
+from topicgen.page.render import render_page
+from topicgen.runs.workshop import Outcome, Status, Workshop
+from topicgen.vault.files import PageExists, page_lock, write_atomic
+from topicgen.vault.frontmatter import raw_frontmatter
+
+
+class Drafter(Workshop):
+    """Drafts new topic pages into a vault with one model client."""
+
+    def __init__(self, *args: Any, to_stdout: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.to_stdout = to_stdout
+
+    async def draft(self, topic: str) -> Outcome:
+        context = self.view.context(topic)
+        path = self.vault.topic_path(context.slug)
+        if path.exists() and not self.force and not self.to_stdout:
+            return Outcome(topic, Status.EXISTS, path, "already exists; --force replaces it")
+        spent: list[Usage] = []
+        try:
+            # a printed page touches nothing in the vault, so it needs no lock
+            lock = nullcontext() if self.to_stdout else page_lock(self.vault.lock_dir, context.slug)
+            with lock:
+                # read the page being replaced first: if it can't be read, fail before paying for a reply
+                previous = _previous_frontmatter(path) if self.force else None
+                created = previous is None and not path.exists()
+                result = await self.ask(topic, spent)
+                text = render_page(result.page, context, self.provenance(), previous)
+                if self.to_stdout:
+                    return Outcome(topic, Status.PRINTED, None, "", result.usage, result.attempts, text)
+                write_atomic(path, text, overwrite=self.force)
+        except PageExists as error:
+            return Outcome(topic, Status.EXISTS, path, str(error), sum(spent, Usage()))
+        except (ModelError, PageLockedError, VaultError) as error:
+            return Outcome(topic, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
+        detail = "from the reply cache" if result.cached else ""
+        return Outcome(
+            topic,
+            Status.WRITTEN,
+            path,
+            detail,
+            result.usage,
+            result.attempts,
+            cached=result.cached,
+            created=created,
+        )
+
+
+def _previous_frontmatter(path: Path) -> str | None:
+    try:
+        return raw_frontmatter(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise VaultError(f"cannot read {path}: {error}") from None

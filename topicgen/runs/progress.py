@@ -1,0 +1,110 @@
+"""What a run shows on stderr: a progress bar while it works, a summary when it ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from topicgen.model.clients.base import Usage
+from topicgen.model.costs import Price
+from topicgen.runs.engine import RunReport
+from topicgen.runs.workshop import Outcome, Status
+
+_STYLE = {
+    Status.WRITTEN: "green",
+    Status.PRINTED: "green",
+    Status.EXISTS: "yellow",
+    Status.UNCHANGED: "yellow",
+    Status.FAILED: "red",
+}
+ROWS_SHOWN = 50
+
+
+class RunProgress:
+    """A progress bar on stderr, advanced as each page finishes."""
+
+    def __init__(self, console: Console, total: int, description: str) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=total < 2 or not console.is_terminal,
+        )
+        self._task = self._progress.add_task(description, total=total, failed=0)
+        self._failed = 0
+
+    def __enter__(self) -> RunProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._progress.stop()
+
+    def advance(self, _item: object, outcome: Outcome) -> None:
+        self._failed += outcome.status is Status.FAILED
+        self._progress.update(self._task, advance=1, failed=self._failed)
+
+
+def total_usage(outcomes: Iterable[Outcome]) -> Usage:
+    return sum((outcome.usage for outcome in outcomes), Usage())
+
+
+def print_summary(
+    report: RunReport, console: Console, price: Price | None = None, *, left_label: str = "topics"
+) -> None:
+    outcomes = [outcome for _, outcome in report.results]
+    table = Table(title="topicgen", title_justify="left", show_edge=False)
+    for column in ("page", "result", "detail", "kept sections", "tokens in/out/cached"):
+        table.add_column(column, overflow="fold")
+    shown = (
+        outcomes
+        if len(outcomes) <= ROWS_SHOWN
+        else [o for o in outcomes if o.status is Status.FAILED or o.kept]
+    )
+    for outcome in shown:
+        usage = outcome.usage
+        table.add_row(
+            outcome.topic,
+            f"[{_STYLE[outcome.status]}]{outcome.status.value}[/]",
+            outcome.detail or (outcome.path.name if outcome.path else ""),
+            ", ".join(outcome.kept),
+            f"{usage.input_tokens:,}/{usage.output_tokens:,}/{usage.cached_tokens:,}",
+        )
+    if shown:
+        console.print(table)
+    total = total_usage(outcomes)
+    counts = {status: sum(1 for o in outcomes if o.status is status) for status in Status}
+    parts = [f"{count} {status.value}" for status, count in counts.items() if count]
+    kept = sum(len(o.kept) for o in outcomes)
+    if kept:
+        parts.append(f"{kept} edited section(s) kept")
+    cost = f", about ${price.cost(total):.4f}" if price is not None else ""
+    console.print(
+        f"{', '.join(parts) or 'nothing done'} in {report.elapsed:.1f}s; tokens: "
+        f"{total.input_tokens:,} in, {total.output_tokens:,} out, {total.cached_tokens:,} cached{cost}",
+        soft_wrap=True,
+    )
+    if report.left:
+        why = (
+            "interrupted"
+            if report.interrupted
+            else "cost budget reached"
+            if report.budget_reached
+            else "not run"
+        )
+        names = ", ".join(str(item) for item in report.left[:10])
+        more = f" and {len(report.left) - 10} more" if len(report.left) > 10 else ""
+        console.print(
+            f"[yellow]{why}: {len(report.left)} {left_label} left ({names}{more}); "
+            "run the same command again to finish them — validated replies are cached, "
+            "so nothing is paid twice[/]",
+            soft_wrap=True,
+        )

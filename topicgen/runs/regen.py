@@ -1,0 +1,199 @@
+"""Regenerating existing pages without losing a human edit.
+
+Only the sections that need it are asked for: a schema holding just those
+sections, with the rest of the page as context. A section a person edited
+since generation (its hash no longer matches the one recorded) is kept
+verbatim and reported as kept; ``--force`` is the only way to replace it.
+Frontmatter keys topicgen does not own, headings outside the outline and
+everything after the summary survive every rewrite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from topicgen.config import Settings
+from topicgen.errors import ModelError, PageLockedError, VaultError
+from topicgen.model.clients.base import Usage
+from topicgen.model.redact import redact
+from topicgen.page.render import (
+    PageContext,
+    generation_metadata,
+    join_lines,
+    owned_frontmatter,
+    render_lines,
+    render_section_blocks,
+)
+from topicgen.page.schema import TopicSummary
+from topicgen.page.sections import section_model, splice, split_body
+from topicgen.runs.workshop import Outcome, Status, Workshop
+from topicgen.upkeep.staleness import ALL_KEYS, Assessment, assess, read_page_state, scan, topic_of
+from topicgen.vault.files import page_lock, read_page, write_atomic
+from topicgen.vault.frontmatter import compose, raw_frontmatter
+from topicgen.vault.notes import read_frontmatter
+
+EXPECTED_PAGE_TOKENS = 3_000
+
+
+@dataclass(frozen=True)
+class RegenJob:
+    path: Path
+    topic: str
+    sections: tuple[str, ...]  # to ask for
+    keep: tuple[str, ...] = ()  # edited sections kept as they are
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def whole(self) -> bool:
+        return set(self.sections) == set(ALL_KEYS)
+
+    def __str__(self) -> str:
+        return self.topic
+
+
+def job_for(assessment: Assessment, sections: tuple[str, ...] | None = None, force: bool = False) -> RegenJob:
+    """What a regen of this page asks for: the given sections, or what its staleness needs."""
+    state = assessment.page
+    if sections is None:
+        wanted = assessment.regenerate + (assessment.keep if force else ())
+        keep = () if force else assessment.keep
+    else:
+        keep = () if force else tuple(key for key in sections if key in state.edited)
+        wanted = tuple(key for key in sections if key not in keep)
+    ordered = tuple(key for key in ALL_KEYS if key in wanted)
+    return RegenJob(state.path, topic_of(state.title, state.path), ordered, keep, assessment.reasons)
+
+
+class Regenerator(Workshop):
+    """Runs ``RegenJob``s: generate the sections, splice them in, keep everything else."""
+
+    async def regen(self, job: RegenJob) -> Outcome:
+        if not job.sections:
+            detail = "kept edited section(s); --force replaces them" if job.keep else "nothing to do"
+            return Outcome(job.topic, Status.UNCHANGED, job.path, detail, kept=job.keep)
+        spent: list[Usage] = []
+        try:
+            with page_lock(self.vault.lock_dir, job.path.stem):
+                before = read_page(job.path)
+                text, generation = await self._rewrite(job, before, spent)
+                if read_page(job.path) != before:
+                    raise VaultError(f"{job.path.name} changed while it was being regenerated; run again")
+                write_atomic(job.path, text, overwrite=True)
+        except (ModelError, PageLockedError, VaultError) as error:
+            return Outcome(job.topic, Status.FAILED, job.path, redact(str(error)), sum(spent, Usage()))
+        detail = f"{len(job.sections)} section(s)" if not job.whole else "whole page"
+        if generation.cached:
+            detail += " from the reply cache"
+        return Outcome(
+            job.topic,
+            Status.WRITTEN,
+            job.path,
+            detail,
+            generation.usage,
+            generation.attempts,
+            kept=job.keep,
+            cached=generation.cached,
+        )
+
+    async def _rewrite(self, job: RegenJob, before: str, spent: list[Usage]):
+        previous = raw_frontmatter(before)
+        old_data, body = read_frontmatter(before)
+        parts = split_body(body)
+        context = self.view.context(job.topic, job.path)
+        whole = job.whole and not job.keep
+        if whole:
+            messages, model = self.prompts.messages(job.topic), TopicSummary
+        else:
+            model = section_model(job.sections)
+            messages = self.prompts.section_messages(job.topic, list(job.sections), body.strip())
+        generation = await self.ask(job.topic, spent, messages=messages, model=model)
+        blocks = render_section_blocks(generation.page, context)
+        if whole:
+            parts.head = _head_lines(generation.page, context)
+        new_body = splice(parts, {key: blocks[key] for key in job.sections}).join()
+        title = str(old_data.get("title") or "")
+        if whole:
+            title = f"{generation.page.title_emoji} {job.topic}"
+        owned = owned_frontmatter(title, context)
+        metadata = generation_metadata(self.provenance(), new_body)
+        recorded = dict(old_data.get("topicgen_sections") or {})
+        for key in job.keep:  # a kept edit stays marked as edited
+            if key in recorded:
+                metadata["topicgen_sections"][key] = recorded[key]
+            else:
+                metadata["topicgen_sections"].pop(key, None)
+        if job.keep:  # the body is not all topicgen's: no shortcut hash for the staleness scan
+            del metadata["topicgen_body_hash"]
+        return f"{compose(owned, metadata, previous)}\n{new_body}", generation
+
+
+def _head_lines(page: BaseModel, context: PageContext) -> list[str]:
+    """The breadcrumb, title and summary heading of a freshly rendered page."""
+    rendered = join_lines(render_lines(page, context), context.hard_breaks)
+    return split_body(rendered).head
+
+
+def plan_tokens(job: RegenJob, page_chars: int, system_chars: int) -> tuple[int, int]:
+    """(input, output) token estimate for one job, for --dry-run and the cost budget."""
+    share = len(job.sections) / len(ALL_KEYS)
+    context_chars = 0 if job.whole else page_chars
+    return (system_chars + context_chars) // 4, int(EXPECTED_PAGE_TOKENS * share)
+
+
+def resolve_targets(topics_dir: Path, targets: list[str]) -> list[Path]:
+    """Pages named by topic ('Quantum Computing') or by path ('topics/quantum-computing.md')."""
+    from topicgen.errors import UsageError
+    from topicgen.vault.slugs import clean_topic_name, slug_for
+
+    paths = []
+    for target in targets:
+        if target.endswith(".md"):
+            path = Path(target).expanduser().resolve()
+            if path.parent != topics_dir.resolve():
+                raise UsageError(f"{target} is not a page in {topics_dir}")
+        else:
+            path = topics_dir / f"{slug_for(clean_topic_name(target))}.md"
+        if not path.is_file():
+            raise UsageError(f"no page for {target!r} (looked for {path}); `topicgen new` drafts one")
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+def plan_regen(
+    topics_dir: Path,
+    settings: Settings,
+    fingerprint: str,
+    *,
+    targets: list[str],
+    stale: bool,
+    sections: list[str] | None,
+    force: bool,
+) -> tuple[list[RegenJob], list[Assessment]]:
+    """The jobs a regen run would do, and the pages it leaves alone (with why)."""
+    from topicgen.errors import UsageError
+
+    now = datetime.now(UTC)
+    chosen = tuple(sections) if sections else None
+    jobs: list[RegenJob] = []
+    left_alone: list[Assessment] = []
+    if targets:
+        for path in resolve_targets(topics_dir, targets):
+            assessment = assess(read_page_state(path), settings, fingerprint, now)
+            if not assessment.page.generated:
+                raise UsageError(f"{path.name} was not generated by topicgen; `topicgen adopt` it first")
+            jobs.append(job_for(assessment, chosen or ALL_KEYS, force))
+    if stale:
+        named = {job.path for job in jobs}
+        for assessment in scan(topics_dir, settings, fingerprint, now):
+            if assessment.page.path in named:
+                continue
+            if assessment.stale:
+                jobs.append(job_for(assessment, chosen, force))
+            elif not assessment.page.generated:
+                left_alone.append(assessment)
+    return jobs, left_alone

@@ -1,0 +1,108 @@
+"""What every page job of a run shares, and what one job reports.
+
+``Workshop`` holds what the jobs of one run have in common (vault, settings,
+client, prompts, reply cache, the vault as rendering sees it) and asks the
+model for a page or some of its sections. ``Drafter``, ``Regenerator`` and
+``Adopter`` are the page jobs built on it; each turns one item into an
+``Outcome``. A failure of one page becomes that page's outcome and never
+stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from topicgen.config import Settings
+from topicgen.model.clients.base import Message, ModelClient, Usage
+from topicgen.model.fingerprint import shipped_schema_text
+from topicgen.model.generate import Generation, generate_page
+from topicgen.model.prompt import Prompts, fingerprint
+from topicgen.model.reply_cache import ReplyCache
+from topicgen.page.render import Provenance
+from topicgen.page.schema import TopicSummary, page_json_schema
+from topicgen.upkeep.view import VaultView
+from topicgen.vault import Vault
+from topicgen.vault.files import sweep_temporaries
+
+
+class Status(StrEnum):
+    WRITTEN = "written"
+    EXISTS = "exists"  # a page that is already there: done, not an error
+    PRINTED = "printed"
+    UNCHANGED = "unchanged"  # nothing to regenerate
+    FAILED = "failed"
+
+
+@dataclass
+class Outcome:
+    topic: str
+    status: Status
+    path: Path | None = None
+    detail: str = ""
+    usage: Usage = field(default_factory=Usage)
+    attempts: int = 0
+    text: str | None = None  # the page, when printed rather than written
+    kept: tuple[str, ...] = ()  # sections a person edited, kept as they are
+    cached: bool = False  # the reply came from the reply cache: no tokens spent
+    created: bool = False  # a page that did not exist before this run
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class Workshop:
+    """What every page job of a run shares: vault, settings, client, prompts, reply cache."""
+
+    def __init__(
+        self,
+        vault: Vault,
+        settings: Settings,
+        client: ModelClient,
+        *,
+        prompts: Prompts | None = None,
+        force: bool = False,
+        clock: Callable[[], str] = utc_now,
+        cache: ReplyCache | None = None,
+    ) -> None:
+        self.vault = vault
+        self.settings = settings
+        self.client = client
+        self.prompts = prompts or Prompts(vault.root)
+        self.force = force
+        self.clock = clock
+        self.cache = cache
+        self.fingerprint = fingerprint(self.prompts, shipped_schema_text())
+        self.view = VaultView.scan(vault, settings)
+        sweep_temporaries(vault.topics_dir, vault.lock_dir)
+
+    def provenance(self) -> Provenance:
+        return Provenance(self.settings.model, self.clock(), self.fingerprint)
+
+    async def ask(
+        self,
+        topic: str,
+        spent: list[Usage],
+        *,
+        messages: list[Message] | None = None,
+        model: type[BaseModel] = TopicSummary,
+    ) -> Generation:
+        """The sections of ``model`` from the reply cache or the model; all usage goes to ``spent``."""
+        return await generate_page(
+            self.client,
+            self.prompts,
+            topic,
+            reasks=self.settings.reasks,
+            max_output_tokens=self.settings.max_output_tokens,
+            messages=messages,
+            model=model,
+            schema=page_json_schema(model),
+            on_usage=spent.append,
+            cache=self.cache,
+        )

@@ -1,0 +1,177 @@
+"""Keeping links current: topics and books point at the notes that exist now.
+
+A page is rendered against the notes that existed when its run started, so a
+topic drafted later in the same run (or a note deleted since) leaves links
+out of date. After each run the Topics and Book Recommendations sections of
+topicgen's pages are relinked: a name with a note becomes a link to it, a
+link to a missing note becomes plain text again. Sections a person edited
+are left alone; relinked sections get their recorded hash updated, so the
+change is not mistaken for a human edit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from topicgen.config import Settings
+from topicgen.errors import PageLockedError, VaultError
+from topicgen.page.emoji import split_leading_emoji
+from topicgen.page.hashing import body_hash, content_hash
+from topicgen.page.outline import SECTIONS, Kind
+from topicgen.page.render import PageContext, book_ref, label_text, topic_ref
+from topicgen.page.sections import split_body
+from topicgen.upkeep.staleness import page_state, topic_of, topic_pages
+from topicgen.upkeep.view import VaultView
+from topicgen.vault import Vault
+from topicgen.vault.files import page_lock, write_atomic
+from topicgen.vault.frontmatter import split_page
+from topicgen.vault.slugs import slug_for
+
+_LINK = re.compile(r"^\[(?P<title>[^\]]+)\]\((?P<href>[^)\s]+)\)(?P<rest>.*)$")
+_QUOTED = re.compile(r'^"(?P<title>.+?)"(?P<rest> by .*)$')
+
+
+def _unlinked(ref: str) -> str:
+    """A reference as the model wrote it: a link's note title without its emoji, else as is."""
+    match = _LINK.match(ref)
+    if not match:
+        return ref
+    _, name = split_leading_emoji(match.group("title"))
+    return f"{name or match.group('title')}{match.group('rest')}"
+
+
+def _relink_topic(ref: str, context: PageContext) -> str:
+    return topic_ref(context, _unlinked(ref))
+
+
+def _relink_book(ref: str, context: PageContext) -> str:
+    link, quoted = _LINK.match(ref), _QUOTED.match(ref)
+    if link and link.group("rest").startswith(" by "):
+        _, title = split_leading_emoji(link.group("title"))
+        return book_ref(context, title or link.group("title")) + link.group("rest")
+    if quoted:
+        return book_ref(context, quoted.group("title")) + quoted.group("rest")
+    return ref
+
+
+def _item_prefixes(key: str) -> list[tuple[str, Callable[[str, PageContext], str]]]:
+    """The rendered start of each item line that holds a reference, and how to relink it."""
+    section = SECTIONS[key]
+    if section.kind is Kind.BOOKS:
+        return [(f"- {label.emoji} {label_text(label)} ", _relink_book) for label in section.labels]
+    parent, *nested = section.labels
+    prefixes = [(f"- {parent.emoji} {label_text(parent)} ", _relink_topic)]
+    return prefixes + [(f"    - {label.emoji} ", _relink_topic) for label in nested]
+
+
+LINKED_SECTIONS = tuple(s.key for s in SECTIONS.values() if s.kind in (Kind.TREE, Kind.BOOKS))
+
+
+def relink_lines(key: str, lines: list[str], context: PageContext) -> list[str]:
+    prefixes = _item_prefixes(key)
+    relinked = []
+    for line in lines:
+        body = line.rstrip(" ")
+        spacing = line[len(body) :]
+        for prefix, relink in prefixes:
+            if body.startswith(prefix) and len(body) > len(prefix):
+                body = prefix + relink(body[len(prefix) :], context)
+                break
+        relinked.append(body + spacing)
+    return relinked
+
+
+def relink_page(path: Path, view: VaultView) -> bool:
+    """Relink one page's unedited Topics and Books sections; True when the page changed.
+
+    The page is read once, under its lock, so what counts as edited is judged on the text rewritten.
+    """
+    with page_lock(view.vault.lock_dir, path.stem):
+        raw = path.read_bytes()
+        state = page_state(path, raw)
+        if not state.generated or state.problem:
+            return False
+        previous, body = split_page(raw.decode("utf-8"))
+        if previous is None:
+            return False
+        parts = split_body(body)
+        context = view.context(topic_of(state.title, path), path)
+        hashes = dict(state.section_hashes)
+        for block in parts.blocks:
+            if block.key in LINKED_SECTIONS and block.key not in state.edited:
+                block.lines = relink_lines(block.key, block.lines, context)
+                hashes[block.key] = content_hash(block.text)
+        new_body = parts.join()
+        if new_body == body:
+            return False
+        frontmatter = _with_hashes(previous, hashes, new_body if state.body_hash else None)
+        write_atomic(path, f"---\n{frontmatter}\n---\n{new_body}", overwrite=True)
+    return True
+
+
+def _with_hashes(frontmatter: str, hashes: dict[str, str], body: str | None) -> str:
+    lines = frontmatter.split("\n")
+    out = []
+    in_sections = False
+    for line in lines:
+        if in_sections and line.startswith((" ", "\t")):
+            key = line.strip().split(":", 1)[0]
+            if key in hashes:
+                line = f"  {key}: {hashes[key]}"
+            out.append(line)
+            continue
+        in_sections = line.startswith("topicgen_sections:")
+        if body is not None and line.startswith("topicgen_body_hash:"):
+            line = f"topicgen_body_hash: {body_hash(body)}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def relink_vault(
+    vault: Vault,
+    settings: Settings,
+    *,
+    written: list[Path] | None = None,
+    new_topics: list[str] | None = None,
+    view: VaultView | None = None,
+) -> list[Path]:
+    """Relink topicgen's pages; the pages that changed.
+
+    With no arguments every page is relinked (``topicgen index`` does this,
+    catching links to notes deleted since). After a run (``written`` given),
+    only pages that mention one of its ``new_topics`` can need it, so only
+    those are relinked, which keeps a run's tail short in a big vault.
+    """
+    view = view or VaultView.scan(vault, settings)
+    candidates = topic_pages(vault.topics_dir)
+    if written is not None:
+        candidates = _affected(candidates, set(written), [name.casefold() for name in new_topics or []])
+    changed = []
+    for path in candidates:
+        try:
+            if relink_page(path, view):
+                changed.append(path)
+        except (PageLockedError, VaultError, OSError, UnicodeDecodeError):
+            continue  # a page busy or unreadable now is relinked by the next run
+    return changed
+
+
+def _affected(paths: Iterable[Path], written: set[Path], names: list[str]) -> Iterator[Path]:
+    """Pages that mention a topic created in this run, other than the page of that topic itself.
+
+    A page written in the run was rendered against the notes of the run's
+    start, so only topics created since can be missing from its links.
+    """
+    slugs = {name: slug_for(name) for name in names}
+    for path in paths:
+        wanted = [name for name, slug in slugs.items() if slug != path.stem]
+        if not wanted:
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8", "replace").casefold()
+        except OSError:
+            continue
+        if any(name in text for name in wanted):
+            yield path

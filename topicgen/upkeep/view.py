@@ -1,0 +1,38 @@
+"""The vault as rendering sees it: settings, and the notes a page may link to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from topicgen.config import Settings
+from topicgen.page.render import PageContext, relative_href
+from topicgen.vault import Vault
+from topicgen.vault.notes import NoteIndex
+from topicgen.vault.slugs import slug_for
+
+
+@dataclass(frozen=True)
+class VaultView:
+    """The vault as rendering sees it: settings, and the notes pages may link to."""
+
+    vault: Vault
+    settings: Settings
+    books: NoteIndex
+    topics: NoteIndex
+
+    @classmethod
+    def scan(cls, vault: Vault, settings: Settings) -> VaultView:
+        return cls(vault, settings, NoteIndex.scan(vault.books_dir), NoteIndex.scan(vault.topics_dir))
+
+    def context(self, topic: str, page: Path | None = None) -> PageContext:
+        """How ``topic``'s page renders; an existing ``page`` keeps its own file name as its slug."""
+        return PageContext(
+            topic=topic,
+            slug=page.stem if page is not None else slug_for(topic),
+            books=self.books,
+            topics=self.topics,
+            site_url=self.settings.site_url,
+            hard_breaks=self.settings.trailing_spaces,
+            books_href=relative_href(self.vault.topics_dir, self.vault.books_dir),
+        )

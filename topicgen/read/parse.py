@@ -19,7 +19,7 @@ generation uses), what is missing or does not fit, and the findings.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -28,31 +28,26 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from topicgen.page.emoji import ZWJ, repair_zwj, split_leading_emoji
-from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS, Kind, Label, Section
-from topicgen.page.render import label_text
+from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS
 from topicgen.page.schema import TopicSummary
 from topicgen.page.sections import section_model
-from topicgen.page.text_rules import check_title_emoji, echoes_instructions
-from topicgen.read.blocks import BULLET, Node, NodeKind, heading_of, parse_blocks
+from topicgen.page.text_rules import check_title_emoji
+from topicgen.read.blocks import BULLET, heading_of
 from topicgen.read.findings import BLOCKS_ADOPT, Code, Finding, HasFindings, excerpt
 from topicgen.read.recognise import (
     BREADCRUMB,
     HeadingMatch,
     bare,
     is_summary_heading,
-    join_parts,
     match_heading,
     match_label,
-    note_name,
     parse_book,
     parse_video,
-    regroup,
     split_label,
-    split_marker_emoji,
     split_sentences,
-    strip_bullet_emoji,
     words_of,
 )
+from topicgen.read.section_readers import JOKE_KEY, Extract, SectionReader
 from topicgen.vault.frontmatter import split_blocks
 
 __all__ = [
@@ -71,7 +66,6 @@ __all__ = [
 ]
 
 TITLE_KEY = "title_emoji"
-JOKE_KEY = "joke"
 MIN_TOPIC_SECTIONS = 3  # fewer recognised outline sections: not a topic page
 CATEGORY_WORD = "subcategor"  # category pages list their subcategories
 LAST_KEY = OUTLINE[-1].key
@@ -162,9 +156,6 @@ def parse_page(text: str) -> ParsedPage:
     return _PageParser(text).parse()
 
 
-# ---------------------------------------------------------------- the page parser
-
-
 @dataclass
 class _Block:
     key: str | None  # None: a heading the outline does not have
@@ -174,16 +165,6 @@ class _Block:
     match: HeadingMatch | None
     index: int  # where the heading is in the body's lines
     lines: list[tuple[int, str]] = field(default_factory=list)
-
-
-@dataclass
-class _Extract:
-    """What one section's content yields before validation."""
-
-    value: Any = None
-    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)  # data path → line
-    unfit: str | None = None
-    extras: list[tuple[int, str]] = field(default_factory=list)  # extra jokes
 
 
 class _PageParser:
@@ -196,6 +177,7 @@ class _PageParser:
         self.text = text[:-1] if self.final_newline else text
         self.lines = self.text.split("\n")
         self.repair = bool(ZWJ not in self.text and repair_zwj(self.text) != self.text)
+        self._reader = SectionReader(self._note)
 
     def _note(self, line: int, code: Code, message: str, section: str | None = None) -> None:
         self.findings.append(Finding(line, code, message, section))
@@ -419,7 +401,11 @@ class _PageParser:
             )
             if not _has_text(first[block.key]):
                 first[block.key] = block
-        extracts = {key: self._extract(block) for key, block in first.items() if _has_text(block)}
+        extracts = {
+            key: self._reader.extract(block.key, block.lines)
+            for key, block in first.items()
+            if _has_text(block)
+        }
         for block in blocks:
             if block is not first[block.key]:
                 self._duplicate(block, extracts.get(block.key))
@@ -463,10 +449,10 @@ class _PageParser:
             form = "a bold line" if block.level == 0 else "#" * block.level
             self._note(block.line, Code.HEADING_VARIANT, f"heading written as {form}, not ###", block.key)
 
-    def _duplicate(self, block: _Block, kept: _Extract | None) -> None:
+    def _duplicate(self, block: _Block, kept: Extract | None) -> None:
         if not _has_text(block):
             return
-        extract = self._extract(block)
+        extract = self._reader.extract(block.key, block.lines)
         if block.key == JOKE_KEY and extract.value:
             jokes = [(extract.lines.get((), block.line), extract.value), *extract.extras]
             for line, joke in jokes:
@@ -503,7 +489,7 @@ class _PageParser:
                     block.key,
                 )
 
-    def _validate(self, page: ParsedPage, block: _Block, extract: _Extract) -> None:
+    def _validate(self, page: ParsedPage, block: _Block, extract: Extract) -> None:
         key = block.key
         for line, joke in extract.extras:
             self._note(line, Code.EXTRA_JOKE, f"extra joke: {excerpt(joke)!r}", key)
@@ -525,358 +511,6 @@ class _PageParser:
             page.unfit.append(key)
             return
         page.sections[key] = model.model_dump(mode="json")[key]
-
-    # -- extracting one section's content, by kind
-
-    def _extract(self, block: _Block) -> _Extract:
-        section = SECTIONS[block.key]
-        blocks = parse_blocks(block.lines)
-        for number, text, why in blocks.unplaced:
-            self._note(number, Code.UNPLACED, f"{why}: {excerpt(text)!r}", block.key)
-        if blocks.list_variants:
-            self._note(
-                blocks.list_variants[0],
-                Code.LIST_VARIANT,
-                "'*', '+', numbered or indented bullets",
-                block.key,
-            )
-        reader = _KIND_READERS[section.kind]
-        extract = reader(self, section, blocks.nodes)
-        if blocks.unplaced and extract.unfit is None:
-            extract.unfit = "holds text that cannot be placed (see above)"
-        return extract
-
-    def _item(
-        self, node: Node, section: Section, expected: Iterable[str], extract: _Extract, path: tuple
-    ) -> str:
-        """A bullet's text without its bullet emoji, nested bullets joined onto it."""
-        text, own = strip_bullet_emoji(node.text, expected)
-        if own:
-            self._note(
-                node.line, Code.BULLET_EMOJI, f"bullet emoji {own} instead of the section's", section.key
-            )
-        parts = [text]
-        for child in node.children:
-            parts.append(self._item(child, section, expected, extract, path))
-        if node.children:
-            self._note(node.children[0].line, Code.FLATTENED, "nested list joined into one line", section.key)
-        extract.lines[path] = node.line
-        return join_parts(parts)
-
-    def _drop_leaked(self, section: Section, items: list[tuple[int, str]]) -> list[tuple[int, str]]:
-        kept = []
-        for line, text in items:
-            if echoes_instructions(text):
-                self._note(
-                    line, Code.LEAKED_INSTRUCTIONS, f"item repeats the prompt: {excerpt(text)!r}", section.key
-                )
-            else:
-                kept.append((line, text))
-        return kept
-
-    def _unplaced(self, node: Node, section: Section, why: str) -> None:
-        self._note(node.line, Code.UNPLACED, f"{why}: {excerpt(node.text)!r}", section.key)
-
-    def _list_items(
-        self, section: Section, nodes: list[Node], extract: _Extract
-    ) -> list[tuple[int, str]] | None:
-        """The items of a list section: its bullets, or its paragraphs when it has none."""
-        bullets = [node for node in nodes if node.kind == NodeKind.BULLET]
-        if bullets:
-            for node in nodes:
-                if node.kind != NodeKind.BULLET:
-                    self._unplaced(node, section, "text between the items of a list")
-                    extract.unfit = "holds text that is not one of its items (see above)"
-            items = [(n.line, self._item(n, section, [section.emoji], extract, ())) for n in bullets]
-            return self._drop_leaked(section, items)
-        headings = [node for node in nodes if node.kind == NodeKind.HEADING]
-        for node in headings:
-            self._unplaced(node, section, "a sub-heading inside a list section")
-            extract.unfit = "holds sub-headings the outline does not have (see above)"
-        paragraphs = [node for node in nodes if node.kind == NodeKind.PARAGRAPH]
-        if not paragraphs:
-            return None
-        self._note(paragraphs[0].line, Code.PARAGRAPHS, "written as paragraphs, not bullets", section.key)
-        units: list[tuple[int, str]] = []
-        for node in paragraphs:
-            text = node.text
-            if units and (units[-1][1].endswith(":") or text[:1].islower()):
-                units[-1] = (units[-1][0], f"{units[-1][1]} {text}")
-            else:
-                units.append((node.line, text))
-        units = self._drop_leaked(section, units)
-        if len(units) < section.min_items:
-            sentences = [(line, s) for line, text in units for s in split_sentences(text)]
-            if len(sentences) >= section.min_items:
-                units = sentences
-        if len(units) > section.max_items:
-            lines = [line for line, _ in units]
-            grouped = regroup([text for _, text in units], section.max_items)
-            step = len(units) / section.max_items
-            units = [(lines[int(i * step)], text) for i, text in enumerate(grouped)]
-        return units
-
-    def _read_bullets(self, section: Section, nodes: list[Node]) -> _Extract:
-        extract = _Extract()
-        items = self._list_items(section, nodes, extract)
-        if items is not None:
-            extract.value = [text for _, text in items]
-            extract.lines = {(index,): line for index, (line, _) in enumerate(items)}
-        return extract
-
-    def _read_bullets_then_label(self, section: Section, nodes: list[Node]) -> _Extract:
-        (closing,) = section.labels
-        expected = [closing.emoji, section.emoji]
-        extract = _Extract()
-        found = [
-            index
-            for index, node in enumerate(nodes)
-            if _item_label(node, strip_bullet_emoji(node.text, expected)[0], [closing])[0]
-        ]
-        if not found:
-            self._list_items(section, nodes, extract)
-            extract.unfit = f"no '{label_text(closing)}' item"
-            return extract
-        at = found[-1]  # the closing item is the last one naming the label
-        node = nodes[at]
-        _, rest = self._label_of(node, strip_bullet_emoji(node.text, expected)[0], [closing], section)
-        parts = [rest] + [self._item(child, section, expected, extract, ()) for child in node.children]
-        parts += [self._item(after, section, expected, extract, ()) for after in nodes[at + 1 :]]
-        items = self._list_items(section, nodes[:at], extract)
-        if items is None:
-            extract.unfit = extract.unfit or "has no items before its closing item"
-            return extract
-        extract.value = {"items": [text for _, text in items], closing.field: join_parts(parts)}
-        extract.lines = {("items", index): line for index, (line, _) in enumerate(items)}
-        extract.lines[(closing.field,)] = node.line
-        return extract
-
-    def _label_of(
-        self, node: Node, text: str, labels: Iterable[Label], section: Section
-    ) -> tuple[Label | None, str]:
-        """The outline label an item or sub-heading starts with, and the text after it."""
-        label, rest, candidate = _item_label(node, text, labels)
-        if label is None:
-            return None, text
-        if not (node.kind == NodeKind.BULLET and text.startswith(label_text(label))):
-            written = excerpt(candidate)
-            self._note(
-                node.line, Code.LABEL_VARIANT, f"'{written}' written for '{label_text(label)}'", section.key
-            )
-        return label, rest
-
-    def _labelled_parts(self, section: Section, nodes: list[Node], extract: _Extract) -> dict[str, list[str]]:
-        """label field → its text parts, from bullets, bold lines or sub-headings naming a label."""
-        emojis = [label.emoji for label in section.labels]
-        by_emoji = {bare(label.emoji): label for label in section.labels if emojis.count(label.emoji) == 1}
-        parts: dict[str, list[str]] = {}
-        current: Label | None = None
-        for node in nodes:
-            head, _ = split_marker_emoji(node.text)
-            text, _ = strip_bullet_emoji(node.text, emojis)
-            label, rest = self._label_of(node, text, section.labels, section)
-            if label is None and node.kind == NodeKind.BULLET and bare(head) in by_emoji:
-                label, rest = by_emoji[bare(head)], text
-            if label is None:
-                if current is None:
-                    self._unplaced(node, section, "text before the first labelled item")
-                    extract.unfit = "holds text outside its labelled items (see above)"
-                else:
-                    parts[current.field].append(self._item(node, section, emojis, extract, (current.field,)))
-                continue
-            if label.field in parts:
-                self._unplaced(node, section, f"a second '{label_text(label)}' item")
-                extract.unfit = f"'{label_text(label)}' appears twice"
-                continue
-            current = label
-            extract.lines[(label.field,)] = node.line
-            parts[label.field] = [rest]
-            parts[label.field] += [
-                self._item(child, section, emojis, extract, (label.field,)) for child in node.children
-            ]
-            if node.children:
-                self._note(
-                    node.children[0].line, Code.FLATTENED, "nested list joined into one line", section.key
-                )
-        return parts
-
-    def _read_labelled(self, section: Section, nodes: list[Node]) -> _Extract:
-        extract = _Extract()
-        parts = self._labelled_parts(section, nodes, extract)
-        absent = [label_text(label) for label in section.labels if label.field not in parts]
-        if absent:
-            extract.unfit = extract.unfit or f"no {', '.join(absent)} item"
-            return extract
-        extract.value = {field: join_parts(texts) for field, texts in parts.items()}
-        return extract
-
-    def _read_tree(self, section: Section, nodes: list[Node]) -> _Extract:
-        parent, *_ = section.labels
-        emojis = [label.emoji for label in section.labels]
-        extract = _Extract()
-        value: dict[str, Any] = {}
-        current: Label | None = None
-        for node in nodes:
-            text, _ = strip_bullet_emoji(node.text, emojis)
-            label, rest = self._label_of(node, text, section.labels, section)
-            if label is None:
-                if current is not None and current is not parent and node.kind == NodeKind.BULLET:
-                    value[current.field].append(self._topic(node, section, current, extract))
-                    continue
-                self._unplaced(node, section, "text outside the parent, children and advanced topics")
-                extract.unfit = "holds text outside its three lists (see above)"
-                continue
-            if label.field in value:
-                self._unplaced(node, section, f"a second '{label_text(label)}' item")
-                extract.unfit = f"'{label_text(label)}' appears twice"
-                continue
-            current = label
-            extract.lines[(label.field,)] = node.line
-            names = [self._topic(child, section, label, extract) for child in node.children]
-            if label is parent:
-                value[label.field] = note_name(rest) if rest else (names[0] if len(names) == 1 else "")
-            else:
-                inline = [note_name(name.strip()) for name in re.split(r"[,;]", rest) if name.strip()]
-                value[label.field] = names or inline
-        absent = [label_text(label) for label in section.labels if label.field not in value]
-        if absent:
-            extract.unfit = extract.unfit or f"no {', '.join(absent)} item"
-            return extract
-        extract.value = value
-        return extract
-
-    def _topic(self, node: Node, section: Section, label: Label, extract: _Extract) -> str:
-        """One child or advanced topic: a name with its emoji (a link to a vault note unwrapped)."""
-        text, own = strip_bullet_emoji(node.text, [label.emoji])
-        if own:
-            self._note(
-                node.line, Code.BULLET_EMOJI, f"bullet emoji {own} instead of the section's", section.key
-            )
-        if node.children:
-            self._unplaced(node.children[0], section, "a list nested under a topic")
-            extract.unfit = "nests lists deeper than the outline (see above)"
-        index = sum(1 for path in extract.lines if len(path) == 2 and path[0] == label.field)
-        extract.lines[(label.field, index)] = node.line
-        return note_name(text)
-
-    def _read_books(self, section: Section, nodes: list[Node]) -> _Extract:
-        extract = _Extract()
-        value: dict[str, Any] = {}
-        for node in nodes:
-            text, own = strip_bullet_emoji(node.text, [section.emoji])
-            label_rest = split_label(text)
-            label = match_label(label_rest[0], section.labels) if label_rest else None
-            if label is None or label_rest is None:
-                self._unplaced(node, section, "a book without one of the outline's labels")
-                extract.unfit = "holds books the outline has no place for (see above)"
-                continue
-            if label.field in value:
-                self._unplaced(node, section, f"a second '{label_text(label)}' book")
-                extract.unfit = f"'{label_text(label)}' appears twice"
-                continue
-            if own:
-                self._note(
-                    node.line, Code.BULLET_EMOJI, f"bullet emoji {own} instead of the section's", section.key
-                )
-            if not text.startswith(label_text(label)):
-                written = excerpt(label_rest[0])
-                self._note(
-                    node.line,
-                    Code.LABEL_VARIANT,
-                    f"'{written}' written for '{label_text(label)}'",
-                    section.key,
-                )
-            for child in node.children:
-                self._unplaced(child, section, "a nested line under a book")
-                extract.unfit = "holds text under a book (see above)"
-            book = parse_book(label_rest[1])
-            extract.lines[(label.field,)] = node.line
-            if book is None:
-                expected = "'\"Title\" by Authors'"
-                extract.unfit = (
-                    f"line {node.line}: cannot tell the title from the authors (expected {expected})"
-                )
-                continue
-            value[label.field] = book
-        absent = [label_text(label) for label in section.labels if label.field not in value]
-        if absent and extract.unfit is None:
-            extract.unfit = f"no {', '.join(absent)} book"
-        if extract.unfit is None:
-            extract.value = value
-        return extract
-
-    def _read_videos(self, section: Section, nodes: list[Node]) -> _Extract:
-        extract = _Extract()
-        videos = []
-        for node in nodes:
-            text, own = strip_bullet_emoji(node.text, [section.emoji])
-            video = parse_video(text) if node.kind == NodeKind.BULLET else None
-            if video is None:
-                self._unplaced(node, section, "not a '[name](address) description' item")
-                extract.unfit = "holds lines that are not videos (see above)"
-                continue
-            if own:
-                self._note(
-                    node.line, Code.BULLET_EMOJI, f"bullet emoji {own} instead of the section's", section.key
-                )
-            if not text.startswith("["):
-                self._note(node.line, Code.LABEL_VARIANT, "video written as 'Name: address'", section.key)
-            for child in node.children:
-                self._unplaced(child, section, "a nested line under a video")
-                extract.unfit = "holds text under a video (see above)"
-            extract.lines[(len(videos),)] = node.line
-            videos.append(video)
-        if extract.unfit is None:
-            extract.value = videos
-        return extract
-
-    def _read_quote(self, section: Section, nodes: list[Node]) -> _Extract:
-        extract = _Extract()
-        bullets = [node for node in nodes if node.kind == NodeKind.BULLET]
-        others = [node for node in nodes if node.kind != NodeKind.BULLET]
-        if bullets:
-            for node in others:
-                self._unplaced(node, section, "text beside the item")
-                extract.unfit = "holds text beside its item (see above)"
-            items = [(n.line, self._item(n, section, [section.emoji], extract, ())) for n in bullets]
-        elif others:
-            self._note(others[0].line, Code.PARAGRAPHS, "written as a paragraph, not a bullet", section.key)
-            items = [(others[0].line, join_parts(node.text for node in others))]
-        else:
-            items = []
-        items = self._drop_leaked(section, items)
-        if not items:
-            extract.unfit = extract.unfit or "holds nothing the outline can use"
-            return extract
-        if section.key == JOKE_KEY:
-            extract.extras = items[1:]
-            items = items[:1]
-        extract.value = join_parts(text for _, text in items)
-        extract.lines[()] = items[0][0]
-        return extract
-
-
-_KIND_READERS: dict[Kind, Callable[[_PageParser, Section, list[Node]], _Extract]] = {
-    Kind.BULLETS: _PageParser._read_bullets,
-    Kind.BULLETS_THEN_LABEL: _PageParser._read_bullets_then_label,
-    Kind.LABELLED: _PageParser._read_labelled,
-    Kind.TREE: _PageParser._read_tree,
-    Kind.BOOKS: _PageParser._read_books,
-    Kind.VIDEOS: _PageParser._read_videos,
-    Kind.QUOTE: _PageParser._read_quote,
-}
-
-
-def _item_label(node: Node, text: str, labels: Iterable[Label]) -> tuple[Label | None, str, str]:
-    """(label, text after it, the label as written) when an item or sub-heading names a label."""
-    if node.kind == NodeKind.HEADING:
-        candidate, rest = text, ""
-    else:
-        split = split_label(text)
-        if split is None:
-            return None, text, ""
-        candidate, rest = split
-    return match_label(candidate, labels), rest, candidate
 
 
 def _names_label(text: str, block: _Block | None) -> bool:

@@ -1,0 +1,448 @@
+"""The fake provider itself: a loopback HTTP server with scripted faults, limits and counters."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import math
+import random
+import socket
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from topicgen.testing.fake_provider.limits import Bucket
+from topicgen.testing.fake_provider.pages import page_for_schema, set_path, token_count, topic_of, violate
+from topicgen.testing.fake_provider.script import (
+    REFUSAL_TEXT,
+    Fault,
+    HttpError,
+    Reply,
+    RequestRecord,
+    ScriptItem,
+    Stats,
+)
+from topicgen.testing.fake_provider.wire import (
+    FAULT_MESSAGES,
+    Action,
+    AnthropicWire,
+    Drop,
+    OpenAIWire,
+    Respond,
+    Stall,
+    WireUsage,
+)
+
+
+class FakeProvider:
+    """The fake provider server. Settings may be changed at any time with ``configure``."""
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        jitter: float = 0.0,
+        rpm: int | None = None,
+        tpm: int | None = None,
+        burst_seconds: float = 1.0,
+        fault_rate: float = 0.0,
+        faults: Iterable[Fault] = tuple(Fault),
+        seed: int = 0,
+        stall_seconds: float = 30.0,
+        fault_retry_after: float = 1.0,
+        api_key: str | None = None,
+        structured_outputs: bool = True,
+        json_schema: bool = True,
+        words: int = 6,
+        record_requests: bool = True,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._random = random.Random(seed)
+        self._script: deque[ScriptItem] = deque()
+        self._topic_scripts: dict[str, deque[ScriptItem]] = {}
+        self._seen_prefixes: set[str] = set()
+        self._pages: dict[tuple[str, str], Any] = {}
+        self._buckets: dict[str, Bucket] = {}
+        self.latency = latency
+        self.jitter = jitter
+        self.burst_seconds = burst_seconds
+        self.fault_rate = fault_rate
+        self.faults = tuple(faults)
+        self.stall_seconds = stall_seconds
+        self.fault_retry_after = fault_retry_after
+        self.api_key = api_key
+        self.structured_outputs = structured_outputs
+        self.json_schema = json_schema
+        self.words = words
+        self.record_requests = record_requests
+        self.rpm: int | None = None
+        self.tpm: int | None = None
+        self.configure(rpm=rpm, tpm=tpm)
+        self.reset_stats()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> FakeProvider:
+        if self._httpd is not None:
+            return self
+        self._stopping.clear()
+        self._httpd = _Server(("127.0.0.1", 0), _Handler, self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes stalled and sleeping handlers
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the fake provider is not running; call start()")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The server's root, e.g. for ANTHROPIC_BASE_URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        """The OpenAI-style base URL (with ``/v1``), e.g. for OPENAI_BASE_URL."""
+        return f"{self.url}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return self.url
+
+    # -- configuration and scripting --------------------------------------------------------
+
+    def configure(self, **settings: Any) -> None:
+        """Change settings (any ``__init__`` argument but ``seed``) while running."""
+        with self._lock:
+            for name, value in settings.items():
+                if name in ("rpm", "tpm"):
+                    self._set_limit(name, value)
+                elif name == "faults":
+                    self.faults = tuple(value)
+                elif name == "seed":
+                    self._random = random.Random(value)
+                elif hasattr(self, name) and not name.startswith("_"):
+                    setattr(self, name, value)
+                else:
+                    raise TypeError(f"unknown fake provider setting {name!r}")
+            if "burst_seconds" in settings:
+                for name in list(self._buckets):
+                    self._set_limit(name, getattr(self, name))
+
+    def _set_limit(self, name: str, value: int | None) -> None:
+        setattr(self, name, value)
+        if value:
+            self._buckets[name] = Bucket(value, self.burst_seconds, time.monotonic())
+        else:
+            self._buckets.pop(name, None)
+
+    def script(self, *items: ScriptItem, topic: str | None = None) -> None:
+        """Queue how the next requests are answered (those for ``topic`` only, if given)."""
+        with self._lock:
+            queue = self._script if topic is None else self._topic_scripts.setdefault(topic, deque())
+            queue.extend(items)
+
+    def pending(self) -> int:
+        """Scripted answers not yet used."""
+        with self._lock:
+            return len(self._script) + sum(len(q) for q in self._topic_scripts.values())
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._outcomes: Counter[str] = Counter()
+            self._served_pages: Counter[str] = Counter()
+            self._records: list[RequestRecord] = []
+            self._requests = 0
+            self._in_flight = 0
+            self._max_in_flight = 0
+            self._input_tokens = 0
+            self._output_tokens = 0
+            self._cached_tokens = 0
+            self._first_request: float | None = None
+            self._last_response: float | None = None
+
+    def stats(self) -> Stats:
+        with self._lock:
+            return Stats(
+                requests=self._requests,
+                outcomes=dict(self._outcomes),
+                input_tokens=self._input_tokens,
+                output_tokens=self._output_tokens,
+                cached_tokens=self._cached_tokens,
+                max_in_flight=self._max_in_flight,
+                pages=dict(self._served_pages),
+                first_request=self._first_request,
+                last_response=self._last_response,
+            )
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self._records)
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def _enter(self) -> int:
+        with self._lock:
+            self._requests += 1
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+            if self._first_request is None:
+                self._first_request = time.perf_counter()
+            return self._requests
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._last_response = time.perf_counter()
+
+    def _record(
+        self, index: int, provider: str, path: str, topic: str, outcome: str, body: Any, authorized: bool
+    ) -> None:
+        with self._lock:
+            self._outcomes[outcome] += 1
+            if self.record_requests:
+                kept = body if isinstance(body, dict) else {}
+                self._records.append(RequestRecord(index, provider, path, topic, outcome, kept, authorized))
+
+    def _next_item(self, topic: str) -> ScriptItem | None:
+        with self._lock:
+            queue = self._topic_scripts.get(topic)
+            if queue:
+                return queue.popleft()
+            if self._script:
+                return self._script.popleft()
+            if self.fault_rate and self.faults and self._random.random() < self.fault_rate:
+                return self._random.choice(self.faults)
+            return None
+
+    def _delay(self) -> float:
+        with self._lock:
+            spread = self._random.uniform(-self.jitter, self.jitter) if self.jitter else 0.0
+        return max(0.0, self.latency + spread)
+
+    def _page(self, schema: dict[str, Any], topic: str) -> Any:
+        key = (hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest(), topic)
+        with self._lock:
+            page = self._pages.get(key)
+        if page is None:
+            page = page_for_schema(schema, topic, words=self.words)
+            with self._lock:
+                if len(self._pages) > 4096:
+                    self._pages.clear()
+                self._pages[key] = page
+        return copy.deepcopy(page)
+
+    def _admit(self, cost: int) -> tuple[float, dict[str, tuple[int, int, float]]]:
+        """(seconds to wait, 0 if admitted; per-limit (limit, remaining, reset seconds))."""
+        now = time.monotonic()
+        with self._lock:
+            costs = {"rpm": 1, "tpm": cost}
+            for bucket in self._buckets.values():
+                bucket.refill(now)
+            wait = max((b.wait(costs[name]) for name, b in self._buckets.items()), default=0.0)
+            if wait == 0.0:
+                for name, bucket in self._buckets.items():
+                    bucket.level -= costs[name]
+            state = {n: (b.limit, b.remaining(), b.reset_after()) for n, b in self._buckets.items()}
+        return wait, state
+
+    def handle(self, path: str, headers: Mapping[str, str], raw: bytes) -> Action:
+        """Decide the answer to one request (the HTTP handler carries it out)."""
+        index = self._enter()
+        try:
+            return self._handle(index, path, {k.lower(): v for k, v in headers.items()}, raw)
+        except Exception as error:  # a bug in the fake must show up as a 500, not a hung client
+            return Respond(500, {"error": {"message": f"fake provider bug: {error!r}"}}, {})
+
+    def _handle(self, index: int, path: str, headers: dict[str, str], raw: bytes) -> Action:
+        path = path.split("?", 1)[0]
+        if path.endswith("/chat/completions"):
+            provider = "openai"
+        elif path.endswith("/messages"):
+            provider = "anthropic"
+        else:
+            self._record(index, "unknown", path, "", "not_found", {}, False)
+            return Respond(404, {"error": {"message": f"no route for {path}"}}, {})
+        wire = OpenAIWire() if provider == "openai" else AnthropicWire()
+        try:
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("the request body must be a JSON object")
+        except (ValueError, UnicodeDecodeError) as error:
+            self._record(index, provider, path, "", "bad_request", {}, False)
+            return wire.error(400, f"could not parse the request body: {error}", {})
+        user_texts = wire.user_texts(body)
+        topic = topic_of(user_texts)
+        presented = wire.api_key(headers)
+        authorized = self.api_key is None or presented == self.api_key
+        record = {"index": index, "provider": provider, "path": path, "topic": topic, "body": body}
+
+        def done(outcome: str, action: Action) -> Action:
+            self._record(outcome=outcome, authorized=authorized, **record)
+            return action
+
+        if not authorized:
+            # Like the real APIs, the message names the key it was given: output must redact it.
+            message = f"Incorrect API key provided: {presented}. You can find your API key in settings."
+            return done("unauthorized", wire.error(401, message, {}))
+        if body.get("stream"):
+            return done("bad_request", wire.error(400, "this fake provider does not stream", {}))
+        request = wire.structure(body, self)
+        if isinstance(request, str):
+            return done("bad_request", wire.error(400, request, {}))
+        page = self._page(request.schema, topic)
+        good_text = json.dumps(page, ensure_ascii=False)
+        prompt_tokens = token_count(wire.prompt_text(body))
+        system = wire.cacheable_prefix(body)
+        wait, limits = self._admit(prompt_tokens + token_count(good_text))
+        limit_headers = wire.rate_limit_headers(limits)
+        if wait > 0:
+            retry = {
+                "retry-after": str(max(1, math.ceil(wait))),
+                "retry-after-ms": str(math.ceil(wait * 1000)),
+            }
+            message = f"Rate limit reached. Please try again in {wait:.3f}s."
+            return done("rate_limited", wire.error(429, message, {**limit_headers, **retry}))
+        item = self._next_item(topic)
+        if isinstance(item, HttpError):
+            return done(f"http_{item.status}", wire.error(item.status, item.message, dict(item.headers)))
+        if isinstance(item, Fault) and item.status is not None:
+            extra = dict(limit_headers)
+            if item is Fault.RATE_LIMIT:
+                extra["retry-after"] = str(max(1, math.ceil(self.fault_retry_after)))
+                extra["retry-after-ms"] = str(math.ceil(self.fault_retry_after * 1000))
+            return done(item.value, wire.error(item.status, FAULT_MESSAGES[item], extra))
+        if item is Fault.DROP:
+            return done(item.value, Drop())
+        if item is Fault.STALL:
+            return done(item.value, Stall(self.stall_seconds))
+        content, finish = self._content(item, page, good_text)
+        cached = 0
+        if system and request.caches:
+            with self._lock:
+                cached = token_count(system) if system in self._seen_prefixes else 0
+                self._seen_prefixes.add(system)
+        output_text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        output_tokens = token_count(output_text)
+        with self._lock:
+            self._input_tokens += prompt_tokens
+            self._output_tokens += output_tokens
+            self._cached_tokens += cached
+            if item is None:
+                self._served_pages[topic] += 1
+        created = 0 if system is None or not request.caches else (token_count(system) if not cached else 0)
+        usage = WireUsage(prompt_tokens, output_tokens, cached, created)
+        reply_body = wire.reply(index, body, request, content, finish, usage)
+        outcome = item.value if isinstance(item, Fault) else "ok" if item is None else "scripted"
+        return done(outcome, Respond(200, reply_body, limit_headers, self._delay()))
+
+    def _content(self, item: ScriptItem | None, page: Any, good_text: str) -> tuple[Any, str]:
+        """The reply's content (a str of text, or data for a tool call) and how it finished."""
+        if item is None:
+            return page, "stop"
+        if item is Fault.INVALID_JSON:
+            return f"Sure! Here is the note you asked for:\n```json\n{good_text}\n```", "stop"
+        if item is Fault.SCHEMA_VIOLATION:
+            return violate(page), "stop"
+        if item is Fault.TRUNCATED:
+            return good_text[: len(good_text) // 2], "length"
+        if item is Fault.REFUSAL:
+            return REFUSAL_TEXT, "refusal"
+        assert isinstance(item, Reply)
+        if item.text is not None:
+            return item.text, item.finish
+        data = copy.deepcopy(item.data) if item.data is not None else page
+        for path, value in (item.patch or {}).items():
+            set_path(data, path, value)
+        return data, item.finish
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # many clients connect at once; a short backlog would delay them by seconds
+
+    def __init__(self, address: tuple[str, int], handler: type, provider: FakeProvider) -> None:
+        self.provider = provider
+        super().__init__(address, handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the SDKs' connection pools expect
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: tests read the client's output, not the server's
+
+    def do_GET(self) -> None:
+        self._write(404, {"error": {"message": f"no route for GET {self.path}"}}, {})
+
+    def do_POST(self) -> None:
+        provider = self.server.provider
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            action = provider.handle(self.path, dict(self.headers.items()), raw)
+            self._perform(action, provider._stopping)
+        finally:
+            provider._leave()
+
+    def _perform(self, action: Action, stopping: threading.Event) -> None:
+        if isinstance(action, Stall):
+            stopping.wait(action.seconds)
+            self._hang_up()
+            return
+        if action.delay and stopping.wait(action.delay):
+            self._hang_up()
+            return
+        if isinstance(action, Drop):
+            self._hang_up()
+            return
+        self._write(action.status, action.body, action.headers)
+
+    def _hang_up(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _write(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its timeout passed)

@@ -19,7 +19,7 @@ from topicgen.model.costs import Price
 from topicgen.vault import Vault
 
 CONFIG_FILE = "topicgen.toml"
-DEFAULT_MODEL = "openai:gpt-5-mini"
+DEFAULT_MODEL = "openai:gpt-6-luna"  # cheapest current OpenAI model (tests/test_default_models.py)
 ENV_PREFIX = "TOPICGEN_"
 _SECRET_NAMES = {"api_key", "apikey", "key", "token", "api_token", "secret"}
 
@@ -77,7 +77,7 @@ class Settings(BaseModel):
     def _model_spec(cls, value: str) -> str:
         provider, sep, name = value.partition(":")
         if not sep or not provider or not name:
-            raise ValueError("must look like provider:model, e.g. openai:gpt-5-mini")
+            raise ValueError("must look like provider:model, e.g. openai:gpt-6-luna")
         return value
 
     @field_validator("site_url")

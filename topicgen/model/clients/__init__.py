@@ -1,4 +1,4 @@
-"""Model clients, chosen by a model spec such as ``openai:gpt-5-mini``.
+"""Model clients, chosen by a model spec such as ``openai:gpt-6-luna``.
 
 Each provider prefix maps to a factory in the ``topicgen.clients`` entry-point
 group; topicgen's own providers are registered there too, so a third-party
@@ -53,7 +53,7 @@ class ModelSpec:
     def parse(cls, spec: str) -> ModelSpec:
         provider, sep, model = spec.strip().partition(":")
         if not sep or not provider or not model:
-            raise ConfigError(f"model spec {spec!r} must look like provider:model, e.g. openai:gpt-5-mini")
+            raise ConfigError(f"model spec {spec!r} must look like provider:model, e.g. openai:gpt-6-luna")
         return cls(provider.lower(), model)
 
     def __str__(self) -> str:

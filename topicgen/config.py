@@ -165,8 +165,8 @@ def load_settings(
         raise ConfigError(_describe(error, sources)) from None
 
 
-def open_vault(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Vault, Settings]:
+def open_vault(root: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Vault, Settings]:
     """The vault at ``root`` and its settings, with the folders the settings name."""
-    vault = Vault.open(root)
+    vault = Vault.open(Path(root))
     settings = load_settings(vault.root, overrides)
     return Vault(vault.root, settings.paths.topics, settings.paths.books), settings

@@ -18,10 +18,12 @@ generation uses), what is missing or does not fit, and the findings.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -62,6 +64,7 @@ __all__ = [
     "parse_book",
     "parse_page",
     "parse_video",
+    "read_page",
     "split_sentences",
 ]
 
@@ -154,6 +157,16 @@ class ParsedPage(HasFindings):
 def parse_page(text: str) -> ParsedPage:
     """Read one page's text (frontmatter included)."""
     return _PageParser(text).parse()
+
+
+def read_page(path: str | os.PathLike[str]) -> ParsedPage:
+    """Read a page file back into page data: its sections, what is missing, and what is wrong.
+
+    ``read_page(p).summary()`` is the whole page as a ``TopicSummary`` when it is complete.
+    """
+    from topicgen.vault.files import read_page_text
+
+    return parse_page(read_page_text(Path(path)))
 
 
 @dataclass

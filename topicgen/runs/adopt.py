@@ -34,7 +34,7 @@ from topicgen.read.canonical import canonical_text
 from topicgen.read.parse import TITLE_KEY
 from topicgen.runs.workshop import Outcome, Status, Workshop
 from topicgen.vault import Vault
-from topicgen.vault.files import page_lock, read_page, write_atomic
+from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import split_page
 
 
@@ -90,7 +90,7 @@ class Adopter(Workshop):
             return Outcome(path.name, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
 
     async def _adopt(self, path: Path, spent: list[Usage]) -> Outcome:
-        before = read_page(path)
+        before = read_page_text(path)
         adoption = plan_adoption(path, before, rewrite_unfit=self.rewrite_unfit)
         if adoption.left_alone:
             return Outcome(path.name, Status.UNCHANGED, path, f"left alone: {adoption.left_alone}")
@@ -106,7 +106,7 @@ class Adopter(Workshop):
         if self.dry_run:
             diff = unified_diff(before, text, _shown(path, self.vault.root)).rstrip("\n")
             return Outcome(path.name, Status.PRINTED, path, detail, usage, attempts, diff, cached=cached)
-        if read_page(path) != before:
+        if read_page_text(path) != before:
             raise VaultError(f"{path.name} changed while it was being adopted; run again")
         write_atomic(path, text, overwrite=True)
         return Outcome(path.name, Status.WRITTEN, path, detail, usage, attempts, cached=cached)

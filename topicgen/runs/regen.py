@@ -32,7 +32,7 @@ from topicgen.page.schema import TopicSummary
 from topicgen.page.sections import section_model, splice, split_body
 from topicgen.runs.workshop import Outcome, Status, Workshop
 from topicgen.upkeep.staleness import ALL_KEYS, Assessment, assess, read_page_state, scan, topic_of
-from topicgen.vault.files import page_lock, read_page, write_atomic
+from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import compose, raw_frontmatter
 from topicgen.vault.notes import read_frontmatter
 
@@ -78,9 +78,9 @@ class Regenerator(Workshop):
         spent: list[Usage] = []
         try:
             with page_lock(self.vault.lock_dir, job.path.stem):
-                before = read_page(job.path)
+                before = read_page_text(job.path)
                 text, generation = await self._rewrite(job, before, spent)
-                if read_page(job.path) != before:
+                if read_page_text(job.path) != before:
                     raise VaultError(f"{job.path.name} changed while it was being regenerated; run again")
                 write_atomic(job.path, text, overwrite=True)
         except (ModelError, PageLockedError, VaultError) as error:

@@ -113,7 +113,7 @@ def sweep_temporaries(folder: Path, lock_dir: Path) -> list[Path]:
     return removed
 
 
-def read_page(path: Path) -> str:
+def read_page_text(path: Path) -> str:
     """A page's text, or ``VaultError`` saying in one line why it cannot be read."""
     try:
         return path.read_text(encoding="utf-8")

@@ -37,7 +37,10 @@ def test_an_unknown_name_is_an_attribute_error():
 
 
 def test_importing_topicgen_loads_none_of_the_entry_points_modules():
-    code = "import sys, topicgen; print(sorted(m for m in sys.modules if m.startswith(('topicgen.', 'pydantic'))))"
+    code = (
+        "import sys, topicgen\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('topicgen.', 'pydantic'))))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -13,6 +13,7 @@ FIXTURES = REPO / "fixtures"
 EXCHANGES = FIXTURES / "exchanges"
 REFERENCE_VAULT = FIXTURES / "vaults" / "reference"
 LLM_PAGE_JSON = FIXTURES / "pages" / "large-language-models.json"
+HOSTILE = Path(__file__).resolve().parent / "hostile"  # vault content written to attack topicgen (issue 12)
 CORPUS = FIXTURES / "corpus"  # copies of ../shared/corpus, so CI needs nothing outside the repo
 
 

@@ -87,13 +87,23 @@ def _draft(
 
 
 def _print_plans(vault: Any, topics: list[str]) -> None:
+    """The templates in effect and the system message once, then each topic's own message."""
+    from topicgen.model.prompt import Prompts
     from topicgen.runs.api import plan_topics
 
-    for plan in plan_topics(vault, topics):
+    prompts = Prompts(vault.root)
+    origins = prompts.origins()
+    own = [f"{name} from the vault ({path})" for name, path in origins.items() if path is not None]
+    shipped = [name for name, path in origins.items() if path is None]
+    parts = own + ([", ".join(shipped) + " built in"] if shipped else [])
+    typer.echo(f"--- templates: {'; '.join(parts)}")
+    typer.echo(f"--- system (the same for every topic)\n{prompts.system()}")
+    for plan in plan_topics(vault, topics, prompts):
         state = "exists; --force replaces it" if plan.exists else "new"
         typer.echo(f"=== {plan.topic} → {plan.path} ({state})")
         for message in plan.messages:
-            typer.echo(f"--- {message['role']}\n{message['content']}")
+            if message["role"] != "system":
+                typer.echo(f"--- {message['role']}\n{message['content']}")
         typer.echo(
             f"--- estimate: about {plan.input_tokens:,} input tokens (prompt + schema) and "
             f"{plan.output_tokens:,} output tokens; no call made"

@@ -13,11 +13,30 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from topicgen import resources
+from topicgen.errors import UsageError
 from topicgen.page.outline import outline_fingerprint_data
+from topicgen.vault import inside_vault
+from topicgen.vault.files import read_regular
 
 SCHEMA_FILE = "topic-summary.schema.json"
 TEMPLATES = ("system.md.j2", "user.md.j2", "reask.md.j2", "sections.md.j2")
 VAULT_PROMPTS = Path(".topicgen") / "prompts"
+MAX_TEMPLATE_BYTES = 256 * 1024
+
+
+def read_vault_template(vault: Path, name: str) -> str | None:
+    """A vault's own copy of a template, or None; read only as a regular file inside the vault.
+
+    A link, a FIFO, a huge file or undecodable bytes is a ``UsageError`` naming the file.
+    """
+    path = vault / VAULT_PROMPTS / name
+    inside_vault(vault, path.parent)
+    try:
+        return read_regular(path, limit=MAX_TEMPLATE_BYTES).decode("utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except UnicodeDecodeError:
+        raise UsageError(f"prompt template {VAULT_PROMPTS / name} is not UTF-8 text") from None
 
 
 def shipped_schema_text() -> str:
@@ -26,13 +45,11 @@ def shipped_schema_text() -> str:
 
 def template_sources(vault: Path | None) -> dict[str, str]:
     """Each prompt template's text in effect: the vault's copy if it has one, else topicgen's."""
-    folders = [resources.resource_dir("prompts")]
-    if vault is not None:
-        folders.insert(0, vault / VAULT_PROMPTS)
+    shipped = resources.resource_dir("prompts")
     sources = {}
     for name in TEMPLATES:
-        path = next((folder / name for folder in folders if (folder / name).is_file()), folders[-1] / name)
-        sources[name] = path.read_text(encoding="utf-8")
+        own = read_vault_template(vault, name) if vault is not None else None
+        sources[name] = own if own is not None else (shipped / name).read_text(encoding="utf-8")
     return sources
 
 

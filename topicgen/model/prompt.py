@@ -2,44 +2,108 @@
 
 The fixed part (system message: style and outline) comes first and the topic
 last, so providers' prompt caching reuses the prefix across topics.
+
+A vault's templates are someone else's text, not code: every template renders
+in jinja2's immutable sandbox (no attribute walks to ``os``, no mutation),
+undefined names are errors, and a vault template is read only when it is a
+regular file inside the vault. Every template is rendered once with sample
+values when ``Prompts`` is built, so a broken override is one line naming its
+file, line and problem before anything is spent.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from topicgen import resources
+from topicgen.errors import UsageError
 from topicgen.model.clients.base import Message
-from topicgen.model.fingerprint import TEMPLATES, VAULT_PROMPTS, combine
+from topicgen.model.fingerprint import TEMPLATES, VAULT_PROMPTS, combine, read_vault_template
 from topicgen.page.outline import OUTLINE
 
 SYSTEM_TEMPLATE, USER_TEMPLATE, REASK_TEMPLATE, SECTIONS_TEMPLATE = TEMPLATES
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+SAMPLE_CONTEXT: dict[str, dict[str, object]] = {  # what each template is given, for the start-up check
+    SYSTEM_TEMPLATE: {},
+    USER_TEMPLATE: {"topic": "Graph Theory"},
+    REASK_TEMPLATE: {"topic": "Graph Theory", "problem": "the reply is not JSON", "errors": ["joke: empty"]},
+    SECTIONS_TEMPLATE: {"topic": "Graph Theory", "sections": ["joke"], "current_page": "# Graph Theory"},
+}
+
+
+class PromptTemplateError(UsageError):
+    """A vault's prompt template override cannot be used: exit 2, before any call."""
+
+
+class _VaultTemplates(jinja2.BaseLoader):
+    """The vault's own templates: plain file names in .topicgen/prompts, regular files only."""
+
+    def __init__(self, vault: Path) -> None:
+        self.vault = vault
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        if not _PLAIN_NAME.match(template):
+            raise jinja2.TemplateNotFound(template)
+        text = read_vault_template(self.vault, template)
+        if text is None:
+            raise jinja2.TemplateNotFound(template)
+        path = str(self.vault / VAULT_PROMPTS / template)
+        return text, path, lambda: False
 
 
 class Prompts:
     """Renders the prompt templates, preferring a vault's own copies in .topicgen/prompts/."""
 
     def __init__(self, vault: Path | None = None) -> None:
-        search = [str(resources.resource_dir("prompts"))]
-        if vault is not None and (vault / VAULT_PROMPTS).is_dir():
-            search.insert(0, str(vault / VAULT_PROMPTS))
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(search),
+        self.vault = vault
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(resources.resource_dir("prompts")))]
+        if vault is not None:
+            loaders.insert(0, _VaultTemplates(vault))
+        self._env = ImmutableSandboxedEnvironment(
+            loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False,
             autoescape=False,
         )
+        self._system: str | None = None
+        if vault is not None:
+            self.check()
+
+    def check(self) -> None:
+        """Render every template once with sample values: a broken override fails here, not mid-run."""
+        for name, context in SAMPLE_CONTEXT.items():
+            self._render(name, **context)
 
     def _render(self, name: str, **context: object) -> str:
         try:
             return self._env.get_template(name).render(outline=OUTLINE, **context).strip()
-        except jinja2.TemplateError as error:
-            raise PromptTemplateError(f"prompt template {name}: {error}") from error
+        except jinja2.TemplateSyntaxError as error:
+            where = self._where(error.filename or error.name or name, error.lineno)
+            raise PromptTemplateError(f"prompt template {where}: {error.message}") from None
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as error:
+            filename, line = _template_frame(error.__traceback__)
+            where = self._where(filename or name, line)
+            raise PromptTemplateError(f"prompt template {where}: {_message(error)}") from None
+
+    def _where(self, filename: str, line: int | None) -> str:
+        shown = filename
+        if self.vault is not None and filename.startswith(str(self.vault)):
+            shown = str(Path(filename).relative_to(self.vault))
+        return f"{shown}, line {line}" if line else shown
 
     def system(self) -> str:
-        return self._render(SYSTEM_TEMPLATE)
+        """The fixed system message (it takes no variables, so it is rendered once)."""
+        if self._system is None:
+            self._system = self._render(SYSTEM_TEMPLATE)
+        return self._system
 
     def messages(self, topic: str) -> list[Message]:
         return [
@@ -61,11 +125,34 @@ class Prompts:
         assert loader is not None
         return {name: loader.get_source(self._env, name)[0] for name in TEMPLATES}
 
+    def origins(self) -> dict[str, Path | None]:
+        """Each template's vault file, or None where topicgen's own template is in effect."""
+        if self.vault is None:
+            return dict.fromkeys(TEMPLATES)
+        return {
+            name: (VAULT_PROMPTS / name if read_vault_template(self.vault, name) is not None else None)
+            for name in TEMPLATES
+        }
+
+
+def _template_frame(trace: TracebackType | None) -> tuple[str | None, int | None]:
+    """The template file and line an error was raised at (jinja2 rewrites its frames to name them)."""
+    found: tuple[str | None, int | None] = (None, None)
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if not filename.endswith(".py"):
+            found = (filename, trace.tb_lineno)
+        trace = trace.tb_next
+    return found
+
+
+def _message(error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if isinstance(error, jinja2.exceptions.SecurityError):
+        return f"{text} (prompt templates run sandboxed: they can only fill in text)"
+    return text
+
 
 def fingerprint(prompts: Prompts, schema_text: str) -> str:
     """One hash of everything that shapes a page: outline, prompt templates and schema."""
     return combine(prompts.sources(), schema_text)
-
-
-class PromptTemplateError(Exception):
-    """A vault's prompt template override could not be rendered."""

@@ -7,7 +7,7 @@ the page jobs it calls); ``topicgen.cli`` only parses flags and prints.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,19 +186,18 @@ class Plan:
     output_tokens: int
 
 
-def plan_topics(vault: Vault, topics: list[str]) -> list[Plan]:
-    """What ``new`` would send for each topic, with a token estimate; no call is made."""
-    prompts = Prompts(vault.root)
+def plan_topics(vault: Vault, topics: Iterable[str], prompts: Prompts | None = None) -> Iterator[Plan]:
+    """What ``new`` would send for each topic, with a token estimate; no call is made.
+
+    Plans come one at a time, so a list of 100,000 topics is never held as prompts.
+    """
+    prompts = prompts or Prompts(vault.root)
     schema_chars = len(json.dumps(page_json_schema(), ensure_ascii=False))
-    plans = []
     for topic in topics:
         messages = [{"role": m.role, "content": m.content} for m in prompts.messages(topic)]
         chars = sum(len(m["content"]) for m in messages) + schema_chars
         path = vault.topic_path(slug_for(topic))
-        plans.append(
-            Plan(topic, path, path.exists(), messages, chars // CHARS_PER_TOKEN, EXPECTED_OUTPUT_TOKENS)
-        )
-    return plans
+        yield Plan(topic, path, path.exists(), messages, chars // CHARS_PER_TOKEN, EXPECTED_OUTPUT_TOKENS)
 
 
 def page_data(saved: Any) -> tuple[Any, str | None]:

@@ -10,6 +10,7 @@ May import: ``topicgen.errors`` only.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,16 @@ from pathlib import Path
 from topicgen.errors import VaultError
 
 STATE_DIR = ".topicgen"
+
+
+def inside_vault(root: Path, folder: Path) -> None:
+    """Refuse a folder that resolves outside the vault: a link out is never followed, to read or write."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(folder)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        raise VaultError(
+            f"{folder} leads outside the vault (to {real}); topicgen never follows links out of the vault"
+        )
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,10 @@ class Vault:
             problem = "is not a folder" if root.exists() else "does not exist"
             raise VaultError(f"vault folder {root} {problem}")
         return cls(root.resolve(), topics, books)
+
+    def __post_init__(self) -> None:
+        for folder in (self.topics_dir, self.books_dir, self.state_dir, self.lock_dir):
+            inside_vault(self.root, folder)
 
     @property
     def topics_dir(self) -> Path:
@@ -67,7 +82,9 @@ class Vault:
                 raise VaultError(f"cannot write in {folder}: {error.strerror or error}") from None
 
     def topic_path(self, slug: str) -> Path:
-        path = (self.topics_dir / f"{slug}.md").resolve()
-        if path.parent != self.topics_dir.resolve():
+        """The page of a slug; the page itself may be a link, which writing refuses (never follows)."""
+        path = self.topics_dir / f"{slug}.md"
+        if path.parent != self.topics_dir or "/" in slug or slug in {"", ".", ".."}:
             raise VaultError(f"refusing to write outside {self.topics_dir}: {path}")
+        inside_vault(self.root, self.topics_dir)
         return path

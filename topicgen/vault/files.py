@@ -23,8 +23,66 @@ def _current_umask() -> int:
 NEW_FILE_MODE = 0o666 & ~_current_umask()
 
 
+MAX_PAGE_BYTES = 1 << 20  # a topic page is ~15 KB; a page past this is refused, not parsed for minutes
+
+
 class PageExists(VaultError):
     """The page is already there and overwriting was not asked for."""
+
+
+class UnsafeFile(VaultError):
+    """A vault file topicgen will not read or write: a link, a device or FIFO, or too large."""
+
+
+def size_text(size: int) -> str:
+    """Bytes for people: '50.0 MB', '1 MiB' limits included."""
+    if size >= 1 << 20:
+        return f"{size / (1 << 20):.1f} MiB"
+    if size >= 1 << 10:
+        return f"{size / (1 << 10):.1f} KiB"
+    return f"{size} bytes"
+
+
+def read_regular(path: Path, *, limit: int = MAX_PAGE_BYTES) -> bytes:
+    """The bytes of a regular file, opened without following a link and never read past ``limit``.
+
+    A FIFO would block forever and ``/dev/zero`` never ends; a link could lead
+    anywhere on the machine. ``FileNotFoundError`` is left to the caller.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        handle = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnsafeFile(f"{path} is a symbolic link; topicgen does not follow links") from None
+        raise VaultError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile(f"{path} is not a regular file")
+        if info.st_size > limit:
+            raise UnsafeFile(
+                f"{path} is {size_text(info.st_size)}, over the {size_text(limit)} topicgen reads; left alone"
+            )
+        data = os.read(handle, limit + 1)
+        while len(data) <= limit:
+            more = os.read(handle, limit + 1 - len(data))
+            if not more:
+                break
+            data += more
+        if len(data) > limit:  # it grew while being read
+            raise UnsafeFile(f"{path} is over the {size_text(limit)} topicgen reads; left alone")
+        return data
+    finally:
+        os.close(handle)
+
+
+def refuse_link(path: Path) -> None:
+    """Pages are never written through or over a symbolic link: the link, and its target, are not ours."""
+    if path.is_symlink():
+        raise UnsafeFile(f"{path} is a symbolic link; topicgen never writes through or over a link")
 
 
 def write_atomic(path: Path, text: str, *, overwrite: bool) -> None:
@@ -34,6 +92,7 @@ def write_atomic(path: Path, text: str, *, overwrite: bool) -> None:
     page appeared meanwhile, so a page is never replaced by accident.
     """
     folder = path.parent
+    refuse_link(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
@@ -82,10 +141,14 @@ def page_lock(lock_dir: Path, name: str) -> Iterator[None]:
     Locks are ``flock``s on files under ``.topicgen/locks``: the kernel drops
     them when a process dies, even by ``kill -9``, so none goes stale.
     """
+    refuse_link(lock_dir)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC  # a planted link makes no file elsewhere
     try:
         lock_dir.mkdir(parents=True, exist_ok=True)
-        handle = os.open(lock_dir / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        handle = os.open(lock_dir / f"{name}.lock", flags, 0o644)
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnsafeFile(f"{lock_dir / name}.lock is a symbolic link; remove it") from None
         raise VaultError(f"cannot create a lock in {lock_dir}: {error.strerror or error}") from None
     try:
         try:
@@ -116,10 +179,11 @@ def sweep_temporaries(folder: Path, lock_dir: Path) -> list[Path]:
 def read_page_text(path: Path) -> str:
     """A page's text, or ``VaultError`` saying in one line why it cannot be read."""
     try:
-        return path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except FileNotFoundError:
         raise VaultError(f"{path} no longer exists") from None
     except UnicodeDecodeError:
         raise VaultError(f"{path.name} is not UTF-8 text") from None
     except OSError as error:
         raise VaultError(f"cannot read {path}: {error.strerror or error}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as read_text gives

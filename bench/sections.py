@@ -5,7 +5,7 @@ topicgen sends — the whole-page prompt and schema, or the section prompt
 (the current page as context) with a schema of just those sections — and
 the replies the reference page data implies, and counts tokens at four
 characters a token (the providers' own counts differ by tokenizer; the
-ratios are what matter). Cost uses the built-in gpt-5-mini price.
+ratios are what matter). Cost uses the default model's price (genai-prices).
 
     python bench/sections.py
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from topicgen.config import DEFAULT_MODEL
 from topicgen.model.clients.base import Usage
 from topicgen.model.costs import price_for
 from topicgen.model.prompt import Prompts
@@ -26,7 +27,7 @@ from topicgen.upkeep.view import VaultView
 REPO = Path(__file__).resolve().parent.parent
 TOPIC = "Large Language Models"
 CASES = (("joke",), ("joke", "books"), ("videos",), ("history", "example", "joke"))
-PRICED_AS = "openai:gpt-5-mini"
+PRICED_AS = DEFAULT_MODEL
 
 
 def _tokens(text: str) -> int:
@@ -79,7 +80,7 @@ def main() -> None:
             f"{row['sections']:<26} {row['input_tokens']:>6,} {row['output_tokens']:>6,} "
             f"{row['cost_usd']:>9.5f} {row['output_saved_pct']:>9.1f}% {row['cost_saved_pct']:>10.1f}%"
         )
-    print(f"(tokens at 4 characters each; cost at the built-in {PRICED_AS} price, no cache hits)")
+    print(f"(tokens at 4 characters each; cost at the {PRICED_AS} price, no cache hits)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 EXCHANGES = FIXTURES / "exchanges"
+WIRE = FIXTURES / "wire"  # single provider responses as the wire carries them (status, headers, body)
 REFERENCE_VAULT = FIXTURES / "vaults" / "reference"
 LLM_PAGE_JSON = FIXTURES / "pages" / "large-language-models.json"
 HOSTILE = Path(__file__).resolve().parent / "hostile"  # vault content written to attack topicgen (issue 12)
@@ -90,6 +91,14 @@ class ScriptedProvider:
         from topicgen.model.clients import ClientOptions
 
         return ClientOptions(transport=self.transport, api_key="test-key", **extra)
+
+    @staticmethod
+    def recorded(name: str):
+        """The response stored in ``fixtures/wire/<name>.json``, served as the provider sent it."""
+        from topicgen.model.clients.wire import response_from_record
+
+        record = json.loads((WIRE / f"{name}.json").read_text(encoding="utf-8"))
+        return lambda request: response_from_record(record, request)
 
     @staticmethod
     def openai_reply(

@@ -132,7 +132,9 @@ async def test_usage_counts_cache_reads_and_writes_as_input(provider, page_json)
         )
     )
     reply = await complete(provider)
-    assert reply.usage == Usage(input_tokens=1820, output_tokens=2020, cached_tokens=1500)
+    assert reply.usage == Usage(
+        input_tokens=1820, output_tokens=2020, cached_tokens=1500, cache_write_tokens=300
+    )
     assert reply.model == "claude-test-20250929"
     assert json.loads(reply.text) == json.loads(page_json)
 

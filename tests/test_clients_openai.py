@@ -254,3 +254,29 @@ async def test_openai_compatible_reads_openai_base_url(provider, page_json, monk
     await client.complete(page_request())
     await client.aclose()
     assert str(provider.requests[0].url) == "https://openrouter.example/api/v1/chat/completions"
+
+
+async def test_reasoning_and_cache_write_tokens_are_read_from_the_usage_details(provider, page_json):
+    import httpx2
+
+    body = json.loads(provider.openai_reply(page_json).content)
+    body["usage"] = {
+        "prompt_tokens": 5200,
+        "completion_tokens": 2600,
+        "total_tokens": 7800,
+        "prompt_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 4096},
+        "completion_tokens_details": {"reasoning_tokens": 512},
+    }
+    provider.then(httpx2.Response(200, json=body))
+    reply = await complete("openai:gpt-test", provider)
+    assert reply.usage == Usage(5200, 2600, cached_tokens=0, cache_write_tokens=4096, reasoning_tokens=512)
+
+
+async def test_a_compatible_server_without_usage_details_reports_plain_counts(provider, page_json):
+    import httpx2
+
+    body = json.loads(provider.openai_reply(page_json).content)
+    body["usage"] = {"prompt_tokens": 900, "completion_tokens": 300, "total_tokens": 1200}
+    provider.then(httpx2.Response(200, json=body))
+    reply = await complete("ollama:llama3.1", provider)
+    assert reply.usage == Usage(900, 300)

@@ -61,6 +61,7 @@ async def test_the_anthropic_recording_replays_through_the_anthropic_sdk(llm_pag
         usage["input_tokens"] + usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"],
         usage["output_tokens"],
         usage["cache_read_input_tokens"],
+        usage["cache_creation_input_tokens"],
     )
 
 

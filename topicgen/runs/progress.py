@@ -57,12 +57,21 @@ def total_usage(outcomes: Iterable[Outcome]) -> Usage:
     return sum((outcome.usage for outcome in outcomes), Usage())
 
 
+def token_counts(usage: Usage) -> str:
+    """'5,200 in, 2,000 out, 1,024 cached, 300 written to cache' (+ reasoning when there was some)."""
+    text = (
+        f"{usage.input_tokens:,} in, {usage.output_tokens:,} out, {usage.cached_tokens:,} cached, "
+        f"{usage.cache_write_tokens:,} written to cache"
+    )
+    return text + (f", {usage.reasoning_tokens:,} reasoning" if usage.reasoning_tokens else "")
+
+
 def print_summary(
     report: RunReport, console: Console, price: Price | None = None, *, left_label: str = "topics"
 ) -> None:
     outcomes = [outcome for _, outcome in report.results]
     table = Table(title="topicgen", title_justify="left", show_edge=False)
-    for column in ("page", "result", "detail", "kept sections", "tokens in/out/cached"):
+    for column in ("page", "result", "detail", "kept sections", "tokens in/out/cached/written"):
         table.add_column(column, overflow="fold")
     shown = (
         outcomes
@@ -76,7 +85,7 @@ def print_summary(
             f"[{_STYLE[outcome.status]}]{outcome.status.value}[/]",
             outcome.detail or (outcome.path.name if outcome.path else ""),
             ", ".join(outcome.kept),
-            f"{usage.input_tokens:,}/{usage.output_tokens:,}/{usage.cached_tokens:,}",
+            f"{usage.input_tokens:,}/{usage.output_tokens:,}/{usage.cached_tokens:,}/{usage.cache_write_tokens:,}",
         )
     if shown:
         console.print(table)
@@ -88,8 +97,7 @@ def print_summary(
         parts.append(f"{kept} edited section(s) kept")
     cost = f", about ${price.cost(total):.4f}" if price is not None else ""
     console.print(
-        f"{', '.join(parts) or 'nothing done'} in {report.elapsed:.1f}s; tokens: "
-        f"{total.input_tokens:,} in, {total.output_tokens:,} out, {total.cached_tokens:,} cached{cost}",
+        f"{', '.join(parts) or 'nothing done'} in {report.elapsed:.1f}s; tokens: {token_counts(total)}{cost}",
         soft_wrap=True,
     )
     if report.left:

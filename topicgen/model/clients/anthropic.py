@@ -106,21 +106,32 @@ class AnthropicClient:
                 break
             if block.type == "text":
                 text += block.text
-        usage = message.usage
-        cached = usage.cache_read_input_tokens or 0
-        written = usage.cache_creation_input_tokens or 0
         finish = _FINISH.get(message.stop_reason or "", Finish.OTHER)
         return ModelReply(
             text=text,
             finish=finish,
             model=message.model or self.model,
-            usage=Usage(usage.input_tokens + cached + written, usage.output_tokens, cached),
+            usage=anthropic_usage(message.usage),
             refusal=text if finish is Finish.REFUSAL else None,
             rate_limits=rate_limit_headers(raw.headers),
         )
 
     async def aclose(self) -> None:
         await self._sdk.close()
+
+
+def anthropic_usage(counted: Any) -> Usage:
+    """Anthropic counts uncached input apart from cache reads and writes; topicgen's input is all three."""
+    cached = counted.cache_read_input_tokens or 0
+    written = counted.cache_creation_input_tokens or 0
+    details = getattr(counted, "output_tokens_details", None)
+    return Usage(
+        counted.input_tokens + cached + written,
+        counted.output_tokens,
+        cached,
+        written,
+        (details.thinking_tokens or 0) if details else 0,
+    )
 
 
 def _rejects_structured(error: anthropic.BadRequestError) -> bool:

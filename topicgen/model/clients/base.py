@@ -8,7 +8,7 @@ caching and rendering all live outside the clients.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -37,16 +37,21 @@ class ModelRequest:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens one call (or a run) used, as the provider counted them.
+
+    ``input_tokens`` is every input token, cache reads (``cached_tokens``) and
+    cache writes (``cache_write_tokens``) included; ``output_tokens`` includes
+    the ``reasoning_tokens`` a reasoning model spent thinking.
+    """
+
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.input_tokens + other.input_tokens,
-            self.output_tokens + other.output_tokens,
-            self.cached_tokens + other.cached_tokens,
-        )
+        return Usage(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Usage)))
 
 
 @dataclass(frozen=True)

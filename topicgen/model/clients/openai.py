@@ -117,14 +117,7 @@ class OpenAIChatClient:
         if not completion.choices:
             return ModelReply("", Finish.OTHER, completion.model or self.model)
         choice = completion.choices[0]
-        usage = Usage()
-        if completion.usage is not None:
-            details = completion.usage.prompt_tokens_details
-            usage = Usage(
-                completion.usage.prompt_tokens,
-                completion.usage.completion_tokens,
-                (details.cached_tokens or 0) if details else 0,
-            )
+        usage = _usage(completion.usage)
         refusal = choice.message.refusal
         finish = Finish.REFUSAL if refusal else _FINISH.get(choice.finish_reason, Finish.OTHER)
         return ModelReply(
@@ -138,6 +131,22 @@ class OpenAIChatClient:
 
     async def aclose(self) -> None:
         await self._sdk.close()
+
+
+def _usage(counted: Any) -> Usage:
+    """OpenAI counts cache reads and writes inside ``prompt_tokens``, reasoning inside
+    ``completion_tokens``; the details may be missing (compatible servers) or null."""
+    if counted is None:
+        return Usage()
+    prompt = counted.prompt_tokens_details
+    completion = counted.completion_tokens_details
+    return Usage(
+        counted.prompt_tokens or 0,
+        counted.completion_tokens or 0,
+        (prompt.cached_tokens or 0) if prompt else 0,
+        (prompt.cache_write_tokens or 0) if prompt else 0,
+        (completion.reasoning_tokens or 0) if completion else 0,
+    )
 
 
 def _rejects_schema(error: openai.BadRequestError) -> bool:

@@ -135,7 +135,7 @@ def _response_record(response: httpx2.Response, body: bytes) -> dict[str, Any]:
     return {"status": response.status_code, "headers": headers, "body": _json_or_text(body)}
 
 
-def _response_from_record(record: dict[str, Any], request: httpx2.Request) -> httpx2.Response:
+def response_from_record(record: dict[str, Any], request: httpx2.Request) -> httpx2.Response:
     body = record.get("body")
     content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     headers = dict(record.get("headers") or {})
@@ -164,7 +164,7 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         index = self._served.get(slot, 0)
         self._served[slot] = index + 1
         record = exchange.responses[min(index, len(exchange.responses) - 1)]
-        return _response_from_record(record, request)
+        return response_from_record(record, request)
 
 
 class RecordingTransport(httpx2.AsyncBaseTransport):

@@ -1,0 +1,127 @@
+"""Prices come from genai-prices, ``[prices]`` overrides them; cache reads and writes are priced apart."""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from topicgen.config import DEFAULT_MODEL, Settings
+from topicgen.model.clients import create_client
+from topicgen.model.clients.base import Message, ModelRequest, Usage
+from topicgen.model.costs import Price, price_for
+from topicgen.runs.engine import RunReport
+from topicgen.runs.workshop import Outcome, Status
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+HAIKU = "anthropic:claude-haiku-4-5"
+REQUEST = ModelRequest((Message("system", "Write notes."), Message("user", "Rust")), {"type": "object"})
+
+
+def readme_specs() -> set[str]:
+    found = re.findall(r"(?<![\w-])((?:openai|anthropic|ollama):[a-z0-9][\w.\-]*[a-z0-9])", README)
+    return set(found) | {DEFAULT_MODEL}
+
+
+# --- where prices come from ----------------------------------------------------------------------
+
+
+def test_prices_come_from_genai_prices_with_cache_read_and_write_rates():
+    assert price_for(HAIKU) == Price(input=1.0, output=5.0, cached_input=0.1, cache_write=1.25)
+
+
+def test_a_dated_model_id_gets_its_models_price():
+    assert price_for("anthropic:claude-haiku-4-5-20251001") == price_for(HAIKU)
+
+
+@pytest.mark.parametrize("spec", sorted(readme_specs()))
+def test_every_model_the_readme_names_has_a_price(spec):
+    assert price_for(spec) is not None, f"{spec} has no price: --max-cost could not be used with it"
+
+
+def test_an_unknown_model_has_no_price_rather_than_a_neighbours():
+    assert price_for("openai:gpt-5.5-mini") is None  # once priced as gpt-5 by prefix
+    assert price_for("openai-compatible:qwen2.5") is None
+
+
+def test_local_and_replayed_models_are_free():
+    assert price_for("ollama:llama3.1").cost(Usage(10_000, 5_000)) == 0
+    assert price_for("replay:fixtures/exchanges").cost(Usage(10_000, 5_000)) == 0
+
+
+def test_an_override_wins_and_what_it_leaves_out_comes_from_genai_prices():
+    price = price_for(HAIKU, {HAIKU: Price(input=2.0, output=8.0)})
+    assert price == Price(input=2.0, output=8.0, cached_input=0.1, cache_write=1.25)
+
+
+def test_an_override_prices_a_model_genai_prices_does_not_know():
+    spec = "anthropic:claude-private-7"
+    price = price_for(spec, {spec: Price(input=4.0, output=20.0)})
+    assert price.cache_write == 5.0  # Anthropic's 5-minute cache writes: 1.25 × input
+    assert price_for("openai-compatible:qwen2.5", {"openai-compatible:qwen2.5": Price(input=0.1, output=0.2)})
+
+
+def test_price_overrides_are_read_from_settings_with_cache_writes():
+    settings = Settings.model_validate({"prices": {HAIKU: {"input": 1, "output": 5, "cache_write": 1.5}}})
+    assert price_for(HAIKU, settings.prices).cache_write == 1.5
+
+
+def test_batch_prices_are_asked_for_with_a_flag():
+    assert price_for(HAIKU, batch=True) == Price(input=0.5, output=2.5, cached_input=0.05, cache_write=0.625)
+    overridden = price_for(HAIKU, {HAIKU: Price(input=2.0, output=8.0)}, batch=True)
+    assert (overridden.input, overridden.output) == (1.0, 4.0)
+
+
+def test_looking_up_a_price_makes_no_network_call(monkeypatch):
+    from topicgen.model.costs import library_price
+
+    library_price.cache_clear()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a price lookup tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    assert price_for("openai:gpt-6-luna") is not None
+
+
+# --- what a usage costs --------------------------------------------------------------------------
+
+
+def test_cache_reads_and_writes_are_priced_apart_from_fresh_input():
+    usage = Usage(input_tokens=10_000, output_tokens=1_000, cached_tokens=6_000, cache_write_tokens=2_000)
+    expected = (2_000 * 1.0 + 6_000 * 0.1 + 2_000 * 1.25 + 1_000 * 5.0) / 1_000_000
+    assert price_for(HAIKU).cost(usage) == pytest.approx(expected)
+
+
+async def test_an_anthropic_reply_with_cache_writes_is_priced_at_1_25_times_input(provider):
+    provider.then(provider.recorded("anthropic-cache-write"))
+    client = create_client(HAIKU, provider.options())
+    reply = await client.complete(REQUEST)
+    await client.aclose()
+    assert reply.usage == Usage(
+        input_tokens=31 + 4_410, output_tokens=2_107, cached_tokens=0, cache_write_tokens=4_410
+    )
+    expected = (31 * 1.0 + 4_410 * 1.25 + 2_107 * 5.0) / 1_000_000
+    assert price_for(HAIKU).cost(reply.usage) == pytest.approx(expected)
+
+
+# --- the run summary -----------------------------------------------------------------------------
+
+
+def test_the_run_summary_shows_cache_reads_writes_and_the_cost():
+    from rich.console import Console
+
+    from topicgen.runs.progress import print_summary
+
+    usage = Usage(input_tokens=8_851, output_tokens=4_095, cached_tokens=4_410, cache_write_tokens=4_410)
+    report = RunReport(results=[("Rust", Outcome("Rust", Status.WRITTEN, usage=usage))])
+    out = io.StringIO()
+    print_summary(report, Console(file=out, width=200), price_for(HAIKU))
+    text = out.getvalue()
+    assert "8,851 in, 4,095 out, 4,410 cached, 4,410 written to cache" in text
+    assert f"about ${price_for(HAIKU).cost(usage):.4f}" in text

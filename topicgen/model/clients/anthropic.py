@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 import anthropic
+from anthropic.types import Message
 
 from topicgen.errors import ConfigError, PermanentError, TopicgenError
 from topicgen.model.clients import ClientOptions
@@ -58,29 +59,7 @@ class AnthropicClient:
         )
 
     def _body(self, request: ModelRequest) -> dict[str, Any]:
-        system = [m.content for m in request.messages if m.role == "system"]
-        body: dict[str, Any] = {
-            "model": self.model,
-            "max_tokens": request.max_output_tokens,
-            "system": [{"type": "text", "text": "\n\n".join(system), "cache_control": {"type": "ephemeral"}}],
-            "messages": [
-                {"role": m.role, "content": m.content} for m in request.messages if m.role != "system"
-            ],
-        }
-        if self._use_tool:
-            body["tools"] = [
-                {
-                    "name": TOOL_NAME,
-                    "description": "Write the topic note. The input is the whole note.",
-                    "input_schema": request.schema,
-                }
-            ]
-            body["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
-        else:
-            body["output_config"] = {"format": {"type": "json_schema", "schema": request.schema}}
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        return body
+        return messages_body(self.model, request, use_tool=self._use_tool)
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         try:
@@ -98,26 +77,61 @@ class AnthropicClient:
 
     async def _create(self, request: ModelRequest) -> ModelReply:
         raw = await self._sdk.messages.with_raw_response.create(**self._body(request))
-        message = await raw.parse()
-        text = ""
-        for block in message.content:
-            if block.type == "tool_use" and block.name == TOOL_NAME:
-                text = json.dumps(block.input, ensure_ascii=False)
-                break
-            if block.type == "text":
-                text += block.text
-        finish = _FINISH.get(message.stop_reason or "", Finish.OTHER)
-        return ModelReply(
-            text=text,
-            finish=finish,
-            model=message.model or self.model,
-            usage=anthropic_usage(message.usage),
-            refusal=text if finish is Finish.REFUSAL else None,
-            rate_limits=rate_limit_headers(raw.headers),
-        )
+        return message_reply(await raw.parse(), self.model, rate_limit_headers(raw.headers))
 
     async def aclose(self) -> None:
         await self._sdk.close()
+
+
+def messages_body(
+    model: str, request: ModelRequest, *, use_tool: bool = False, cache_ttl: str | None = None
+) -> dict[str, Any]:
+    """The messages body for a request (live calls and batch requests send the same).
+
+    ``cache_ttl`` ("1h") keeps the cached system prompt longer, for batches that run for hours.
+    """
+    system = [m.content for m in request.messages if m.role == "system"]
+    cache: dict[str, Any] = {"type": "ephemeral", **({"ttl": cache_ttl} if cache_ttl else {})}
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": request.max_output_tokens,
+        "system": [{"type": "text", "text": "\n\n".join(system), "cache_control": cache}],
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages if m.role != "system"],
+    }
+    if use_tool:
+        body["tools"] = [
+            {
+                "name": TOOL_NAME,
+                "description": "Write the topic note. The input is the whole note.",
+                "input_schema": request.schema,
+            }
+        ]
+        body["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
+    else:
+        body["output_config"] = {"format": {"type": "json_schema", "schema": request.schema}}
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    return body
+
+
+def message_reply(message: Message, model: str, rate_limits: dict[str, str] | None = None) -> ModelReply:
+    """An Anthropic message (live, or one result of a message batch) as a ``ModelReply``."""
+    text = ""
+    for block in message.content:
+        if block.type == "tool_use" and block.name == TOOL_NAME:
+            text = json.dumps(block.input, ensure_ascii=False)
+            break
+        if block.type == "text":
+            text += block.text
+    finish = _FINISH.get(message.stop_reason or "", Finish.OTHER)
+    return ModelReply(
+        text=text,
+        finish=finish,
+        model=message.model or model,
+        usage=anthropic_usage(message.usage),
+        refusal=text if finish is Finish.REFUSAL else None,
+        rate_limits=rate_limits or {},
+    )
 
 
 def anthropic_usage(counted: Any) -> Usage:
@@ -139,9 +153,14 @@ def _rejects_structured(error: anthropic.BadRequestError) -> bool:
     return any(hint in text for hint in _STRUCTURED_REJECTED_HINTS)
 
 
-def anthropic_client(model: str, options: ClientOptions) -> AnthropicClient:
+def api_key(options: ClientOptions) -> str:
+    """The API key: given explicitly, else from its variable (a missing one is a usage error)."""
     variable = options.api_key_env or "ANTHROPIC_API_KEY"
     key = options.api_key or os.environ.get(variable)
     if not key:
         raise ConfigError(f"{variable} is not set: export {variable}=... to use this model")
-    return AnthropicClient(model, api_key=key, options=options)
+    return key
+
+
+def anthropic_client(model: str, options: ClientOptions) -> AnthropicClient:
+    return AnthropicClient(model, api_key=api_key(options), options=options)

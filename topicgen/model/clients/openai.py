@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from topicgen.errors import ConfigError, PermanentError, TopicgenError
 from topicgen.model.clients import ClientOptions
@@ -66,36 +67,9 @@ class OpenAIChatClient:
         )
 
     def _body(self, request: ModelRequest) -> dict[str, Any]:
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
-        if self._json_mode:
-            schema = json.dumps(request.schema, ensure_ascii=False)
-            messages[0] = {
-                "role": "system",
-                "content": f"{messages[0]['content']}\n\nReply with one JSON object that "
-                f"matches this JSON Schema:\n{schema}",
-            }
-            response_format: dict[str, Any] = {"type": "json_object"}
-        else:
-            response_format = {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": request.schema_name,
-                    "schema": request.schema,
-                    "strict": self._strict,
-                },
-            }
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "response_format": response_format,
-        }
-        if self.provider == "openai":
-            body["max_completion_tokens"] = request.max_output_tokens
-        else:
-            body["max_tokens"] = request.max_output_tokens
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        return body
+        return chat_body(
+            self.model, request, strict=self._strict, json_mode=self._json_mode, provider=self.provider
+        )
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         try:
@@ -113,24 +87,62 @@ class OpenAIChatClient:
 
     async def _create(self, request: ModelRequest) -> ModelReply:
         raw = await self._sdk.chat.completions.with_raw_response.create(**self._body(request))
-        completion = raw.parse()
-        if not completion.choices:
-            return ModelReply("", Finish.OTHER, completion.model or self.model)
-        choice = completion.choices[0]
-        usage = _usage(completion.usage)
-        refusal = choice.message.refusal
-        finish = Finish.REFUSAL if refusal else _FINISH.get(choice.finish_reason, Finish.OTHER)
-        return ModelReply(
-            text=choice.message.content or "",
-            finish=finish,
-            model=completion.model or self.model,
-            usage=usage,
-            refusal=refusal,
-            rate_limits=rate_limit_headers(raw.headers),
-        )
+        return completion_reply(raw.parse(), self.model, rate_limit_headers(raw.headers))
 
     async def aclose(self) -> None:
         await self._sdk.close()
+
+
+def chat_body(
+    model: str,
+    request: ModelRequest,
+    *,
+    strict: bool = True,
+    json_mode: bool = False,
+    provider: str = "openai",
+) -> dict[str, Any]:
+    """The chat completions body for a request (live calls and batch lines send the same)."""
+    messages = [{"role": m.role, "content": m.content} for m in request.messages]
+    if json_mode:
+        schema = json.dumps(request.schema, ensure_ascii=False)
+        messages[0] = {
+            "role": "system",
+            "content": f"{messages[0]['content']}\n\nReply with one JSON object that "
+            f"matches this JSON Schema:\n{schema}",
+        }
+        response_format: dict[str, Any] = {"type": "json_object"}
+    else:
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": request.schema_name, "schema": request.schema, "strict": strict},
+        }
+    body: dict[str, Any] = {"model": model, "messages": messages, "response_format": response_format}
+    if provider == "openai":
+        body["max_completion_tokens"] = request.max_output_tokens
+    else:
+        body["max_tokens"] = request.max_output_tokens
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    return body
+
+
+def completion_reply(
+    completion: ChatCompletion, model: str, rate_limits: dict[str, str] | None = None
+) -> ModelReply:
+    """A chat completion (live, or one line of a batch's results) as a ``ModelReply``."""
+    if not completion.choices:
+        return ModelReply("", Finish.OTHER, completion.model or model)
+    choice = completion.choices[0]
+    refusal = choice.message.refusal
+    finish = Finish.REFUSAL if refusal else _FINISH.get(choice.finish_reason, Finish.OTHER)
+    return ModelReply(
+        text=choice.message.content or "",
+        finish=finish,
+        model=completion.model or model,
+        usage=_usage(completion.usage),
+        refusal=refusal,
+        rate_limits=rate_limits or {},
+    )
 
 
 def _usage(counted: Any) -> Usage:

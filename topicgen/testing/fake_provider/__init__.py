@@ -27,6 +27,10 @@ topicgen's adapters) to take it for the real thing:
   invalid JSON, schema-violating JSON, a truncated reply and a refusal.
   ``Reply`` scripts a particular 200 reply (a patched page, raw text) and
   ``HttpError`` any other status.
+- The batch APIs (OpenAI Files + Batches, Anthropic Message Batches) answer
+  each request as the live endpoints would, ending ``batch_delay`` seconds
+  after creation; ``BatchFault`` scripts an expired or cancelled request,
+  ``batch_max_requests``/``batch_max_bytes`` lower the limits (see ``batches``).
 - ``stats()`` counts what was served: requests, outcomes by kind, tokens,
   the most requests seen in flight at once, pages served per topic.
 
@@ -35,10 +39,18 @@ context manager; tests get one from the ``fake_provider`` pytest fixture.
 """
 
 from topicgen.testing.fake_provider.pages import page_for_schema, topic_of
-from topicgen.testing.fake_provider.script import Fault, HttpError, Reply, RequestRecord, Stats
+from topicgen.testing.fake_provider.script import (
+    BatchFault,
+    Fault,
+    HttpError,
+    Reply,
+    RequestRecord,
+    Stats,
+)
 from topicgen.testing.fake_provider.server import FakeProvider
 
 __all__ = [
+    "BatchFault",
     "FakeProvider",
     "Fault",
     "HttpError",

@@ -36,6 +36,13 @@ CONNECTION_FAULTS = frozenset({Fault.DROP, Fault.STALL})
 REPLY_FAULTS = frozenset({Fault.INVALID_JSON, Fault.SCHEMA_VIOLATION, Fault.TRUNCATED, Fault.REFUSAL})
 
 
+class BatchFault(StrEnum):
+    """What can happen to one request inside a batch besides an answer (script it for a topic)."""
+
+    EXPIRED = "expired"  # the batch's window ended before the request ran
+    CANCELED = "canceled"  # the batch was cancelled before the request ran
+
+
 @dataclass(frozen=True)
 class Reply:
     """A scripted HTTP 200 reply.
@@ -61,7 +68,7 @@ class HttpError:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-ScriptItem = Fault | Reply | HttpError
+ScriptItem = Fault | Reply | HttpError | BatchFault
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,12 @@ from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from topicgen.testing.fake_provider.batches import BatchDesk
 from topicgen.testing.fake_provider.limits import Bucket
 from topicgen.testing.fake_provider.pages import page_for_schema, set_path, token_count, topic_of, violate
 from topicgen.testing.fake_provider.script import (
     REFUSAL_TEXT,
+    BatchFault,
     Fault,
     HttpError,
     Reply,
@@ -60,6 +62,9 @@ class FakeProvider:
         json_schema: bool = True,
         words: int = 6,
         record_requests: bool = True,
+        batch_delay: float = 0.5,
+        batch_max_requests: int | None = None,
+        batch_max_bytes: int | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -83,6 +88,10 @@ class FakeProvider:
         self.json_schema = json_schema
         self.words = words
         self.record_requests = record_requests
+        self.batch_delay = batch_delay
+        self.batch_max_requests = batch_max_requests
+        self.batch_max_bytes = batch_max_bytes
+        self.batch_desk = BatchDesk(self)
         self.rpm: int | None = None
         self.tpm: int | None = None
         self.configure(rpm=rpm, tpm=tpm)
@@ -322,7 +331,6 @@ class FakeProvider:
         page = self._page(request.schema, topic)
         good_text = json.dumps(page, ensure_ascii=False)
         prompt_tokens = token_count(wire.prompt_text(body))
-        system = wire.cacheable_prefix(body)
         wait, limits = self._admit(prompt_tokens + token_count(good_text))
         limit_headers = wire.rate_limit_headers(limits)
         if wait > 0:
@@ -333,18 +341,50 @@ class FakeProvider:
             message = f"Rate limit reached. Please try again in {wait:.3f}s."
             return done("rate_limited", wire.error(429, message, {**limit_headers, **retry}))
         item = self._next_item(topic)
+        return done(*self._serve(index, wire, body, request, topic, item, limit_headers))
+
+    def answer(self, index: int, provider: str, body: dict[str, Any]) -> tuple[str, Action | None]:
+        """(outcome, answer) for one request inside a batch: no rate limits, no latency.
+
+        A ``BatchFault`` scripted for the topic comes back as its outcome with no answer.
+        """
+        wire = OpenAIWire() if provider == "openai" else AnthropicWire()
+        request = wire.structure(body, self)
+        if isinstance(request, str):
+            return "bad_request", wire.error(400, request, {})
+        topic = topic_of(wire.user_texts(body))
+        item = self._next_item(topic)
+        if isinstance(item, BatchFault):
+            return item.value, None
+        return self._serve(index, wire, body, request, topic, item, {})
+
+    def _serve(
+        self,
+        index: int,
+        wire: OpenAIWire | AnthropicWire,
+        body: dict[str, Any],
+        request: Any,
+        topic: str,
+        item: ScriptItem | None,
+        limit_headers: dict[str, str],
+    ) -> tuple[str, Action]:
+        """The answer to a well-formed request: a scripted fault or error, else the page."""
         if isinstance(item, HttpError):
-            return done(f"http_{item.status}", wire.error(item.status, item.message, dict(item.headers)))
+            return f"http_{item.status}", wire.error(item.status, item.message, dict(item.headers))
         if isinstance(item, Fault) and item.status is not None:
             extra = dict(limit_headers)
             if item is Fault.RATE_LIMIT:
                 extra["retry-after"] = str(max(1, math.ceil(self.fault_retry_after)))
                 extra["retry-after-ms"] = str(math.ceil(self.fault_retry_after * 1000))
-            return done(item.value, wire.error(item.status, FAULT_MESSAGES[item], extra))
+            return item.value, wire.error(item.status, FAULT_MESSAGES[item], extra)
         if item is Fault.DROP:
-            return done(item.value, Drop())
+            return item.value, Drop()
         if item is Fault.STALL:
-            return done(item.value, Stall(self.stall_seconds))
+            return item.value, Stall(self.stall_seconds)
+        page = self._page(request.schema, topic)
+        good_text = json.dumps(page, ensure_ascii=False)
+        prompt_tokens = token_count(wire.prompt_text(body))
+        system = wire.cacheable_prefix(body)
         content, finish = self._content(item, page, good_text)
         cached = 0
         if system and request.caches:
@@ -363,7 +403,7 @@ class FakeProvider:
         usage = WireUsage(prompt_tokens, output_tokens, cached, created)
         reply_body = wire.reply(index, body, request, content, finish, usage)
         outcome = item.value if isinstance(item, Fault) else "ok" if item is None else "scripted"
-        return done(outcome, Respond(200, reply_body, limit_headers, self._delay()))
+        return outcome, Respond(200, reply_body, limit_headers, self._delay())
 
     def _content(self, item: ScriptItem | None, page: Any, good_text: str) -> tuple[Any, str]:
         """The reply's content (a str of text, or data for a tool call) and how it finished."""
@@ -403,17 +443,32 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # quiet: tests read the client's output, not the server's
 
     def do_GET(self) -> None:
-        self._write(404, {"error": {"message": f"no route for GET {self.path}"}}, {})
+        if not self._batch_route("GET", b""):
+            self._write(404, {"error": {"message": f"no route for GET {self.path}"}}, {})
 
     def do_POST(self) -> None:
         provider = self.server.provider
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self._batch_route("POST", raw):
+            return
         try:
             action = provider.handle(self.path, dict(self.headers.items()), raw)
             self._perform(action, provider._stopping)
         finally:
             provider._leave()
+
+    def _batch_route(self, method: str, raw: bytes) -> bool:
+        """Serve the request if it is on a batch API's route; False if it is not."""
+        provider = self.server.provider
+        if not provider.batch_desk.routes(self.path):
+            return False
+        try:
+            response = provider.batch_desk.serve(method, self.path, dict(self.headers.items()), raw)
+            self._write(response.status, response.body, response.headers)
+        finally:
+            provider._leave()
+        return True
 
     def _perform(self, action: Action, stopping: threading.Event) -> None:
         if isinstance(action, Stall):
@@ -434,12 +489,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _write(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
         try:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("content-type", "application/json")
+            if not any(name.lower() == "content-type" for name in headers):
+                self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

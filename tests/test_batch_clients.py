@@ -1,0 +1,151 @@
+"""The batch adapters drive both providers' batch APIs through the real SDKs (against the fake provider)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FAKE_API_KEY
+
+from topicgen.errors import ConfigError, PermanentError
+from topicgen.model.clients import ClientOptions, create_client
+from topicgen.model.clients.base import ModelRequest
+from topicgen.model.clients.batch import BatchStatus, create_batch_client
+from topicgen.model.generate import parse_reply
+from topicgen.model.prompt import Prompts
+from topicgen.page.schema import page_json_schema
+from topicgen.testing.fake_provider import BatchFault, Fault
+
+PROVIDERS = ("openai", "anthropic")
+
+
+def request_for(topic: str) -> ModelRequest:
+    return ModelRequest(tuple(Prompts().messages(topic)), page_json_schema(), max_output_tokens=16_000)
+
+
+def batch_client(provider: str, server):
+    base = server.openai_base_url if provider == "openai" else server.anthropic_base_url
+    options = ClientOptions(api_key=FAKE_API_KEY, base_url=base, timeout=10)
+    return create_batch_client(f"{provider}:fake-model", options)
+
+
+def write_lines(client, folder: Path, topics: list[str]) -> Path:
+    path = folder / "requests.jsonl"
+    lines = [client.line(f"req-{n}", request_for(topic)) for n, topic in enumerate(topics)]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+async def submit_and_wait(client, lines: Path, name: str = "tg-test") -> BatchStatus:
+    batch_id = await client.create(name, lines, await client.prepare(name, lines))
+    status = await client.status(batch_id)
+    while not status.ended:
+        await asyncio.sleep(0.02)
+        status = await client.status(batch_id)
+    return status
+
+
+async def collected(client, status: BatchStatus) -> dict:
+    return {result.custom_id: result async for result in client.results(status)}
+
+
+@pytest.fixture
+def server(fake_provider):
+    fake_provider.configure(batch_delay=0.05)
+    return fake_provider
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_batch_line_carries_exactly_the_body_the_live_client_sends(provider, server, tmp_path):
+    live = create_client(
+        f"{provider}:fake-model",
+        ClientOptions(
+            api_key=FAKE_API_KEY,
+            base_url=server.openai_base_url if provider == "openai" else server.anthropic_base_url,
+        ),
+    )
+    await live.complete(request_for("Graph Theory"))
+    await live.aclose()
+    sent = server.requests[-1].body
+    line = batch_client(provider, server).line("req-0", request_for("Graph Theory"))
+    body = line["body"] if provider == "openai" else line["params"]
+    if provider == "anthropic":  # batches keep the cached system prompt for an hour
+        assert body["system"][0].pop("cache_control") == {"type": "ephemeral", "ttl": "1h"}
+        sent["system"][0].pop("cache_control")
+    assert body == sent
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_results_come_back_as_replies_that_validate_like_live_ones(provider, server, tmp_path):
+    client = batch_client(provider, server)
+    status = await submit_and_wait(client, write_lines(client, tmp_path, ["Graph Theory", "Rust"]))
+    results = await collected(client, status)
+    await client.aclose()
+    assert (status.ended, status.total, status.succeeded, status.failed) == (True, 2, 2, 0)
+    assert sorted(results) == ["req-0", "req-1"]
+    page = parse_reply(results["req-1"].reply)
+    assert "Rust" in page.what_is_it[0]
+    assert results["req-1"].reply.usage.output_tokens > 0
+    assert not [r for r in server.requests if r.path.endswith(("/chat/completions", "/messages"))]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_expired_errored_and_invalid_requests_come_back_with_their_reason(provider, server, tmp_path):
+    server.script(BatchFault.EXPIRED, topic="Expiring")
+    server.script(Fault.SERVER_ERROR, topic="Erring")
+    server.script(Fault.SCHEMA_VIOLATION, topic="Drifting")
+    client = batch_client(provider, server)
+    lines = write_lines(client, tmp_path, ["Expiring", "Erring", "Drifting", "Fine"])
+    status = await submit_and_wait(client, lines)
+    results = await collected(client, status)
+    await client.aclose()
+    assert results["req-0"].error == "expired"
+    assert results["req-1"].error.startswith("errored") and "server had an error" in results["req-1"].error
+    assert results["req-2"].reply is not None  # a reply that fails validation is still a reply
+    assert results["req-3"].reply is not None
+    assert status.failed == 2
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_cancelled_batch_ends_with_the_requests_not_run_cancelled(provider, server, tmp_path):
+    server.configure(batch_delay=30)
+    client = batch_client(provider, server)
+    lines = write_lines(client, tmp_path, ["One", "Two"])
+    batch_id = await client.create("tg-cancel", lines, await client.prepare("tg-cancel", lines))
+    await client.cancel(batch_id)
+    status = await client.status(batch_id)
+    while not status.ended:
+        await asyncio.sleep(0.02)
+        status = await client.status(batch_id)
+    results = await collected(client, status)
+    await client.aclose()
+    assert {result.error for result in results.values()} == {"cancelled"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_batch_whose_id_was_never_recorded_is_found_again(provider, server, tmp_path):
+    client = batch_client(provider, server)
+    since = time.time()
+    lines = write_lines(client, tmp_path, ["One", "Two", "Three"])
+    batch_id = await client.create("tg-lost", lines, await client.prepare("tg-lost", lines))
+    assert await client.find("tg-lost", since, 3) == batch_id
+    assert await client.find("tg-other", since, 5) is None
+    await client.aclose()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_batch_over_the_providers_limit_is_refused_in_one_line(provider, server, tmp_path):
+    server.configure(batch_max_requests=1)
+    client = batch_client(provider, server)
+    lines = write_lines(client, tmp_path, ["One", "Two"])
+    with pytest.raises(PermanentError, match="at most 1 requests"):
+        await client.create("tg-big", lines, await client.prepare("tg-big", lines))
+    await client.aclose()
+
+
+def test_a_provider_without_a_batch_api_is_a_usage_error():
+    with pytest.raises(ConfigError, match="--batch needs a provider with a batch API"):
+        create_batch_client("ollama:llama3.1")

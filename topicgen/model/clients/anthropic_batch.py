@@ -1,0 +1,124 @@
+"""Anthropic's Message Batches: the requests sent in one call, results read from ``results_url``.
+
+Each request's params are exactly what the live client sends (structured
+outputs), except that the cached system prompt is kept for an hour, since a
+batch can run longer than the default five minutes. Message batches carry no
+metadata, so a run killed between creating a batch and recording its id
+finds it by its creation time and request count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anthropic
+from anthropic.types.messages import MessageBatch, MessageBatchIndividualResponse
+
+from topicgen.model.clients import ClientOptions
+from topicgen.model.clients.anthropic import api_key, map_anthropic_error, message_reply, messages_body
+from topicgen.model.clients.base import ModelRequest
+from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
+from topicgen.model.clients.faults import body_message
+from topicgen.model.clients.wire import sdk_http_client
+from topicgen.model.redact import redact
+
+LIMITS = BatchLimits(max_requests=100_000, max_bytes=256 * 1024 * 1024)
+T = TypeVar("T")
+
+
+class AnthropicBatchClient:
+    provider = "anthropic"
+    limits = LIMITS
+
+    def __init__(self, model: str, *, api_key: str, options: ClientOptions) -> None:
+        self.spec = f"anthropic:{model}"
+        self.model = model
+        self._sdk = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=options.base_url or os.environ.get("ANTHROPIC_BASE_URL"),
+            timeout=options.timeout,
+            max_retries=0,  # a retried create could make a second batch; the runner decides
+            http_client=sdk_http_client(options),
+        )
+
+    def line(self, custom_id: str, request: ModelRequest) -> dict[str, Any]:
+        return {"custom_id": custom_id, "params": messages_body(self.model, request, cache_ttl="1h")}
+
+    async def _call(self, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except anthropic.AnthropicError as error:
+            raise map_anthropic_error(error) from None
+
+    async def prepare(self, name: str, lines: Path) -> str | None:
+        return None
+
+    async def create(self, name: str, lines: Path, prepared: str | None) -> str:
+        with lines.open(encoding="utf-8") as stream:
+            requests = [json.loads(text) for text in stream if text.strip()]
+        batch = await self._call(self._sdk.messages.batches.create(requests=requests))  # type: ignore[arg-type]
+        return batch.id
+
+    async def find(self, name: str, since: float, count: int) -> str | None:
+        async def search() -> str | None:
+            async for batch in self._sdk.messages.batches.list(limit=100):
+                created = batch.created_at.timestamp()
+                if created < since - 60:  # newest first: nothing older can be ours
+                    return None
+                if created >= since - 5 and _total(batch) == count:
+                    return batch.id
+            return None
+
+        return await self._call(search())
+
+    async def status(self, batch_id: str) -> BatchStatus:
+        return _status(await self._call(self._sdk.messages.batches.retrieve(batch_id)))
+
+    async def cancel(self, batch_id: str) -> BatchStatus:
+        return _status(await self._call(self._sdk.messages.batches.cancel(batch_id)))
+
+    async def results(self, status: BatchStatus) -> AsyncIterator[BatchResult]:
+        try:
+            decoder = await self._sdk.messages.batches.results(status.id)
+            async for entry in decoder:
+                yield self._result(entry)
+        except anthropic.AnthropicError as error:
+            raise map_anthropic_error(error) from None
+
+    def _result(self, entry: MessageBatchIndividualResponse) -> BatchResult:
+        result = entry.result
+        if result.type == "succeeded":
+            return BatchResult(entry.custom_id, message_reply(result.message, self.model))
+        if result.type == "errored":
+            body = result.error.model_dump() if hasattr(result.error, "model_dump") else {}
+            message = body_message(body, None)
+            return BatchResult(entry.custom_id, error=redact(f"errored: {message}"))
+        return BatchResult(entry.custom_id, error="cancelled" if result.type == "canceled" else "expired")
+
+    async def aclose(self) -> None:
+        await self._sdk.close()
+
+
+def _total(batch: MessageBatch) -> int:
+    counts = batch.request_counts
+    return counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
+
+
+def _status(batch: MessageBatch) -> BatchStatus:
+    counts = batch.request_counts
+    return BatchStatus(
+        id=batch.id,
+        state=str(batch.processing_status),
+        ended=batch.processing_status == "ended",
+        total=_total(batch),
+        succeeded=counts.succeeded,
+        failed=counts.errored + counts.canceled + counts.expired,
+    )
+
+
+def anthropic_batch_client(model: str, options: ClientOptions) -> AnthropicBatchClient:
+    return AnthropicBatchClient(model, api_key=api_key(options), options=options)

@@ -32,6 +32,36 @@ def no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(__import__("os").environ):
         if name.startswith("TOPICGEN_"):
             monkeypatch.delenv(name, raising=False)
+    # Reference checks are off unless a test points them at the stand-in (``references`` fixture).
+    monkeypatch.setenv("TOPICGEN_VERIFY_ENABLED", "false")
+
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+class NetworkTouched(AssertionError):
+    """A test tried to reach a host other than this machine."""
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite never touches the network: resolving or connecting to any non-loopback host fails."""
+    import socket
+
+    resolve, connect = socket.getaddrinfo, socket.socket.connect
+
+    def local_only(host, *args, **kwargs):
+        if host is not None and str(host if isinstance(host, str) else host.decode()) not in LOOPBACK:
+            raise NetworkTouched(f"a test tried to resolve {host!r}")
+        return resolve(host, *args, **kwargs)
+
+    def connect_local(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOOPBACK:
+            raise NetworkTouched(f"a test tried to connect to {address!r}")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
+    monkeypatch.setattr(socket.socket, "connect", connect_local)
 
 
 @pytest.fixture
@@ -411,3 +441,30 @@ def topics_page(vault: Path):
         return path
 
     return write
+
+
+# --- Reference checks (issue 11): the stand-in book catalog and YouTube ---
+
+
+@pytest.fixture
+def references(monkeypatch: pytest.MonkeyPatch):
+    """A running ``ReferenceServer``; reference checks are on and point at it (environment)."""
+    from topicgen.testing import ReferenceServer
+
+    with ReferenceServer() as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("TOPICGEN_VERIFY_ENABLED", "true")
+        monkeypatch.setenv("TOPICGEN_VERIFY_RETRIES", "1")
+        monkeypatch.setenv("TOPICGEN_VERIFY_TIMEOUT", "5")
+        yield server
+
+
+def closed_port_url() -> str:
+    """An address on this machine where nothing listens: connections are refused at once."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

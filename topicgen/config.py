@@ -17,10 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from topicgen.errors import ConfigError
 from topicgen.model.costs import Price
 from topicgen.vault import Vault
+from topicgen.verify.settings import VerifySettings
 
 CONFIG_FILE = "topicgen.toml"
 DEFAULT_MODEL = "openai:gpt-6-luna"  # cheapest current OpenAI model (tests/test_default_models.py)
 ENV_PREFIX = "TOPICGEN_"
+TABLES = frozenset({"verify"})  # tables that environment and flags set key by key
 _SECRET_NAMES = {"api_key", "apikey", "key", "token", "api_token", "secret"}
 
 
@@ -71,6 +73,7 @@ class Settings(BaseModel):
     )
     paths: Paths = Field(default_factory=Paths)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    verify: VerifySettings = Field(default_factory=VerifySettings)
 
     @field_validator("model")
     @classmethod
@@ -94,7 +97,10 @@ class Settings(BaseModel):
 ENV_SETTINGS = {
     name: f"{ENV_PREFIX}{name.upper()}"
     for name in Settings.model_fields
-    if name not in {"paths", "providers", "prices"}
+    if name not in {"paths", "providers", "prices", "verify"}
+}
+TABLE_ENV_SETTINGS = {  # (table, key) → variable: TOPICGEN_VERIFY_BOOKS_URL sets [verify] books_url
+    ("verify", name): f"{ENV_PREFIX}VERIFY_{name.upper()}" for name in VerifySettings.model_fields
 }
 
 
@@ -115,14 +121,27 @@ def _from_environment(environ: dict[str, str]) -> dict[str, Any]:
     for field, variable in ENV_SETTINGS.items():
         if variable in environ and environ[variable] != "":
             found[field] = environ[variable]
+    for (table, field), variable in TABLE_ENV_SETTINGS.items():
+        if variable in environ and environ[variable] != "":
+            found.setdefault(table, {})[field] = environ[variable]
     return found
+
+
+def _merge(merged: dict[str, Any], layer: dict[str, Any]) -> None:
+    """Later layers win; a table given by a later layer (``verify``) is merged key by key."""
+    for key, value in layer.items():
+        if isinstance(value, dict) and key in TABLES and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
 
 
 def _describe(error: ValidationError, sources: dict[str, str]) -> str:
     first = error.errors(include_url=False)[0]
     where = ".".join(str(part) for part in first["loc"])
     top = str(first["loc"][0]) if first["loc"] else ""
-    source = sources.get(top, "settings")
+    nested = ".".join(str(part) for part in first["loc"][:2])
+    source = sources.get(nested) or sources.get(top, "settings")
     if first["type"] == "extra_forbidden":
         loc = first["loc"]
         if len(loc) == 3 and loc[0] == "providers" and str(loc[-1]).lower() in _SECRET_NAMES:
@@ -130,7 +149,8 @@ def _describe(error: ValidationError, sources: dict[str, str]) -> str:
                 f"{source}: unknown setting {where!r}: keys never go in topicgen.toml; "
                 "name the variable that holds it with api_key_env"
             )
-        table = {"paths": Paths, "providers": ProviderSettings, "prices": Price}.get(str(loc[0]))
+        tables = {"paths": Paths, "providers": ProviderSettings, "prices": Price, "verify": VerifySettings}
+        table = tables.get(str(loc[0]))
         known = list((table if table and len(loc) > 1 else Settings).model_fields)
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -154,11 +174,17 @@ def load_settings(
         merged.update(data)
         sources.update(dict.fromkeys(data, str(file)))
     env = _from_environment(environ)
-    merged.update(env)
-    sources.update({key: ENV_SETTINGS[key] for key in env})
+    _merge(merged, env)
+    for key, value in env.items():
+        if key in TABLES:
+            sources.update({f"{key}.{name}": TABLE_ENV_SETTINGS[(key, name)] for name in value})
+        else:
+            sources[key] = ENV_SETTINGS[key]
     flags = {key: value for key, value in (overrides or {}).items() if value is not None}
-    merged.update(flags)
-    sources.update({key: f"--{key.replace('_', '-')}" for key in flags})
+    _merge(merged, flags)
+    for key, value in flags.items():
+        names = [f"{key}.{name}" for name in value] if key in TABLES and isinstance(value, dict) else [key]
+        sources.update({name: f"--{name.split('.')[-1].replace('_', '-')}" for name in names})
     try:
         return Settings.model_validate(merged)
     except ValidationError as error:

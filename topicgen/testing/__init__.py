@@ -2,12 +2,24 @@
 
 ``FakeProvider`` is a loopback HTTP server that speaks the OpenAI chat
 completions and Anthropic messages wire formats, with latency, rate limits
-and injectable faults. It uses the standard library only and is never
+and injectable faults. ``ReferenceServer`` stands in for the book catalog and
+YouTube that reference checks ask (known and unknown titles, videos and
+channels, 429s, slow answers, outages). Both use the standard library only and are never
 imported by the ``topicgen`` command itself.
 """
 
 from __future__ import annotations
 
 from topicgen.testing.fake_provider import FakeProvider, Fault, HttpError, Reply, page_for_schema
+from topicgen.testing.references import ReferenceServer, Status, TooManyRequests
 
-__all__ = ["FakeProvider", "Fault", "HttpError", "Reply", "page_for_schema"]
+__all__ = [
+    "FakeProvider",
+    "Fault",
+    "HttpError",
+    "ReferenceServer",
+    "Reply",
+    "Status",
+    "TooManyRequests",
+    "page_for_schema",
+]

@@ -17,6 +17,7 @@ _BOUNDED = re.compile(r"\b(\d+)\s+to\s+(\d+)\b")
 _BOUNDED_EMOJI = re.compile(r"\b(\d+)\s+to\s+(\d+)\s+emoji\b", re.IGNORECASE)
 _UNSAFE_IN_TEXT = re.compile(r"[^\w .,'&+-]+")
 _EMOJI = ("🤖", "🧠", "📚", "🔬", "🌍", "🚀", "💡", "🧩", "🌟", "📈", "🛰️", "🧪")
+_SURNAMES = ("Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva", "Novak", "Haddad", "Kowalski")
 _FILLER = (
     "it",
     "matters",
@@ -109,9 +110,16 @@ class _PageWriter:
             low, high = int(match.group(1)), int(match.group(2))
             count = min(high, max(low, 2))
             return "".join(_EMOJI[(self.offset + i) % len(_EMOJI)] for i in range(count))
-        if key == "url" or "youtube" in lowered:
+        if key == "url" or "youtube" in lowered:  # videos and channels, alternately
             token = hashlib.sha256(f"{self.topic}/{'/'.join(path)}".encode()).hexdigest()[:11]
+            position = next((int(part) for part in reversed(path) if part.isdigit()), 0)
+            if position % 2:
+                return f"https://www.youtube.com/@channel{token}"
             return f"https://www.youtube.com/watch?v={token}"
+        if key == "authors":  # names with surnames, as a book's authors are written
+            pick = hashlib.sha256("/".join(path).encode()).digest()[0] + self.offset
+            first, second = (_SURNAMES[(pick + i) % len(_SURNAMES)] for i in (0, 3))
+            return f"Ada {first} and Ben {second}"
         words = " ".join(part for part in path if not part.isdigit()).replace("_", " ")
         filler = " ".join(_FILLER[(index + i) % len(_FILLER)] for i in range(self.words))
         sentence = f"{words.capitalize()} {index + 1} for {self.topic}: a plain fact"

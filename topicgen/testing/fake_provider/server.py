@@ -39,9 +39,10 @@ from topicgen.testing.fake_provider.wire import (
     Stall,
     WireUsage,
 )
+from topicgen.testing.loopback import LoopbackServer
 
 
-class FakeProvider:
+class FakeProvider(LoopbackServer):
     """The fake provider server. Settings may be changed at any time with ``configure``."""
 
     def __init__(
@@ -97,45 +98,10 @@ class FakeProvider:
         self.configure(rpm=rpm, tpm=tpm)
         self.reset_stats()
 
-    # -- lifecycle ------------------------------------------------------------------------
+    # -- lifecycle: start, stop, port and url come from LoopbackServer ----------------------
 
-    def start(self) -> FakeProvider:
-        if self._httpd is not None:
-            return self
-        self._stopping.clear()
-        self._httpd = _Server(("127.0.0.1", 0), _Handler, self)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # wakes stalled and sleeping handlers
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    def __enter__(self) -> FakeProvider:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("the fake provider is not running; call start()")
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """The server's root, e.g. for ANTHROPIC_BASE_URL."""
-        return f"http://127.0.0.1:{self.port}"
+    def _make_server(self) -> _Server:
+        return _Server(("127.0.0.1", 0), _Handler, self)
 
     @property
     def openai_base_url(self) -> str:

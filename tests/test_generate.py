@@ -53,13 +53,20 @@ async def test_invalid_json_is_re_asked_with_the_json_error(provider, page_json)
     assert "JSON error at character" in reask
 
 
-async def test_a_schema_violation_is_re_asked_with_every_validation_error(provider, page_json, llm_page_data):
-    bad = broken(llm_page_data, what_is_it=["Only one."], joke="Line one\nline two")
-    provider.then(provider.openai_reply(bad), provider.openai_reply(page_json))
-    await generate(provider)
-    reask = reask_of(provider.bodies[1])
-    assert "- what_is_it: must have 2 to 5 items, not 1" in reask
+async def test_wrong_sections_are_re_asked_alone_with_every_problem(provider, page_json, llm_page_data):
+    # issue 8: a reply whose problems are confined to some sections re-buys only those
+    bad = broken(llm_page_data, what_is_it=[], joke="Line one\nline two")
+    answer = json.dumps({"what_is_it": llm_page_data["what_is_it"], "joke": llm_page_data["joke"]})
+    provider.then(provider.openai_reply(bad), provider.openai_reply(answer))
+    result = await generate(provider)
+    asked = provider.bodies[1]
+    schema = asked["response_format"]["json_schema"]["schema"]
+    assert set(schema["properties"]) == {"what_is_it", "joke"}
+    reask = reask_of(asked)
+    assert "- what_is_it: must not be empty" in reask
     assert "- joke: must be a single line with no line breaks" in reask
+    assert result.reasked == ("what_is_it", "joke")
+    assert result.page.joke == llm_page_data["joke"]
 
 
 async def test_a_truncated_reply_is_re_asked(provider, page_json):
@@ -130,7 +137,7 @@ async def test_the_max_output_tokens_setting_reaches_the_request(provider, page_
 
 
 async def test_only_a_bounded_number_of_errors_is_sent_back(provider, page_json, llm_page_data):
-    junk = {key: 1 for key in llm_page_data}
+    junk = {key: 1 for key in llm_page_data}  # no usable section: the whole page is asked again
     provider.then(provider.openai_reply(json.dumps(junk)), provider.openai_reply(page_json))
     await generate(provider)
     listed = [line for line in reask_of(provider.bodies[1]).splitlines() if line.startswith("- ")]
@@ -166,3 +173,91 @@ async def test_a_topic_that_fails_leaves_no_page_and_no_temp_file(vault, provide
     assert outcome.status is Status.FAILED
     assert outcome.detail
     assert not (vault / "topics").exists() or list((vault / "topics").iterdir()) == []
+
+
+# --- drift is accepted; only what is wrong is asked again (issue 8) -------------------------------
+
+
+async def test_drift_is_accepted_noted_and_costs_no_call(provider, llm_page_data):
+    drifted = {
+        **llm_page_data,
+        "qualities": [f"**Quality {n}:** described  with   stray spaces" for n in range(9)],  # 3 to 8
+        "what_is_it": ["One sentence with inline math $E = mc^2$ 🧑🏽\u200d🔬."],  # 2 to 5
+        "title_emoji": "🧑\u200d🤝\u200d🧑👍🏽",
+    }
+    provider.then(provider.openai_reply(json.dumps(drifted, ensure_ascii=False)))
+    result = await generate(provider)
+    assert result.attempts == 1 and result.reasked == ()
+    assert result.page.qualities[0] == "Quality 0: described with stray spaces"
+    assert result.page.title_emoji == "🧑\u200d🤝\u200d🧑👍🏽"
+    assert result.page.what_is_it == ["One sentence with inline math $E = mc^2$ 🧑🏽\u200d🔬."]
+    kinds = {note.split(": ")[1] for note in result.notes}
+    assert kinds == {"list-length", "bold-label", "whitespace", "math"}
+
+
+async def test_a_section_re_ask_shows_the_rest_of_the_page_as_context(provider, llm_page_data):
+    bad = broken(llm_page_data, deep_dive=["<script>alert(1)</script>"])
+    answer = json.dumps({"deep_dive": llm_page_data["deep_dive"]}, ensure_ascii=False)
+    provider.then(provider.openai_reply(bad), provider.openai_reply(answer))
+    await generate(provider)
+    reask = reask_of(provider.bodies[1])
+    assert "# 🤖🦜 Large Language Models" in reask
+    assert "### 😂 A Joke" in reask and llm_page_data["joke"] in reask
+    assert "<script>" not in reask.split("could not be used")[0]  # the wrong section is not shown
+
+
+async def test_the_re_asks_tokens_are_reported_apart(provider, page_json, llm_page_data):
+    bad = broken(llm_page_data, joke="")
+    provider.then(
+        provider.openai_reply(bad, completion_tokens=2000),
+        provider.openai_reply(json.dumps({"joke": "A pun."}), completion_tokens=30),
+    )
+    result = await generate(provider)
+    assert result.usage.output_tokens == 2030
+    assert result.reask_usage.output_tokens == 30
+
+
+async def test_a_section_still_wrong_is_asked_again_until_the_re_asks_run_out(provider, llm_page_data):
+    provider.then(
+        provider.openai_reply(broken(llm_page_data, joke="")),
+        provider.openai_reply(json.dumps({"joke": ""})),
+        provider.openai_reply(json.dumps({"joke": "not\nok"})),
+    )
+    with pytest.raises(InvalidReply, match=r"joke: must be a single line .*gave up after 3 attempts"):
+        await generate(provider, reasks=2)
+    assert len(provider.requests) == 3
+
+
+async def test_a_section_re_ask_answered_with_prose_is_asked_again(provider, llm_page_data):
+    provider.then(
+        provider.openai_reply(broken(llm_page_data, joke="")),
+        provider.openai_reply("Sure! Here is the joke."),
+        provider.openai_reply(json.dumps({"joke": "A pun."})),
+    )
+    result = await generate(provider)
+    assert "not valid JSON" in reask_of(provider.bodies[2])
+    assert result.page.joke == "A pun." and result.reasked == ("joke",)
+
+
+async def test_a_reply_with_no_usable_section_is_asked_again_whole(provider, page_json):
+    provider.then(provider.openai_reply(json.dumps({"unexpected": 1})), provider.openai_reply(page_json))
+    result = await generate(provider)
+    assert result.reasked == () and result.attempts == 2
+    assert "Reply again with the whole note" in reask_of(provider.bodies[1])
+
+
+async def test_reask_sections_asks_for_just_the_named_sections(provider, llm_page_data):
+    from topicgen.model.generate import context_page, reask_sections
+
+    provider.then(provider.openai_reply(json.dumps({"books": llm_page_data["books"]})))
+    client = create_client("openai:gpt-test", provider.options())
+    page = context_page(TOPIC, {key: llm_page_data[key] for key in ("title_emoji", "what_is_it")})
+    try:
+        answer = await reask_sections(
+            client, Prompts(), TOPIC, {"books": ["books.topical: no such book"]}, page
+        )
+    finally:
+        await client.aclose()
+    assert answer.data == {"books": llm_page_data["books"]} and not answer.wrong
+    assert answer.calls == 1
+    assert "books.topical: no such book" in reask_of(provider.bodies[0])

@@ -101,13 +101,15 @@ def test_a_poisoned_reply_is_never_written_even_when_re_asks_run_out(
     assert not (vault / "topics" / "graph-theory.md").exists()
 
 
-def test_an_extra_field_aimed_at_the_frontmatter_is_rejected(cli: TopicgenCli, vault: Path) -> None:
+def test_an_extra_field_aimed_at_the_frontmatter_is_ignored(cli: TopicgenCli, vault: Path) -> None:
+    # a field the schema does not have is never rendered: ignored and noted, not worth a call (issue 8)
     cli.server.script(Reply(patch={"title": "Hijacked", "share": False}))
 
     result = cli.run("new", TOPIC, "--vault", str(vault))
 
     assert result.exit_code == 0, result.stderr
-    assert [r.outcome for r in cli.server.requests] == ["scripted", "ok"]
+    assert [r.outcome for r in cli.server.requests] == ["scripted"]
+    assert "unknown-field" in result.stderr
     meta = assert_valid_page(vault / "topics" / "graph-theory.md", TOPIC)
     assert meta["share"] is True and "Hijacked" not in meta["title"]
 

@@ -1,15 +1,28 @@
-"""Ask a model for a page and validate the answer, re-asking with the errors when it is unusable.
+"""Ask a model for a page, accept its drift, and re-ask only what is wrong.
 
-A reply that is not JSON, fails the schema, was cut off or is a refusal is
-sent back with what was wrong, a bounded number of times; then the topic
-fails with the last reason.
+A reply is read in three steps (``read_reply``): whether it is usable at all
+(not a refusal, not cut off, a JSON object), then its drift normalised
+(``topicgen.page.drift``: accepted, noted, never a call), then each section
+validated on its own. What happens next depends on what is wrong:
+
+- nothing: the page is done;
+- some sections: only those are asked for again (``section_request``: their
+  partial schema, the problems, and the rest of the page as context, the way
+  ``regen --sections`` asks) and the answer is spliced in;
+- the reply as a whole (not JSON, truncated, refused, no usable section): the
+  whole page is asked again, with what was wrong.
+
+Re-asks are bounded (``reasks`` calls after the first); then the topic fails
+with the last reason. ``reask_sections`` is the section re-ask on its own,
+for callers that hold a page with some sections known to be wrong (batch
+collection, reference verification).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -18,7 +31,10 @@ from topicgen.errors import InvalidReply
 from topicgen.model.clients.base import Finish, ModelClient, ModelReply, ModelRequest, Usage
 from topicgen.model.prompt import Message, Prompts
 from topicgen.model.reply_cache import ReplyCache, request_key
+from topicgen.page.drift import TITLE_KEY, DriftNote, normalise
+from topicgen.page.render import PageContext, render_section_blocks
 from topicgen.page.schema import TopicSummary, page_json_schema
+from topicgen.page.sections import section_model
 
 MAX_ERRORS_SHOWN = 12
 
@@ -30,6 +46,27 @@ class Generation:
     usage: Usage
     attempts: int  # model calls made; 0 when the reply came from the cache
     cached: bool = False
+    notes: tuple[str, ...] = ()  # drift accepted and normalised: 'qualities: list-length: 9 items; ...'
+    reasked: tuple[str, ...] = ()  # sections asked for again on their own, in the order asked
+    reask_usage: Usage = field(default_factory=Usage)  # what the re-asks (whole or sections) cost
+
+
+@dataclass(frozen=True)
+class ReplyReading:
+    """What one usable reply yields: the sections that validated, the ones that did not, the drift."""
+
+    valid: dict[str, Any]  # field → validated data (JSON form), in the reply's order
+    wrong: dict[str, list[str]]  # field → 'where: what' problems
+    notes: tuple[DriftNote, ...] = ()
+
+    def merge(self, answer: ReplyReading) -> ReplyReading:
+        """This reading with a section re-ask's ``answer`` spliced in."""
+        valid = {**self.valid, **answer.valid}
+        wrong = {key: answer.wrong.get(key, errors) for key, errors in self.wrong.items() if key not in valid}
+        return ReplyReading(valid, wrong, self.notes + answer.notes)
+
+    def problems(self) -> list[str]:
+        return [error for errors in self.wrong.values() for error in errors]
 
 
 def validation_errors(error: ValidationError) -> list[str]:
@@ -37,13 +74,13 @@ def validation_errors(error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors(include_url=False):
         where = ".".join(str(part) for part in item["loc"]) or "reply"
-        message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}")
+        message = "missing from the reply" if item["type"] == "missing" else item["msg"]
+        lines.append(f"{where}: {message.removeprefix('Value error, ')}")
     return lines
 
 
-def parse_reply(reply: ModelReply, model: type[BaseModel] = TopicSummary) -> BaseModel:
-    """The validated page in a reply, or ``InvalidReply`` saying why there is none."""
+def read_reply(reply: ModelReply, model: type[BaseModel] = TopicSummary) -> ReplyReading:
+    """The sections of a reply, validated one by one, or ``InvalidReply`` when it is unusable as a whole."""
     if reply.finish is Finish.REFUSAL:
         reason = (reply.refusal or "").strip().splitlines()[:1]
         raise InvalidReply(f"the model refused{': ' + reason[0] if reason else ''}")
@@ -52,21 +89,154 @@ def parse_reply(reply: ModelReply, model: type[BaseModel] = TopicSummary) -> Bas
             "the reply was cut off at the output token limit",
             ["the reply was truncated: keep every item short so the whole note fits"],
         )
-    return parse_page_json(reply.text, model)
-
-
-def parse_page_json(text: str, model: type[BaseModel] = TopicSummary) -> BaseModel:
     try:
-        data: Any = json.loads(text)
+        data: Any = json.loads(reply.text)
     except json.JSONDecodeError as error:
         raise InvalidReply(
             "the reply is not valid JSON", [f"JSON error at character {error.pos}: {error.msg}"]
         ) from None
+    return read_data(data, model)
+
+
+def read_data(data: Any, model: type[BaseModel] = TopicSummary) -> ReplyReading:
+    """Reply data normalised and validated section by section (see ``read_reply``)."""
+    if not isinstance(data, dict):
+        raise InvalidReply("the reply is not a JSON object", ["reply: must be one JSON object"])
+    fields = tuple(model.model_fields)
+    data, notes = normalise(data, fields=fields)
     try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        errors = validation_errors(error)
-        raise InvalidReply(f"the reply does not match the schema ({errors[0]})", errors) from None
+        page = model.model_validate(data)
+    except ValidationError:
+        pass
+    else:
+        return ReplyReading(page.model_dump(mode="json"), {}, tuple(notes))
+    valid: dict[str, Any] = {}
+    wrong: dict[str, list[str]] = {}
+    for key in fields:
+        if key not in data:
+            wrong[key] = [f"{key}: missing from the reply"]
+            continue
+        try:
+            valid[key] = section_model((key,)).model_validate({key: data[key]}).model_dump(mode="json")[key]
+        except ValidationError as error:
+            wrong[key] = validation_errors(error)
+    if not valid:
+        errors = [line for lines in wrong.values() for line in lines]
+        raise InvalidReply(f"the reply does not match the schema ({errors[0]})", errors)
+    return ReplyReading(valid, wrong, tuple(notes))
+
+
+def parse_reply(reply: ModelReply, model: type[BaseModel] = TopicSummary) -> BaseModel:
+    """The whole validated page in a reply (drift normalised), or ``InvalidReply`` saying why not."""
+    return _whole(read_reply(reply, model), model)
+
+
+def parse_page_json(text: str, model: type[BaseModel] = TopicSummary) -> BaseModel:
+    """A saved reply's page (drift normalised), or ``InvalidReply``."""
+    return parse_reply(ModelReply(text, Finish.STOP, ""), model)
+
+
+def _whole(reading: ReplyReading, model: type[BaseModel]) -> BaseModel:
+    if reading.wrong:
+        errors = reading.problems()
+        raise InvalidReply(f"the reply does not match the schema ({errors[0]})", errors)
+    return model.model_validate(reading.valid)
+
+
+def context_page(topic: str, valid: dict[str, Any]) -> str:
+    """The sections already in hand as Markdown, the way a page shows them (links left plain)."""
+    keys = tuple(key for key in valid if key != TITLE_KEY)
+    title = " ".join(part for part in (valid.get(TITLE_KEY), topic) if part)
+    lines = [f"# {title}"]
+    if keys:
+        sections = section_model(keys).model_validate({key: valid[key] for key in keys})
+        blocks = render_section_blocks(sections, PageContext(topic, slug="", hard_breaks=False))
+        lines += [line for key in keys for line in blocks.get(key, [])]
+    return "\n".join(lines).strip()
+
+
+def section_request(
+    prompts: Prompts,
+    topic: str,
+    problems: dict[str, list[str]],
+    current_page: str,
+    *,
+    max_output_tokens: int = 16_000,
+) -> ModelRequest:
+    """The request that asks for only the sections in ``problems`` (field → what was wrong).
+
+    The model sees the rest of the page (``current_page``, Markdown) and the
+    problems, and answers with the partial schema of just those sections.
+    """
+    keys = list(problems)
+    shown = [error for errors in problems.values() for error in errors][:MAX_ERRORS_SHOWN]
+    messages = prompts.section_messages(topic, keys, current_page, problems=shown)
+    schema = page_json_schema(section_model(tuple(keys)))
+    return ModelRequest(tuple(messages), schema, max_output_tokens=max_output_tokens)
+
+
+@dataclass(frozen=True)
+class SectionAnswer:
+    """What ``reask_sections`` got: the sections' data, what is still wrong, and what it cost."""
+
+    data: dict[str, Any]
+    wrong: dict[str, list[str]]
+    notes: tuple[DriftNote, ...]
+    usage: Usage
+    calls: int
+
+
+async def reask_sections(
+    client: ModelClient,
+    prompts: Prompts,
+    topic: str,
+    problems: dict[str, list[str]],
+    current_page: str,
+    *,
+    attempts: int = 1,
+    max_output_tokens: int = 16_000,
+    on_usage: Callable[[Usage], None] | None = None,
+) -> SectionAnswer:
+    """Ask for just the sections named in ``problems`` (field → what was wrong), up to ``attempts`` calls.
+
+    ``current_page`` is the rest of the page as Markdown (see ``context_page``).
+    Each call asks only for the sections still wrong. The answer's data is
+    validated and normalised like any reply; splice it into the page.
+    """
+    reading = ReplyReading({}, dict(problems))
+    total, calls = Usage(), 0
+    while reading.wrong and calls < attempts:
+        reading, usage = await _ask_sections(
+            client, prompts, topic, reading, current_page, max_output_tokens, on_usage
+        )
+        total += usage
+        calls += 1
+    return SectionAnswer(reading.valid, reading.wrong, reading.notes, total, calls)
+
+
+async def _ask_sections(
+    client: ModelClient,
+    prompts: Prompts,
+    topic: str,
+    reading: ReplyReading,
+    current_page: str,
+    max_output_tokens: int,
+    on_usage: Callable[[Usage], None] | None,
+) -> tuple[ReplyReading, Usage]:
+    """One section re-ask for ``reading.wrong``, merged into ``reading``."""
+    request = section_request(
+        prompts, topic, reading.wrong, current_page, max_output_tokens=max_output_tokens
+    )
+    reply = await client.complete(request)
+    if on_usage:
+        on_usage(reply.usage)
+    keys = tuple(reading.wrong)
+    try:
+        answer = read_reply(reply, section_model(keys))
+    except InvalidReply as error:
+        lines = [str(error), *error.errors[:2]]
+        answer = ReplyReading({}, {key: lines for key in keys})
+    return reading.merge(answer), reply.usage
 
 
 async def generate_page(
@@ -81,11 +251,14 @@ async def generate_page(
     schema: dict[str, Any] | None = None,
     on_usage: Callable[[Usage], None] | None = None,
     cache: ReplyCache | None = None,
+    current_page: str | None = None,
 ) -> Generation:
-    """Ask, validate, and re-ask up to ``reasks`` times; every call's usage is reported.
+    """Ask, accept drift, and re-ask what is wrong up to ``reasks`` times; every call's usage is reported.
 
+    ``current_page`` is the page the request was built around (regen, adopt):
+    section re-asks show it as context; otherwise they show the sections in hand.
     With a ``cache``, a reply validated earlier for the same request is used
-    instead of a call, and every newly validated reply is stored.
+    instead of a call, and every newly validated page is stored.
     """
     conversation = list(messages or prompts.messages(topic))
     schema = schema or page_json_schema(model)
@@ -95,23 +268,43 @@ async def generate_page(
             return Generation(model.model_validate(hit.data), hit.model, Usage(), 0, cached=True)
         except ValidationError:
             pass
-    total = Usage()
+    total, reask_usage = Usage(), Usage()
+    reading: ReplyReading | None = None
+    reasked: list[str] = []
     last_error: InvalidReply | None = None
+    model_id = client.spec
     for attempt in range(1, reasks + 2):
-        request = ModelRequest(tuple(conversation), schema, max_output_tokens=max_output_tokens)
-        reply = await client.complete(request)
-        total += reply.usage
-        if on_usage:
-            on_usage(reply.usage)
-        try:
-            page = parse_reply(reply, model)
-        except InvalidReply as error:
-            last_error = error
-            conversation.append(Message("assistant", reply.text or "(empty reply)"))
-            conversation.append(prompts.reask(topic, str(error), error.errors[:MAX_ERRORS_SHOWN]))
+        if reading is not None:  # some sections are wrong: ask for those alone
+            reasked += [key for key in reading.wrong if key not in reasked]
+            page_text = current_page if current_page is not None else context_page(topic, reading.valid)
+            reading, usage = await _ask_sections(
+                client, prompts, topic, reading, page_text, max_output_tokens, on_usage
+            )
+            total, reask_usage = total + usage, reask_usage + usage
+        else:
+            request = ModelRequest(tuple(conversation), schema, max_output_tokens=max_output_tokens)
+            reply = await client.complete(request)
+            model_id = reply.model
+            total += reply.usage
+            if attempt > 1:
+                reask_usage += reply.usage
+            if on_usage:
+                on_usage(reply.usage)
+            try:
+                reading = read_reply(reply, model)
+            except InvalidReply as error:
+                last_error = error
+                conversation.append(Message("assistant", reply.text or "(empty reply)"))
+                conversation.append(prompts.reask(topic, str(error), error.errors[:MAX_ERRORS_SHOWN]))
+                continue
+        if reading.wrong:
+            errors = reading.problems()
+            last_error = InvalidReply(f"the reply does not match the schema ({errors[0]})", errors)
             continue
+        page = _whole(reading, model)
         if cache:
-            cache.put(key, page.model_dump(mode="json"), reply.model, total, topic)
-        return Generation(page, reply.model, total, attempt)
+            cache.put(key, page.model_dump(mode="json"), model_id, total, topic)
+        notes = tuple(str(note) for note in reading.notes)
+        return Generation(page, model_id, total, attempt, False, notes, tuple(reasked), reask_usage)
     assert last_error is not None
     raise InvalidReply(f"{last_error} (gave up after {reasks + 1} attempts)", last_error.errors)

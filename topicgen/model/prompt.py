@@ -111,9 +111,16 @@ class Prompts:
             Message("user", self._render(USER_TEMPLATE, topic=topic)),
         ]
 
-    def section_messages(self, topic: str, keys: list[str], current_page: str) -> list[Message]:
-        """Ask for some sections only, with the rest of the page as context (same cached prefix)."""
-        user = self._render(SECTIONS_TEMPLATE, topic=topic, sections=keys, current_page=current_page)
+    def section_messages(
+        self, topic: str, keys: list[str], current_page: str, problems: list[str] | None = None
+    ) -> list[Message]:
+        """Ask for some sections only, with the rest of the page as context (same cached prefix).
+
+        ``problems`` says what was wrong with these sections in the last reply (a section re-ask).
+        """
+        user = self._render(
+            SECTIONS_TEMPLATE, topic=topic, sections=keys, current_page=current_page, problems=problems or []
+        )
         return [Message("system", self.system()), Message("user", user)]
 
     def reask(self, topic: str, problem: str, errors: list[str]) -> Message:

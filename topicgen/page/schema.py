@@ -13,9 +13,10 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, create_model
 
 from topicgen import resources
+from topicgen.page.drift import count_error, source_of, title_emoji_limit
 from topicgen.page.outline import OUTLINE, TITLE_EMOJI_RANGE, Kind, Section
 from topicgen.page.text_rules import (
     check_line,
@@ -31,6 +32,7 @@ SCHEMA_FILE = "topic-summary.schema.json"
 
 Line = Annotated[str, AfterValidator(check_line)]
 LinkText = Annotated[str, AfterValidator(check_link_text)]
+OptionalLine = Annotated[str, AfterValidator(check_optional_line)]  # a closing label left out is drift
 
 
 class Strict(BaseModel):
@@ -40,7 +42,7 @@ class Strict(BaseModel):
 class Book(Strict):
     title: LinkText = Field(description="The book's exact published title, without quotes.")
     authors: Line = Field(description="The book's authors, e.g. 'Ian Goodfellow and Yoshua Bengio'.")
-    note: Annotated[str, AfterValidator(check_optional_line)] = Field(
+    note: OptionalLine = Field(
         description="What follows the authors on the line: one fitting emoji, or an empty string."
     )
 
@@ -54,12 +56,19 @@ class Video(Strict):
 
 
 def _bounded(low: int, high: int):
-    def check(items: list) -> list:
-        if not low <= len(items) <= high:
-            raise ValueError(f"must have {low} to {high} items, not {len(items)}")
+    """The outline's bounds, with the slack ``topicgen.page.drift`` allows (more for pages read back)."""
+
+    def check(items: list, info: ValidationInfo) -> list:
+        error = count_error(low, high, len(items), source_of(info))
+        if error:
+            raise ValueError(error)
         return items
 
     return AfterValidator(check)
+
+
+def _title_emoji(value: str, info: ValidationInfo) -> str:
+    return check_title_emoji(value, most=title_emoji_limit(source_of(info)))
 
 
 def _items(section: Section, item_type: Any = Line) -> Any:
@@ -107,7 +116,7 @@ def _section_type(section: Section) -> Any:
             _class_name(section),
             __base__=Strict,
             items=(_items(section), Field(description=section.guidance)),
-            **{closing.field: (Line, Field(description=f"{closing.text}: {closing.instruction}."))},
+            **{closing.field: (OptionalLine, Field(description=f"{closing.text}: {closing.instruction}."))},
         )
     raise AssertionError(f"unknown section kind {section.kind}")
 
@@ -120,7 +129,7 @@ def _build_page_model() -> type[BaseModel]:
     low, high = TITLE_EMOJI_RANGE
     fields: dict[str, Any] = {
         "title_emoji": (
-            Annotated[str, AfterValidator(check_title_emoji)],
+            Annotated[str, AfterValidator(_title_emoji)],
             Field(description=f"{low} to {high} emoji that capture the topic, and nothing else."),
         )
     }

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import emoji
 
-from topicgen.page.outline import OUTLINE
+from topicgen.page.outline import OUTLINE, TITLE_EMOJI_RANGE
 
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -113,14 +113,15 @@ def check_quote(value: str) -> str:
     return check_line(value)
 
 
-def check_title_emoji(value: str) -> str:
-    """One to five emoji and nothing else."""
+def check_title_emoji(value: str, most: int | None = TITLE_EMOJI_RANGE[1]) -> str:
+    """Emoji and nothing else: one to ``most`` of them (None: no limit)."""
     value = "".join(value.split())
     found = emoji.emoji_list(value)
     if not found or "".join(item["emoji"] for item in found) != value:
         raise ValueError("must be emoji only, with no letters, digits or punctuation")
-    if not 1 <= len(found) <= 5:
-        raise ValueError(f"must be 1 to 5 emoji, not {len(found)}")
+    if most is not None and len(found) > most:
+        low, high = TITLE_EMOJI_RANGE
+        raise ValueError(f"must be {low} to {high} emoji, not {len(found)}")
     return value
 
 

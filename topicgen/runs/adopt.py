@@ -105,11 +105,13 @@ class Adopter(Workshop):
             return Outcome(path.name, Status.UNCHANGED, path, "already in the canonical shape")
         if self.dry_run:
             diff = unified_diff(before, text, _shown(path, self.vault.root)).rstrip("\n")
-            return Outcome(path.name, Status.PRINTED, path, detail, usage, attempts, diff, cached=cached)
+            printed = Outcome(path.name, Status.PRINTED, path, detail, usage, attempts, diff, cached=cached)
+            return printed.with_generation(generation)
         if read_page_text(path) != before:
             raise VaultError(f"{path.name} changed while it was being adopted; run again")
         write_atomic(path, text, overwrite=True)
-        return Outcome(path.name, Status.WRITTEN, path, detail, usage, attempts, cached=cached)
+        written = Outcome(path.name, Status.WRITTEN, path, detail, usage, attempts, cached=cached)
+        return written.with_generation(generation)
 
     async def rewrite(self, adoption: Adoption, spent: list[Usage]) -> tuple[str, Generation | None]:
         """The adopted page's text, asking the model only for ``adoption.asks``.
@@ -133,7 +135,9 @@ class Adopter(Workshop):
                 hit = self.cache.get(request_key(self.client.spec, messages, schema)) if self.cache else None
                 data.update(hit.data if hit else {key: placeholder(key) for key in adoption.asks})
             else:
-                generation = await self.ask(parsed.topic, spent, messages=messages, model=model)
+                generation = await self.ask(
+                    parsed.topic, spent, messages=messages, model=model, current_page=body.strip()
+                )
                 data.update(generation.page.model_dump(mode="json"))
         page = TopicSummary.model_validate(data)
         return canonical_text(parsed, page, context, self.provenance()), generation

@@ -43,7 +43,8 @@ class Drafter(Workshop):
                 result = await self.ask(topic, spent)
                 text = render_page(result.page, context, self.provenance(), previous)
                 if self.to_stdout:
-                    return Outcome(topic, Status.PRINTED, None, "", result.usage, result.attempts, text)
+                    printed = Outcome(topic, Status.PRINTED, None, "", result.usage, result.attempts, text)
+                    return printed.with_generation(result)
                 write_atomic(path, text, overwrite=self.force)
         except PageExists as error:
             return Outcome(topic, Status.EXISTS, path, str(error), sum(spent, Usage()))
@@ -59,7 +60,7 @@ class Drafter(Workshop):
             result.attempts,
             cached=result.cached,
             created=created,
-        )
+        ).with_generation(result)
 
 
 def _previous_frontmatter(path: Path) -> str | None:

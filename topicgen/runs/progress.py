@@ -66,12 +66,30 @@ def token_counts(usage: Usage) -> str:
     return text + (f", {usage.reasoning_tokens:,} reasoning" if usage.reasoning_tokens else "")
 
 
+def total_usage_of_reasks(outcomes: Iterable[Outcome]) -> Usage:
+    return sum((outcome.reask_usage for outcome in outcomes), Usage())
+
+
+def drift_and_reasks(outcome: Outcome) -> str:
+    """'list-length ×2, bold-label; re-asked books (812 out)': drift accepted, sections asked again."""
+    kinds: dict[str, int] = {}
+    for note in outcome.notes:
+        kind = note.split(": ")[1] if note.count(": ") >= 2 else note
+        kinds[kind] = kinds.get(kind, 0) + 1
+    parts = [", ".join(f"{kind} ×{count}" if count > 1 else kind for kind, count in kinds.items())]
+    if outcome.reasked:
+        spent = outcome.reask_usage.output_tokens
+        parts.append(f"re-asked {', '.join(outcome.reasked)} ({spent:,} out)")
+    return "; ".join(part for part in parts if part)
+
+
 def print_summary(
     report: RunReport, console: Console, price: Price | None = None, *, left_label: str = "topics"
 ) -> None:
     outcomes = [outcome for _, outcome in report.results]
     table = Table(title="topicgen", title_justify="left", show_edge=False)
-    for column in ("page", "result", "detail", "kept sections", "tokens in/out/cached/written"):
+    columns = ("page", "result", "detail", "kept sections", "drift, re-asked", "tokens in/out/cached/written")
+    for column in columns:
         table.add_column(column, overflow="fold")
     shown = (
         outcomes
@@ -85,6 +103,7 @@ def print_summary(
             f"[{_STYLE[outcome.status]}]{outcome.status.value}[/]",
             outcome.detail or (outcome.path.name if outcome.path else ""),
             ", ".join(outcome.kept),
+            drift_and_reasks(outcome),
             f"{usage.input_tokens:,}/{usage.output_tokens:,}/{usage.cached_tokens:,}/{usage.cache_write_tokens:,}",
         )
     if shown:
@@ -95,6 +114,13 @@ def print_summary(
     kept = sum(len(o.kept) for o in outcomes)
     if kept:
         parts.append(f"{kept} edited section(s) kept")
+    notes = sum(len(o.notes) for o in outcomes)
+    if notes:
+        parts.append(f"{notes} drift note(s)")
+    reasked = sum(len(o.reasked) for o in outcomes)
+    if reasked:
+        spent = total_usage_of_reasks(outcomes)
+        parts.append(f"{reasked} section(s) re-asked ({spent.output_tokens:,} output tokens)")
     cost = f", about ${price.cost(total):.4f}" if price is not None else ""
     console.print(
         f"{', '.join(parts) or 'nothing done'} in {report.elapsed:.1f}s; tokens: {token_counts(total)}{cost}",

@@ -97,7 +97,7 @@ class Regenerator(Workshop):
             generation.attempts,
             kept=job.keep,
             cached=generation.cached,
-        )
+        ).with_generation(generation)
 
     async def _rewrite(self, job: RegenJob, before: str, spent: list[Usage]):
         previous = raw_frontmatter(before)
@@ -110,7 +110,9 @@ class Regenerator(Workshop):
         else:
             model = section_model(job.sections)
             messages = self.prompts.section_messages(job.topic, list(job.sections), body.strip())
-        generation = await self.ask(job.topic, spent, messages=messages, model=model)
+        generation = await self.ask(
+            job.topic, spent, messages=messages, model=model, current_page=None if whole else body.strip()
+        )
         blocks = render_section_blocks(generation.page, context)
         if whole:
             parts.head = _head_lines(generation.page, context)

@@ -11,7 +11,7 @@ stops the others.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -51,6 +51,20 @@ class Outcome:
     kept: tuple[str, ...] = ()  # sections a person edited, kept as they are
     cached: bool = False  # the reply came from the reply cache: no tokens spent
     created: bool = False  # a page that did not exist before this run
+    notes: tuple[str, ...] = ()  # drift accepted and normalised (topicgen.page.drift), never a call
+    reasked: tuple[str, ...] = ()  # sections asked for again on their own
+    reask_usage: Usage = field(default_factory=Usage)  # tokens the re-asks cost (part of ``usage``)
+
+    def with_generation(self, generation: Generation | None) -> Outcome:
+        """This outcome carrying what a generation noted and re-asked."""
+        if generation is None:
+            return self
+        return replace(
+            self,
+            notes=generation.notes,
+            reasked=generation.reasked,
+            reask_usage=generation.reask_usage,
+        )
 
 
 def utc_now() -> str:
@@ -92,8 +106,13 @@ class Workshop:
         *,
         messages: list[Message] | None = None,
         model: type[BaseModel] = TopicSummary,
+        current_page: str | None = None,
     ) -> Generation:
-        """The sections of ``model`` from the reply cache or the model; all usage goes to ``spent``."""
+        """The sections of ``model`` from the reply cache or the model; all usage goes to ``spent``.
+
+        ``current_page`` is the page the request shows the model (regen, adopt), reused as the
+        context of any section re-ask.
+        """
         return await generate_page(
             self.client,
             self.prompts,
@@ -105,4 +124,5 @@ class Workshop:
             schema=page_json_schema(model),
             on_usage=spent.append,
             cache=self.cache,
+            current_page=current_page,
         )

@@ -33,7 +33,12 @@ SAMPLE_CONTEXT: dict[str, dict[str, object]] = {  # what each template is given,
     SYSTEM_TEMPLATE: {},
     USER_TEMPLATE: {"topic": "Graph Theory"},
     REASK_TEMPLATE: {"topic": "Graph Theory", "problem": "the reply is not JSON", "errors": ["joke: empty"]},
-    SECTIONS_TEMPLATE: {"topic": "Graph Theory", "sections": ["joke"], "current_page": "# Graph Theory"},
+    SECTIONS_TEMPLATE: {
+        "topic": "Graph Theory",
+        "sections": ["joke"],
+        "current_page": "# Graph Theory",
+        "problems": ["joke: must not be empty"],
+    },
 }
 
 

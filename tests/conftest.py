@@ -468,3 +468,35 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+# --- Hostile vaults (issue 12): what a renderer makes of a page ---
+
+
+def page_structure(text: str):
+    """What a CommonMark renderer makes of a page: frontmatter keys, headings, link targets, raw HTML
+    and images. Two pages with equal structure differ only in their text."""
+    from types import SimpleNamespace
+
+    import yaml
+    from markdown_it import MarkdownIt
+
+    lines = text.split("\n")
+    end = lines.index("---", 1)
+    meta = yaml.safe_load("\n".join(lines[1:end]))
+    parser = MarkdownIt("commonmark")
+    parser.validateLink = lambda url: True  # see every link a renderer could make, script ones included
+    tokens = parser.parse("\n".join(lines[end + 1 :]))
+    flat = tokens + [child for token in tokens for child in token.children or []]
+    return SimpleNamespace(
+        keys=list(meta),
+        headings=[
+            (token.tag, tokens[i + 1].content)
+            for i, token in enumerate(tokens)
+            if token.type == "heading_open"
+        ],
+        links=[token.attrs["href"] for token in flat if token.type == "link_open"],
+        html=[token.content for token in flat if token.type in ("html_inline", "html_block")],
+        images=[token.attrs.get("src") for token in flat if token.type == "image"],
+        fences=sum(1 for token in tokens if token.type == "hr"),
+    )

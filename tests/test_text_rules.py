@@ -125,7 +125,6 @@ def test_surrounding_whitespace_is_trimmed(llm_page_data):
     [
         "https://www.youtube.com/@3blue1brown",
         "https://youtube.com/watch?v=wjZofJX0v4M",
-        "http://m.youtube.com/c/lexfridman",
         "https://youtu.be/wjZofJX0v4M",
     ],
 )
@@ -134,12 +133,17 @@ def test_youtube_addresses_are_accepted_for_videos(llm_page_data, url):
     assert TopicSummary.model_validate(llm_page_data).videos[0].url == url
 
 
+def test_an_http_youtube_address_is_written_as_https(llm_page_data):
+    llm_page_data["videos"][0]["url"] = "http://m.youtube.com/c/lexfridman"
+    assert TopicSummary.model_validate(llm_page_data).videos[0].url == "https://m.youtube.com/c/lexfridman"
+
+
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
-        ("javascript:alert(1)", "http(s)"),
-        ("ftp://www.youtube.com/video", "http(s)"),
-        ("www.youtube.com/@3blue1brown", "http(s)"),
+        ("javascript:alert(1)", "https address"),
+        ("ftp://www.youtube.com/video", "https address"),
+        ("www.youtube.com/@3blue1brown", "https address"),
         ("https://vimeo.com/123456", "YouTube"),
         ("https://www.youtube.com.evil.example/@x", "YouTube"),
         ("https://evil.example/?u=https://www.youtube.com/", "YouTube"),
@@ -147,7 +151,7 @@ def test_youtube_addresses_are_accepted_for_videos(llm_page_data, url):
         ("https://www.youtube.com/watch?v=a)(", "brackets"),
     ],
 )
-def test_video_addresses_must_be_http_youtube_links(llm_page_data, url, reason):
+def test_video_addresses_must_be_https_youtube_links(llm_page_data, url, reason):
     llm_page_data["videos"][0]["url"] = url
     assert reason in rejected(llm_page_data)
 

@@ -10,11 +10,19 @@ outline's headings in order, with nothing else.
 
 from __future__ import annotations
 
+import functools
+import json
 from pathlib import Path
 
 import pytest
-from conftest import TopicgenCli, assert_valid_page
+from conftest import LLM_PAGE_JSON, TopicgenCli, assert_valid_page, page_structure
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from topicgen.page.render import PageContext, render_page
+from topicgen.page.schema import TopicSummary
+from topicgen.page.text_rules import check_line
 from topicgen.testing import Reply
 
 TOPIC = "Graph Theory"
@@ -52,6 +60,31 @@ SMUGGLED = {
     "frontmatter fence in the title emoji": ("title_emoji", "---"),
     # echoed instructions
     "echoed instructions": ("well_suited.0", "As an AI language model, I think graphs are useful"),
+    # issue 12.3: what a deny-list missed
+    "tab inside the scheme of an html link": (
+        "qualities.2",
+        'See <a href="java&#9;script:alert(1)">this</a>',
+    ),
+    "tab inside the scheme of a markdown link": (
+        "capabilities.2",
+        "Search: [click](java&#9;script:alert(1))",
+    ),
+    "styled div covering the page": ("history.1", '<div style="position:fixed;top:0;left:0">Login</div>'),
+    "remote tracking image": ("examples.2", "Maps ![](https://tracker.example/pixel.gif?u=1)"),
+    "embed of a private note": ("deep_dive.1", "See ![[private/diary]] for more"),
+    "wikilink to a private note": ("deep_dive.2", "See [[private/diary]] for more"),
+    "html comment": ("performance.1", "Fast <!-- topicgen:index:end --> enough"),
+    "link to a relative vault path": ("comparisons.1", "Trees: [see](../../private/diary.md)"),
+    "link to plain http": ("comparisons.2", "Trees: [see](http://insecure.example)"),
+    "bare ftp address": ("problems.concrete", "Download it from ftp://files.example/graph.zip"),
+    "reference link definition": ("surprising_perspective.1", "[x]: javascript:alert(1)"),
+    # template syntax: static-site builders (Jekyll's Liquid, Nunjucks, Hugo) run it when publishing
+    "jinja expression": ("joke", "My favourite graph is {{ 7 * 7 }} nodes wide"),
+    "jinja statement": ("what_is_it.0", "Graphs {% for x in range(3) %}loop{% endfor %} forever"),
+    "jinja comment": ("history.0", "Euler {# hidden #} walked the bridges"),
+    "template in a book title": ("books.topical.title", "Introduction to {{ page }}"),
+    "template in a video name": ("videos.0.name", "{{ config.items() }} explained"),
+    "template in a recommended book": ("books.fictional.title", "{% include 'secret' %}"),
 }
 
 
@@ -117,21 +150,18 @@ def test_an_extra_field_aimed_at_the_frontmatter_is_ignored(cli: TopicgenCli, va
 # --- neutralised: shown literally ----------------------------------------------------------------
 
 LITERAL = {
-    "jinja expression": ("joke", "My favourite graph is {{ 7 * 7 }} nodes wide"),
-    "jinja statement": ("what_is_it.0", "Graphs {% for x in range(3) %}loop{% endfor %} forever"),
-    "jinja comment": ("history.0", "Euler {# hidden #} walked the bridges"),
-    "template in a book title": ("books.topical.title", "Introduction to {{ page }}"),
-    "template in a video name": ("videos.0.name", "{{ config.items() }} explained"),
+    "braces that are not a template": ("joke", "My favourite set is { 7 } and {x} wide"),
+    "html inside a code span": ("deep_dive.0", "Write `vector<int>` for a list of ints"),
+    "an https link": ("history.0", "Euler, 1736: [the paper](https://example.org/euler)"),
+    "prose with a colon after data": ("capabilities.0", "Training data: billions of edges"),
     "dashes inside a line": ("performance.0", "Dense graphs --- unlike sparse ones --- cost O(n^2)"),
     "a harmless angle bracket": ("comparisons.0", "Trees: a graph with |E| < |V| edges"),
-    "yaml-looking text": ("deep_dive.0", "key: value # not a comment, just text"),
+    "yaml-looking text": ("deep_dive.1", "key: value # not a comment, just text"),
 }
 
 
 @pytest.mark.parametrize(("field", "value"), LITERAL.values(), ids=LITERAL.keys())
-def test_template_syntax_and_lookalikes_appear_literally(
-    cli: TopicgenCli, vault: Path, field: str, value: str
-) -> None:
+def test_lookalikes_of_markup_appear_literally(cli: TopicgenCli, vault: Path, field: str, value: str) -> None:
     cli.server.script(Reply(patch={field: value}))
 
     result = cli.run("new", TOPIC, "--vault", str(vault))
@@ -142,11 +172,85 @@ def test_template_syntax_and_lookalikes_appear_literally(
     assert value in page_text(vault)
 
 
-def test_template_syntax_in_a_recommended_book_is_literal_in_its_quotes(
-    cli: TopicgenCli, vault: Path
-) -> None:
-    cli.server.script(Reply(patch={"books.fictional.title": "{% include 'secret' %}"}))
+# --- the allow-list (issue 12.3): every HTML tag and every scheme but https is refused ---------------
 
-    assert cli.run("new", TOPIC, "--vault", str(vault)).exit_code == 0
+HTML_TAGS = """a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound big
+blink blockquote body br button canvas caption center cite code col colgroup data datalist dd del details dfn
+dialog dir div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6
+head header hgroup hr html i iframe image img input ins isindex kbd keygen label legend li link listing
+main map mark marquee math menu menuitem meta meter multicol nav nextid nobr noembed noframes noscript
+object ol optgroup option output p param picture plaintext portal pre progress q rb rp rt rtc ruby s samp
+script search section select slot small source spacer span strike strong style sub summary sup svg table
+tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr xmp""".split()  # noqa: SIM905
+URL_SCHEMES = """http ftp ftps sftp file data javascript vbscript blob filesystem mailto tel sms xmpp irc ircs
+ws wss ssh git svn news nntp telnet ldap about chrome chrome-extension resource view-source obsidian
+zotero vscode steam magnet bitcoin intent market itms-services ms-settings jar smb afp nfs webcal""".split()  # noqa: SIM905
 
-    assert "Fictional: \"{% include 'secret' %}\" by" in page_text(vault)
+
+@pytest.mark.parametrize("tag", HTML_TAGS)
+def test_every_html_tag_is_refused(tag: str) -> None:
+    for text in (f"Text <{tag}>more", f"Text </{tag}> more", f"Text <{tag.upper()} x=1/>", f"x<{tag}"):
+        with pytest.raises(ValueError, match="HTML"):
+            check_line(text)
+
+
+@pytest.mark.parametrize("scheme", URL_SCHEMES)
+def test_every_url_scheme_but_https_is_refused(scheme: str) -> None:
+    for text in (
+        f"See [this]({scheme}:x) now",
+        f"See [this]({scheme.upper()}://x) now",
+        f"See [this]( &#{ord(scheme[0])};{scheme[1:]}://x) now",
+        f"See <{scheme}://x> now",
+        f"See {scheme}://x now",
+    ):
+        with pytest.raises(ValueError):
+            check_line(text)
+
+
+def test_https_links_and_plain_text_pass_the_allow_list() -> None:
+    for text in ("See [the paper](https://example.org/a_(b)) now", "**Bold**, *em* and `code<T>`", "5 < 7"):
+        assert check_line(text) == text
+
+
+# What a model could put in any field: text rich in the characters markup is made of.
+MODEL_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *"<>[]()!{}%#&;:/\\`*_|-= aZ9.",
+            "javascript:",
+            "https://x",
+            "&#9;",
+            "<img ",
+            "<a href=",
+            "![[",
+            "{{",
+            "--",
+        ]
+    ),
+    min_size=1,
+    max_size=30,
+).map("".join)
+
+
+@functools.cache
+def honest_structure():
+    data = json.loads(LLM_PAGE_JSON.read_text(encoding="utf-8"))
+    return page_structure(render_page(TopicSummary.model_validate(data), PageContext(TOPIC, "graph-theory")))
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=MODEL_TEXT)
+def test_any_model_text_that_passes_the_rules_leaves_the_page_structure_alone(text: str) -> None:
+    expected = honest_structure()
+    data = json.loads(LLM_PAGE_JSON.read_text(encoding="utf-8"))
+    data["what_is_it"][0] = data["examples"][0] = text
+    try:
+        page = TopicSummary.model_validate(data)
+    except ValidationError:
+        return  # refused: the model is re-asked
+
+    shape = page_structure(render_page(page, PageContext(TOPIC, "graph-theory")))
+
+    assert (shape.keys, shape.headings, shape.fences) == (expected.keys, expected.headings, expected.fences)
+    assert (shape.html, shape.images) == ([], [])
+    assert all(link.lower().startswith("https://") for link in set(shape.links) - set(expected.links))

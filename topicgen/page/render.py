@@ -20,8 +20,9 @@ from topicgen.page.emoji import split_trailing_emoji
 from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS, Label
 from topicgen.page.sections import split_body
+from topicgen.page.text_rules import link_target, vault_link_text
 from topicgen.vault.frontmatter import compose
-from topicgen.vault.notes import NoteIndex
+from topicgen.vault.notes import Note, NoteIndex
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 HARD_BREAK = "  "
@@ -69,15 +70,19 @@ def label_text(label: Label) -> str:
     return f"**{label.text}:**" if label.bold else f"{label.text}:"
 
 
-def _link(title: str, href: str) -> str:
-    return f"[{title}]({href})"
+def note_link(note: Note, asked: str, folder_href: str) -> str:
+    """A link to a vault note. Its title and file name are someone else's text: the title is
+    shown only when it passes the text rules (else the name asked for, already validated),
+    and the file name is percent-encoded so spaces or brackets cannot end the link early."""
+    text = vault_link_text(note.title) or asked
+    return f"[{text}]({folder_href}/{link_target(note.slug + '.md')})"
 
 
 def book_ref(context: PageContext, title: str) -> str:
     note = context.books.find(title)
     if note is None:
         return f'"{title}"'
-    return _link(note.title, f"{context.books_href}/{note.slug}.md")
+    return note_link(note, title, context.books_href)
 
 
 def topic_ref(context: PageContext, text: str) -> str:
@@ -85,7 +90,7 @@ def topic_ref(context: PageContext, text: str) -> str:
     note = context.topics.find(name)
     if note is None or note.slug == context.slug:
         return text
-    link = _link(note.title, f"{context.topics_href}/{note.slug}.md")
+    link = note_link(note, name, context.topics_href)
     return f"{link} {trailing}" if trailing else link
 
 

@@ -1,14 +1,21 @@
-"""Rules every piece of model-written text must pass before it reaches a page.
+"""Rules every piece of untrusted text must pass before it reaches a page.
 
-Model output is untrusted: a field must not be able to start a new line, a
-heading, a frontmatter block, an HTML element or a script link. A failing
-field raises ``ValueError`` with a message the model can act on when re-asked.
+Model output and vault content (note titles, file names) are untrusted: a
+field must not be able to start a new line, a heading, a frontmatter block,
+an HTML element or a link anywhere but an ``https`` address. The markup
+check is an allow-list (``unsafe_markup``): plain text, emphasis, code spans
+and inline links to ``https`` addresses are what a page's text may hold;
+anything else that a Markdown, HTML, Obsidian or static-site renderer would
+act on is refused. A failing model field raises ``ValueError`` with a
+message the model can act on when re-asked; vault text that fails is left
+out of links or escaped (``vault_link_text``, ``escape_text``).
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -21,15 +28,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON can carry them; no file can store them
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 _FRONTMATTER_FENCE = re.compile(r"^\s*(---|\.\.\.)\s*$")
-_DANGEROUS_HTML = re.compile(
-    r"<\s*/?\s*(script|iframe|style|object|embed|form|input|button|meta|link|base|svg|math|"
-    r"img|video|audio|source|html|head|body|textarea|select|template)\b",
-    re.IGNORECASE,
-)
-_EVENT_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
-_SCRIPT_URL = re.compile(r"(javascript|vbscript|data|file)\s*:", re.IGNORECASE)
-_LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|<([a-z][a-z0-9+.-]*:[^>\s]*)>", re.IGNORECASE)
-_HTML_LINK = re.compile(r"""\b(?:href|src|action|formaction)\s*=\s*["']?\s*([^"'\s>]*)""", re.IGNORECASE)
 _META_PHRASES = (
     "as an ai language model",
     "as a large language model",
@@ -42,6 +40,122 @@ _SHINGLE = 6
 YOUTUBE_HOSTS = frozenset(
     {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be"}
 )
+
+
+# --- the allow-list: what markup untrusted text may carry -------------------------------------------
+
+# An HTML tag, comment, declaration or processing instruction, or an autolink (<scheme:...>): any
+# "<" a renderer could read as markup. A "<" before a space or digit ("|E| < |V|") is text.
+_MARKUP_START = re.compile(r"<[A-Za-z/!?]")
+_CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_IMAGE_OR_EMBED = re.compile(r"!\[")
+_WIKILINK = re.compile(r"\[\[|\]\]")
+_TEMPLATE = re.compile(r"\{[{%#]")  # jinja2, Liquid, Nunjucks, Hugo: static-site builders run them
+_REFERENCE = re.compile(r"\]\[|^\s*\[[^\]]*\]:")  # reference links and definitions
+_INLINE_LINK = re.compile(r"\]\(\s*(<)?")
+_BARE_URL = re.compile(r"(?<![\w.+-])([A-Za-z][A-Za-z0-9+.-]*):(//|(?=\S))")
+# Schemes a renderer may link without "//": scripts, and what GFM autolinks (mailto:, xmpp:).
+_SCRIPT_SCHEMES = frozenset(
+    {"javascript", "vbscript", "data", "file", "blob", "filesystem", "mailto", "xmpp"}
+)
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_ESCAPE = re.compile(r"\\(.)")
+ALLOWED_SCHEME = "https"
+
+
+def _destination_scheme(text: str) -> str:
+    """The scheme a renderer would see at the start of a link destination, '' when there is none.
+
+    Character references and backslash escapes are decoded and invisible
+    characters dropped first, as browsers and Markdown renderers do
+    (``java&#9;script:`` is ``javascript:``).
+    """
+    decoded = _INVISIBLE.sub("", html.unescape(_ESCAPE.sub(r"\1", text[:200])))
+    scheme, colon, _ = decoded.partition(":")
+    if not colon or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        return ""
+    return scheme.lower()
+
+
+def unsafe_markup(value: str) -> str | None:
+    """Why ``value`` holds markup a page must not carry, or None when it is allowed.
+
+    Allowed: text, ``**bold**``, ``*emphasis*``, code spans and inline links to
+    ``https`` addresses. Everything else a renderer acts on is refused: HTML of
+    any kind, autolinks, images and embeds (``![...]``, ``![[...]]``),
+    wikilinks, reference links, template syntax, and links or bare addresses
+    with any scheme but https.
+    """
+    if _TEMPLATE.search(value):
+        return "must not contain template syntax ('{{', '{%', '{#')"
+    text = _CODE_SPAN.sub(" ", value)  # code spans show markup as code (but templates run even there)
+    if _MARKUP_START.search(html.unescape(text)) or _MARKUP_START.search(text):
+        return "must not contain raw HTML elements, comments or <...> links"
+    if _IMAGE_OR_EMBED.search(text):
+        return "must not contain images or embeds ('![')"
+    if _WIKILINK.search(text):
+        return "must not contain wikilinks ('[[...]]')"
+    if _REFERENCE.search(text):
+        return "must not contain reference-style links"
+    for match in _INLINE_LINK.finditer(text):
+        scheme = _destination_scheme(text[match.end() :])
+        if scheme != ALLOWED_SCHEME:
+            return "must link only to https:// addresses" + (f", not {scheme}:" if scheme else "")
+    for match in _BARE_URL.finditer(html.unescape(text)):
+        scheme = match.group(1).lower()  # "Training data: ..." is prose; "data:text/html" is not
+        if scheme in _SCRIPT_SCHEMES or (match.group(2) == "//" and scheme != ALLOWED_SCHEME):
+            return f"must not contain {scheme}: addresses (only https:// is allowed)"
+    return None
+
+
+def vault_link_text(value: str) -> str | None:
+    """A vault note's title as link text, or None when it could break out of a link or the page.
+
+    A title someone else wrote is held to the rules model output meets (one
+    line, no control characters, no markup beyond the allow-list) and may not
+    hold brackets or backslashes, which would end or escape the link early.
+    """
+    if _LINE_BREAKS.search(value.strip()):
+        return None
+    value = " ".join(value.split())
+    if not value or len(value) > 300 or _CONTROL.search(value) or _SURROGATE.search(value):
+        return None
+    if any(char in value for char in "[]\\"):
+        return None
+    if _HEADING.match(value) or _FRONTMATTER_FENCE.match(value) or unsafe_markup(value) is not None:
+        return None
+    return value
+
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escape_text(value: str) -> str:
+    """Any text as one inert line of Markdown: whitespace collapsed, controls dropped, ASCII
+    punctuation backslash-escaped (so no tag, link, heading, template or marker survives)."""
+    value = " ".join(_CONTROL.sub("", _SURROGATE.sub("\ufffd", value)).split())
+    return _PUNCTUATION.sub(r"\\\1", value)
+
+
+def link_target(name: str) -> str:
+    """A file name as a link destination every renderer reads whole: percent-encoded where needed.
+
+    ``Life 3.0 (Tegmark).md`` → ``Life%203.0%20%28Tegmark%29.md``. Letters of
+    any script stay as they are; spaces, brackets, ASCII punctuation that
+    Markdown or URLs give meaning, and invisible characters are encoded.
+    """
+    out = []
+    for char in name:
+        if (char.isascii() and (char.isalnum() or char in "-._~")) or (
+            not char.isascii() and unicodedata.category(char)[0] not in "CZ"
+        ):
+            out.append(char)
+        else:
+            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
+    return "".join(out)
+
+
+# --- style: what a model must write, beyond what is safe ------------------------------------------
 
 
 @cache
@@ -82,13 +196,9 @@ def check_line(value: str) -> str:
         raise ValueError("must be plain text, not a Markdown heading, list or quote")
     if _FRONTMATTER_FENCE.match(value):
         raise ValueError("must not be a frontmatter delimiter")
-    if _DANGEROUS_HTML.search(value) or _EVENT_HANDLER.search(value):
-        raise ValueError("must not contain raw HTML elements")
-    targets = [m.group(1) or m.group(2) or "" for m in _LINK_TARGET.finditer(value)]
-    targets += [m.group(1) for m in _HTML_LINK.finditer(value)]
-    for target in targets:
-        if _SCRIPT_URL.match(html.unescape(target).strip()):  # renderers decode &#106; and friends
-            raise ValueError("must not link to javascript:, data: or file: addresses")
+    problem = unsafe_markup(value)
+    if problem is not None:
+        raise ValueError(problem)
     if echoes_instructions(value):
         raise ValueError("must be page content, not a repetition of the instructions")
     return value
@@ -128,8 +238,10 @@ def check_title_emoji(value: str, most: int | None = TITLE_EMOJI_RANGE[1]) -> st
 def check_youtube_url(value: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"}:
-        raise ValueError("must be an http(s) address")
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise ValueError("must be an https address")
+    if parts.scheme.lower() == "http":  # every link on a page is https; YouTube serves both
+        value = "https" + value[len(parts.scheme) :]
     if (parts.hostname or "").lower() not in YOUTUBE_HOSTS:
         raise ValueError("must be a YouTube address (youtube.com or youtu.be)")
     if _SURROGATE.search(value):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from topicgen.errors import VaultError
+from topicgen.page.text_rules import escape_text, link_target, vault_link_text
 from topicgen.upkeep.staleness import topic_pages
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, write_atomic
@@ -34,7 +35,13 @@ def index_lines(topics_dir: Path, hard_breaks: bool, notes: list[Note] | None = 
     notes = [read_note(path) for path in topic_pages(topics_dir)] if notes is None else list(notes)
     notes.sort(key=lambda note: (title_key(note.title), note.slug))
     suffix = "  " if hard_breaks else ""
-    return [f"- [{note.title}](./{note.slug}.md){suffix}" for note in notes]
+    return [f"- {index_link(note)}{suffix}" for note in notes]
+
+
+def index_link(note: Note) -> str:
+    """A note's line in the index: a title that fails the text rules is shown escaped, never as markup."""
+    text = vault_link_text(note.title) or escape_text(note.title) or escape_text(note.slug)
+    return f"[{text}](./{link_target(note.slug + '.md')})"
 
 
 def _new_index(site_url: str | None) -> str:

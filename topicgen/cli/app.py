@@ -79,8 +79,17 @@ RecordOption = Annotated[
 ]
 
 
-def run_overrides(**flags: Any) -> dict[str, Any]:
-    return {key: value for key, value in flags.items() if value is not None}
+NoVerifyOption = Annotated[
+    bool,
+    typer.Option("--no-verify", help="Do not check books and YouTube links (pages are marked unverified)."),
+]
+
+
+def run_overrides(*, no_verify: bool = False, **flags: Any) -> dict[str, Any]:
+    overrides = {key: value for key, value in flags.items() if value is not None}
+    if no_verify:
+        overrides["verify"] = {"enabled": False}
+    return overrides
 
 
 def execute(engine: Any, start: Any, *, total: int, description: str) -> Any:

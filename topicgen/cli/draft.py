@@ -12,6 +12,7 @@ from topicgen.cli.app import (
     ConcurrencyOption,
     MaxCostOption,
     ModelOption,
+    NoVerifyOption,
     RecordOption,
     RpmOption,
     TpmOption,
@@ -47,6 +48,7 @@ def new(
     tpm: TpmOption = None,
     max_cost: MaxCostOption = None,
     record: RecordOption = None,
+    no_verify: NoVerifyOption = False,
 ) -> None:
     """Draft new topic pages into the vault's topics/ folder."""
     from topicgen.config import open_vault
@@ -58,7 +60,9 @@ def new(
     cleaned = clean_topics(names)
     if output == "-" and len(cleaned) > 1:
         raise UsageError("--output - prints one page; give one topic")
-    flags = run_overrides(model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost)
+    flags = run_overrides(
+        model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
+    )
     the_vault, settings = open_vault(vault, flags)
     if dry_run:
         _print_plans(the_vault, cleaned)

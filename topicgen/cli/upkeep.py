@@ -11,6 +11,7 @@ from topicgen.cli.app import (
     ConcurrencyOption,
     MaxCostOption,
     ModelOption,
+    NoVerifyOption,
     RecordOption,
     RpmOption,
     TpmOption,
@@ -101,6 +102,7 @@ def regen(
     tpm: TpmOption = None,
     max_cost: MaxCostOption = None,
     record: RecordOption = None,
+    no_verify: NoVerifyOption = False,
 ) -> None:
     """Regenerate pages (or some of their sections), keeping every human edit."""
     from topicgen.config import open_vault
@@ -111,7 +113,9 @@ def regen(
     if not targets and not stale_pages:
         raise UsageError("name the pages to regenerate, or pass --stale")
     keys = resolve_sections(sections.split(",")) if sections else None
-    flags = run_overrides(model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost)
+    flags = run_overrides(
+        model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
+    )
     the_vault, settings = open_vault(vault, flags)
     current = vault_fingerprint(the_vault.root)
     jobs, left_alone = plan_regen(

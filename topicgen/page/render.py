@@ -26,6 +26,7 @@ from topicgen.vault.notes import Note, NoteIndex
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 HARD_BREAK = "  "
+VERIFIED_KEY = "topicgen_verified"  # false: references not checked yet (check --verify, regen --verify-only)
 SECTION_START = "### "
 
 
@@ -50,6 +51,7 @@ class Provenance:
     model: str
     generated: str  # ISO 8601, UTC
     fingerprint: str
+    verified: bool | None = None  # its books and YouTube links were checked (None: not a question asked)
 
 
 def relative_href(from_dir: Path, to_dir: Path) -> str:
@@ -156,13 +158,16 @@ def section_texts(body: str) -> dict[str, str]:
 
 
 def generation_metadata(provenance: Provenance, body: str) -> dict[str, Any]:
-    return {
+    metadata: dict[str, Any] = {
         "topicgen_model": provenance.model,
         "topicgen_generated": provenance.generated,
         "topicgen_fingerprint": provenance.fingerprint,
-        "topicgen_body_hash": body_hash(body),
-        "topicgen_sections": {key: content_hash(text) for key, text in section_texts(body).items()},
     }
+    if provenance.verified is not None:
+        metadata[VERIFIED_KEY] = provenance.verified
+    metadata["topicgen_body_hash"] = body_hash(body)
+    metadata["topicgen_sections"] = {key: content_hash(text) for key, text in section_texts(body).items()}
+    return metadata
 
 
 def owned_frontmatter(title: str, context: PageContext) -> dict[str, Any]:

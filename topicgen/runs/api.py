@@ -28,7 +28,7 @@ from topicgen.runs.adopt import Adopter
 from topicgen.runs.draft import Drafter
 from topicgen.runs.engine import Budget, Engine, RunReport
 from topicgen.runs.regen import Regenerator, RegenJob
-from topicgen.runs.workshop import Outcome, Status
+from topicgen.runs.workshop import Outcome, Status, Workshop
 from topicgen.upkeep.index import write_index
 from topicgen.upkeep.links import relink_vault
 from topicgen.upkeep.view import VaultView
@@ -104,8 +104,8 @@ async def draft_topics(
 ) -> RunReport:
     """Draft pages for ``topics``; the client is closed when the run ends."""
     cache = ReplyCache.of_vault(vault.state_dir) if use_cache and not to_stdout else None
-    drafter = Drafter(vault, settings, client, force=force, to_stdout=to_stdout, cache=cache)
-    return await run_closing(engine or engine_for(settings), topics, drafter.draft, client)
+    drafter = Drafter(vault, settings, client, force=force, to_stdout=to_stdout, cache=cache, verify=True)
+    return await run_closing(engine or engine_for(settings), topics, drafter.draft, client, drafter)
 
 
 async def regenerate(
@@ -120,8 +120,8 @@ async def regenerate(
 ) -> RunReport:
     """Run the regen ``jobs`` that ``plan_regen`` made; the client is closed when the run ends."""
     cache = ReplyCache.of_vault(vault.state_dir) if use_cache else None
-    worker = Regenerator(vault, settings, client, force=force, cache=cache)
-    return await run_closing(engine or engine_for(settings), jobs, worker.regen, client)
+    worker = Regenerator(vault, settings, client, force=force, cache=cache, verify=True)
+    return await run_closing(engine or engine_for(settings), jobs, worker.regen, client, worker)
 
 
 def refresh_after_run(vault: Vault, settings: Settings, outcomes: list[Outcome]) -> str | None:
@@ -167,13 +167,22 @@ async def adopt_pages(
 
 
 async def run_closing(
-    engine: Engine, items: list[Any], worker: Callable[[Any], Awaitable[Any]], client: ModelClient
+    engine: Engine,
+    items: list[Any],
+    worker: Callable[[Any], Awaitable[Any]],
+    client: ModelClient,
+    workshop: Workshop | None = None,
 ) -> RunReport:
-    """Run ``worker`` over ``items`` on ``engine``; the client is closed however the run ends."""
+    """Run ``worker`` over ``items`` on ``engine``; the client (and the workshop's reference
+    checker) is closed however the run ends."""
     try:
         return await engine.run(items, worker)
     finally:
-        await client.aclose()
+        try:
+            await client.aclose()
+        finally:
+            if workshop is not None:
+                await workshop.aclose()
 
 
 @dataclass(frozen=True)

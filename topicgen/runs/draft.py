@@ -8,6 +8,7 @@ and writes it atomically under the page's lock.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,26 +42,29 @@ class Drafter(Workshop):
                 previous = _previous_frontmatter(path) if self.force else None
                 created = previous is None and not path.exists()
                 result = await self.ask(topic, spent)
-                text = render_page(result.page, context, self.provenance(), previous)
+                page, references = await self.ground(topic, result.page, spent)
+                text = render_page(page, context, self.provenance(references.verified), previous)
+                usage = sum(spent, Usage()) if spent else result.usage
                 if self.to_stdout:
-                    printed = Outcome(topic, Status.PRINTED, None, "", result.usage, result.attempts, text)
-                    return printed.with_generation(result)
+                    printed = Outcome(topic, Status.PRINTED, None, "", usage, result.attempts, text)
+                    return replace(printed.with_generation(result), references=references)
                 write_atomic(path, text, overwrite=self.force)
         except PageExists as error:
             return Outcome(topic, Status.EXISTS, path, str(error), sum(spent, Usage()))
         except (ModelError, PageLockedError, VaultError) as error:
             return Outcome(topic, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
         detail = "from the reply cache" if result.cached else ""
-        return Outcome(
+        written = Outcome(
             topic,
             Status.WRITTEN,
             path,
             detail,
-            result.usage,
+            usage,
             result.attempts,
             cached=result.cached,
             created=created,
         ).with_generation(result)
+        return replace(written, references=references)
 
 
 def _previous_frontmatter(path: Path) -> str | None:

@@ -12,6 +12,7 @@ from rich.table import Table
 from topicgen.model.clients.base import Usage
 from topicgen.model.costs import Price
 from topicgen.runs.engine import RunReport
+from topicgen.runs.references import summary_lines as reference_lines
 from topicgen.runs.workshop import Outcome, Status
 
 _STYLE = {
@@ -126,6 +127,8 @@ def print_summary(
         f"{', '.join(parts) or 'nothing done'} in {report.elapsed:.1f}s; tokens: {token_counts(total)}{cost}",
         soft_wrap=True,
     )
+    for line in reference_lines((o.topic, o.references) for o in outcomes if o.references):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
     if report.left:
         why = (
             "interrupted"

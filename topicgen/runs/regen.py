@@ -10,7 +10,7 @@ everything after the summary survive every rewrite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from topicgen.errors import ModelError, PageLockedError, VaultError
 from topicgen.model.clients.base import Usage
 from topicgen.model.redact import redact
 from topicgen.page.render import (
+    VERIFIED_KEY,
     PageContext,
     generation_metadata,
     join_lines,
@@ -37,6 +38,7 @@ from topicgen.vault.frontmatter import compose, raw_frontmatter
 from topicgen.vault.notes import read_frontmatter
 
 EXPECTED_PAGE_TOKENS = 3_000
+GROUNDED = frozenset({"books", "videos"})  # sections whose references are checked when regenerated
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Regenerator(Workshop):
         try:
             with page_lock(self.vault.lock_dir, job.path.stem):
                 before = read_page_text(job.path)
-                text, generation = await self._rewrite(job, before, spent)
+                text, generation, references = await self._rewrite(job, before, spent)
                 if read_page_text(job.path) != before:
                     raise VaultError(f"{job.path.name} changed while it was being regenerated; run again")
                 write_atomic(job.path, text, overwrite=True)
@@ -88,16 +90,17 @@ class Regenerator(Workshop):
         detail = f"{len(job.sections)} section(s)" if not job.whole else "whole page"
         if generation.cached:
             detail += " from the reply cache"
-        return Outcome(
+        written = Outcome(
             job.topic,
             Status.WRITTEN,
             job.path,
             detail,
-            generation.usage,
+            sum(spent, Usage()) if spent else generation.usage,
             generation.attempts,
             kept=job.keep,
             cached=generation.cached,
         ).with_generation(generation)
+        return replace(written, references=references)
 
     async def _rewrite(self, job: RegenJob, before: str, spent: list[Usage]):
         previous = raw_frontmatter(before)
@@ -113,15 +116,20 @@ class Regenerator(Workshop):
         generation = await self.ask(
             job.topic, spent, messages=messages, model=model, current_page=None if whole else body.strip()
         )
-        blocks = render_section_blocks(generation.page, context)
+        page, references = generation.page, None
+        if GROUNDED & set(job.sections):
+            page, references = await self.ground(job.topic, page, spent, None if whole else body.strip())
+        blocks = render_section_blocks(page, context)
         if whole:
-            parts.head = _head_lines(generation.page, context)
+            parts.head = _head_lines(page, context)
         new_body = splice(parts, {key: blocks[key] for key in job.sections}).join()
         title = str(old_data.get("title") or "")
         if whole:
             title = f"{generation.page.title_emoji} {job.topic}"
         owned = owned_frontmatter(title, context)
-        metadata = generation_metadata(self.provenance(), new_body)
+        verified = references.verified if references else old_data.get(VERIFIED_KEY)
+        provenance = self.provenance(verified if isinstance(verified, bool) else None)
+        metadata = generation_metadata(provenance, new_body)
         recorded = dict(old_data.get("topicgen_sections") or {})
         for key in job.keep:  # a kept edit stays marked as edited
             if key in recorded:
@@ -130,7 +138,7 @@ class Regenerator(Workshop):
                 metadata["topicgen_sections"].pop(key, None)
         if job.keep:  # the body is not all topicgen's: no shortcut hash for the staleness scan
             del metadata["topicgen_body_hash"]
-        return f"{compose(owned, metadata, previous)}\n{new_body}", generation
+        return f"{compose(owned, metadata, previous)}\n{new_body}", generation, references
 
 
 def _head_lines(page: BaseModel, context: PageContext) -> list[str]:

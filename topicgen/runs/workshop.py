@@ -29,6 +29,8 @@ from topicgen.page.schema import TopicSummary, page_json_schema
 from topicgen.upkeep.view import VaultView
 from topicgen.vault import Vault
 from topicgen.vault.files import sweep_temporaries
+from topicgen.verify.cache import LookupCache
+from topicgen.verify.checker import PageReferences, Verifier
 
 
 class Status(StrEnum):
@@ -54,6 +56,7 @@ class Outcome:
     notes: tuple[str, ...] = ()  # drift accepted and normalised (topicgen.page.drift), never a call
     reasked: tuple[str, ...] = ()  # sections asked for again on their own
     reask_usage: Usage = field(default_factory=Usage)  # tokens the re-asks cost (part of ``usage``)
+    references: PageReferences | None = None  # what checking its books and videos found (issue 11)
 
     def with_generation(self, generation: Generation | None) -> Outcome:
         """This outcome carrying what a generation noted and re-asked."""
@@ -84,6 +87,7 @@ class Workshop:
         force: bool = False,
         clock: Callable[[], str] = utc_now,
         cache: ReplyCache | None = None,
+        verify: bool = False,
     ) -> None:
         self.vault = vault
         self.settings = settings
@@ -94,10 +98,32 @@ class Workshop:
         self.cache = cache
         self.fingerprint = fingerprint(self.prompts, shipped_schema_text())
         self.view = VaultView.scan(vault, settings)
+        self.verifier = verifier_for(vault, settings, self.view) if verify else None
         sweep_temporaries(vault.topics_dir, vault.lock_dir)
 
-    def provenance(self) -> Provenance:
-        return Provenance(self.settings.model, self.clock(), self.fingerprint)
+    def provenance(self, verified: bool | None = None) -> Provenance:
+        return Provenance(self.settings.model, self.clock(), self.fingerprint, verified)
+
+    async def ground(
+        self, topic: str, page: BaseModel, spent: list[Usage], current_page: str | None = None
+    ) -> tuple[BaseModel, PageReferences]:
+        """``page`` with its books and YouTube links checked (see ``topicgen.runs.references``)."""
+        from topicgen.runs.references import ground
+
+        return await ground(
+            self.verifier,
+            self.client,
+            self.prompts,
+            topic,
+            page,
+            spent,
+            current_page=current_page,
+            max_output_tokens=self.settings.max_output_tokens,
+        )
+
+    async def aclose(self) -> None:
+        if self.verifier is not None:
+            await self.verifier.aclose()
 
     async def ask(
         self,
@@ -126,3 +152,11 @@ class Workshop:
             cache=self.cache,
             current_page=current_page,
         )
+
+
+def verifier_for(vault: Vault, settings: Settings, view: VaultView) -> Verifier | None:
+    """The run's reference checker, or None when checks are off or the run is replayed (offline)."""
+    if not settings.verify.enabled or settings.model.startswith("replay:"):
+        return None
+    cache = LookupCache.of_vault(vault.state_dir, settings.verify.cache_days)
+    return Verifier(settings.verify, cache=cache, books=view.books)

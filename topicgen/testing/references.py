@@ -109,13 +109,16 @@ class ReferenceServer(LoopbackServer):
         from topicgen.page.schema import page_json_schema
         from topicgen.testing.fake_provider import page_for_schema
 
-        for topic in topics:
-            page = page_for_schema(schema or page_json_schema(), topic)
-            books = list(page.get("books", {}).values())
-            for book in books[::2]:
-                self.add_book(book["title"], [name.strip() for name in book["authors"].split(" and ")])
-            for video in page.get("videos", [])[::2]:
-                self.learn_link(video["url"])
+        pages = [page_for_schema(schema or page_json_schema(), topic) for topic in topics]
+        books = [book for page in pages for book in page.get("books", {}).values()]
+        for book in books[::2]:
+            self.add_book(book["title"], [name.strip() for name in book["authors"].split(" and ")])
+        for video in [video for page in pages for video in page.get("videos", [])][::2]:
+            self.learn_link(video["url"])
+
+    def knows_book(self, title: str) -> bool:
+        with self._lock:
+            return any(book["title"] == title for book in self.books)
 
     def learn_link(self, url: str) -> None:
         """Know whatever a YouTube address points at."""

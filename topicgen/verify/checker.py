@@ -157,3 +157,16 @@ def with_search_links(page: BaseModel, replace: set[int]) -> BaseModel:
 def with_books(page: BaseModel, books: BaseModel) -> BaseModel:
     """The page with its books section taken from ``books`` (a partial page holding it)."""
     return page.model_copy(update={"books": books.books})
+
+
+@dataclass(frozen=True)
+class PageReferences:
+    """What checking one page's references found and did (carried by the page's outcome)."""
+
+    verified: bool  # every reference was looked up; False when a service was down or checks were off
+    unknown_books: tuple[str, ...] = ()  # '"Title" by Authors' still not found after the one re-ask
+    searched: tuple[str, ...] = ()  # videos and channels now linked as YouTube searches, by name
+    reasked_books: int = 0  # books named in the one re-ask of the books section
+    reask_tokens: int = 0  # input and output tokens that re-ask cost
+    unreachable: tuple[str, ...] = ()  # why something could not be checked
+    seconds: float = 0.0  # wall time spent on lookups for this page

@@ -144,7 +144,7 @@ class Service:
 
 def _reason(error: Exception) -> str:
     text = str(error).strip().splitlines()
-    return text[-1][:120] if text else type(error).__name__
+    return text[-1][:120].rstrip(".") if text else type(error).__name__
 
 
 def _json(answer: Answer, service: Service) -> Any:

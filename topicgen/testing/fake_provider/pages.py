@@ -116,6 +116,8 @@ class _PageWriter:
             if position % 2:
                 return f"https://www.youtube.com/@channel{token}"
             return f"https://www.youtube.com/watch?v={token}"
+        if key == "note":  # a book's note: one emoji, as the schema asks
+            return _EMOJI[(self.offset + len(path[-2] if len(path) > 1 else "")) % len(_EMOJI)]
         if key == "authors":  # names with surnames, as a book's authors are written
             pick = hashlib.sha256("/".join(path).encode()).digest()[0] + self.offset
             first, second = (_SURNAMES[(pick + i) % len(_SURNAMES)] for i in (0, 3))

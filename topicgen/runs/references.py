@@ -1,0 +1,149 @@
+"""Grounding a page's references between validation and rendering (issue 11).
+
+Every book and YouTube link of a freshly generated page (or of the sections
+regenerated) is looked up. An unknown video or channel becomes a YouTube
+search for its name, at no model cost. Unknown books are asked for again
+once, with one section-level request for just the books section naming the
+titles not found; a book still unknown after that is kept and reported,
+never dropped. When a service cannot be reached the page is still written,
+marked unverified, and the run warns once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from topicgen.errors import ModelError
+from topicgen.model.clients.base import ModelClient, Usage
+from topicgen.model.generate import context_page, reask_sections
+from topicgen.model.prompt import Prompts
+from topicgen.page.sections import section_model
+from topicgen.verify.checker import (
+    BookRef,
+    PageReferences,
+    Verdict,
+    Verifier,
+    page_books,
+    page_videos,
+    with_search_links,
+)
+
+SHOWN = 20  # unknown books named in the summary line; `check --verify` lists every one
+
+
+def unknown_book_problem(label: str, book: str) -> str:
+    return (
+        f"books.{label}: {book} was not found in a library catalog; recommend a real, "
+        "published book whose exact title and authors you are sure of"
+    )
+
+
+async def ground(
+    verifier: Verifier | None,
+    client: ModelClient,
+    prompts: Prompts,
+    topic: str,
+    page: BaseModel,
+    spent: list[Usage],
+    *,
+    current_page: str | None = None,
+    max_output_tokens: int = 16_000,
+) -> tuple[BaseModel, PageReferences]:
+    """The page with its references grounded, and what was found and done."""
+    has_books = "books" in type(page).model_fields
+    if verifier is None or not (has_books or "videos" in type(page).model_fields):
+        return page, PageReferences(verified=verifier is not None)
+    started = time.perf_counter()
+    books, videos = page_books(page), page_videos(page)
+    book_verdicts, video_verdicts = await asyncio.gather(
+        verifier.books(list(books.values())), verifier.videos(videos)
+    )
+    searched = {index for index, verdict in enumerate(video_verdicts) if verdict is Verdict.UNKNOWN}
+    page = with_search_links(page, searched)
+    verdicts = dict(zip(books, book_verdicts, strict=True))
+    unknown = {label: books[label] for label, verdict in verdicts.items() if verdict is Verdict.UNKNOWN}
+    reask_tokens = 0
+    if unknown:
+        shown = current_page or context_page(topic, page.model_dump(mode="json"))
+        fresh, usage = await _reask_books(client, prompts, topic, unknown, shown, spent, max_output_tokens)
+        reask_tokens = usage.input_tokens + usage.output_tokens
+        if fresh is not None:
+            page = page.model_copy(update={"books": fresh})
+            books = page_books(page)
+            verdicts = dict(zip(books, await verifier.books(list(books.values())), strict=True))
+    still = tuple(str(books[label]) for label, verdict in verdicts.items() if verdict is Verdict.UNKNOWN)
+    checked = [*verdicts.values(), *video_verdicts]
+    return page, PageReferences(
+        verified=Verdict.UNCHECKED not in checked,
+        unknown_books=still,
+        searched=tuple(videos[index].name for index in sorted(searched)),
+        reasked_books=len(unknown),
+        reask_tokens=reask_tokens,
+        unreachable=tuple(verifier.problems) if Verdict.UNCHECKED in checked else (),
+        seconds=time.perf_counter() - started,
+    )
+
+
+async def _reask_books(
+    client: ModelClient,
+    prompts: Prompts,
+    topic: str,
+    unknown: dict[str, BookRef],
+    current_page: str,
+    spent: list[Usage],
+    max_output_tokens: int,
+) -> tuple[BaseModel | None, Usage]:
+    """(a new books section, or None when the one re-ask gave none; what it cost)."""
+    problems = {"books": [unknown_book_problem(label, str(book)) for label, book in unknown.items()]}
+    try:
+        answer = await reask_sections(
+            client,
+            prompts,
+            topic,
+            problems,
+            current_page,
+            attempts=1,
+            max_output_tokens=max_output_tokens,
+            on_usage=spent.append,
+        )
+    except ModelError:  # the page keeps its books; they are reported as not found
+        return None, Usage()
+    if "books" not in answer.data:
+        return None, answer.usage
+    return section_model(("books",)).model_validate({"books": answer.data["books"]}).books, answer.usage
+
+
+def summary_lines(found: Iterable[tuple[str, PageReferences]]) -> list[str]:
+    """The run summary's lines about references: what was replaced, re-asked and not found; one warning."""
+    found = list(found)
+    searched = sum(len(refs.searched) for _, refs in found)
+    reasked = sum(refs.reasked_books for _, refs in found)
+    unknown = [f"{book} ({topic})" for topic, refs in found for book in refs.unknown_books]
+    lines = []
+    if searched or reasked or unknown:
+        parts = []
+        if searched:
+            parts.append(f"{searched} video/channel link(s) not on YouTube, now searches for their name")
+        if reasked:
+            parts.append(f"{reasked} book(s) not in the catalog asked for again")
+        if unknown:
+            more = (
+                f" and {len(unknown) - SHOWN} more (`topicgen check --verify`)"
+                if len(unknown) > SHOWN
+                else ""
+            )
+            parts.append(f"{len(unknown)} still not found, kept: {'; '.join(unknown[:SHOWN])}{more}")
+        lines.append("references: " + "; ".join(parts))
+    unreachable = [refs for _, refs in found if refs.unreachable]
+    if unreachable:
+        reasons = sorted({reason for refs in unreachable for reason in refs.unreachable})
+        lines.append(
+            f"warning: references on {len(unreachable)} page(s) could not be checked ({'; '.join(reasons)}); "
+            "they are marked unverified: `topicgen check --verify` or `topicgen regen --verify-only` "
+            "finishes the job"
+        )
+    return lines

@@ -74,6 +74,9 @@ def check(
     ] = None,
     vault: VaultOption = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Also look up every book and YouTube link (uses the network).")
+    ] = False,
 ) -> None:
     """Lint topic pages: what is wrong with each, with line numbers. Exit 1 if any page has defects."""
     import json
@@ -81,8 +84,16 @@ def check(
     from topicgen.config import open_vault
     from topicgen.upkeep.check import check_pages, format_report, pages_to_check
 
-    the_vault, _ = open_vault(vault)
+    the_vault, settings = open_vault(vault)
     reports = check_pages(the_vault, pages_to_check(the_vault, list(pages or [])))
+    if verify:
+        import asyncio
+
+        from topicgen.upkeep.references import verify_reports
+
+        problems = asyncio.run(verify_reports(the_vault, settings, reports))
+        if problems:
+            say(f"warning: some references could not be checked ({'; '.join(problems)}); they are noted")
     for report in reports:
         if as_json:
             typer.echo(json.dumps(report.as_dict(the_vault.root), ensure_ascii=False))

@@ -103,6 +103,14 @@ def regen(
     max_cost: MaxCostOption = None,
     record: RecordOption = None,
     no_verify: NoVerifyOption = False,
+    verify_only: Annotated[
+        bool,
+        typer.Option(
+            "--verify-only",
+            help="Only check books and YouTube links (of the pages named, or of every page marked "
+            "unverified), fixing what is not found as a new page would.",
+        ),
+    ] = False,
 ) -> None:
     """Regenerate pages (or some of their sections), keeping every human edit."""
     from topicgen.config import open_vault
@@ -110,6 +118,13 @@ def regen(
     from topicgen.page.sections import resolve_sections
     from topicgen.runs.regen import plan_regen
 
+    if verify_only:
+        if stale_pages or sections or force or no_verify or dry_run:
+            raise UsageError(
+                "--verify-only takes page names only (no --stale, --sections, --force, --dry-run)"
+            )
+        _recheck(vault, list(targets or []), run_overrides(model=model, concurrency=concurrency), record)
+        return
     if not targets and not stale_pages:
         raise UsageError("name the pages to regenerate, or pass --stale")
     keys = resolve_sections(sections.split(",")) if sections else None
@@ -150,6 +165,29 @@ def _regenerate(vault: Any, settings: Any, jobs: list[Any], *, force: bool, reco
         description=f"regenerating with {settings.model}",
     )
     finish(vault, settings, report)
+
+
+def _recheck(vault: Path, targets: list[str], flags: dict[str, Any], record: Path | None) -> None:
+    from topicgen.config import open_vault
+    from topicgen.runs.api import build_client, engine_for, recheck_references
+    from topicgen.runs.recheck import recheck_targets
+    from topicgen.runs.regen import resolve_targets
+
+    the_vault, settings = open_vault(vault, flags)
+    named = resolve_targets(the_vault.topics_dir, targets) if targets else []
+    paths = recheck_targets(the_vault.topics_dir, named)
+    if not paths:
+        say("no page is marked unverified; name pages to check them again")
+        return
+    the_vault.ensure_writable()
+    client = build_client(settings, record)
+    report = execute(
+        engine_for(settings),
+        lambda engine: recheck_references(the_vault, settings, paths, client=client, engine=engine),
+        total=len(paths),
+        description="checking references",
+    )
+    finish(the_vault, settings, report)
 
 
 def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any]) -> None:

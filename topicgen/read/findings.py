@@ -35,6 +35,8 @@ class Code(StrEnum):
     UNFIT_SECTION = "unfit-section"  # present, but its content does not fit the outline
     UNPLACED = "unplaced"  # text the parser could not place in any section
     UNREADABLE = "unreadable"
+    UNKNOWN_BOOK = "unknown-book"  # check --verify: the book catalog does not have it
+    UNKNOWN_VIDEO = "unknown-video"  # check --verify: no such video or channel on YouTube
     # notes: variants the parser accepts and adopt normalises
     HEADING_VARIANT = "heading-variant"
     LIST_VARIANT = "list-variant"
@@ -45,6 +47,7 @@ class Code(StrEnum):
     LOST_ZWJ = "lost-zwj"
     TITLE_VARIANT = "title-variant"
     LINE_ENDINGS = "line-endings"
+    UNVERIFIED = "unverified"  # references not checked yet (topicgen_verified: false, or a service was down)
 
 
 NOTE_CODES = frozenset(
@@ -58,6 +61,7 @@ NOTE_CODES = frozenset(
         Code.LOST_ZWJ,
         Code.TITLE_VARIANT,
         Code.LINE_ENDINGS,
+        Code.UNVERIFIED,
     }
 )
 

@@ -108,6 +108,7 @@ class ParsedPage(HasFindings):
     tail: list[str] = field(default_factory=list)  # a person's own text after the summary, verbatim
     final_newline: bool = False
     section_lines: dict[str, int] = field(default_factory=dict)  # key → line of its heading
+    item_lines: dict[str, dict[tuple[Any, ...], int]] = field(default_factory=dict)  # key → data path → line
 
     @property
     def is_topic(self) -> bool:
@@ -524,6 +525,7 @@ class _PageParser:
             page.unfit.append(key)
             return
         page.sections[key] = model.model_dump(mode="json")[key]
+        page.item_lines[key] = dict(extract.lines)
 
 
 def _names_label(text: str, block: _Block | None) -> bool:

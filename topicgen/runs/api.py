@@ -27,6 +27,7 @@ from topicgen.page.schema import page_json_schema
 from topicgen.runs.adopt import Adopter
 from topicgen.runs.draft import Drafter
 from topicgen.runs.engine import Budget, Engine, RunReport
+from topicgen.runs.recheck import Rechecker
 from topicgen.runs.regen import Regenerator, RegenJob
 from topicgen.runs.workshop import Outcome, Status, Workshop
 from topicgen.upkeep.index import write_index
@@ -122,6 +123,24 @@ async def regenerate(
     cache = ReplyCache.of_vault(vault.state_dir) if use_cache else None
     worker = Regenerator(vault, settings, client, force=force, cache=cache, verify=True)
     return await run_closing(engine or engine_for(settings), jobs, worker.regen, client, worker)
+
+
+async def recheck_references(
+    vault: Vault,
+    settings: Settings,
+    paths: list[Path],
+    *,
+    client: ModelClient,
+    engine: Engine | None = None,
+) -> RunReport:
+    """``regen --verify-only``: check and ground the references of written pages (see ``runs.recheck``).
+
+    Checks run even when ``[verify] enabled`` is false: asking for them is the point.
+    """
+    checks = settings.verify.model_copy(update={"enabled": True})
+    settings = settings.model_copy(update={"verify": checks})
+    worker = Rechecker(vault, settings, client, verify=True)
+    return await run_closing(engine or engine_for(settings), paths, worker.recheck, client, worker)
 
 
 def refresh_after_run(vault: Vault, settings: Settings, outcomes: list[Outcome]) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from topicgen.errors import UsageError
+from topicgen.page.render import VERIFIED_KEY
 from topicgen.read.adoption import plan_adoption
 from topicgen.read.findings import Code, Finding, HasFindings, excerpt
 from topicgen.read.parse import LEFT_ALONE, PageKind
@@ -31,6 +32,7 @@ _MARKDOWN_LINK = re.compile(
 _WIKI_LINK = re.compile(r"!?\[\[(?P<target>[^\]|#]+)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 NOTE_SUFFIX = ".md"
+NOT_VERIFIED = "its books and YouTube links were not checked yet (`topicgen check --verify`)"
 
 
 @dataclass
@@ -131,7 +133,10 @@ def check_text(path: Path, text: str, links: LinkChecker) -> PageReport:
     report = PageReport(path, parsed.kind)
     if not parsed.is_topic:
         return report
-    report.findings = sorted(parsed.findings + links.broken(path, text), key=lambda f: (f.line, f.code.value))
+    findings = parsed.findings + links.broken(path, text)
+    if parsed.frontmatter.get(VERIFIED_KEY) is False:
+        findings.append(Finding(0, Code.UNVERIFIED, NOT_VERIFIED))
+    report.findings = sorted(findings, key=lambda f: (f.line, f.code.value))
     report.missing = list(parsed.missing)
     report.generated = adoption.left_alone is not None
     if adoption.left_alone:

@@ -143,10 +143,13 @@ def check_text(path: Path, text: str, links: LinkChecker) -> PageReport:
         report.adopt = "leave it alone: topicgen maintains it (see `topicgen stale`)"
     elif adoption.refused:
         report.adopt = f"leave it untouched: {adoption.refused}"
-    elif adoption.asks:
-        report.adopt = f"rewrite it, asking the model for {', '.join(adoption.asks)}"
     else:
-        report.adopt = "rewrite it with no model call"
+        asks = ", ".join(adoption.asks)
+        report.adopt = f"rewrite it, asking the model for {asks}" if asks else "rewrite it with no model call"
+        if adoption.as_written:
+            report.adopt += f"; keep {', '.join(adoption.as_written)} as the page wrote it"
+        if parsed.kept:
+            report.adopt += f"; keep {len(parsed.kept)} line(s) no section holds after the summary"
     return report
 
 

@@ -41,7 +41,7 @@ def run(*args: str):
         ("extra-jokes", Code.EXTRA_JOKE, [141]),
         ("broken-links", Code.BROKEN_LINK, [69, 150]),
         ("malformed-frontmatter", Code.MALFORMED_FRONTMATTER, [7]),
-        ("unplaced-text", Code.UNPLACED, [46, 47, 48]),
+        ("unplaced-text", Code.UNPLACED, [46, 47, 48, 121]),
     ],
 )
 def test_each_defect_is_reported_with_its_lines(vault, topics_page, variant, name, code, lines):
@@ -92,7 +92,13 @@ def test_check_says_what_adopt_would_do(vault, topics_page, variant):
     (missing,) = check(vault, topics_page(variant("missing-sections")))
     assert missing.adopt == "rewrite it, asking the model for comparisons, history, videos"
     (quantum,) = check(vault, topics_page((CORPUS / "variants" / "quantum-computing.md").read_text("utf-8")))
-    assert quantum.adopt.startswith("leave it untouched: line 141: unfit-section")
+    assert quantum.adopt == "rewrite it with no model call"
+    (unplaced,) = check(vault, topics_page(variant("unplaced-text")))
+    assert (
+        unplaced.adopt == "rewrite it with no model call; keep 6 line(s) no section holds after the summary"
+    )
+    (broken,) = check(vault, topics_page(variant("malformed-frontmatter")))
+    assert broken.adopt.startswith("leave it untouched: line 7: malformed-frontmatter")
 
 
 # --- the command ------------------------------------------------------------------------------------

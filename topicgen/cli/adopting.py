@@ -10,14 +10,12 @@ import typer
 
 from topicgen.cli.app import (
     ConcurrencyOption,
-    FreshOption,
     ModelOption,
     RecordOption,
     VaultOption,
     app,
     execute,
     finish,
-    open_cli_vault,
     reports_errors,
     run_overrides,
     say,
@@ -74,7 +72,7 @@ def check(
     pages: Annotated[
         list[Path] | None, typer.Argument(help="Pages or folders (default: every page in topics/).")
     ] = None,
-    vault: VaultOption = None,
+    vault: VaultOption = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
     verify: Annotated[
         bool, typer.Option("--verify", help="Also look up every book and YouTube link (uses the network).")
@@ -83,9 +81,10 @@ def check(
     """Lint topic pages: what is wrong with each, with line numbers. Exit 1 if any page has defects."""
     import json
 
+    from topicgen.config import open_vault
     from topicgen.upkeep.check import check_pages, format_report, pages_to_check
 
-    the_vault, settings, _ = open_cli_vault(vault)
+    the_vault, settings = open_vault(vault)
     reports = check_pages(the_vault, pages_to_check(the_vault, list(pages or [])))
     if verify:
         import asyncio
@@ -120,13 +119,13 @@ def adopt(
             help="Also have the model rewrite sections whose text does not fit the outline.",
         ),
     ] = False,
-    fresh: FreshOption = False,
-    vault: VaultOption = None,
+    vault: VaultOption = Path("."),
     model: ModelOption = None,
     concurrency: ConcurrencyOption = None,
     record: RecordOption = None,
 ) -> None:
     """Rewrite pages topicgen did not write into its shape, asking the model only for what is missing."""
+    from topicgen.config import open_vault
     from topicgen.runs.adopt import LazyClient, resolve_pages
     from topicgen.runs.api import adopt_pages, build_client, engine_for
     from topicgen.upkeep.staleness import topic_pages
@@ -135,7 +134,7 @@ def adopt(
         raise UsageError("name pages or pass --all, not both")
     if not pages and not all_pages:
         raise UsageError("name the pages to adopt, or pass --all")
-    the_vault, settings, _ = open_cli_vault(vault, run_overrides(model=model, concurrency=concurrency))
+    the_vault, settings = open_vault(vault, run_overrides(model=model, concurrency=concurrency))
     paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
     if not paths:
         say("no topic pages to adopt")
@@ -150,7 +149,6 @@ def adopt(
             client=client,
             dry_run=dry_run,
             rewrite_unfit=rewrite_unfit,
-            fresh=fresh,
             engine=engine,
         ),
         total=len(paths),

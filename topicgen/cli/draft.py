@@ -10,7 +10,6 @@ import typer
 
 from topicgen.cli.app import (
     ConcurrencyOption,
-    FreshOption,
     MaxCostOption,
     ModelOption,
     NoVerifyOption,
@@ -21,7 +20,6 @@ from topicgen.cli.app import (
     app,
     execute,
     finish,
-    open_cli_vault,
     read_topic_file,
     reports_errors,
     run_overrides,
@@ -36,16 +34,9 @@ def new(
     from_file: Annotated[
         Path | None, typer.Option("--from", help="Read topic names from a file, one per line.")
     ] = None,
-    vault: VaultOption = None,
+    vault: VaultOption = Path("."),
     model: ModelOption = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            help="Regenerate pages topicgen already wrote, asking the model again "
-            "(your own keys, sections and notes stay; a page topicgen did not write is refused: adopt it)."
-        ),
-    ] = False,
-    fresh: FreshOption = False,
+    force: Annotated[bool, typer.Option(help="Replace pages that already exist.")] = False,
     dry_run: Annotated[
         bool, typer.Option(help="Show the prompt and a token estimate; call nothing.")
     ] = False,
@@ -60,6 +51,7 @@ def new(
     no_verify: NoVerifyOption = False,
 ) -> None:
     """Draft new topic pages into the vault's topics/ folder."""
+    from topicgen.config import open_vault
     from topicgen.vault.slugs import clean_topics
 
     names = list(topics or []) + (read_topic_file(from_file) if from_file else [])
@@ -71,39 +63,17 @@ def new(
     flags = run_overrides(
         model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
     )
-    printing = dry_run or output == "-"  # nothing is written: a folder that is no vault will do
-    the_vault, settings, location = open_cli_vault(vault, flags, required=not printing)
+    the_vault, settings = open_vault(vault, flags)
     if dry_run:
         _print_plans(the_vault, cleaned)
         return
     if output != "-":
-        if force:
-            from topicgen.runs.api import refuse_notes_of_ones_own
-
-            refuse_notes_of_ones_own(the_vault, cleaned)
         the_vault.ensure_writable()  # before any call: a vault that can't take the pages costs nothing
-    _draft(
-        the_vault,
-        settings,
-        cleaned,
-        force=force,
-        fresh=fresh,
-        to_stdout=output == "-",
-        record=record,
-        cache=location.found,
-    )
+    _draft(the_vault, settings, cleaned, force=force, to_stdout=output == "-", record=record)
 
 
 def _draft(
-    vault: Any,
-    settings: Any,
-    topics: list[str],
-    *,
-    force: bool,
-    fresh: bool,
-    to_stdout: bool,
-    record: Path | None,
-    cache: bool,
+    vault: Any, settings: Any, topics: list[str], *, force: bool, to_stdout: bool, record: Path | None
 ) -> None:
     from topicgen.runs.api import build_client, draft_topics, engine_for
 
@@ -112,15 +82,7 @@ def _draft(
     report = execute(
         engine,
         lambda e: draft_topics(
-            vault,
-            settings,
-            topics,
-            client=client,
-            force=force,
-            fresh=fresh,
-            to_stdout=to_stdout,
-            engine=e,
-            use_cache=cache,
+            vault, settings, topics, client=client, force=force, to_stdout=to_stdout, engine=e
         ),
         total=len(topics),
         description=f"drafting with {settings.model}",
@@ -167,11 +129,9 @@ def render(
     topic: Annotated[
         str | None, typer.Option(help="The topic name (needed unless the file records it).")
     ] = None,
-    vault: VaultOption = None,
+    vault: VaultOption = Path("."),
 ) -> None:
     """Render a saved JSON reply to Markdown on stdout, linking the vault's notes."""
-    from topicgen.config import locate_vault
     from topicgen.runs.api import render_saved_reply
 
-    root = locate_vault(vault, required=False).root
-    sys.stdout.write(render_saved_reply(reply, topic, root) + "\n")
+    sys.stdout.write(render_saved_reply(reply, topic, vault) + "\n")

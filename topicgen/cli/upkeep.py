@@ -9,7 +9,6 @@ import typer
 
 from topicgen.cli.app import (
     ConcurrencyOption,
-    FreshOption,
     MaxCostOption,
     ModelOption,
     NoVerifyOption,
@@ -20,7 +19,6 @@ from topicgen.cli.app import (
     app,
     execute,
     finish,
-    open_cli_vault,
     reports_errors,
     run_overrides,
     say,
@@ -31,7 +29,7 @@ from topicgen.errors import UsageError
 @app.command()
 @reports_errors
 def stale(
-    vault: VaultOption = None,
+    vault: VaultOption = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="List fresh pages too.")] = False,
 ) -> None:
@@ -39,10 +37,11 @@ def stale(
     import json
     from datetime import UTC, datetime
 
+    from topicgen.config import open_vault
     from topicgen.model.fingerprint import vault_fingerprint
     from topicgen.upkeep.staleness import scan
 
-    the_vault, settings, _ = open_cli_vault(vault)
+    the_vault, settings = open_vault(vault)
     current = vault_fingerprint(the_vault.root)
     rows = []
     counts = {"stale": 0, "fresh": 0, "not generated": 0}
@@ -93,11 +92,10 @@ def regen(
         str | None, typer.Option(help="Only these sections, comma-separated, e.g. jokes,books.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Also replace sections a person edited.")] = False,
-    fresh: FreshOption = False,
     dry_run: Annotated[
         bool, typer.Option(help="Show the plan and a token and cost estimate; call nothing.")
     ] = False,
-    vault: VaultOption = None,
+    vault: VaultOption = Path("."),
     model: ModelOption = None,
     concurrency: ConcurrencyOption = None,
     rpm: RpmOption = None,
@@ -115,6 +113,7 @@ def regen(
     ] = False,
 ) -> None:
     """Regenerate pages (or some of their sections), keeping every human edit."""
+    from topicgen.config import open_vault
     from topicgen.model.fingerprint import vault_fingerprint
     from topicgen.page.sections import resolve_sections
     from topicgen.runs.regen import plan_regen
@@ -132,7 +131,7 @@ def regen(
     flags = run_overrides(
         model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
     )
-    the_vault, settings, _ = open_cli_vault(vault, flags)
+    the_vault, settings = open_vault(vault, flags)
     current = vault_fingerprint(the_vault.root)
     jobs, left_alone = plan_regen(
         the_vault.topics_dir,
@@ -152,32 +151,29 @@ def regen(
         say("nothing to regenerate")
         return
     the_vault.ensure_writable()
-    _regenerate(the_vault, settings, jobs, force=force, fresh=fresh, record=record)
+    _regenerate(the_vault, settings, jobs, force=force, record=record)
 
 
-def _regenerate(
-    vault: Any, settings: Any, jobs: list[Any], *, force: bool, fresh: bool, record: Path | None
-) -> None:
+def _regenerate(vault: Any, settings: Any, jobs: list[Any], *, force: bool, record: Path | None) -> None:
     from topicgen.runs.api import build_client, engine_for, regenerate
 
     client = build_client(settings, record)
     report = execute(
         engine_for(settings),
-        lambda engine: regenerate(
-            vault, settings, jobs, client=client, force=force, fresh=fresh, engine=engine
-        ),
+        lambda engine: regenerate(vault, settings, jobs, client=client, force=force, engine=engine),
         total=len(jobs),
         description=f"regenerating with {settings.model}",
     )
     finish(vault, settings, report)
 
 
-def _recheck(vault: Path | None, targets: list[str], flags: dict[str, Any], record: Path | None) -> None:
+def _recheck(vault: Path, targets: list[str], flags: dict[str, Any], record: Path | None) -> None:
+    from topicgen.config import open_vault
     from topicgen.runs.api import build_client, engine_for, recheck_references
     from topicgen.runs.recheck import recheck_targets
     from topicgen.runs.regen import resolve_targets
 
-    the_vault, settings, _ = open_cli_vault(vault, flags)
+    the_vault, settings = open_vault(vault, flags)
     named = resolve_targets(the_vault.topics_dir, targets) if targets else []
     paths = recheck_targets(the_vault.topics_dir, named)
     if not paths:
@@ -227,13 +223,14 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any]) -> None:
 
 @app.command()
 @reports_errors
-def index(vault: VaultOption = None) -> None:
+def index(vault: VaultOption = Path(".")) -> None:
     """Rebuild topics/index.md (keeping hand-written text) and refresh every page's links."""
+    from topicgen.config import open_vault
     from topicgen.upkeep.index import write_index
     from topicgen.upkeep.links import relink_vault
     from topicgen.upkeep.view import VaultView
 
-    the_vault, settings, _ = open_cli_vault(vault)
+    the_vault, settings = open_vault(vault)
     view = VaultView.scan(the_vault, settings)
     relinked = relink_vault(the_vault, settings, view=view)
     result = write_index(

@@ -52,7 +52,7 @@ class Video(Strict):
     url: Annotated[str, AfterValidator(check_youtube_url)] = Field(
         description="Its full https://www.youtube.com/ (or youtu.be) address."
     )
-    description: Line = Field(description="One fitting emoji, then what it offers in parentheses.")
+    description: OptionalLine = Field(description="One fitting emoji, then what it offers in parentheses.")
 
 
 def _bounded(low: int, high: int):

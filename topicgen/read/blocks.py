@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from topicgen.page.emoji import split_leading_emoji
+
 HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<inner>[^*_\s](?:(?!\1).)*?)\1\s*:?\s*$")
 BULLET = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|\d{1,3}[.)])\s+(?P<text>.*)$")
@@ -36,10 +38,12 @@ class Node:
     indent: int = 0
     marker: str = ""
     children: list[Node] = field(default_factory=list)
+    end: int = 0  # the last line of its own text (continuation lines included)
 
     @property
     def last_line(self) -> int:
-        return self.children[-1].last_line if self.children else self.line
+        own = max(self.line, self.end)
+        return max(own, self.children[-1].last_line) if self.children else own
 
 
 @dataclass
@@ -47,7 +51,7 @@ class Blocks:
     """A section's content: top-level nodes, plus what Markdown alone already cannot place."""
 
     nodes: list[Node] = field(default_factory=list)
-    unplaced: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, why)
+    unplaced: list[tuple[int, int, str, str]] = field(default_factory=list)  # (line, last line, text, why)
     breaks: list[int] = field(default_factory=list)  # thematic breaks, ignored
     list_variants: list[int] = field(default_factory=list)  # '*', '+', numbered or indented top bullets
 
@@ -65,6 +69,38 @@ def heading_of(line: str) -> tuple[int, str] | None:
     if bold:
         return 0, bold.group("inner").strip()
     return None
+
+
+@dataclass(frozen=True)
+class PseudoHeading:
+    """A line that opens with bold text, as pasted chat replies write headings.
+
+    ``👉 **What Is It?** 🤔 Attachment theory is ...`` has the text
+    ``👉 What Is It?`` (emoji before the bold kept, emoji after it dropped) and
+    the content ``Attachment theory is ...``. Whether it is a heading at all is
+    for the outline to say.
+    """
+
+    text: str
+    content: str
+
+
+_BOLD_OPENING = re.compile(r"^(\*\*|__)(?P<inner>[^*_\s](?:(?!\1).)*?)\1(?P<rest>.*)$")
+
+
+def pseudo_heading(line: str) -> PseudoHeading | None:
+    """The bold text a line opens with (after any emoji), and what follows it; None for other lines."""
+    stripped = line.strip()
+    if not stripped or line[:1] in " \t" or BULLET.match(line) or HEADING.match(line):
+        return None
+    lead, after = split_leading_emoji(stripped)
+    match = _BOLD_OPENING.match(after)
+    if match is None:
+        return None
+    rest = match.group("rest").strip()
+    rest = rest[1:].strip() if rest.startswith(":") else rest
+    _, content = split_leading_emoji(rest)
+    return PseudoHeading(f"{lead} {match.group('inner').strip()}".strip(), content)
 
 
 def parse_blocks(lines: list[tuple[int, str]]) -> Blocks:
@@ -94,11 +130,12 @@ def parse_blocks(lines: list[tuple[int, str]]) -> Blocks:
                 index += 1
                 if lines[index - 1][1].strip().startswith(fence):
                     break
-            blocks.unplaced.append((number, " ".join(body), "a code block cannot be one line of a section"))
+            why = "a code block cannot be one line of a section"
+            blocks.unplaced.append((number, lines[index - 1][0], " ".join(body), why))
             after_blank, last = True, None
             continue
         if TABLE_ROW.match(line):
-            blocks.unplaced.append((number, line, "a table cannot be one line of a section"))
+            blocks.unplaced.append((number, number, line, "a table cannot be one line of a section"))
             after_blank, last = False, None
             continue
         bullet = BULLET.match(line)
@@ -128,8 +165,10 @@ def parse_blocks(lines: list[tuple[int, str]]) -> Blocks:
         else:
             text = QUOTE.sub("", line).strip()
             continues = last is not None and last.kind != NodeKind.HEADING
-            if continues and (not after_blank or (last.kind == NodeKind.BULLET and indent_width(line) >= 2)):
+            indented = indent_width(line[: len(line) - len(line.lstrip())]) >= 2  # under the bullet
+            if continues and (not after_blank or (last.kind == NodeKind.BULLET and indented)):
                 last.text = f"{last.text} {text}".strip()  # type: ignore[union-attr]
+                last.end = number  # type: ignore[union-attr]
             else:
                 last = Node(number, NodeKind.PARAGRAPH, text)
                 blocks.nodes.append(last)

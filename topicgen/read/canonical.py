@@ -9,11 +9,11 @@ newline if the file had one. For every page topicgen generates,
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel
 
+from topicgen.page.outline import SECTIONS
 from topicgen.page.render import (
     HARD_BREAK,
     PageContext,
@@ -23,10 +23,11 @@ from topicgen.page.render import (
     page_title,
     render_body,
 )
-from topicgen.page.sections import Block, BodyParts, split_body
-from topicgen.read.parse import OwnSection, ParsedPage
+from topicgen.page.sections import splice, split_body
+from topicgen.read.parse import ParsedPage
 from topicgen.vault.frontmatter import compose
 
+KEPT_HEADING = "## 📌 Kept From The Original Page"  # text adopt could not place, after the summary
 GENERATION_KEYS = ("topicgen_model", "topicgen_generated", "topicgen_fingerprint")
 
 
@@ -43,33 +44,43 @@ def is_generated(parsed: ParsedPage) -> bool:
     return provenance_of(parsed.frontmatter) is not None
 
 
-def canonical_body(parsed: ParsedPage, page: BaseModel, context: PageContext) -> str:
-    """The rendered summary (a person's own sections where they were), then their text after it, if any."""
-    body = with_own_sections(render_body(page, context), parsed.own_sections, context.hard_breaks)
-    if not parsed.tail:
-        return body
+def canonical_body(
+    parsed: ParsedPage, page: BaseModel, context: PageContext, as_written: dict[str, list[str]] | None = None
+) -> str:
+    """The rendered summary, then what the page held outside it, each after a blank line.
+
+    ``as_written`` holds sections kept as the page wrote them (they do not fit
+    the outline), put under their exact headings. Text no section could hold
+    follows the summary under ``KEPT_HEADING``; then the person's own text.
+    """
+    body = render_body(page, context)
     end = HARD_BREAK if context.hard_breaks else ""
-    return "\n".join([f"{body}{end}", end, *parsed.tail])
-
-
-def with_own_sections(body: str, own: list[OwnSection], hard_breaks: bool) -> str:
-    """A rendered body with a person's own sections put back after the sections they followed."""
-    if not own:
+    if as_written:
+        blocks = {
+            key: [f"### {SECTIONS[key].heading}{end}", end, *(f"{line}{end}" for line in lines), end]
+            for key, lines in as_written.items()
+        }
+        body = splice(split_body(body), blocks).join()
+    after = ([[f"{KEPT_HEADING}{end}", *kept_lines(parsed, end)]] if parsed.kept else []) + (
+        [parsed.tail] if parsed.tail else []
+    )
+    if not after:
         return body
-    blank = HARD_BREAK if hard_breaks else ""
-    parts = split_body(body)
-    blocks: list[Block] = []
-    placed: list[OwnSection] = []
-    for block in parts.blocks:
-        blocks.append(block)
-        following = [section for section in own if section.after == block.key]
-        blocks += [Block(None, list(section.lines)) for section in following]
-        placed += following
-    blocks += [Block(None, list(section.lines)) for section in own if section not in placed]
-    for block, after in pairwise(blocks):
-        if block.lines[-1].strip() and (block.key is None or after.key is None):
-            block.lines.append(blank)  # a blank line before every heading, as the renderer writes
-    return BodyParts(parts.head, blocks, parts.tail).join()
+    return "\n".join([f"{body}{end}", *(line for block in after for line in (end, *block))])
+
+
+def kept_lines(parsed: ParsedPage, blank: str = "") -> list[str]:
+    """The text no section could hold, as the page wrote it; a blank line between separate runs."""
+    lines: list[str] = []
+    previous: int | None = None
+    for number, raw in parsed.kept:
+        if previous is not None and number > previous + 1 and lines[-1].strip():
+            lines.append(blank)
+        lines.append(raw)
+        previous = number
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
 
 
 def canonical_text(
@@ -77,9 +88,10 @@ def canonical_text(
     page: BaseModel,
     context: PageContext,
     provenance: Provenance | None = None,
+    as_written: dict[str, list[str]] | None = None,
 ) -> str:
     """The whole file: frontmatter (owned keys, the page's own keys, generation metadata) and body."""
-    body = canonical_body(parsed, page, context) + ("\n" if parsed.final_newline else "")
+    body = canonical_body(parsed, page, context, as_written) + ("\n" if parsed.final_newline else "")
     generation = generation_metadata(provenance, body) if provenance else {}
     owned = owned_frontmatter(page_title(page, context.topic), context)
     frontmatter = compose(owned, generation, parsed.frontmatter_raw)

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from topicgen.page.drift import Drift
+
 
 class Severity(StrEnum):
     DEFECT = "defect"
@@ -48,7 +50,21 @@ class Code(StrEnum):
     TITLE_VARIANT = "title-variant"
     LINE_ENDINGS = "line-endings"
     UNVERIFIED = "unverified"  # references not checked yet (topicgen_verified: false, or a service was down)
-    OWN_SECTION = "own-section"  # a person's own section inside the summary: kept, not a defect
+    # notes: drift a reader would not mind (topicgen.page.drift), normalised on import and adopt
+    LIST_LENGTH = Drift.LIST_LENGTH.value
+    BOLD_LABEL = Drift.BOLD_LABEL.value
+    REPEATED_LABEL = Drift.REPEATED_LABEL.value
+    QUOTED = Drift.QUOTED.value
+    MATH = Drift.MATH.value
+    EMOJI = Drift.EMOJI.value
+    WHITESPACE = Drift.WHITESPACE.value
+    NO_CLOSING_LABEL = Drift.NO_CLOSING_LABEL.value
+    UNKNOWN_FIELD = Drift.UNKNOWN_FIELD.value
+
+
+def drift_code(drift: Drift) -> Code:
+    """The finding code of a kind of drift (a note: never a defect)."""
+    return Code(drift.value)
 
 
 NOTE_CODES = frozenset(
@@ -63,18 +79,16 @@ NOTE_CODES = frozenset(
         Code.TITLE_VARIANT,
         Code.LINE_ENDINGS,
         Code.UNVERIFIED,
-        Code.OWN_SECTION,
+        *(drift_code(drift) for drift in Drift),
     }
 )
 
-# Defects adopt repairs by leaving the offending text out (it is reported, never dropped silently).
-DROPPED_BY_ADOPT = frozenset(
-    {Code.PREAMBLE, Code.EXTRA_JOKE, Code.DUPLICATE_HEADING, Code.LEAKED_INSTRUCTIONS}
+# Defects adopt repairs by moving the text out of the summary: it is kept after it, never dropped.
+KEPT_BY_ADOPT = frozenset(
+    {Code.PREAMBLE, Code.EXTRA_JOKE, Code.DUPLICATE_HEADING, Code.LEAKED_INSTRUCTIONS, Code.UNPLACED}
 )
-# Defects that stop adopt: rewriting would lose text or keys it cannot place.
-BLOCKS_ADOPT = frozenset(
-    {Code.UNPLACED, Code.UNFIT_SECTION, Code.MALFORMED_FRONTMATTER, Code.BAD_TITLE, Code.UNREADABLE}
-)
+# Defects that stop adopt: rewriting would lose keys or a title it cannot read.
+BLOCKS_ADOPT = frozenset({Code.MALFORMED_FRONTMATTER, Code.BAD_TITLE, Code.UNREADABLE})
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,21 @@ Everything is derived from the outline table: headings are recognised by the
 outline's heading text (exact, reworded, shortened, or followed by leaked
 prompt wording) or its heading emoji; items by the section's kind, labels and
 bullet emoji. Pages pasted from chat replies in other eras are accepted:
-``*``/``+``/numbered/indented bullets, ``####`` or bold pseudo-headings,
-per-bullet emoji, ``**Label:**`` prefixes, paragraphs instead of bullets, a
-repeated summary heading, a chatty preamble, emoji that lost their zero-width
-joiners. What cannot be placed is reported as a finding with its line number,
-never dropped silently.
+``*``/``+``/numbered/indented bullets, ``####`` headings, bold
+pseudo-headings with their content on the same line and emoji on either side
+of the bold (``👉 **What Is It?** 🤔 text``), a wrapper heading around the
+outline (``### 🔨 Tool Report: ...``), per-bullet emoji, ``**Label:**``
+prefixes, paragraphs instead of bullets, display math and "Where:" lines
+kept with the item they explain, a repeated summary heading, a chatty
+preamble, emoji that lost their zero-width joiners. Drift is normalised as in
+model replies (``topicgen.page.drift``) and noted. Text no section can hold
+is reported with its line number and kept for adopt (``ParsedPage.kept``),
+never dropped.
 
-``topicgen.read.recognise`` knows the outline's words; this module walks a page
-with them. A page with sections missing cannot be a full ``TopicSummary``, so the result
-is a ``ParsedPage``: the sections it has (each validated by the same models
-generation uses), what is missing or does not fit, and the findings.
+A page is read as an outline page only when enough of its headings are the
+outline's (``topicgen.read.kinds``); other pages are named and left alone.
+``topicgen.read.recognise`` knows the outline's words; this module walks a
+page with them; ``topicgen.read.parsed`` holds the result.
 """
 
 from __future__ import annotations
@@ -22,20 +27,21 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from topicgen.page.drift import PAGE_CONTEXT, Source, normalise
 from topicgen.page.emoji import ZWJ, repair_zwj, split_leading_emoji
 from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS
-from topicgen.page.schema import TopicSummary
 from topicgen.page.sections import section_model
 from topicgen.page.text_rules import check_title_emoji
-from topicgen.read.blocks import BULLET, heading_of
-from topicgen.read.findings import BLOCKS_ADOPT, Code, Finding, HasFindings, excerpt
+from topicgen.read.blocks import BULLET, PseudoHeading, heading_of, pseudo_heading
+from topicgen.read.findings import Code, Finding, drift_code, excerpt
+from topicgen.read.kinds import LEFT_ALONE, HeadingCount, PageKind, kind_of
+from topicgen.read.parsed import TITLE_KEY, IncompletePage, ParsedPage
 from topicgen.read.recognise import (
     BREADCRUMB,
     HeadingMatch,
@@ -68,100 +74,9 @@ __all__ = [
     "split_sentences",
 ]
 
-TITLE_KEY = "title_emoji"
-MIN_TOPIC_SECTIONS = 3  # fewer recognised outline sections: not a topic page
 CATEGORY_WORD = "subcategor"  # category pages list their subcategories
 LAST_KEY = OUTLINE[-1].key
-
-
-class PageKind(StrEnum):
-    TOPIC = "topic"
-    CATEGORY = "category"  # a category page (summary, subcategories, books): not topicgen's
-    NO_SUMMARY = "no-summary"  # no AI summary heading: a person's own note
-    OTHER = "other"  # has a summary, but not in the topic outline
-
-
-LEFT_ALONE = {
-    PageKind.CATEGORY: "a category page; topicgen leaves it alone",
-    PageKind.NO_SUMMARY: "a page with no AI summary; topicgen leaves it alone",
-    PageKind.OTHER: "not a page in the topic outline; topicgen leaves it alone",
-}
-
-
-class IncompletePage(ValueError):
-    """The page lacks sections (or holds text that fits nowhere), so it is not a whole TopicSummary."""
-
-
-@dataclass(frozen=True)
-class OwnSection:
-    """A heading the outline does not have, inside the summary, with its lines as written."""
-
-    after: str | None  # the outline section it follows
-    lines: list[str]
-
-
-@dataclass
-class ParsedPage(HasFindings):
-    """A page read back: the sections it has, what is missing or unfit, and everything noticed."""
-
-    kind: PageKind
-    topic: str | None = None
-    title_emoji: str | None = None
-    sections: dict[str, Any] = field(default_factory=dict)  # outline key → validated data
-    missing: list[str] = field(default_factory=list)  # absent or empty, in outline order
-    unfit: list[str] = field(default_factory=list)  # present, but not in a shape the outline allows
-    findings: list[Finding] = field(default_factory=list)
-    frontmatter: dict[str, Any] = field(default_factory=dict)
-    frontmatter_raw: str | None = None
-    tail: list[str] = field(default_factory=list)  # a person's own text after the summary, verbatim
-    own_sections: list[OwnSection] = field(default_factory=list)  # a person's sections inside it
-    final_newline: bool = False
-    section_lines: dict[str, int] = field(default_factory=dict)  # key → line of its heading
-    item_lines: dict[str, dict[tuple[Any, ...], int]] = field(default_factory=dict)  # key → data path → line
-
-    @property
-    def is_topic(self) -> bool:
-        return self.kind is PageKind.TOPIC
-
-    @property
-    def unplaced(self) -> list[Finding]:
-        return [finding for finding in self.findings if finding.code is Code.UNPLACED]
-
-    @property
-    def blockers(self) -> list[Finding]:
-        """What keeps the page from being read (and rewritten) without losing anything."""
-        return [finding for finding in self.findings if finding.code in BLOCKS_ADOPT]
-
-    @property
-    def complete(self) -> bool:
-        return self.is_topic and not self.missing and not self.blockers and self.title_emoji is not None
-
-    def summary(self) -> BaseModel:
-        """The whole page as a ``TopicSummary``, or ``IncompletePage`` saying what is lacking."""
-        if not self.complete:
-            raise IncompletePage(self.lacking())
-        return TopicSummary.model_validate({TITLE_KEY: self.title_emoji, **self.sections})
-
-    def partial(self) -> BaseModel:
-        """The sections the page has, as a model of only those sections."""
-        keys = tuple(key for key in SECTIONS if key in self.sections)
-        return section_model(keys).model_validate({key: self.sections[key] for key in keys})
-
-    def lacking(self) -> str:
-        parts = []
-        if not self.is_topic:
-            parts.append(LEFT_ALONE[self.kind])
-        if self.missing:
-            parts.append(f"missing {', '.join(self.missing)}")
-        for finding in self.blockers:
-            parts.append(str(finding))
-        return "; ".join(parts) or "nothing"
-
-    def data(self) -> dict[str, Any]:
-        """The page data it has, in outline order (a TopicSummary's JSON when complete)."""
-        data: dict[str, Any] = {TITLE_KEY: self.title_emoji} if self.title_emoji else {}
-        data.update({key: self.sections[key] for key in SECTIONS if key in self.sections})
-        return data
+WRAPPER_WORDS = frozenset({"report", "summary", "overview", "note"})  # '### 🔨 Tool Report: <topic>'
 
 
 def parse_page(text: str) -> ParsedPage:
@@ -200,54 +115,24 @@ class _PageParser:
         self.text = text[:-1] if self.final_newline else text
         self.lines = self.text.split("\n")
         self.repair = bool(ZWJ not in self.text and repair_zwj(self.text) != self.text)
-        self._reader = SectionReader(self._note)
+        self.kept: set[int] = set()
+        self.own_bold = 0  # bold lines opening a paragraph that are not outline headings (for the page kind)
+        self._reader = SectionReader(self._note, self._keep)
 
     def _note(self, line: int, code: Code, message: str, section: str | None = None) -> None:
         self.findings.append(Finding(line, code, message, section))
 
+    def _keep(self, first: int, last: int) -> None:
+        """Lines no section can hold: adopt keeps them after the summary, as they are."""
+        self.kept.update(range(first, max(first, last) + 1))
+
     def _fix(self, text: str) -> str:
         return repair_zwj(text) if self.repair else text
-
-    # -- frontmatter
-
-    def _frontmatter(self) -> tuple[dict[str, Any], str | None, int]:
-        """(data, raw YAML, index of the first body line)."""
-        if not self.lines or self.lines[0].rstrip() != "---":
-            self._note(1, Code.NO_FRONTMATTER, "the page has no frontmatter")
-            return {}, None, 0
-        end = next((i for i in range(1, len(self.lines)) if self.lines[i].rstrip() == "---"), None)
-        if end is None:
-            self._note(1, Code.MALFORMED_FRONTMATTER, "the frontmatter's closing '---' is missing")
-            start = next((i for i, line in enumerate(self.lines) if line.startswith(("# ", "["))), 1)
-            return {}, None, start
-        raw = "\n".join(self.lines[1:end])
-        try:
-            data = yaml.safe_load(raw) if raw.strip() else {}
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            line = mark.line + 2 if mark is not None else 1
-            problem = getattr(error, "problem", None) or "invalid YAML"
-            self._note(line, Code.MALFORMED_FRONTMATTER, f"the frontmatter is not valid YAML: {problem}")
-            return {}, raw, end + 1
-        if not isinstance(data, dict):
-            self._note(2, Code.MALFORMED_FRONTMATTER, "the frontmatter is not a set of 'key: value' lines")
-            return {}, raw, end + 1
-        seen: dict[str, int] = {}
-        offset = 2
-        for key, block in split_blocks(raw):
-            if key is not None and key in seen:
-                self._note(
-                    offset, Code.MALFORMED_FRONTMATTER, f"key {key!r} appears twice (line {seen[key]})"
-                )
-            elif key is not None:
-                seen[key] = offset
-            offset += block.count("\n") + 1
-        return data, raw, end + 1
 
     # -- the page
 
     def parse(self) -> ParsedPage:
-        data, raw, start = self._frontmatter()
+        data, raw, start = _frontmatter(self.lines, self._note)
         page = ParsedPage(
             PageKind.TOPIC, frontmatter=data, frontmatter_raw=raw, final_newline=self.final_newline
         )
@@ -259,39 +144,32 @@ class _PageParser:
         blocks, tail_at = self._sections(body, position)
         page.tail = [raw_line for _, raw_line in body[tail_at:]]
         known = [block for block in blocks if block.key is not None]
-        if len({block.key for block in known}) < MIN_TOPIC_SECTIONS:
-            page.kind = PageKind.CATEGORY if self._has_category_marker(body) else PageKind.OTHER
+        others = len(blocks) - len(known) + self.own_bold
+        count = HeadingCount(len({block.key for block in known}), len(known), others)
+        page.kind = kind_of(count, has_summary=True, category_marker=self._has_category_marker(body))
+        if page.kind is not PageKind.TOPIC:
             return self._finish(page, [])
         self._title(page, title_line)
-        page.own_sections = self._own_sections(blocks)
+        for block in blocks:
+            if block.key is None:
+                end = max((number for number, raw in block.lines if raw.strip()), default=block.line)
+                where = f"lines {block.line}-{end}" if end > block.line else f"line {block.line}"
+                heading = excerpt(block.heading)
+                self._note(
+                    block.line, Code.UNPLACED, f"a heading the outline does not have: {heading!r} ({where})"
+                )
+                self._keep(block.line, end)
         end_line = body[tail_at - 1][0] if tail_at else len(self.lines)
         self._read_sections(page, known, end_line)
         if self.repair:
             self._note(0, Code.LOST_ZWJ, "emoji lost their zero-width joiners; restored")
         return self._finish(page, known)
 
-    def _own_sections(self, blocks: list[_Block]) -> list[OwnSection]:
-        """A person's own sections inside the summary: kept where they are, noted, never unplaced."""
-        own: list[OwnSection] = []
-        after: str | None = None
-        for block in blocks:
-            if block.key is not None:
-                after = block.key
-                continue
-            end = block.lines[-1][0] if block.lines else block.line
-            where = f"lines {block.line}-{end}" if end > block.line else f"line {block.line}"
-            self._note(
-                block.line,
-                Code.OWN_SECTION,
-                f"a section of your own: {excerpt(block.heading)!r} ({where}), kept where it is",
-            )
-            lines = [self.lines[block.line - 1], *(raw for _, raw in block.lines)]
-            own.append(OwnSection(after, lines))
-        return own
-
     def _finish(self, page: ParsedPage, blocks: list[_Block]) -> ParsedPage:
         if not page.is_topic:
             self.findings = []  # topicgen leaves the page alone: nothing to say about its shape
+            self.kept = set()
+        page.kept = [(number, self.lines[number - 1]) for number in sorted(self.kept)]
         page.findings = sorted(self.findings, key=lambda finding: (finding.line, finding.code.value))
         page.section_lines = {}
         for block in blocks:
@@ -312,6 +190,10 @@ class _PageParser:
             number, raw = body[index]
             line = raw.rstrip()
             heading = heading_of(line) if line.strip() else None
+            if summary_line is not None and (heading is None or heading[0] == 0):
+                if _outline_pseudo_heading(line):
+                    break
+                self.own_bold += pseudo_heading(line) is not None
             if heading is not None:
                 level, text = heading
                 if level == 1 and title_line is None and summary_line is None:
@@ -328,6 +210,11 @@ class _PageParser:
                     continue
                 if match_heading(text, allow_weak=level > 0):
                     break
+                if level > 1 and summary_line is not None and _is_wrapper(text, page.topic):
+                    wrapper = f"a heading around the outline: {excerpt(text)!r}"
+                    self._note(number, Code.HEADING_VARIANT, wrapper)
+                    index += 1
+                    continue
                 if level > 0 and summary_line is not None:
                     own_heading = True  # a heading of one's own: what follows is not chatter
             if line.strip() and not (BREADCRUMB.match(line) and title_line is None):
@@ -337,6 +224,9 @@ class _PageParser:
         if summary_line is not None:
             for number, line in before:
                 self._note(number, Code.UNPLACED, f"text before the first section: {excerpt(line)!r}")
+                self._keep(number, number)
+            for number, _ in preamble:
+                self._keep(number, number)
             if preamble:
                 text = " ".join(line for _, line in preamble)
                 self._note(
@@ -350,13 +240,8 @@ class _PageParser:
         """Cut the summary into section blocks; returns them and where the tail starts.
 
         A heading the outline does not have gets a block of its own (key None):
-        in the middle of the summary it is a person's own section, kept where it
-        is; after the last section it is a person's own text and joins the tail.
-        Outline headings count only at the level of the page's sections (the
-        first section's): a heading above that level ends the summary (a
-        person's ``## 📝 My Notes``), one below it is a sub-heading, and a loose
-        match (shortened, emoji only) for a section the page already has is a
-        heading of one's own.
+        in the middle of the summary its text cannot be placed; after the last
+        section it is a person's own text and joins the tail.
         """
         blocks: list[_Block] = []
         while index < len(body):
@@ -364,22 +249,33 @@ class _PageParser:
             line = raw.rstrip()
             heading = heading_of(line) if line.strip() else None
             current = blocks[-1] if blocks else None
+            pseudo = _outline_pseudo_heading(line) if heading is None or heading[0] == 0 else None
+            if pseudo is not None and not _names_label(pseudo[1].text, current):
+                found, written = pseudo
+                blocks.append(_Block(found.key, number, written.text, 0, found, index))
+                if written.content:
+                    blocks[-1].lines.append((number, written.content))
+                index += 1
+                continue
+            bold = pseudo_heading(line) if pseudo is None and (heading is None or heading[0] == 0) else None
+            self.own_bold += bold is not None and not _names_label(bold.text, current)
             if heading is not None:
                 level, text = heading
                 if 1 <= level <= 3 and is_summary_heading(text):
                     self._note(number, Code.DUPLICATE_HEADING, f"'{PAGE_HEADING}' is repeated")
                     index += 1
                     continue
-                section_level = blocks[0].level if blocks else None
-                if section_level is not None and 1 <= level <= 2 and level != section_level:
-                    break
                 names_label = _names_label(text, current)
-                found = _section_heading(text, level, section_level, names_label, blocks)
+                found = match_heading(text, allow_weak=False)
+                if found is None and level > 0 and not names_label:
+                    found = match_heading(text)
                 if found is not None:
                     blocks.append(_Block(found.key, number, text, level, found, index))
                     index += 1
                     continue
-                if level > 0 and not names_label:
+                if 1 <= level <= 2:
+                    break
+                if level >= 3 and not names_label:
                     blocks.append(_Block(None, number, text, level, None, index))
                     index += 1
                     continue
@@ -418,10 +314,13 @@ class _PageParser:
             self._note(line, Code.BAD_TITLE, "the page has no title")
             return
         if lead:
+            data, drift = normalise({TITLE_KEY: self._fix(lead)}, fields=(TITLE_KEY,), source=Source.PAGE)
             try:
-                page.title_emoji = check_title_emoji(self._fix(lead))
+                page.title_emoji = check_title_emoji(data[TITLE_KEY], most=None)
             except ValueError as error:
                 self._note(line, Code.BAD_TITLE, f"title emoji {lead!r}: {error}")
+            for note in drift:
+                self._note(line, drift_code(note.drift), f"{note.where}: {note.detail}")
         fm_title = page.frontmatter.get("title")
         if isinstance(fm_title, str) and title_line and bare(fm_title.strip()) != bare(title.strip()):
             self._note(2, Code.TITLE_VARIANT, f"frontmatter title {fm_title!r} differs from the heading")
@@ -453,7 +352,7 @@ class _PageParser:
                 self._note(block.line, Code.EMPTY_SECTION, f"section '{block.heading}' is empty", key)
         for key, extract in extracts.items():
             self._validate(page, first[key], extract)
-        self._order(blocks)
+        _order(blocks, self._note)
         page.missing = [s.key for s in OUTLINE if s.key not in page.sections and s.key not in page.unfit]
         if page.title_emoji is None and not any(f.code is Code.BAD_TITLE for f in self.findings):
             page.missing.insert(0, TITLE_KEY)
@@ -492,10 +391,12 @@ class _PageParser:
         if not _has_text(block):
             return
         extract = self._reader.extract(block.key, block.lines)
+        last_line = max((number for number, raw in block.lines if raw.strip()), default=block.line)
         if block.key == JOKE_KEY and extract.value:
             jokes = [(extract.lines.get((), block.line), extract.value), *extract.extras]
             for line, joke in jokes:
                 self._note(line, Code.EXTRA_JOKE, f"extra joke: {excerpt(str(joke))!r}", block.key)
+            self._keep(block.line, last_line)
             return
         if kept is not None and extract.value == kept.value:
             return
@@ -504,29 +405,10 @@ class _PageParser:
             first_line,
             Code.UNPLACED,
             f"a second '{SECTIONS[block.key].heading_text}' section differs from the first "
-            f"(lines {block.line}-{block.lines[-1][0]}); merge them by hand",
+            f"(lines {block.line}-{last_line}); kept after the summary to merge by hand",
             block.key,
         )
-
-    def _order(self, blocks: list[_Block]) -> None:
-        seen: list[_Block] = []
-        for block in blocks:
-            if all(block.key != other.key for other in seen):
-                seen.append(block)
-        ranks = [OUTLINE.index(SECTIONS[block.key]) for block in seen]
-        keep = _longest_increasing(ranks)
-        for index, block in enumerate(seen):
-            if index not in keep:
-                before = next((seen[j] for j in sorted(keep) if ranks[j] > ranks[index]), None)
-                where = (
-                    f"; the outline puts it before '{SECTIONS[before.key].heading_text}'" if before else ""
-                )
-                self._note(
-                    block.line,
-                    Code.OUT_OF_ORDER,
-                    f"section '{SECTIONS[block.key].heading_text}' is out of order{where}",
-                    block.key,
-                )
+        self._keep(block.line, last_line)
 
     def _validate(self, page: ParsedPage, block: _Block, extract: Extract) -> None:
         key = block.key
@@ -535,11 +417,12 @@ class _PageParser:
         if extract.unfit or extract.value is None:
             why = extract.unfit or "has nothing the outline can use"
             self._note(block.line, Code.UNFIT_SECTION, f"{key} does not fit the outline: {why}", key)
-            page.unfit.append(key)
+            self._unfit(page, block)
             return
         value = _map_strings(extract.value, self._fix)
+        data, drift = normalise({key: value}, fields=(key,), source=Source.PAGE)
         try:
-            model = section_model((key,)).model_validate({key: value})
+            model = section_model((key,)).model_validate(data, context=PAGE_CONTEXT)
         except ValidationError as error:
             for item in error.errors(include_url=False):
                 path = tuple(item["loc"][1:])
@@ -547,24 +430,104 @@ class _PageParser:
                 where = ".".join(str(part) for part in (key, *path))
                 message = item["msg"].removeprefix("Value error, ")
                 self._note(line, Code.UNFIT_SECTION, f"{where}: {message}", key)
-            page.unfit.append(key)
+            self._unfit(page, block)
             return
+        for note in drift:
+            line = _line_for(extract.lines, note.path[1:], block.line)
+            self._note(line, drift_code(note.drift), f"{note.where}: {note.detail}", key)
         page.sections[key] = model.model_dump(mode="json")[key]
         page.item_lines[key] = dict(extract.lines)
 
+    def _unfit(self, page: ParsedPage, block: _Block) -> None:
+        """A section the outline cannot hold: adopt keeps its lines as they are, under its heading."""
+        page.unfit.append(block.key)
+        self.kept -= {number for number, _ in block.lines}  # they stay in the section itself
+        lines = [raw.rstrip() for _, raw in block.lines]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        page.unfit_lines[block.key] = lines
 
-def _section_heading(
-    text: str, level: int, section_level: int | None, names_label: bool, blocks: list[_Block]
-) -> HeadingMatch | None:
-    """The outline section a heading inside the summary opens, if it opens one."""
-    if section_level and level > section_level:
-        return None  # a sub-heading inside a section
-    found = match_heading(text, allow_weak=False)
-    if found is None and level > 0 and not names_label:
-        found = match_heading(text)
-        if found is not None and any(block.key == found.key for block in blocks):
-            return None  # a loose match for a section the page already has: a heading of one's own
-    return found
+
+def _frontmatter(
+    lines: list[str], note: Callable[[int, Code, str], None]
+) -> tuple[dict[str, Any], str | None, int]:
+    """(data, raw YAML, index of the first body line); problems go to ``note``."""
+    if not lines or lines[0].rstrip() != "---":
+        note(1, Code.NO_FRONTMATTER, "the page has no frontmatter")
+        return {}, None, 0
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
+    if end is None:
+        note(1, Code.MALFORMED_FRONTMATTER, "the frontmatter's closing '---' is missing")
+        start = next((i for i, line in enumerate(lines) if line.startswith(("# ", "["))), 1)
+        return {}, None, start
+    raw = "\n".join(lines[1:end])
+    try:
+        data = yaml.safe_load(raw) if raw.strip() else {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        note(line, Code.MALFORMED_FRONTMATTER, f"the frontmatter is not valid YAML: {problem}")
+        return {}, raw, end + 1
+    if not isinstance(data, dict):
+        note(2, Code.MALFORMED_FRONTMATTER, "the frontmatter is not a set of 'key: value' lines")
+        return {}, raw, end + 1
+    seen: dict[str, int] = {}
+    offset = 2
+    for key, block in split_blocks(raw):
+        if key is not None and key in seen:
+            note(offset, Code.MALFORMED_FRONTMATTER, f"key {key!r} appears twice (line {seen[key]})")
+        elif key is not None:
+            seen[key] = offset
+        offset += block.count("\n") + 1
+    return data, raw, end + 1
+
+
+def _order(blocks: list[_Block], note: Callable[..., None]) -> None:
+    """Sections out of the outline's order, each named with where it belongs."""
+    seen: list[_Block] = []
+    for block in blocks:
+        if all(block.key != other.key for other in seen):
+            seen.append(block)
+    ranks = [OUTLINE.index(SECTIONS[block.key]) for block in seen]
+    keep = _longest_increasing(ranks)
+    for index, block in enumerate(seen):
+        if index not in keep:
+            before = next((seen[j] for j in sorted(keep) if ranks[j] > ranks[index]), None)
+            where = f"; the outline puts it before '{SECTIONS[before.key].heading_text}'" if before else ""
+            note(
+                block.line,
+                Code.OUT_OF_ORDER,
+                f"section '{SECTIONS[block.key].heading_text}' is out of order{where}",
+                block.key,
+            )
+
+
+def _outline_pseudo_heading(line: str) -> tuple[HeadingMatch, PseudoHeading] | None:
+    """A bold line naming an outline section (``👉 **What Is It?** 🤔 text``), with what follows it.
+
+    The outline's heading words count; shortened words only with the
+    section's own heading emoji before the bold (``💡 **Examples Of ...**``).
+    """
+    written = pseudo_heading(line)
+    if written is None:
+        return None
+    found = match_heading(written.text, allow_weak=False)
+    if found is None:
+        weak = match_heading(written.text)
+        lead, _ = split_leading_emoji(written.text)
+        if weak and weak.how == "shortened" and bare(lead) == bare(SECTIONS[weak.key].heading_emoji):
+            found = weak
+    return (found, written) if found else None
+
+
+def _is_wrapper(text: str, topic: str | None) -> bool:
+    """A heading wrapped around the outline: '### 🔨 Tool Report: Attachment Theory 👶'."""
+    words = set(words_of(text))
+    topic_words = set(words_of(topic or "")) - {"the", "a", "an", "of"}
+    return bool(words & WRAPPER_WORDS) or bool(topic_words and topic_words <= words)
 
 
 def _names_label(text: str, block: _Block | None) -> bool:

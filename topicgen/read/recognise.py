@@ -32,13 +32,22 @@ _LABEL_FORMS = (
     re.compile(r"^(?P<label>[^:*_\[\]()]{1,60}?)\s*:(?:\s+(?P<rest>.*)|$)"),
 )
 _LINK_START = re.compile(r"^\[(?P<text>[^\]]+)\]\((?P<href>[^)\s]+)\)\s*(?P<rest>.*)$")
-_QUOTED_TITLE = re.compile(r'^(?:\*\*|\*|_)?(?:"(?P<a>.+)"|“(?P<b>.+)”)(?:\*\*|\*|_)?\s+by\s+(?P<rest>.+)$')
-_EMPHASIS_TITLE = re.compile(r"^(?:\*\*|\*|_)(?P<title>[^*_]+?)(?:\*\*|\*|_)\s+by\s+(?P<rest>.+)$")
-_PLAIN_TITLE = re.compile(r"^(?P<title>.+?)\s+by\s+(?P<rest>.+)$")
+_BY = r"\s+(?:(?P<role>edited|translated|compiled)\s+)?by\s+(?P<rest>.+)$"
+_QUOTED_TITLE = re.compile(r'^(?:\*\*|\*|_)?(?:"(?P<a>.+)"|“(?P<b>.+)”)(?:\*\*|\*|_)?' + _BY, re.IGNORECASE)
+_EMPHASIS_TITLE = re.compile(r"^(?:\*\*|\*|_)(?P<title>[^*_]+?)(?:\*\*|\*|_)" + _BY, re.IGNORECASE)
+_PLAIN_TITLE = re.compile(r"^(?P<title>.+?)" + _BY, re.IGNORECASE)
+_LINKED_TITLE = re.compile(
+    r"^(?P<em>\*\*|\*|_)?\[(?P<text>[^\]]+)\]\((?P<href>[^)\s]+)\)(?P=em)?" + _BY, re.IGNORECASE
+)
+_ROLES = {"edited": "editors", "translated": "translators", "compiled": "compilers"}
+_ANY_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<href>[^)\s]+)\)")
 _VIDEO_LINK = re.compile(r"^\[(?P<name>[^\]]+)\]\((?P<url>[^)\s]+)\)\s*(?P<description>.*)$")
 _VIDEO_LABEL = re.compile(
     r"^(?:\*\*|__)?(?P<name>[^*_:\[\]]+?)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*"
     r"(?:\[[^\]]*\]\((?P<linked>[^)\s]+)\)|<?(?P<bare>https?://[^\s>]+)>?)\s*(?P<description>.*)$"
+)
+_BARE_ADDRESS = re.compile(
+    r"^<?(?P<url>https?://[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+?)>?(?P<description>(?:\s|[^\x00-\x7f]).*|)$"
 )
 _SENTENCE_END = re.compile(r"[.!?][\"”')\]]*(?=\s)")
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "vs", "etc", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx"})
@@ -245,22 +254,40 @@ def regroup(units: list[str], count: int) -> list[str]:
 
 
 def parse_book(text: str) -> dict[str, str] | None:
-    """'"Title" by Authors 🤯.' (or a link to the book's note) → title, authors, note."""
-    link = _LINK_START.match(text)
-    if link and _is_internal(link.group("href")) and link.group("rest").startswith("by "):
+    """'"Title" by Authors 🤯.' → title, authors, note.
+
+    Links are unwrapped to their text wherever they sit: a whole title linking
+    its note, a link inside the quotes (``"[Sync](../books/sync.md): The
+    Emerging ..."``), a link in italics; the renderer links the book again by
+    its title. "edited by" keeps the editors' role in the note.
+    """
+    link = _LINKED_TITLE.match(text)
+    if link:  # the whole title links the book's note: the link is where the title ends
         _, title = split_leading_emoji(link.group("text"))
-        rest = link.group("rest")[3:]
+        groups = {"role": link.group("role"), "rest": link.group("rest")}
     else:
-        match = _QUOTED_TITLE.match(text) or _EMPHASIS_TITLE.match(text) or _PLAIN_TITLE.match(text)
+        match = _QUOTED_TITLE.match(_unwrap_links(text)) or _EMPHASIS_TITLE.match(_unwrap_links(text))
+        match = match or _PLAIN_TITLE.match(_unwrap_links(text))
         if not match:
             return None
         groups = match.groupdict()
         title = groups.get("a") or groups.get("b") or groups.get("title") or ""
-        rest = match.group("rest")
-    authors, note = _split_authors(rest.strip())
+    authors, note = _split_authors(groups["rest"].strip())
+    if groups.get("role"):
+        note = f"({_ROLES[groups['role'].casefold()]}) {note}".strip()
     if not title.strip() or not authors:
         return None
     return {"title": title.strip(), "authors": authors, "note": note}
+
+
+def _unwrap_links(text: str) -> str:
+    """Markdown links replaced by their text (leading emoji of a note's title dropped)."""
+
+    def text_of(match: re.Match[str]) -> str:
+        _, name = split_leading_emoji(match.group("text"))
+        return name or match.group("text")
+
+    return _ANY_LINK.sub(text_of, text)
 
 
 def _split_authors(text: str) -> tuple[str, str]:
@@ -276,7 +303,11 @@ def _split_authors(text: str) -> tuple[str, str]:
 
 
 def parse_video(text: str) -> dict[str, str] | None:
-    """'[Name](https://youtube.com/...) 🤯 (what it offers)' or 'Name: address description'."""
+    """'[Name](https://youtube.com/...) 🤯 (what it offers)', 'Name: address description' or a bare address.
+
+    A bare address (``https://www.youtube.com/%40Channel🔗``) is its own name:
+    the page showed the address, so the link shows it too.
+    """
     match = _VIDEO_LINK.match(text)
     if match:
         return {
@@ -288,4 +319,8 @@ def parse_video(text: str) -> dict[str, str] | None:
     if match:
         url = match.group("linked") or match.group("bare")
         return {"name": match.group("name").strip(), "url": url, "description": match.group("description")}
+    match = _BARE_ADDRESS.match(text)
+    if match:
+        url = match.group("url")
+        return {"name": url, "url": url, "description": match.group("description").strip()}
     return None

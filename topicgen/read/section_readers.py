@@ -27,7 +27,6 @@ from topicgen.read.recognise import (
     note_name,
     parse_book,
     parse_video,
-    regroup,
     split_label,
     split_marker_emoji,
     split_sentences,
@@ -36,6 +35,9 @@ from topicgen.read.recognise import (
 
 JOKE_KEY = "joke"
 Note = Callable[[int, Code, str, "str | None"], None]
+Keep = Callable[[int, int], None]  # (first line, last line) of text no section can hold
+_WHERE = re.compile(r"^where\b", re.IGNORECASE)
+_DISPLAY_MATH = re.compile(r"^(\$\$|\\\[|\\begin\{)")
 
 
 @dataclass
@@ -48,18 +50,70 @@ class Extract:
     extras: list[tuple[int, str]] = field(default_factory=list)  # extra jokes
 
 
-class SectionReader:
-    """Reads sections' content; findings go to ``note(line, code, message, section)``."""
+@dataclass
+class _Unit:
+    """One item of a list section as the page wrote it: a bullet or paragraph, and what explains it."""
 
-    def __init__(self, note: Note) -> None:
+    line: int
+    last: int
+    parts: list[str]
+    bullet: bool
+    listing: bool = False  # bullets introduced by a "Where:" line are being taken in
+
+    @property
+    def text(self) -> str:
+        return _join_explained(self.parts)
+
+    def takes(self, node: Node, text: str) -> bool:
+        """Whether ``node`` continues this item rather than starting one.
+
+        A display equation, a "Where ..." line, a paragraph after a colon or
+        starting in lower case continues the item it explains; bullets
+        continue it after a "Where:" line (or an equation's colon) and while
+        that list goes on.
+        """
+        last = self.parts[-1]
+        if node.kind == NodeKind.PARAGRAPH:
+            explaining = _DISPLAY_MATH.match(text) or _WHERE.match(text)
+            return last.endswith(":") or text[:1].islower() or bool(explaining)
+        if node.kind != NodeKind.BULLET:
+            return False
+        explains = bool(_WHERE.match(last)) or any("$" in part for part in self.parts)
+        return self.listing or (last.endswith(":") and explains)
+
+    def add(self, node: Node, text: str) -> None:
+        self.listing = node.kind == NodeKind.BULLET and (self.listing or self.parts[-1].endswith(":"))
+        self.parts.append(text)
+        self.last = node.last_line
+
+
+def _join_explained(parts: list[str]) -> str:
+    """An item's parts on one line: equations and "Where" lines joined with a space, as written."""
+    joined = parts[0] if parts else ""
+    for part in parts[1:]:
+        math = _DISPLAY_MATH.match(part) or joined.endswith("$$") or _WHERE.match(part)
+        joined = f"{joined} {part}" if math else join_parts([joined, part])
+    return joined
+
+
+class SectionReader:
+    """Reads sections' content; findings go to ``note(line, code, message, section)``.
+
+    Text no section can hold is reported and handed to ``keep(first, last)``,
+    so adopt can keep it after the summary; it never makes a section unfit.
+    """
+
+    def __init__(self, note: Note, keep: Keep) -> None:
         self._note = note
+        self._keep = keep
 
     def extract(self, key: str, lines: list[tuple[int, str]]) -> Extract:
         """What the section ``key`` yields from its lines (line number, raw text), before validation."""
         section = SECTIONS[key]
         blocks = parse_blocks(lines)
-        for number, text, why in blocks.unplaced:
+        for number, last, text, why in blocks.unplaced:
             self._note(number, Code.UNPLACED, f"{why}: {excerpt(text)!r}", key)
+            self._keep(number, last)
         if blocks.list_variants:
             self._note(
                 blocks.list_variants[0],
@@ -68,10 +122,7 @@ class SectionReader:
                 key,
             )
         reader = _KIND_READERS[section.kind]
-        extract = reader(self, section, blocks.nodes)
-        if blocks.unplaced and extract.unfit is None:
-            extract.unfit = "holds text that cannot be placed (see above)"
-        return extract
+        return reader(self, section, blocks.nodes)
 
     def _item(
         self, node: Node, section: Section, expected: Iterable[str], extract: Extract, path: tuple
@@ -90,58 +141,54 @@ class SectionReader:
         extract.lines[path] = node.line
         return join_parts(parts)
 
-    def _drop_leaked(self, section: Section, items: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    def _drop_leaked(self, section: Section, units: list[_Unit]) -> list[_Unit]:
+        """Items that repeat the prompt leave the section (kept after the summary)."""
         kept = []
-        for line, text in items:
+        for unit in units:
+            text = unit.text
             if echoes_instructions(text):
-                self._note(
-                    line, Code.LEAKED_INSTRUCTIONS, f"item repeats the prompt: {excerpt(text)!r}", section.key
-                )
+                message = f"item repeats the prompt: {excerpt(text)!r}"
+                self._note(unit.line, Code.LEAKED_INSTRUCTIONS, message, section.key)
+                self._keep(unit.line, unit.last)
             else:
-                kept.append((line, text))
+                kept.append(unit)
         return kept
 
     def _unplaced(self, node: Node, section: Section, why: str) -> None:
         self._note(node.line, Code.UNPLACED, f"{why}: {excerpt(node.text)!r}", section.key)
+        self._keep(node.line, node.last_line)
 
     def _list_items(
         self, section: Section, nodes: list[Node], extract: Extract
     ) -> list[tuple[int, str]] | None:
-        """The items of a list section: its bullets, or its paragraphs when it has none."""
-        bullets = [node for node in nodes if node.kind == NodeKind.BULLET]
-        if bullets:
-            for node in nodes:
-                if node.kind != NodeKind.BULLET:
-                    self._unplaced(node, section, "text between the items of a list")
-                    extract.unfit = "holds text that is not one of its items (see above)"
-            items = [(n.line, self._item(n, section, [section.emoji], extract, ())) for n in bullets]
-            return self._drop_leaked(section, items)
-        headings = [node for node in nodes if node.kind == NodeKind.HEADING]
-        for node in headings:
-            self._unplaced(node, section, "a sub-heading inside a list section")
-            extract.unfit = "holds sub-headings the outline does not have (see above)"
+        """The items of a list section, as the page wrote them.
+
+        Bullets and paragraphs are items in page order; display equations,
+        "Where:" lines and the bullets they introduce stay with the item they
+        explain. A section written only as paragraphs, with fewer of them than
+        the outline asks for, is split into sentences.
+        """
+        units: list[_Unit] = []
         paragraphs = [node for node in nodes if node.kind == NodeKind.PARAGRAPH]
-        if not paragraphs:
-            return None
-        self._note(paragraphs[0].line, Code.PARAGRAPHS, "written as paragraphs, not bullets", section.key)
-        units: list[tuple[int, str]] = []
-        for node in paragraphs:
-            text = node.text
-            if units and (units[-1][1].endswith(":") or text[:1].islower()):
-                units[-1] = (units[-1][0], f"{units[-1][1]} {text}")
+        for node in nodes:
+            if node.kind == NodeKind.HEADING:
+                self._unplaced(node, section, "a sub-heading inside a list section")
+                continue
+            bullet = node.kind == NodeKind.BULLET
+            text = self._item(node, section, [section.emoji], extract, ()) if bullet else node.text
+            if units and units[-1].takes(node, text):
+                units[-1].add(node, text)
             else:
-                units.append((node.line, text))
+                units.append(_Unit(node.line, node.last_line, [text], bullet))
+        if paragraphs:
+            self._note(paragraphs[0].line, Code.PARAGRAPHS, "written as paragraphs, not bullets", section.key)
         units = self._drop_leaked(section, units)
-        if len(units) < section.min_items:
-            sentences = [(line, s) for line, text in units for s in split_sentences(text)]
-            if len(sentences) >= section.min_items:
-                units = sentences
-        if len(units) > section.max_items:
-            lines = [line for line, _ in units]
-            grouped = regroup([text for _, text in units], section.max_items)
-            step = len(units) / section.max_items
-            units = [(lines[int(i * step)], text) for i, text in enumerate(grouped)]
-        return units
+        if not units:
+            return None
+        items = [(unit.line, unit.text) for unit in units]
+        if not any(unit.bullet for unit in units) and len(items) < section.min_items:
+            items = [(line, sentence) for line, text in items for sentence in split_sentences(text)]
+        return items
 
     def _read_bullets(self, section: Section, nodes: list[Node]) -> Extract:
         extract = Extract()
@@ -160,9 +207,13 @@ class SectionReader:
             for index, node in enumerate(nodes)
             if _item_label(node, strip_bullet_emoji(node.text, expected)[0], [closing])[0]
         ]
-        if not found:
-            self._list_items(section, nodes, extract)
-            extract.unfit = f"no '{label_text(closing)}' item"
+        if not found:  # drift: the items stand without their closing label (topicgen.page.drift)
+            items = self._list_items(section, nodes, extract)
+            if items is None:
+                extract.unfit = "has no items"
+                return extract
+            extract.value = {"items": [text for _, text in items], closing.field: ""}
+            extract.lines = {("items", index): line for index, (line, _) in enumerate(items)}
             return extract
         at = found[-1]  # the closing item is the last one naming the label
         node = nodes[at]
@@ -207,13 +258,11 @@ class SectionReader:
             if label is None:
                 if current is None:
                     self._unplaced(node, section, "text before the first labelled item")
-                    extract.unfit = "holds text outside its labelled items (see above)"
                 else:
                     parts[current.field].append(self._item(node, section, emojis, extract, (current.field,)))
                 continue
             if label.field in parts:
                 self._unplaced(node, section, f"a second '{label_text(label)}' item")
-                extract.unfit = f"'{label_text(label)}' appears twice"
                 continue
             current = label
             extract.lines[(label.field,)] = node.line
@@ -251,11 +300,9 @@ class SectionReader:
                     value[current.field].append(self._topic(node, section, current, extract))
                     continue
                 self._unplaced(node, section, "text outside the parent, children and advanced topics")
-                extract.unfit = "holds text outside its three lists (see above)"
                 continue
             if label.field in value:
                 self._unplaced(node, section, f"a second '{label_text(label)}' item")
-                extract.unfit = f"'{label_text(label)}' appears twice"
                 continue
             current = label
             extract.lines[(label.field,)] = node.line
@@ -281,7 +328,6 @@ class SectionReader:
             )
         if node.children:
             self._unplaced(node.children[0], section, "a list nested under a topic")
-            extract.unfit = "nests lists deeper than the outline (see above)"
         index = sum(1 for path in extract.lines if len(path) == 2 and path[0] == label.field)
         extract.lines[(label.field, index)] = node.line
         return note_name(text)
@@ -295,11 +341,9 @@ class SectionReader:
             label = match_label(label_rest[0], section.labels) if label_rest else None
             if label is None or label_rest is None:
                 self._unplaced(node, section, "a book without one of the outline's labels")
-                extract.unfit = "holds books the outline has no place for (see above)"
                 continue
             if label.field in value:
                 self._unplaced(node, section, f"a second '{label_text(label)}' book")
-                extract.unfit = f"'{label_text(label)}' appears twice"
                 continue
             if own:
                 self._note(
@@ -315,7 +359,6 @@ class SectionReader:
                 )
             for child in node.children:
                 self._unplaced(child, section, "a nested line under a book")
-                extract.unfit = "holds text under a book (see above)"
             book = parse_book(label_rest[1])
             extract.lines[(label.field,)] = node.line
             if book is None:
@@ -340,7 +383,6 @@ class SectionReader:
             video = parse_video(text) if node.kind == NodeKind.BULLET else None
             if video is None:
                 self._unplaced(node, section, "not a '[name](address) description' item")
-                extract.unfit = "holds lines that are not videos (see above)"
                 continue
             if own:
                 self._note(
@@ -350,11 +392,9 @@ class SectionReader:
                 self._note(node.line, Code.LABEL_VARIANT, "video written as 'Name: address'", section.key)
             for child in node.children:
                 self._unplaced(child, section, "a nested line under a video")
-                extract.unfit = "holds text under a video (see above)"
             extract.lines[(len(videos),)] = node.line
             videos.append(video)
-        if extract.unfit is None:
-            extract.value = videos
+        extract.value = videos
         return extract
 
     def _read_quote(self, section: Section, nodes: list[Node]) -> Extract:
@@ -364,22 +404,26 @@ class SectionReader:
         if bullets:
             for node in others:
                 self._unplaced(node, section, "text beside the item")
-                extract.unfit = "holds text beside its item (see above)"
-            items = [(n.line, self._item(n, section, [section.emoji], extract, ())) for n in bullets]
+            expected = [section.emoji]
+            texts = [self._item(node, section, expected, extract, ()) for node in bullets]
+            units = [_Unit(n.line, n.last_line, [text], True) for n, text in zip(bullets, texts, strict=True)]
         elif others:
             self._note(others[0].line, Code.PARAGRAPHS, "written as a paragraph, not a bullet", section.key)
-            items = [(others[0].line, join_parts(node.text for node in others))]
+            text = join_parts(node.text for node in others)
+            units = [_Unit(others[0].line, others[-1].last_line, [text], False)]
         else:
-            items = []
-        items = self._drop_leaked(section, items)
-        if not items:
-            extract.unfit = extract.unfit or "holds nothing the outline can use"
+            units = []
+        units = self._drop_leaked(section, units)
+        if not units:
+            extract.unfit = "holds nothing the outline can use"
             return extract
         if section.key == JOKE_KEY:
-            extract.extras = items[1:]
-            items = items[:1]
-        extract.value = join_parts(text for _, text in items)
-        extract.lines[()] = items[0][0]
+            for unit in units[1:]:
+                self._keep(unit.line, unit.last)
+            extract.extras = [(unit.line, unit.text) for unit in units[1:]]
+            units = units[:1]
+        extract.value = join_parts(unit.text for unit in units)
+        extract.lines[()] = units[0].line
         return extract
 
 

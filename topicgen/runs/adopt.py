@@ -1,13 +1,16 @@
-"""Adopting pages topicgen did not write: rewrite them into the canonical shape, keeping their content.
+"""Adopting pages topicgen did not write: rewrite them into the canonical shape, keeping every sentence.
 
 Every section the parser could read is kept as it was read; the model is
 asked only for what is missing (a schema of just those sections, with the
-page as context), and not at all when nothing is. The page's own frontmatter
-keys and the text after its summary survive; generation metadata is added so
-``stale`` and ``regen`` treat the page like one topicgen wrote. A page that
-would lose text in the rewrite (text the parser cannot place, a section that
-does not fit the outline, broken frontmatter) is left untouched and reported.
-Category pages, pages without an AI summary, and pages topicgen already
+page as context), and not at all when nothing is. A section that does not fit
+the outline is kept as the page wrote it, under its exact heading
+(``--rewrite-unfit`` has the model redo it instead). Text no section can hold
+(a chatty preamble, an extra joke, a table) is kept after the summary, as
+written, never dropped. The page's own frontmatter keys and the text after
+its summary survive; generation metadata is added so ``stale`` and ``regen``
+treat the page like one topicgen wrote. A page whose frontmatter or title
+cannot be read is left untouched and reported. Category pages, free-form
+summaries, essays, pages without an AI summary and pages topicgen already
 maintains are left alone.
 """
 
@@ -26,13 +29,14 @@ from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest, U
 from topicgen.model.generate import Generation
 from topicgen.model.redact import redact
 from topicgen.model.reply_cache import request_key
+from topicgen.page.drift import PAGE_CONTEXT
 from topicgen.page.outline import SECTIONS, Kind
 from topicgen.page.schema import TopicSummary, page_json_schema
 from topicgen.page.sections import section_model
 from topicgen.read.adoption import REASONS_SHOWN, Adoption, plan_adoption
 from topicgen.read.canonical import canonical_text
 from topicgen.read.parse import TITLE_KEY
-from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime
+from topicgen.runs.workshop import Outcome, Status, Workshop
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import split_page
@@ -125,29 +129,24 @@ class Adopter(Workshop):
         data = parsed.data()
         for key in adoption.asks:
             data.pop(key, None)
+        data.update({key: placeholder(key) for key in adoption.as_written})  # replaced by the page's lines
         generation = None
         if adoption.asks:
             model: type[BaseModel] = section_model(adoption.asks)
             _, body = split_page(adoption.text)
             messages = self.prompts.section_messages(parsed.topic, list(adoption.asks), body.strip())
             schema = page_json_schema(model)
-            since = page_mtime(adoption.path)
             if self.dry_run:
-                cache = self.cache.newer_than(since) if self.cache else None
-                hit = cache.get(request_key(self.client.spec, messages, schema)) if cache else None
+                hit = self.cache.get(request_key(self.client.spec, messages, schema)) if self.cache else None
                 data.update(hit.data if hit else {key: placeholder(key) for key in adoption.asks})
             else:
                 generation = await self.ask(
-                    parsed.topic,
-                    spent,
-                    messages=messages,
-                    model=model,
-                    current_page=body.strip(),
-                    newer_than=since,
+                    parsed.topic, spent, messages=messages, model=model, current_page=body.strip()
                 )
                 data.update(generation.page.model_dump(mode="json"))
-        page = TopicSummary.model_validate(data)
-        return canonical_text(parsed, page, context, self.provenance()), generation
+        page = TopicSummary.model_validate(data, context=PAGE_CONTEXT)
+        as_written = {key: parsed.unfit_lines[key] for key in adoption.as_written}
+        return canonical_text(parsed, page, context, self.provenance(), as_written), generation
 
 
 PLACEHOLDER = "(the model writes this on adoption)"
@@ -177,7 +176,7 @@ def placeholder(key: str) -> Any:
 
 
 def describe(adoption: Adoption, cached: bool = False) -> str:
-    """One line for the run summary: what the model wrote and what was left out."""
+    """One line for the run summary: what the model wrote and what moved out of the summary."""
     parts = []
     if adoption.asks:
         parts.append(
@@ -185,13 +184,15 @@ def describe(adoption: Adoption, cached: bool = False) -> str:
         )
     else:
         parts.append("no model call")
-    dropped = adoption.dropped
-    if dropped:
-        shown = ", ".join(
-            f"{finding.code.value} (line {finding.line})" for finding in dropped[:REASONS_SHOWN]
-        )
-        more = f" and {len(dropped) - REASONS_SHOWN} more" if len(dropped) > REASONS_SHOWN else ""
-        parts.append(f"left out {shown}{more}")
+    if adoption.as_written:
+        parts.append(f"kept {', '.join(adoption.as_written)} as written (unfit)")
+    for what, findings in (("kept after the summary", adoption.moved), ("left out", adoption.left_out)):
+        if findings:
+            shown = ", ".join(
+                f"{finding.code.value} (line {finding.line})" for finding in findings[:REASONS_SHOWN]
+            )
+            more = f" and {len(findings) - REASONS_SHOWN} more" if len(findings) > REASONS_SHOWN else ""
+            parts.append(f"{what}: {shown}{more}")
     return "; ".join(parts)
 
 

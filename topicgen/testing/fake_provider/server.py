@@ -9,6 +9,7 @@ import json
 import math
 import random
 import socket
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -399,6 +400,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type, provider: FakeProvider) -> None:
         self.provider = provider
         super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (an interrupted run, a timeout) is not an error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -84,3 +84,58 @@ def test_the_vault_refuses_a_path_outside_topics(tmp_path):
 def test_a_topic_path_lands_directly_in_topics(tmp_path):
     vault = Vault.open(tmp_path)
     assert vault.topic_path("c-plus-plus") == (tmp_path / "topics" / "c-plus-plus.md").resolve()
+
+
+# --- long names and collisions (issue 12.6) ---------------------------------------------------------
+
+LONG_PREFIX = "The History Of The Theory Of Computation From Turing Machines To Lambda Calculus And"
+
+
+def test_two_long_names_sharing_their_first_80_characters_get_two_slugs():
+    first, second = slug_for(f"{LONG_PREFIX} Beyond"), slug_for(f"{LONG_PREFIX} Category Theory")
+    assert first != second
+    assert len(first) <= 80 and len(second) <= 80
+    assert first.startswith("the-history-of-the-theory-of-computation")
+
+
+def test_a_long_names_slug_is_the_same_every_time():
+    assert slug_for(f"{LONG_PREFIX} Beyond") == slug_for(f"{LONG_PREFIX}  beyond")
+
+
+def test_names_under_the_limit_keep_their_plain_slug():
+    assert slug_for("Large Language Models") == "large-language-models"
+
+
+def test_two_long_names_sharing_a_prefix_are_both_written(cli, empty_vault):
+    names = [f"{LONG_PREFIX} Beyond", f"{LONG_PREFIX} Category Theory"]
+
+    result = cli.run("new", *names, "--vault", str(empty_vault))
+
+    assert result.exit_code == 0, result.stderr
+    pages = sorted(path.name for path in (empty_vault / "topics").glob("the-history-*.md"))
+    assert len(pages) == 2
+
+
+def test_a_page_of_another_topic_on_the_same_slug_is_an_error_and_kept(cli, empty_vault):
+    (empty_vault / "topics").mkdir()
+    page = empty_vault / "topics" / "rust.md"
+    other = "---\ntitle: 🦀 Rust Belt Economics\n---\n# 🦀 Rust Belt Economics\n"
+    page.write_text(other, encoding="utf-8")
+
+    result = cli.run("new", "Rust", "--force", "--vault", str(empty_vault))
+
+    assert result.exit_code == 1
+    (row,) = [line for line in result.stderr.splitlines() if "Rust" in line and "failed" in line]
+    assert "rust.md is the page of '🦀 Rust Belt Economics', another topic" in row
+    assert page.read_text(encoding="utf-8") == other
+    assert cli.server.requests == []
+
+
+def test_a_page_whose_alias_names_the_topic_is_the_topics_own(cli, empty_vault):
+    (empty_vault / "topics").mkdir()
+    page = empty_vault / "topics" / "rust.md"
+    page.write_text("---\ntitle: 🦀 The Rust Language\naliases:\n  - Rust\n---\n# Rust\n", encoding="utf-8")
+
+    result = cli.run("new", "Rust", "--vault", str(empty_vault))
+
+    assert result.exit_code == 0 and "exists" in result.stderr

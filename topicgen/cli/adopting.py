@@ -27,6 +27,10 @@ def _read_page(page: Path) -> str:
     """A page's text ('-' reads stdin); a missing or non-UTF-8 file is a usage error."""
     if str(page) == "-":
         return sys.stdin.read()
+    from topicgen.vault.files import read_page_text
+
+    if page.is_file() or page.is_symlink():
+        return read_page_text(page)  # regular files only, never through a link, within the size cap
     try:
         return page.read_text(encoding="utf-8")
     except UnicodeDecodeError:

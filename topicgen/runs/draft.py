@@ -7,6 +7,7 @@ and writes it atomically under the page's lock.
 
 from __future__ import annotations
 
+import os
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
@@ -17,8 +18,10 @@ from topicgen.model.clients.base import Usage
 from topicgen.model.redact import redact
 from topicgen.page.render import render_page
 from topicgen.runs.workshop import Outcome, Status, Workshop
-from topicgen.vault.files import PageExists, page_lock, write_atomic
+from topicgen.vault.files import NotText, PageExists, page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import raw_frontmatter
+from topicgen.vault.notes import read_note
+from topicgen.vault.slugs import names_page
 
 
 class Drafter(Workshop):
@@ -31,6 +34,10 @@ class Drafter(Workshop):
     async def draft(self, topic: str) -> Outcome:
         context = self.view.context(topic)
         path = self.vault.topic_path(context.slug)
+        owner = _other_topic(path) if not self.to_stdout else None
+        if owner is not None:
+            detail = f"{path.name} is the page of {owner!r}, another topic; name this one differently"
+            return Outcome(topic, Status.FAILED, path, detail)
         if path.exists() and not self.force and not self.to_stdout:
             return Outcome(topic, Status.EXISTS, path, "already exists; --force replaces it")
         spent: list[Usage] = []
@@ -67,10 +74,30 @@ class Drafter(Workshop):
         return replace(written, references=references)
 
 
-def _previous_frontmatter(path: Path) -> str | None:
-    try:
-        return raw_frontmatter(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+def _other_topic(path: Path) -> str | None:
+    """The title of the page at ``path`` when it names a different topic, else None.
+
+    A page whose own title (or an alias) maps to another slug is another
+    topic's: a long name cut to 80 characters before slugs carried a hash, say.
+    Replacing it would lose that topic's page. A page with no title of its own
+    (only its file name) is taken to be the topic's.
+    """
+    if not path.is_file() or path.is_symlink():
         return None
-    except (OSError, UnicodeDecodeError) as error:
-        raise VaultError(f"cannot read {path}: {error}") from None
+    try:
+        note = read_note(path)
+    except OSError:
+        return None
+    names = (note.title, *note.aliases)
+    if note.title == path.stem or "\ufffd" in note.title or any(names_page(n, path.stem) for n in names):
+        return None
+    return note.title
+
+
+def _previous_frontmatter(path: Path) -> str | None:
+    if not os.path.lexists(path):
+        return None
+    try:
+        return raw_frontmatter(read_page_text(path))
+    except NotText:
+        raise VaultError(f"cannot read {path}: not UTF-8 text") from None

@@ -8,6 +8,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from topicgen.model.clients.base import Usage
 from topicgen.model.costs import Price
@@ -99,10 +100,10 @@ def print_summary(
     )
     for outcome in shown:
         usage = outcome.usage
-        table.add_row(
-            outcome.topic,
+        table.add_row(  # names and details are untrusted text: shown as text, never as rich markup
+            Text(outcome.topic),
             f"[{_STYLE[outcome.status]}]{outcome.status.value}[/]",
-            outcome.detail or (outcome.path.name if outcome.path else ""),
+            Text(outcome.detail or (outcome.path.name if outcome.path else "")),
             ", ".join(outcome.kept),
             drift_and_reasks(outcome),
             f"{usage.input_tokens:,}/{usage.output_tokens:,}/{usage.cached_tokens:,}/{usage.cache_write_tokens:,}",

@@ -162,11 +162,14 @@ def resolve_targets(topics_dir: Path, targets: list[str]) -> list[Path]:
     paths = []
     for target in targets:
         if target.endswith(".md"):
-            path = Path(target).expanduser().resolve()
+            given = Path(target).expanduser()
+            path = given.parent.resolve() / given.name  # the folder resolved, not the page (it may be a link)
             if path.parent != topics_dir.resolve():
                 raise UsageError(f"{target} is not a page in {topics_dir}")
         else:
             path = topics_dir / f"{slug_for(clean_topic_name(target))}.md"
+        if path.is_symlink():
+            raise UsageError(f"{path} is a symbolic link; topicgen never writes through or over a link")
         if not path.is_file():
             raise UsageError(f"no page for {target!r} (looked for {path}); `topicgen new` drafts one")
         if path not in paths:

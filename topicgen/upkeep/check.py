@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from topicgen.errors import UsageError
+from topicgen.errors import UsageError, VaultError
 from topicgen.page.render import VERIFIED_KEY
 from topicgen.read.adoption import plan_adoption
 from topicgen.read.findings import Code, Finding, HasFindings, excerpt
@@ -24,6 +24,7 @@ from topicgen.read.parse import LEFT_ALONE, PageKind
 from topicgen.read.recognise import BREADCRUMB
 from topicgen.upkeep.staleness import topic_pages
 from topicgen.vault import Vault
+from topicgen.vault.files import NotText, read_page_text
 from topicgen.vault.frontmatter import split_page
 
 _MARKDOWN_LINK = re.compile(
@@ -159,9 +160,9 @@ def check_pages(vault: Vault, paths: list[Path]) -> list[PageReport]:
     reports = []
     for path in paths:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            why = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
+            text = read_page_text(path)
+        except VaultError as error:  # unreadable, a link, a FIFO, over the size cap: that page's finding
+            why = "not UTF-8 text" if isinstance(error, NotText) else str(error)
             reports.append(PageReport(path, PageKind.TOPIC, [Finding(0, Code.UNREADABLE, why)]))
             continue
         reports.append(check_text(path, text, links))
@@ -180,11 +181,9 @@ def pages_to_check(vault: Vault, arguments: list[Path]) -> list[Path]:
         if not argument.is_file():
             raise UsageError(f"{argument}: no such page")
         try:
-            argument.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
+            read_page_text(argument)  # a VaultError (a usage error) names why it cannot be read
+        except NotText:
             raise UsageError(f"{argument} is not UTF-8 text") from None
-        except OSError as error:
-            raise UsageError(f"cannot read {argument}: {error.strerror or error}") from None
         paths.append(argument)
     return paths
 

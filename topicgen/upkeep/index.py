@@ -7,6 +7,7 @@ gets the list appended.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from topicgen.errors import VaultError
 from topicgen.page.text_rules import escape_text, link_target, vault_link_text
 from topicgen.upkeep.staleness import topic_pages
 from topicgen.vault import Vault
-from topicgen.vault.files import page_lock, write_atomic
+from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import compose
 from topicgen.vault.notes import Note, read_note, title_key
 
@@ -68,12 +69,9 @@ def write_index(
     lines = index_lines(vault.topics_dir, hard_breaks, notes)
     with page_lock(vault.lock_dir, "index"):
         try:
-            current = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current = None
-        except (OSError, UnicodeDecodeError) as error:  # its hand-written part can't be kept: leave it be
-            reason = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror or error
-            raise VaultError(f"cannot update {path}: {reason}") from None
+            current = read_page_text(path) if os.path.lexists(path) else None
+        except VaultError as error:  # its hand-written part can't be kept: leave it be
+            raise VaultError(f"cannot update the index: {error}") from None
         text = updated_index(current, lines, site_url)
         changed = text != current
         if changed:

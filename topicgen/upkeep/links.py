@@ -25,8 +25,8 @@ from topicgen.page.sections import split_body
 from topicgen.upkeep.staleness import page_state, topic_of, topic_pages
 from topicgen.upkeep.view import VaultView
 from topicgen.vault import Vault
-from topicgen.vault.files import page_lock, write_atomic
-from topicgen.vault.frontmatter import split_page
+from topicgen.vault.files import page_lock, read_regular, write_atomic
+from topicgen.vault.frontmatter import split_page, yaml_scalar
 from topicgen.vault.slugs import slug_for
 
 _LINK = re.compile(r"^\[(?P<title>[^\]]+)\]\((?P<href>[^)\s]+)\)(?P<rest>.*)$")
@@ -89,7 +89,7 @@ def relink_page(path: Path, view: VaultView) -> bool:
     The page is read once, under its lock, so what counts as edited is judged on the text rewritten.
     """
     with page_lock(view.vault.lock_dir, path.stem):
-        raw = path.read_bytes()
+        raw = read_regular(path)
         state = page_state(path, raw)
         if not state.generated or state.problem:
             return False
@@ -119,12 +119,12 @@ def _with_hashes(frontmatter: str, hashes: dict[str, str], body: str | None) -> 
         if in_sections and line.startswith((" ", "\t")):
             key = line.strip().split(":", 1)[0]
             if key in hashes:
-                line = f"  {key}: {hashes[key]}"
+                line = f"  {key}: {yaml_scalar(hashes[key])}"
             out.append(line)
             continue
         in_sections = line.startswith("topicgen_sections:")
         if body is not None and line.startswith("topicgen_body_hash:"):
-            line = f"topicgen_body_hash: {body_hash(body)}"
+            line = f"topicgen_body_hash: {yaml_scalar(body_hash(body))}"
         out.append(line)
     return "\n".join(out)
 
@@ -170,8 +170,8 @@ def _affected(paths: Iterable[Path], written: set[Path], names: list[str]) -> It
         if not wanted:
             continue
         try:
-            text = path.read_bytes().decode("utf-8", "replace").casefold()
-        except OSError:
+            text = read_regular(path).decode("utf-8", "replace").casefold()
+        except (OSError, VaultError):
             continue
         if any(name in text for name in wanted):
             yield path

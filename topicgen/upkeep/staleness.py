@@ -22,10 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from topicgen.config import Settings
+from topicgen.errors import VaultError
 from topicgen.page.emoji import split_leading_emoji
 from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import OUTLINE
 from topicgen.page.sections import split_body
+from topicgen.vault.files import read_regular
 from topicgen.vault.notes import page_names, unquote
 
 _META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):[ \t]*(.*?)[ \t]*$", re.MULTILINE)
@@ -108,7 +110,9 @@ def _read_metadata(frontmatter: str, state: PageState) -> None:
 
 def read_page_state(path: Path) -> PageState:
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
+    except VaultError as error:  # a link, a FIFO, a page over the size cap: that page's problem only
+        return PageState(path, problem=str(error))
     except OSError as error:
         return PageState(path, problem=f"cannot read: {error.strerror or error}")
     return page_state(path, raw)

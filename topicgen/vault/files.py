@@ -30,6 +30,10 @@ class PageExists(VaultError):
     """The page is already there and overwriting was not asked for."""
 
 
+class NotText(VaultError):
+    """A vault file that is not UTF-8 text."""
+
+
 class UnsafeFile(VaultError):
     """A vault file topicgen will not read or write: a link, a device or FIFO, or too large."""
 
@@ -183,7 +187,7 @@ def read_page_text(path: Path) -> str:
     except FileNotFoundError:
         raise VaultError(f"{path} no longer exists") from None
     except UnicodeDecodeError:
-        raise VaultError(f"{path.name} is not UTF-8 text") from None
+        raise NotText(f"{path.name} is not UTF-8 text") from None
     except OSError as error:
         raise VaultError(f"cannot read {path}: {error.strerror or error}") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as read_text gives

@@ -126,7 +126,7 @@ def page_names(folder: Path) -> list[str]:
             if entry.name.endswith(".md")
             and entry.name != "index.md"
             and not entry.name.startswith(".")
-            and entry.is_file()  # a folder named *.md is not a page
+            and entry.is_file(follow_symlinks=False)  # a folder named *.md, or a link, is not a page
         )
     except (FileNotFoundError, NotADirectoryError):
         return []

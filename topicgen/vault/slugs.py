@@ -6,6 +6,7 @@ ever land directly inside its folder, whatever the topic name holds.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -15,6 +16,7 @@ from topicgen.errors import TopicNameError
 
 MAX_NAME_LENGTH = 200
 MAX_SLUG_LENGTH = 80
+HASH_LENGTH = 6  # a truncated slug ends in '-' and this many hex digits of the whole name's slug
 RESERVED_SLUGS = frozenset({"index"})  # topics/index.md lists the topics
 _SUFFIX_SYMBOLS = (
     (re.compile(r"(?<=[A-Za-z0-9])\+\+"), " plus plus"),
@@ -56,14 +58,23 @@ def clean_topic_name(name: str) -> str:
 
 
 def slug_for(name: str) -> str:
-    """'Large Language Models' → 'large-language-models'; 'C++' → 'c-plus-plus'."""
+    """'Large Language Models' → 'large-language-models'; 'C++' → 'c-plus-plus'.
+
+    A name whose slug would pass ``MAX_SLUG_LENGTH`` is cut at a word and given
+    a short hash of its whole slug, so two long names sharing their first 80
+    characters still get two pages.
+    """
     text = _APOSTROPHES.sub("", name)
     for pattern, replacement in _SUFFIX_SYMBOLS:
         text = pattern.sub(replacement, text)
-    slug = slugify(text, max_length=MAX_SLUG_LENGTH, word_boundary=True)
+    slug = slugify(text)
     if not slug:
         raise TopicNameError(f"topic name {name[:60]!r} has no letters or digits to name a file after")
-    return slug
+    if len(slug) <= MAX_SLUG_LENGTH:
+        return slug
+    digest = hashlib.sha256(slug.encode()).hexdigest()[:HASH_LENGTH]
+    head = slugify(text, max_length=MAX_SLUG_LENGTH - HASH_LENGTH - 1, word_boundary=True)
+    return f"{head}-{digest}"
 
 
 def clean_topics(names: list[str]) -> list[str]:
@@ -79,3 +90,11 @@ def clean_topics(names: list[str]) -> list[str]:
             seen.add(slug)
             topics.append(topic)
     return topics
+
+
+def names_page(name: str, slug: str) -> bool:
+    """Whether ``name`` (a title, with or without emoji, or an alias) is a name of the page ``slug``."""
+    try:
+        return slug_for(name) == slug
+    except TopicNameError:
+        return False

@@ -21,7 +21,7 @@ from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client
-from topicgen.model.redact import redact
+from topicgen.model.redact import read_key, redact
 
 TOOL_NAME = "write_topic_note"
 _FINISH = {
@@ -156,7 +156,7 @@ def _rejects_structured(error: anthropic.BadRequestError) -> bool:
 def api_key(options: ClientOptions) -> str:
     """The API key: given explicitly, else from its variable (a missing one is a usage error)."""
     variable = options.api_key_env or "ANTHROPIC_API_KEY"
-    key = options.api_key or os.environ.get(variable)
+    key = read_key(variable, options.api_key)
     if not key:
         raise ConfigError(f"{variable} is not set: export {variable}=... to use this model")
     return key

@@ -20,7 +20,7 @@ from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client
-from topicgen.model.redact import redact
+from topicgen.model.redact import read_key, redact
 
 OLLAMA_BASE_URL = "http://localhost:11434/v1"
 _FINISH = {"stop": Finish.STOP, "length": Finish.LENGTH, "content_filter": Finish.REFUSAL}
@@ -169,7 +169,7 @@ def _rejects_schema(error: openai.BadRequestError) -> bool:
 def _key(options: ClientOptions, variable: str, *, required: bool) -> str:
     """The API key: given explicitly, else from its variable; local servers need none."""
     variable = options.api_key_env or variable
-    key = options.api_key or os.environ.get(variable)
+    key = read_key(variable, options.api_key)
     if key:
         return key
     if required:

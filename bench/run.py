@@ -23,6 +23,8 @@ What is measured:
   and the process's peak RSS.
 - **section savings** (bench/sections.py, when present): tokens saved by
   regenerating sections instead of the whole page.
+- **reference checks** (bench/verify.py): the lookups' share of a page's wall
+  time, uncached and cached, and the tokens of the books re-ask.
 - **stale scan** (bench/stale.py, when present): ``topicgen stale`` over
   generated vaults of growing size.
 """
@@ -252,6 +254,7 @@ def throughput(scenario: Scenario) -> dict[str, Any]:
             "OPENAI_BASE_URL": server.openai_base_url,
             "TOPICGEN_MODEL": "openai:fake-model",
             "TOPICGEN_TIMEOUT": "60",
+            "TOPICGEN_VERIFY_ENABLED": "false",  # model throughput only; bench/verify.py measures lookups
             "COLUMNS": "400",  # summary rows on one line each, so failures can be read back
         }
         start = time.perf_counter()
@@ -317,6 +320,13 @@ def stale_scan(sizes: list[int], runs: int) -> list[dict[str, Any]] | None:
     return list(measure_stale(sizes, runs))
 
 
+def reference_checks(smoke: bool) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from verify import measure_verify  # bench/verify.py (issue 11)
+
+    return measure_verify(smoke)
+
+
 def section_savings() -> list[dict[str, Any]] | None:
     sys.path.insert(0, str(HERE))
     try:
@@ -378,6 +388,11 @@ def print_report(results: dict[str, Any]) -> None:
                 f"  {row['sections']:<28} {row['input_tokens']:>7,} {row['output_tokens']:>7,} "
                 f"{row['output_saved_pct']:>9.1f}% {row['cost_saved_pct']:>10.1f}%"
             )
+    if results.get("verify"):
+        from verify import print_verify
+
+        print()
+        print_verify(results["verify"])
     if results.get("stale"):
         print()
         print("stale scan (topicgen stale --json, fresh process)")
@@ -404,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     results["local_work"] = local_work(20 if args.smoke else 200)
     results["throughput"] = [throughput(s) for s in (smoke_scenarios() if args.smoke else full_scenarios())]
     results["sections"] = section_savings()
+    if not args.smoke:  # the suite runs bench/verify.py --smoke on its own
+        results["verify"] = reference_checks(smoke=False)
     if not args.no_stale:
         results["stale"] = stale_scan([200] if args.smoke else [1_000, 10_000], 1 if args.smoke else 3)
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

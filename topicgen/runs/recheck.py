@@ -68,7 +68,7 @@ class Rechecker(Workshop):
         if not keys:
             return before, PageReferences(verified=True), ()
         partial = section_model(keys).model_validate({key: parsed.sections[key] for key in keys})
-        page, references = await self.ground(topic, partial, spent, body.strip())
+        page, references = await self.ground(topic, partial, spent)
         changed = tuple(key for key in keys if getattr(page, key) != getattr(partial, key))
         if changed:
             blocks = render_section_blocks(page, self.view.context(topic, path))

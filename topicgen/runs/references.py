@@ -32,6 +32,7 @@ from topicgen.verify.checker import (
     with_search_links,
 )
 
+CONTEXT = ("title_emoji", "books")  # what the books re-ask shows: the topic and its books, not the page
 SHOWN = 20  # unknown books named in the summary line; `check --verify` lists every one
 
 
@@ -50,10 +51,13 @@ async def ground(
     page: BaseModel,
     spent: list[Usage],
     *,
-    current_page: str | None = None,
     max_output_tokens: int = 16_000,
 ) -> tuple[BaseModel, PageReferences]:
-    """The page with its references grounded, and what was found and done."""
+    """The page (or the sections) with its references grounded, and what was found and done.
+
+    The books re-ask shows the model the topic and the books it gave, not the whole page:
+    the books are about the topic, and the page would cost far more input tokens.
+    """
     has_books = "books" in type(page).model_fields
     if verifier is None or not (has_books or "videos" in type(page).model_fields):
         return page, PageReferences(verified=verifier is not None)
@@ -62,19 +66,23 @@ async def ground(
     book_verdicts, video_verdicts = await asyncio.gather(
         verifier.books(list(books.values())), verifier.videos(videos)
     )
+    lookups = time.perf_counter() - started
     searched = {index for index, verdict in enumerate(video_verdicts) if verdict is Verdict.UNKNOWN}
     page = with_search_links(page, searched)
     verdicts = dict(zip(books, book_verdicts, strict=True))
     unknown = {label: books[label] for label, verdict in verdicts.items() if verdict is Verdict.UNKNOWN}
     reask_tokens = 0
     if unknown:
-        shown = current_page or context_page(topic, page.model_dump(mode="json"))
+        data = page.model_dump(mode="json")
+        shown = context_page(topic, {key: data[key] for key in CONTEXT if key in data})
         fresh, usage = await _reask_books(client, prompts, topic, unknown, shown, spent, max_output_tokens)
         reask_tokens = usage.input_tokens + usage.output_tokens
         if fresh is not None:
             page = page.model_copy(update={"books": fresh})
             books = page_books(page)
+            started = time.perf_counter()
             verdicts = dict(zip(books, await verifier.books(list(books.values())), strict=True))
+            lookups += time.perf_counter() - started
     still = tuple(str(books[label]) for label, verdict in verdicts.items() if verdict is Verdict.UNKNOWN)
     checked = [*verdicts.values(), *video_verdicts]
     return page, PageReferences(
@@ -84,7 +92,7 @@ async def ground(
         reasked_books=len(unknown),
         reask_tokens=reask_tokens,
         unreachable=tuple(verifier.problems) if Verdict.UNCHECKED in checked else (),
-        seconds=time.perf_counter() - started,
+        seconds=lookups,
     )
 
 

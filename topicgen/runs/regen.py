@@ -118,7 +118,7 @@ class Regenerator(Workshop):
         )
         page, references = generation.page, None
         if GROUNDED & set(job.sections):
-            page, references = await self.ground(job.topic, page, spent, None if whole else body.strip())
+            page, references = await self.ground(job.topic, page, spent)
         blocks = render_section_blocks(page, context)
         if whole:
             parts.head = _head_lines(page, context)

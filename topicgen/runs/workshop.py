@@ -105,7 +105,7 @@ class Workshop:
         return Provenance(self.settings.model, self.clock(), self.fingerprint, verified)
 
     async def ground(
-        self, topic: str, page: BaseModel, spent: list[Usage], current_page: str | None = None
+        self, topic: str, page: BaseModel, spent: list[Usage]
     ) -> tuple[BaseModel, PageReferences]:
         """``page`` with its books and YouTube links checked (see ``topicgen.runs.references``)."""
         from topicgen.runs.references import ground
@@ -117,7 +117,6 @@ class Workshop:
             topic,
             page,
             spent,
-            current_page=current_page,
             max_output_tokens=self.settings.max_output_tokens,
         )
 

@@ -30,6 +30,7 @@ import contextlib
 import json
 import re
 import socket
+import sys
 import threading
 from collections import Counter, deque
 from collections.abc import Iterable
@@ -242,6 +243,10 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type, stand_in: ReferenceServer) -> None:
         self.stand_in = stand_in
         super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is not news
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -10,7 +10,6 @@ is still written, and marked unverified.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -65,7 +64,6 @@ class Verifier:
         self.catalog = Catalog(Service("book catalog", settings.books_url, settings, self.client))
         self.youtube = YouTube(Service("YouTube", settings.videos_url, settings, self.client))
         self._pending: dict[str, asyncio.Future[Verdict]] = {}
-        self.seconds = 0.0  # time spent waiting on lookups, summed over concurrent pages
 
     @property
     def problems(self) -> list[str]:
@@ -94,17 +92,10 @@ class Verifier:
         return await self._lookup(f"youtube:{link.kind}:{link.key}", lambda: self.youtube.has(link))
 
     async def books(self, refs: list[BookRef]) -> list[Verdict]:
-        return await self._all([self.book(ref) for ref in refs])
+        return list(await asyncio.gather(*(self.book(ref) for ref in refs)))
 
     async def videos(self, refs: list[VideoRef]) -> list[Verdict]:
-        return await self._all([self.video(ref) for ref in refs])
-
-    async def _all(self, lookups: list[Awaitable[Verdict]]) -> list[Verdict]:
-        started = time.perf_counter()
-        try:
-            return list(await asyncio.gather(*lookups))
-        finally:
-            self.seconds += time.perf_counter() - started
+        return list(await asyncio.gather(*(self.video(ref) for ref in refs)))
 
     async def _lookup(self, key: str, ask: Callable[[], Awaitable[bool]]) -> Verdict:
         """The cached answer, the answer already on its way for another page, or a new lookup."""
@@ -169,4 +160,4 @@ class PageReferences:
     reasked_books: int = 0  # books named in the one re-ask of the books section
     reask_tokens: int = 0  # input and output tokens that re-ask cost
     unreachable: tuple[str, ...] = ()  # why something could not be checked
-    seconds: float = 0.0  # wall time spent on lookups for this page
+    seconds: float = 0.0  # wall time this page waited on lookups (not on the books re-ask)

@@ -116,12 +116,12 @@ async def test_an_anthropic_reply_with_cache_writes_is_priced_at_1_25_times_inpu
 def test_the_run_summary_shows_cache_reads_writes_and_the_cost():
     from rich.console import Console
 
-    from topicgen.runs.progress import print_summary
+    from topicgen.runs.progress import TerminalDisplay
 
     usage = Usage(input_tokens=8_851, output_tokens=4_095, cached_tokens=4_410, cache_write_tokens=4_410)
     report = RunReport(results=[("Rust", Outcome("Rust", Status.WRITTEN, usage=usage))])
     out = io.StringIO()
-    print_summary(report, Console(file=out, width=200), price_for(HAIKU))
+    TerminalDisplay(Console(file=out, width=200)).summary(report, price_for(HAIKU))
     text = out.getvalue()
     assert "8,851 in, 4,095 out, 4,410 cached, 4,410 written to cache" in text
     assert f"about ${price_for(HAIKU).cost(usage):.4f}" in text

@@ -11,9 +11,12 @@ import typer
 from topicgen.cli.app import (
     ConcurrencyOption,
     ModelOption,
+    PlainOption,
     RecordOption,
     VaultOption,
+    VerboseOption,
     app,
+    display,
     execute,
     finish,
     reports_errors,
@@ -127,6 +130,8 @@ def adopt(
     model: ModelOption = None,
     concurrency: ConcurrencyOption = None,
     record: RecordOption = None,
+    plain: PlainOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Rewrite pages topicgen did not write into its shape, asking the model only for what is missing."""
     from topicgen.config import open_vault
@@ -144,6 +149,7 @@ def adopt(
         say("no topic pages to adopt")
         return
     client = LazyClient(settings.model, lambda: build_client(settings, record))
+    shown = display(the_vault, plain=plain, verbose=verbose)
     report = execute(
         engine_for(settings),
         lambda engine: adopt_pages(
@@ -157,5 +163,6 @@ def adopt(
         ),
         total=len(paths),
         description=f"adopting with {settings.model}",
+        display=shown,
     )
-    finish(the_vault, settings, report, print_pages=dry_run)
+    finish(the_vault, settings, report, display=shown, print_pages=dry_run)

@@ -77,6 +77,18 @@ MaxCostOption = Annotated[
 RecordOption = Annotated[
     Path | None, typer.Option(help="Save every provider exchange in this folder (no secrets).")
 ]
+PlainOption = Annotated[
+    bool,
+    typer.Option(
+        "--plain",
+        help="Plain lines on stderr: one per finished page, then a short summary "
+        "(the default when stderr is not a terminal).",
+    ),
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Name every page in the summary, left-alone ones too; lines whole."),
+]
 
 
 NoVerifyOption = Annotated[
@@ -92,21 +104,23 @@ def run_overrides(*, no_verify: bool = False, **flags: Any) -> dict[str, Any]:
     return overrides
 
 
-def execute(engine: Any, start: Any, *, total: int, description: str) -> Any:
-    from rich.console import Console
+def display(vault: Any, *, plain: bool, verbose: bool) -> Any:
+    """How a run reports on stderr: a live display on a terminal, plain lines otherwise."""
+    from topicgen.runs.progress import display_for
 
+    return display_for(vault.root, plain=plain, verbose=verbose)
+
+
+def execute(engine: Any, start: Any, *, total: int, description: str, display: Any) -> Any:
     from topicgen.runs.console import execute
 
-    return execute(engine, start, total=total, description=description, console=Console(stderr=True))
+    return execute(engine, start, total=total, description=description, display=display)
 
 
-def finish(vault: Any, settings: Any, report: Any, *, print_pages: bool = False) -> None:
+def finish(vault: Any, settings: Any, report: Any, *, display: Any, print_pages: bool = False) -> None:
     """Results on stdout, summary on stderr, links and index refreshed; exit 1 if any page failed."""
-    from rich.console import Console
-
     from topicgen.model.costs import price_for
     from topicgen.runs.api import refresh_after_run
-    from topicgen.runs.progress import print_summary
     from topicgen.runs.workshop import Status
 
     outcomes = [outcome for _, outcome in report.results]
@@ -118,6 +132,6 @@ def finish(vault: Any, settings: Any, report: Any, *, print_pages: bool = False)
     warning = refresh_after_run(vault, settings, outcomes)
     if warning:
         say(f"warning: {warning}")
-    print_summary(report, Console(stderr=True), price_for(settings.model, settings.prices))
+    display.summary(report, price_for(settings.model, settings.prices))
     if any(outcome.status is Status.FAILED for outcome in outcomes) or report.interrupted:
         raise typer.Exit(130 if report.interrupted else 1)

@@ -13,11 +13,14 @@ from topicgen.cli.app import (
     MaxCostOption,
     ModelOption,
     NoVerifyOption,
+    PlainOption,
     RecordOption,
     RpmOption,
     TpmOption,
     VaultOption,
+    VerboseOption,
     app,
+    display,
     execute,
     finish,
     read_topic_file,
@@ -49,6 +52,8 @@ def new(
     max_cost: MaxCostOption = None,
     record: RecordOption = None,
     no_verify: NoVerifyOption = False,
+    plain: PlainOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Draft new topic pages into the vault's topics/ folder."""
     from topicgen.config import open_vault
@@ -69,11 +74,19 @@ def new(
         return
     if output != "-":
         the_vault.ensure_writable()  # before any call: a vault that can't take the pages costs nothing
-    _draft(the_vault, settings, cleaned, force=force, to_stdout=output == "-", record=record)
+    shown = display(the_vault, plain=plain, verbose=verbose)
+    _draft(the_vault, settings, cleaned, force=force, to_stdout=output == "-", record=record, shown=shown)
 
 
 def _draft(
-    vault: Any, settings: Any, topics: list[str], *, force: bool, to_stdout: bool, record: Path | None
+    vault: Any,
+    settings: Any,
+    topics: list[str],
+    *,
+    force: bool,
+    to_stdout: bool,
+    record: Path | None,
+    shown: Any,
 ) -> None:
     from topicgen.runs.api import build_client, draft_topics, engine_for
 
@@ -86,8 +99,9 @@ def _draft(
         ),
         total=len(topics),
         description=f"drafting with {settings.model}",
+        display=shown,
     )
-    finish(vault, settings, report, print_pages=to_stdout)
+    finish(vault, settings, report, display=shown, print_pages=to_stdout)
 
 
 def _print_plans(vault: Any, topics: list[str]) -> None:

@@ -12,11 +12,14 @@ from topicgen.cli.app import (
     MaxCostOption,
     ModelOption,
     NoVerifyOption,
+    PlainOption,
     RecordOption,
     RpmOption,
     TpmOption,
     VaultOption,
+    VerboseOption,
     app,
+    display,
     execute,
     finish,
     reports_errors,
@@ -111,6 +114,8 @@ def regen(
             "unverified), fixing what is not found as a new page would.",
         ),
     ] = False,
+    plain: PlainOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Regenerate pages (or some of their sections), keeping every human edit."""
     from topicgen.config import open_vault
@@ -123,7 +128,8 @@ def regen(
             raise UsageError(
                 "--verify-only takes page names only (no --stale, --sections, --force, --dry-run)"
             )
-        _recheck(vault, list(targets or []), run_overrides(model=model, concurrency=concurrency), record)
+        flags = run_overrides(model=model, concurrency=concurrency)
+        _recheck(vault, list(targets or []), flags, record, plain=plain, verbose=verbose)
         return
     if not targets and not stale_pages:
         raise UsageError("name the pages to regenerate, or pass --stale")
@@ -151,10 +157,13 @@ def regen(
         say("nothing to regenerate")
         return
     the_vault.ensure_writable()
-    _regenerate(the_vault, settings, jobs, force=force, record=record)
+    shown = display(the_vault, plain=plain, verbose=verbose)
+    _regenerate(the_vault, settings, jobs, force=force, record=record, shown=shown)
 
 
-def _regenerate(vault: Any, settings: Any, jobs: list[Any], *, force: bool, record: Path | None) -> None:
+def _regenerate(
+    vault: Any, settings: Any, jobs: list[Any], *, force: bool, record: Path | None, shown: Any
+) -> None:
     from topicgen.runs.api import build_client, engine_for, regenerate
 
     client = build_client(settings, record)
@@ -163,11 +172,14 @@ def _regenerate(vault: Any, settings: Any, jobs: list[Any], *, force: bool, reco
         lambda engine: regenerate(vault, settings, jobs, client=client, force=force, engine=engine),
         total=len(jobs),
         description=f"regenerating with {settings.model}",
+        display=shown,
     )
-    finish(vault, settings, report)
+    finish(vault, settings, report, display=shown)
 
 
-def _recheck(vault: Path, targets: list[str], flags: dict[str, Any], record: Path | None) -> None:
+def _recheck(
+    vault: Path, targets: list[str], flags: dict[str, Any], record: Path | None, *, plain: bool, verbose: bool
+) -> None:
     from topicgen.config import open_vault
     from topicgen.runs.api import build_client, engine_for, recheck_references
     from topicgen.runs.recheck import recheck_targets
@@ -181,13 +193,15 @@ def _recheck(vault: Path, targets: list[str], flags: dict[str, Any], record: Pat
         return
     the_vault.ensure_writable()
     client = build_client(settings, record)
+    shown = display(the_vault, plain=plain, verbose=verbose)
     report = execute(
         engine_for(settings),
         lambda engine: recheck_references(the_vault, settings, paths, client=client, engine=engine),
         total=len(paths),
         description="checking references",
+        display=shown,
     )
-    finish(the_vault, settings, report)
+    finish(the_vault, settings, report, display=shown)
 
 
 def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any]) -> None:

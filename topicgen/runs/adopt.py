@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +111,12 @@ class Adopter(Workshop):
         if self.dry_run:
             diff = unified_diff(before, text, _shown(path, self.vault.root)).rstrip("\n")
             printed = Outcome(path.name, Status.PRINTED, path, detail, usage, attempts, diff, cached=cached)
-            return printed.with_generation(generation)
+            return replace(printed.with_generation(generation), warnings=warnings_of(adoption))
         if read_page_text(path) != before:
             raise VaultError(f"{path.name} changed while it was being adopted; run again")
         write_atomic(path, text, overwrite=True)
         written = Outcome(path.name, Status.WRITTEN, path, detail, usage, attempts, cached=cached)
-        return written.with_generation(generation)
+        return replace(written.with_generation(generation), warnings=warnings_of(adoption))
 
     async def rewrite(self, adoption: Adoption, spent: list[Usage]) -> tuple[str, Generation | None]:
         """The adopted page's text, asking the model only for ``adoption.asks``.
@@ -184,6 +185,13 @@ def describe(adoption: Adoption, cached: bool = False) -> str:
         )
     else:
         parts.append("no model call")
+    return "; ".join([*parts, *warnings_of(adoption)])
+
+
+def warnings_of(adoption: Adoption) -> tuple[str, ...]:
+    """What a person should look at after the rewrite (sections kept as written, text moved after
+    the summary or left out): warnings the run's summary shows."""
+    parts = []
     if adoption.as_written:
         parts.append(f"kept {', '.join(adoption.as_written)} as written (unfit)")
     for what, findings in (("kept after the summary", adoption.moved), ("left out", adoption.left_out)):
@@ -193,7 +201,7 @@ def describe(adoption: Adoption, cached: bool = False) -> str:
             )
             more = f" and {len(findings) - REASONS_SHOWN} more" if len(findings) > REASONS_SHOWN else ""
             parts.append(f"{what}: {shown}{more}")
-    return "; ".join(parts)
+    return tuple(parts)
 
 
 def resolve_pages(vault: Vault, pages: list[Path]) -> list[Path]:

@@ -1,8 +1,10 @@
 """Running a batch of page jobs from the command line: progress, Ctrl-C, summary.
 
-The first Ctrl-C (or SIGTERM) stops the run cleanly: no new page starts,
-requests in flight are cancelled, pages land whole or not at all, and the
-summary says what is left. A second Ctrl-C exits at once.
+The first Ctrl-C (or SIGTERM) stops the run cleanly: no new page starts; a
+page whose reply has arrived is finished (validated, rendered and written:
+milliseconds); requests still waiting on the model are abandoned, and the
+next run asks for those pages again. Every reply already received is in the
+reply cache, so nothing is paid twice. A second Ctrl-C exits at once.
 """
 
 from __future__ import annotations
@@ -12,10 +14,22 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rich.console import Console
-
+from topicgen.model.clients.retrying import retry_listener
 from topicgen.runs.engine import Engine, RunReport
-from topicgen.runs.progress import RunProgress
+from topicgen.runs.progress import Display
+
+
+def stop_message(in_flight: int) -> list[str]:
+    """What the first Ctrl-C says: what happens to the pages in flight."""
+    pages = (
+        f"{in_flight} page(s) in flight are abandoned; the next run asks again"
+        if in_flight
+        else "none in flight"
+    )
+    return [
+        f"stopping: no new page starts; {pages}",
+        "replies already received are written and cached; press Ctrl-C again to quit now",
+    ]
 
 
 def execute(
@@ -24,27 +38,30 @@ def execute(
     *,
     total: int,
     description: str,
-    console: Console,
+    display: Display,
 ) -> RunReport:
-    """Run ``start(engine)`` with a progress bar, stopping the engine cleanly on Ctrl-C."""
-    progress = RunProgress(console, total, description)
-    engine.on_done = progress.advance
+    """Run ``start(engine)`` with ``display`` following it, stopping the engine cleanly on Ctrl-C."""
+    engine.on_start = display.started
+    engine.on_done = display.finished
 
     async def main() -> RunReport:
         loop = asyncio.get_running_loop()
 
         def stop(*_: Any) -> None:
-            console.print("[yellow]stopping: no new pages start; press Ctrl-C again to quit now[/]")
+            for line in stop_message(engine.in_flight):
+                display.say(line)
             engine.stop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
+        retry_listener.set(display.retried)
+        display.start(total, description)
         try:
-            with progress:
-                return await start(engine)
+            return await start(engine)
         finally:
+            display.stop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 

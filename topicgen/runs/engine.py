@@ -6,6 +6,10 @@ stop flag; request and token budgets are enforced below, in the client
 stack (``clients.ratelimit``). ``stop()`` (Ctrl-C) cancels jobs in flight:
 a job is cancelled only while it awaits the network, and pages are written
 without awaiting, so every page lands whole or not at all.
+
+``on_start`` and ``on_done`` let a display follow the run; while a job runs,
+``current_item`` holds its item, so events deep in the client stack (a retry)
+can be told apart by page.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -25,6 +30,8 @@ class HasUsage(Protocol):
 
 Item = TypeVar("Item")
 Result = TypeVar("Result", bound=HasUsage)
+
+current_item: ContextVar[object | None] = ContextVar("current_item", default=None)
 
 
 @dataclass
@@ -59,12 +66,19 @@ class Engine(Generic[Item, Result]):
         *,
         budget: Budget | None = None,
         on_done: Callable[[Item, Result], None] | None = None,
+        on_start: Callable[[Item], None] | None = None,
     ) -> None:
         self.concurrency = max(1, concurrency)
         self.budget = budget
         self.on_done = on_done
+        self.on_start = on_start
         self._stopping = False
         self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs started and not finished."""
+        return len(self._tasks)
 
     def stop(self) -> None:
         """Start no new job and cancel the ones waiting on the network."""
@@ -97,6 +111,9 @@ class Engine(Generic[Item, Result]):
                     continue
                 index, item = pending.pop()
                 in_flight += 1
+                if self.on_start:
+                    self.on_start(item)
+                current_item.set(item)  # the job's task starts with a copy of this context
                 task = asyncio.ensure_future(worker(item))
                 self._tasks.add(task)
                 try:

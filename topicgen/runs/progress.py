@@ -1,21 +1,52 @@
-"""What a run shows on stderr: a progress bar while it works, a summary when it ends."""
+"""What a run shows on stderr: live progress while it works, a summary when it ends.
+
+``display_for`` picks one of two displays:
+
+- ``TerminalDisplay`` when stderr is a terminal: a progress bar for several
+  pages, or a spinner naming the model and the page for one; retries and
+  failures are printed above it as they happen; the summary is a table.
+- ``PlainDisplay`` without a terminal (CI logs, ``2>run.log``) or with
+  ``--plain``: a line per finished page as it finishes (``written
+  topics/rust.md 3.2 s 2,140 out``), then one line per page that is not plainly
+  fine and the totals. No line is wrapped, and none is longer than
+  ``LINE_WIDTH`` unless ``--verbose`` asks for lines whole.
+
+Both list the same pages (``listed``): failed ones and those a person should
+look at (edits kept, sections re-asked, ``Outcome.warnings`` such as text left
+out). Drift that was accepted and normalised is shown on a page's own line and
+counted, but does not list a page. Pages left alone (already there, nothing to
+do) are counted, not listed, unless verbose. Colour follows rich, which
+honours ``NO_COLOR``; the plain display never writes colour.
+
+To report something new about a page, add a short phrase to
+``Outcome.warnings`` (or a field shown in ``remarks``); to report a new
+run-wide figure, add a part in ``totals``.
+"""
 
 from __future__ import annotations
 
+import re
+import sys
+import time
+from collections import Counter
 from collections.abc import Iterable
-from types import TracebackType
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from topicgen.model.clients.base import Usage
+from topicgen.model.clients.retrying import RetryNotice
 from topicgen.model.costs import Price
-from topicgen.runs.engine import RunReport
+from topicgen.runs.engine import RunReport, current_item
 from topicgen.runs.references import summary_lines as reference_lines
 from topicgen.runs.workshop import Outcome, Status
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+LINE_WIDTH = 100
+LEFT_ALONE = (Status.EXISTS, Status.UNCHANGED)
+NAMES_SHOWN = 10
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 _STYLE = {
     Status.WRITTEN: "green",
     Status.PRINTED: "green",
@@ -23,53 +54,48 @@ _STYLE = {
     Status.UNCHANGED: "yellow",
     Status.FAILED: "red",
 }
-ROWS_SHOWN = 50
 
 
-class RunProgress:
-    """A progress bar on stderr, advanced as each page finishes."""
-
-    def __init__(self, console: Console, total: int, description: str) -> None:
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[failed]} failed"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=total < 2 or not console.is_terminal,
-        )
-        self._task = self._progress.add_task(description, total=total, failed=0)
-        self._failed = 0
-
-    def __enter__(self) -> RunProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self._progress.stop()
-
-    def advance(self, _item: object, outcome: Outcome) -> None:
-        self._failed += outcome.status is Status.FAILED
-        self._progress.update(self._task, advance=1, failed=self._failed)
+# --- what a line says ------------------------------------------------------------------------------
 
 
-def total_usage(outcomes: Iterable[Outcome]) -> Usage:
-    return sum((outcome.usage for outcome in outcomes), Usage())
+def clip(text: str, width: int | None = LINE_WIDTH) -> str:
+    """``text`` on one line, cut at a word to at most ``width`` characters, ending '…' (``None``: whole)."""
+    line = " ".join(text.split())
+    if width is None or len(line) <= width:
+        return line
+    cut = line[: width - 1]
+    if " " in cut[width // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
-def token_counts(usage: Usage) -> str:
-    """'5,200 in, 2,000 out, 1,024 cached, 300 written to cache' (+ reasoning when there was some)."""
-    text = (
-        f"{usage.input_tokens:,} in, {usage.output_tokens:,} out, {usage.cached_tokens:,} cached, "
-        f"{usage.cache_write_tokens:,} written to cache"
-    )
-    return text + (f", {usage.reasoning_tokens:,} reasoning" if usage.reasoning_tokens else "")
+def item_name(item: object) -> str:
+    """How a run item is named on a line: a topic, a page's file name, a job's topic."""
+    topic = getattr(item, "topic", None)
+    if isinstance(topic, str):
+        return topic
+    return item.name if isinstance(item, Path) else str(item)
 
 
-def total_usage_of_reasks(outcomes: Iterable[Outcome]) -> Usage:
-    return sum((outcome.reask_usage for outcome in outcomes), Usage())
+def where(outcome: Outcome, root: Path | None) -> str:
+    """The page's path inside the vault (``topics/rust.md``), else its topic."""
+    if outcome.path is None:
+        return outcome.topic
+    if root is not None:
+        for path, base in ((outcome.path, root), (outcome.path.resolve(), root.resolve())):
+            if path.is_relative_to(base):
+                return path.relative_to(base).as_posix()
+    return outcome.path.name
+
+
+def in_vault(text: str, root: Path | None) -> str:
+    """``text`` with the vault's own absolute path left out of the paths it names (``topics/x.md``)."""
+    if root is None:
+        return text
+    for base in {str(root), str(root.resolve())}:
+        text = text.replace(base.rstrip("/") + "/", "")
+    return text
 
 
 def drift_and_reasks(outcome: Outcome) -> str:
@@ -85,64 +111,323 @@ def drift_and_reasks(outcome: Outcome) -> str:
     return "; ".join(part for part in parts if part)
 
 
-def print_summary(
-    report: RunReport, console: Console, price: Price | None = None, *, left_label: str = "topics"
-) -> None:
+def attention(outcome: Outcome) -> list[str]:
+    """What a person should look at in a page that did not fail; a page with any is listed."""
+    kept = [f"kept edited {', '.join(outcome.kept)}"] if outcome.kept else []
+    reasked = [f"re-asked {', '.join(outcome.reasked)}"] if outcome.reasked else []
+    return kept + reasked + list(outcome.warnings)
+
+
+def remarks(outcome: Outcome) -> list[str]:
+    """Everything a page's line says after its figures: edits kept, drift, re-asks, warnings."""
+    kept = [f"kept edited {', '.join(outcome.kept)}"] if outcome.kept else []
+    drift = [text] if (text := drift_and_reasks(outcome)) else []
+    return kept + drift + list(outcome.warnings)
+
+
+def listed(outcome: Outcome, verbose: bool) -> bool:
+    """Whether the summary names this page: it failed or needs a look (every page when verbose)."""
+    return verbose or outcome.status is Status.FAILED or bool(attention(outcome))
+
+
+def page_line(
+    outcome: Outcome, root: Path | None, seconds: float | None = None, verbose: bool = False
+) -> str:
+    """``written topics/rust.md 3.2 s 2,140 out``; ``failed Rust: why``; notes after a colon."""
+    if outcome.status is Status.FAILED:
+        return f"failed {outcome.topic}: {in_vault(outcome.detail, root) or 'no reason given'}"
+    parts = [outcome.status.value, where(outcome, root)]
+    if seconds is not None:
+        parts.append(f"{seconds:.1f} s")
+    if outcome.cached:
+        parts.append("from the reply cache")
+    elif outcome.usage.output_tokens:
+        parts.append(f"{outcome.usage.output_tokens:,} out")
+    said = remarks(outcome)
+    if outcome.detail and (verbose or (outcome.status in LEFT_ALONE and not said)):
+        said.append(outcome.detail)
+    return " ".join(parts) + (f": {'; '.join(said)}" if said else "")
+
+
+def retry_line(item: object, notice: RetryNotice) -> str:
+    """``Rust: 429, retrying in 4 s (2/6)``."""
+    message = str(notice.error)
+    status = _HTTP_STATUS.search(message)
+    reason = status.group(1) if status else message.split(": ", 1)[-1]
+    seconds = f"{notice.wait:.1f}" if notice.wait < 1 else f"{notice.wait:.0f}"
+    return f"{item_name(item)}: {reason}, retrying in {seconds} s ({notice.attempt}/{notice.attempts})"
+
+
+def total_usage(outcomes: Iterable[Outcome]) -> Usage:
+    return sum((outcome.usage for outcome in outcomes), Usage())
+
+
+def total_usage_of_reasks(outcomes: Iterable[Outcome]) -> Usage:
+    return sum((outcome.reask_usage for outcome in outcomes), Usage())
+
+
+def token_counts(usage: Usage) -> str:
+    """'5,200 in, 2,000 out, 1,024 cached' (+ cache writes and reasoning when there were some)."""
+    text = f"{usage.input_tokens:,} in, {usage.output_tokens:,} out, {usage.cached_tokens:,} cached"
+    if usage.cache_write_tokens:
+        text += f", {usage.cache_write_tokens:,} written to cache"
+    return text + (f", {usage.reasoning_tokens:,} reasoning" if usage.reasoning_tokens else "")
+
+
+def totals(report: RunReport, price: Price | None = None) -> list[str]:
+    """The run's totals, as parts a line may be broken between."""
     outcomes = [outcome for _, outcome in report.results]
-    table = Table(title="topicgen", title_justify="left", show_edge=False)
-    columns = ("page", "result", "detail", "kept sections", "drift, re-asked", "tokens in/out/cached/written")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    shown = (
-        outcomes
-        if len(outcomes) <= ROWS_SHOWN
-        else [o for o in outcomes if o.status is Status.FAILED or o.kept]
-    )
-    for outcome in shown:
-        usage = outcome.usage
-        table.add_row(  # names and details are untrusted text: shown as text, never as rich markup
-            Text(outcome.topic),
-            f"[{_STYLE[outcome.status]}]{outcome.status.value}[/]",
-            Text(outcome.detail or (outcome.path.name if outcome.path else "")),
-            ", ".join(outcome.kept),
-            drift_and_reasks(outcome),
-            f"{usage.input_tokens:,}/{usage.output_tokens:,}/{usage.cached_tokens:,}/{usage.cache_write_tokens:,}",
-        )
-    if shown:
-        console.print(table)
-    total = total_usage(outcomes)
-    counts = {status: sum(1 for o in outcomes if o.status is status) for status in Status}
-    parts = [f"{count} {status.value}" for status, count in counts.items() if count]
-    kept = sum(len(o.kept) for o in outcomes)
+    counts = Counter(outcome.status for outcome in outcomes)
+    done = [f"{counts[status]} {status.value}" for status in Status if counts[status]]
+    kept = sum(len(outcome.kept) for outcome in outcomes)
     if kept:
-        parts.append(f"{kept} edited section(s) kept")
-    notes = sum(len(o.notes) for o in outcomes)
+        done.append(f"{kept} edited section(s) kept")
+    cached = sum(outcome.cached for outcome in outcomes)
+    if cached:
+        done.append(f"{cached} from the reply cache")
+    notes = sum(len(outcome.notes) for outcome in outcomes)
     if notes:
-        parts.append(f"{notes} drift note(s)")
-    reasked = sum(len(o.reasked) for o in outcomes)
+        done.append(f"{notes} drift note(s)")
+    reasked = sum(len(outcome.reasked) for outcome in outcomes)
     if reasked:
         spent = total_usage_of_reasks(outcomes)
-        parts.append(f"{reasked} section(s) re-asked ({spent.output_tokens:,} output tokens)")
-    cost = f", about ${price.cost(total):.4f}" if price is not None else ""
-    console.print(
-        f"{', '.join(parts) or 'nothing done'} in {report.elapsed:.1f}s; tokens: {token_counts(total)}{cost}",
-        soft_wrap=True,
+        done.append(f"{reasked} section(s) re-asked ({spent.output_tokens:,} output tokens)")
+    usage = total_usage(outcomes)
+    parts = [
+        f"{', '.join(done) or 'nothing done'} in {report.elapsed:.1f}s",
+        f"tokens: {token_counts(usage)}",
+    ]
+    if price is not None:
+        parts.append(f"about ${price.cost(usage):.4f}")
+    return parts
+
+
+def reference_parts(report: RunReport) -> list[list[str]]:
+    """What checking the run's books and videos found (``runs.references``): its list of findings as
+    parts a line may be broken between; a warning whole."""
+    found = [(outcome.topic, outcome.references) for _, outcome in report.results if outcome.references]
+    return [
+        line.split("; ") if line.startswith("references: ") else [line] for line in reference_lines(found)
+    ]
+
+
+def left_lines(report: RunReport, left_label: str = "topics", width: int | None = LINE_WIDTH) -> list[str]:
+    """What a run that stopped early left, and how to finish it."""
+    if not report.left:
+        return []
+    why = (
+        "interrupted" if report.interrupted else "cost budget reached" if report.budget_reached else "not run"
     )
-    for line in reference_lines((o.topic, o.references) for o in outcomes if o.references):
-        console.print(line, soft_wrap=True, markup=False, highlight=False)
-    if report.left:
-        why = (
-            "interrupted"
-            if report.interrupted
-            else "cost budget reached"
-            if report.budget_reached
-            else "not run"
+    names = [item_name(item) for item in report.left[:NAMES_SHOWN]]
+    more = f" and {len(report.left) - NAMES_SHOWN} more" if len(report.left) > NAMES_SHOWN else ""
+    return [
+        clip(f"{why}: {len(report.left)} {left_label} left: {', '.join(names)}{more}", width),
+        "run the same command again to finish them; replies already received are cached",
+    ]
+
+
+def fit(parts: list[str], width: int | None = LINE_WIDTH) -> list[str]:
+    """``parts`` joined with '; ' on as few lines as keep each within ``width``, broken only between
+    parts (a line that goes on ends with ';'); a part longer than ``width`` stands whole on its own."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and (width is None or len(lines[-1]) + 2 + len(part) <= width):
+            lines[-1] += f"; {part}"
+        else:
+            if lines:
+                lines[-1] += ";"
+            lines.append(part)
+    return lines
+
+
+# --- the two displays ------------------------------------------------------------------------------
+
+
+class Display(Protocol):
+    """What ``runs.console.execute`` and the CLI need from a display."""
+
+    def start(self, total: int, description: str) -> None: ...
+    def started(self, item: object) -> None: ...
+    def finished(self, item: object, outcome: Outcome) -> None: ...
+    def retried(self, notice: RetryNotice) -> None: ...
+    def say(self, message: str) -> None: ...
+    def stop(self) -> None: ...
+    def summary(
+        self, report: RunReport, price: Price | None = None, *, left_label: str = "topics"
+    ) -> None: ...
+
+
+class _Display:
+    """What both displays share: the vault root lines are relative to, verbosity, and when each
+    page started, so its line can say how long it took."""
+
+    def __init__(self, root: Path | None, verbose: bool) -> None:
+        self.root = root
+        self.verbose = verbose
+        self._total = 0
+        self._started: dict[int, float] = {}
+
+    def started(self, item: object) -> None:
+        self._started[id(item)] = time.perf_counter()
+
+    def seconds(self, item: object) -> float | None:
+        started = self._started.pop(id(item), None)
+        return None if started is None else time.perf_counter() - started
+
+
+class PlainDisplay(_Display):
+    """Lines only, each written whole as it happens: for logs, pipes and ``--plain``."""
+
+    def __init__(self, stream: TextIO, root: Path | None = None, *, verbose: bool = False) -> None:
+        super().__init__(root, verbose)
+        self.stream = stream
+        self.width = None if verbose else LINE_WIDTH
+        self._clipped = False
+
+    def _write(self, line: str, whole: bool = False) -> None:
+        shown = " ".join(line.split()) if whole else clip(line, self.width)
+        self._clipped = self._clipped or shown != " ".join(line.split())
+        self.stream.write(shown + "\n")
+        self.stream.flush()
+
+    def start(self, total: int, description: str) -> None:
+        self._total = total
+
+    def stop(self) -> None:
+        pass
+
+    def finished(self, item: object, outcome: Outcome) -> None:
+        seconds = self.seconds(item)
+        if outcome.status in LEFT_ALONE and self._total > 1 and not listed(outcome, self.verbose):
+            return  # counted in the totals; a run of one page always says what became of it
+        self._write(page_line(outcome, self.root, seconds, self.verbose))
+
+    def retried(self, notice: RetryNotice) -> None:
+        self._write(retry_line(current_item.get(), notice))
+
+    def say(self, message: str) -> None:
+        self._write(message)
+
+    def summary(self, report: RunReport, price: Price | None = None, *, left_label: str = "topics") -> None:
+        outcomes = [outcome for _, outcome in report.results]
+        shown = [outcome for outcome in outcomes if listed(outcome, self.verbose)]
+        if len(outcomes) > 1:  # one page's line was the progress line
+            for outcome in shown:
+                self._write(page_line(outcome, self.root, verbose=self.verbose))
+        for parts in [totals(report, price), *reference_parts(report)]:
+            for line in fit(parts, self.width):
+                self._write(line, whole=True)  # figures and names are never cut
+        for line in left_lines(report, left_label, self.width):
+            self._write(line)
+        if self._clipped:
+            self._write("(lines ending '…' were shortened; --verbose prints them whole)")
+
+
+class TerminalDisplay(_Display):
+    """A live bar (or a spinner for one page) with events printed above it; a table at the end."""
+
+    def __init__(self, console: Console, root: Path | None = None, *, verbose: bool = False) -> None:
+        super().__init__(root, verbose)
+        self.console = console
+        self._progress: Any = None
+        self._task: Any = None
+        self._failed = 0
+        self._description = ""
+
+    def start(self, total: int, description: str) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
         )
-        names = ", ".join(str(item) for item in report.left[:10])
-        more = f" and {len(report.left) - 10} more" if len(report.left) > 10 else ""
-        console.print(
-            f"[yellow]{why}: {len(report.left)} {left_label} left ({names}{more}); "
-            "run the same command again to finish them — validated replies are cached, "
-            "so nothing is paid twice[/]",
-            soft_wrap=True,
-        )
+
+        self._total, self._description = total, description
+        if total < 2:
+            columns: tuple[Any, ...] = (
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+            )
+        else:
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"),
+                TimeElapsedColumn(),
+            )
+        self._progress = Progress(*columns, console=self.console, transient=True)
+        self._task = self._progress.add_task(description, total=total, failed=0)
+        self._progress.start()
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def started(self, item: object) -> None:
+        super().started(item)
+        if self._total < 2 and self._progress is not None:  # "drafting with m" → "drafting Rust with m"
+            verb, _, rest = self._description.partition(" ")
+            self._progress.update(self._task, description=f"{verb} {item_name(item)} {rest}".rstrip())
+
+    def finished(self, item: object, outcome: Outcome) -> None:
+        seconds = self.seconds(item)
+        self._failed += outcome.status is Status.FAILED
+        alone = outcome.status in LEFT_ALONE and self._total < 2  # a run of one page says what became of it
+        if outcome.status is Status.FAILED or alone or (self.verbose and self._total > 1):
+            self._print(page_line(outcome, self.root, seconds, self.verbose), _STYLE[outcome.status])
+        if self._progress is not None:
+            self._progress.update(self._task, advance=1, failed=self._failed)
+
+    def _print(self, line: str, style: str = "") -> None:
+        from rich.text import Text
+
+        self.console.print(Text(line, style=style), soft_wrap=True, highlight=False)
+
+    def retried(self, notice: RetryNotice) -> None:
+        self._print(retry_line(current_item.get(), notice), "yellow")
+
+    def say(self, message: str) -> None:
+        self._print(message, "yellow")
+
+    def summary(self, report: RunReport, price: Price | None = None, *, left_label: str = "topics") -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        outcomes = [outcome for _, outcome in report.results]
+        shown = [outcome for outcome in outcomes if listed(outcome, self.verbose)]
+        if shown:
+            table = Table(show_edge=False)
+            for column in ("page", "result", "why / notes", "tokens in/out/cached/written"):
+                table.add_column(column, overflow="fold")
+            for outcome in shown:
+                usage = outcome.usage
+                shows_detail = outcome.status is Status.FAILED or self.verbose
+                said = [in_vault(outcome.detail, self.root)] if shows_detail else []
+                table.add_row(  # names and details are untrusted text: shown as text, never as markup
+                    Text(outcome.topic if outcome.status is Status.FAILED else where(outcome, self.root)),
+                    f"[{_STYLE[outcome.status]}]{outcome.status.value}[/]",
+                    Text("; ".join(part for part in [*said, *remarks(outcome)] if part)),
+                    f"{usage.input_tokens:,}/{usage.output_tokens:,}/{usage.cached_tokens:,}"
+                    f"/{usage.cache_write_tokens:,}",
+                )
+            self.console.print(table)
+        for parts in [totals(report, price), *reference_parts(report)]:
+            self._print("; ".join(parts))
+        for line in left_lines(report, left_label, width=None):
+            self._print(line, "yellow")
+
+
+def display_for(
+    root: Path | None = None, *, plain: bool = False, verbose: bool = False, stream: TextIO | None = None
+) -> Display:
+    """The terminal display when ``stream`` (stderr) is a terminal and ``plain`` is not asked, else lines."""
+    stream = stream or sys.stderr
+    if plain or not stream.isatty():
+        return PlainDisplay(stream, root, verbose=verbose)
+    from rich.console import Console
+
+    return TerminalDisplay(Console(file=stream), root, verbose=verbose)

@@ -69,6 +69,11 @@ class Outcome:
             reask_usage=generation.reask_usage,
         )
 
+    # what a person should look at in a page that did not fail (text left out, references that
+    # could not be verified, ...): one short phrase each; a page with warnings is listed in the
+    # run's summary
+    warnings: tuple[str, ...] = ()
+
 
 def utc_now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

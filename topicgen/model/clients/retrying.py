@@ -1,9 +1,16 @@
-"""A client wrapper that retries transient faults with backoff, jitter and retry-after."""
+"""A client wrapper that retries transient faults with backoff, jitter and retry-after.
+
+Whoever shows a run's progress may set ``retry_listener`` (a context
+variable, so it reaches every page's task without being passed down) to hear
+of each retry as it is scheduled.
+"""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from tenacity import (
     AsyncRetrying,
@@ -16,6 +23,19 @@ from topicgen.errors import TransientError
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """A retry about to be made: why, after how long, and which attempt of how many it will be."""
+
+    error: TransientError
+    wait: float
+    attempt: int
+    attempts: int
+
+
+retry_listener: ContextVar[Callable[[RetryNotice], None] | None] = ContextVar("retry_listener", default=None)
 
 
 class RetryingClient:
@@ -52,6 +72,8 @@ class RetryingClient:
             wait = min(self._max_wait, error.retry_after) * random.uniform(1.0, 1.2)
         if self._on_retry and isinstance(error, TransientError):
             self._on_retry(error, wait)
+        if (listener := retry_listener.get()) and isinstance(error, TransientError):
+            listener(RetryNotice(error, wait, state.attempt_number + 1, self._attempts))
         return wait
 
     async def complete(self, request: ModelRequest) -> ModelReply:

@@ -500,3 +500,55 @@ def page_structure(text: str):
         images=[token.attrs.get("src") for token in flat if token.type == "image"],
         fences=sum(1 for token in tokens if token.type == "hr"),
     )
+
+
+# --- Real pages (issue 8): the shared corpus's real pages and hand-made pages in other real shapes ---
+
+REAL = CORPUS / "real"  # copies of ../shared/corpus/real (stored without their emoji joiners)
+SHAPES = FIXTURES / "shapes"
+
+
+def page_words(text: str) -> list[str]:
+    """Text as the words a reader reads: case, emoji, markup and punctuation aside."""
+    import re
+
+    return re.findall(r"[^\W_]+", text.replace("\u200d", "").casefold())
+
+
+def sentences_lost(original: str, adopted: str) -> list[str]:
+    """Every sentence of the original page's summary that the adopted page no longer holds.
+
+    A sentence counts as kept when its words stand, in order and together,
+    in the adopted page. Headings are structure, not sentences; a label that
+    opens an item ("Common:", "**Topical:**") may be written the outline's
+    way, and "edited by" as "by ... (editors)" (translators, compilers too).
+    """
+    import re
+
+    from topicgen.read.blocks import HEADING, pseudo_heading
+    from topicgen.read.recognise import split_sentences
+
+    link = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")  # a link reads as its text (and its web address)
+
+    def shown(match: re.Match[str]) -> str:
+        return f"{match.group(1)} {match.group(2)}" if "://" in match.group(2) else match.group(1)
+
+    kept = " " + " ".join(page_words(link.sub(shown, adopted))) + " "
+    lost = []
+    body = original.split("\n---\n", 1)[-1]
+    for line in body.split("\n"):
+        if HEADING.match(line) or not line.strip() or line.startswith("[Home]"):
+            continue
+        if line.startswith("<") or line.startswith("&mdash;"):
+            continue  # embedded HTML after the summary: kept verbatim, not prose
+        bold = pseudo_heading(line)
+        text = bold.content if bold is not None and not bold.content.startswith(("*", "_")) else line
+        text = link.sub(shown, text)
+        text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text)
+        text = re.sub(r"^(?:[^\w\s*]+\s*)?(?:\*\*|__)?[^:*_\[\]]{1,40}?:(?:\*\*|__)?\s+", "", text)
+        text = re.sub(r"\b(?:edited|translated|compiled) by\b", "by", text)
+        for sentence in split_sentences(text):
+            words = page_words(sentence)
+            if words and f" {' '.join(words)} " not in kept:
+                lost.append(sentence)
+    return lost

@@ -53,8 +53,9 @@ def import_page(
 ) -> None:
     """Read a topic page back into page data: the schema's JSON on stdout, problems on stderr.
 
-    Exit 0 when the page is whole, 1 when sections are missing or text could
-    not be placed (the sections it has are still printed), 2 on a bad argument.
+    Exit 0 when the page is whole (its defects, such as text no section can
+    hold, are still listed), 1 when sections are missing or do not fit the
+    outline (the sections it has are still printed), 2 on a bad argument.
     """
     import json
 

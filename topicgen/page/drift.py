@@ -25,7 +25,7 @@ it.
   the outline's own form.
 - ``repeated-label``: a labelled field starting with its own label
   (``For A Child: ...``): the renderer writes the label, so it is removed.
-- ``quoted``: a quote field written ``"…" 😂``: the renderer adds the quotes.
+- ``quoted``: a quote field written ``"…" 😂`` or ``_"…"_``: the renderer adds the quotes.
 - ``math``: inline ``$…$`` kept as written; ``\\(…\\)`` and ``\\[…\\]`` become ``$…$``
   and ``$$…$$``, the forms Obsidian and Quartz render.
 - ``emoji``: ZWJ sequences, skin tones, flags and keycaps are kept as
@@ -138,6 +138,7 @@ _BOLD_LABEL = (
 _PAREN_MATH = re.compile(r"\\\((?P<inline>.+?)\\\)|\\\[(?P<display>.+?)\\\]")
 _DOLLAR_MATH = re.compile(r"(?<![\\$])\$(?=\S)[^$\n]+?(?<=\S)\$(?!\$)|\$\$[^$\n]+?\$\$")
 _QUOTES = (('"', '"'), ("“", "”"))
+_EMPHASISED_QUOTE = re.compile(r"(\*\*|\*|_)(?P<inner>[\"“].+[\"”])\1")
 _EMOJI_TAIL = re.compile(r"^[\s\W]*$")
 
 
@@ -222,6 +223,10 @@ class _Normaliser:
         text = self.text(value, path)
         if not isinstance(text, str):
             return text
+        emphasised = _EMPHASISED_QUOTE.fullmatch(text)
+        if emphasised:
+            self.note(Drift.QUOTED, path, "emphasis around the quotation removed")
+            text = emphasised.group("inner")
         for left, right in _QUOTES:
             end = text.rfind(right)
             closed = 0 < end < len(text) - 1 and _EMOJI_TAIL.match(text[end + 1 :])

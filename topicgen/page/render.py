@@ -22,7 +22,7 @@ from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS, Label
 from topicgen.page.sections import split_body
 from topicgen.page.text_rules import link_target, vault_link_text
 from topicgen.vault.frontmatter import compose
-from topicgen.vault.notes import Note, NoteIndex
+from topicgen.vault.notes import Note, NoteIndex, title_key
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 HARD_BREAK = "  "
@@ -77,7 +77,15 @@ def note_link(note: Note, asked: str, folder_href: str) -> str:
     shown only when it passes the text rules (else the name asked for, already validated),
     and the file name is percent-encoded so spaces or brackets cannot end the link early."""
     text = vault_link_text(note.title) or asked
+    if _extends(asked, text):  # 'Sync: The Emerging Science ...' for the note 'Sync': keep every word
+        text = asked
     return f"[{text}]({folder_href}/{link_target(note.slug + '.md')})"
+
+
+def _extends(asked: str, title: str) -> bool:
+    """Whether ``asked`` is ``title`` and more (a subtitle, a parenthesis), emoji and case aside."""
+    asked_key, title_key_ = title_key(asked), title_key(title)
+    return len(asked_key) > len(title_key_) and asked_key.startswith(title_key_ + " ")
 
 
 def book_ref(context: PageContext, title: str) -> str:

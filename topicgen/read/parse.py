@@ -76,7 +76,7 @@ __all__ = [
 
 CATEGORY_WORD = "subcategor"  # category pages list their subcategories
 LAST_KEY = OUTLINE[-1].key
-WRAPPER_WORDS = frozenset({"report", "summary", "overview", "note"})  # '### 🔨 Tool Report: <topic>'
+WRAPPER_WORDS = frozenset({"report", "summary"})  # '### 🔨 Tool Report: <topic>'
 
 
 def parse_page(text: str) -> ParsedPage:
@@ -208,13 +208,15 @@ class _PageParser:
                         self._note(number, Code.DUPLICATE_HEADING, f"'{PAGE_HEADING}' is repeated")
                     index += 1
                     continue
-                if match_heading(text, allow_weak=level > 0):
+                if match_heading(text, allow_weak=False):
                     break
                 if level > 1 and summary_line is not None and _is_wrapper(text, page.topic):
                     wrapper = f"a heading around the outline: {excerpt(text)!r}"
                     self._note(number, Code.HEADING_VARIANT, wrapper)
                     index += 1
                     continue
+                if match_heading(text, allow_weak=level > 0):
+                    break
                 if level > 0 and summary_line is not None:
                     own_heading = True  # a heading of one's own: what follows is not chatter
             if line.strip() and not (BREADCRUMB.match(line) and title_line is None):

@@ -281,9 +281,11 @@ def parse_book(text: str) -> dict[str, str] | None:
 
 
 def _unwrap_links(text: str) -> str:
-    """Markdown links replaced by their text (leading emoji of a note's title dropped)."""
+    """Links to vault notes replaced by their text (leading emoji of a note's title dropped)."""
 
     def text_of(match: re.Match[str]) -> str:
+        if not _is_internal(match.group("href")):
+            return match.group(0)  # an address outside the vault stays (the title then cannot be read)
         _, name = split_leading_emoji(match.group("text"))
         return name or match.group("text")
 

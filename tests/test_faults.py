@@ -75,7 +75,8 @@ def failed_line(stderr: str, topic: str) -> str:
 def test_transient_fault_is_retried_and_the_page_written(
     cli: TopicgenCli, vault: Path, provider: str, fault: Fault
 ) -> None:
-    cli.server.script(fault, fault)
+    times = 1 if fault is Fault.STALL else 2  # a timed-out reply may be billed: retried once only
+    cli.server.script(*[fault] * times)
     before = cli.snapshot(vault)
 
     result = new(cli, vault, TOPIC, provider=provider, TOPICGEN_TIMEOUT="0.5")
@@ -83,7 +84,7 @@ def test_transient_fault_is_retried_and_the_page_written(
     assert result.exit_code == 0, result.stderr
     assert_valid_page(vault / "topics" / f"{SLUG}.md", TOPIC)
     stats = cli.server.stats()
-    assert stats.count(fault) == 2
+    assert stats.count(fault) == times
     assert stats.count("ok") == 1
     cli.assert_vault_clean(vault, before, result.stdout, result.stderr)
 
@@ -141,7 +142,7 @@ def test_transient_fault_that_outlasts_the_retries_fails_the_topic_and_keeps_the
 
     assert result.exit_code == 1
     assert failed_line(result.stderr, "Large Language Models")
-    assert cli.server.stats().requests == 3
+    assert cli.server.stats().requests == (2 if fault is Fault.STALL else 3)
     cli.assert_vault_clean(vault, before, result.stdout, result.stderr)
 
 

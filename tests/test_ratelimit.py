@@ -182,3 +182,20 @@ def test_429s_from_one_burst_slow_the_pace_once(time_):
         budget.pause(2.0)
     assert budget.pace == pytest.approx(0.7)
     assert budget.window == 8
+
+
+async def test_a_pause_longer_than_the_longest_wait_does_not_hold_every_caller():
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(max_pause=120, clock=lambda: now[0], sleep=sleep)
+    limiter.pause(300)  # the retrying layer fails these calls ("run again later") instead
+    await limiter.acquire(1)
+    assert waits == []
+    limiter.pause(30)
+    await limiter.acquire(1)
+    assert waits == [30]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
+from topicgen import errors
 from topicgen.errors import AuthError, NetworkError, PermanentError, ProviderUnavailable, RateLimited
 from topicgen.model.clients import create_client
 from topicgen.model.clients.base import ModelRequest
@@ -68,13 +69,98 @@ async def test_retry_after_ms_is_honoured(provider, sleep, page_json):
     assert 2.5 <= sleep.waits[0] <= 3.0
 
 
-async def test_a_long_retry_after_is_capped_at_the_longest_wait(provider, sleep, page_json):
+async def test_a_retry_after_up_to_the_longest_wait_is_slept_through(provider, sleep, page_json):
     provider.then(
-        provider.openai_error(429, "Slow down", headers={"retry-after": "3600"}),
+        provider.openai_error(429, "Slow down", headers={"retry-after": "25"}),
         provider.openai_reply(page_json),
     )
     await run(provider, sleep, max_wait=30)
-    assert 30 <= sleep.waits[0] <= 36
+    assert 25 <= sleep.waits[0] <= 30
+
+
+# --- retries that cannot help are not made (captured wire responses, through the real SDKs) -------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_retry_after_300_fails_at_once_and_holds_later_calls_until_then(provider, sleep, page_json):
+    provider.then(provider.recorded("anthropic-429-retry-after-300"), provider.anthropic_reply(page_json))
+    clock = Clock()
+    client = RetryingClient(
+        create_client("anthropic:claude-test", provider.options()), sleep=sleep, max_wait=120, clock=clock
+    )
+    with pytest.raises(PermanentError) as caught:
+        await client.complete(REQUEST)
+    message = str(caught.value)
+    assert "asks to wait 300 s" in message and "run the same command again later" in message
+    assert sleep.waits == [] and len(provider.requests) == 1
+    with pytest.raises(PermanentError, match="300 s"):
+        await client.complete(REQUEST)  # within the five minutes: no request at all
+    assert len(provider.requests) == 1
+    clock.now += 301
+    assert (await client.complete(REQUEST)).text == page_json
+    await client.aclose()
+
+
+async def test_x_should_retry_false_is_obeyed(provider, sleep):
+    provider.then(provider.recorded("openai-429-should-retry-false"))
+    with pytest.raises(PermanentError, match="says not to retry"):
+        await run(provider, sleep)
+    assert len(provider.requests) == 1 and sleep.waits == []
+
+
+async def test_x_should_retry_true_retries_even_a_client_error(provider, sleep, page_json):
+    provider.then(
+        provider.openai_error(400, "try again", headers={"x-should-retry": "true"}),
+        provider.openai_reply(page_json),
+    )
+    assert (await run(provider, sleep)).text == page_json
+    assert len(provider.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("spec", "fixture", "words"),
+    [
+        ("openai:gpt-test", "openai-insufficient-quota", "exceeded your current quota"),
+        ("anthropic:claude-test", "anthropic-credit-too-low", "credit balance is too low"),
+        ("anthropic:claude-test", "anthropic-spend-limit", "monthly spend limit"),
+    ],
+)
+async def test_quota_and_billing_errors_fail_once_with_one_line_and_stop_the_run(
+    provider, sleep, spec, fixture, words
+):
+    provider.then(provider.recorded(fixture))
+    client = RetryingClient(create_client(spec, provider.options()), sleep=sleep)
+    for _ in range(3):  # every later topic fails the same way, without a request
+        with pytest.raises(errors.AccountError) as caught:
+            await client.complete(REQUEST)
+        message = str(caught.value)
+        assert words in message and "retrying cannot help" in message and "\n" not in message
+    await client.aclose()
+    assert len(provider.requests) == 1 and sleep.waits == []
+
+
+async def test_a_rejected_key_stops_the_later_calls_too(provider, sleep):
+    provider.then(provider.openai_error(401, "Incorrect API key provided"))
+    client = RetryingClient(create_client("openai:gpt-test", provider.options()), sleep=sleep)
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            await client.complete(REQUEST)
+    await client.aclose()
+    assert len(provider.requests) == 1
+
+
+async def test_a_read_timeout_is_retried_once_only(provider, sleep):
+    provider.then(timeout, timeout)
+    with pytest.raises(NetworkError, match="timed out"):
+        await run(provider, sleep, attempts=6)
+    assert len(provider.requests) == 2
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

@@ -58,9 +58,12 @@ class Settings(BaseModel):
     concurrency: int = Field(4, ge=1, le=256)
     retries: int = Field(6, ge=1, le=20, description="attempts per call on transient faults")
     retry_wait: float = Field(1.0, gt=0, le=60, description="first backoff wait, seconds")
-    retry_max_wait: float = Field(60.0, gt=0, le=3600, description="longest single wait, seconds")
+    retry_max_wait: float = Field(
+        120.0, gt=0, le=3600, description="longest single wait, seconds; a longer retry-after fails the topic"
+    )
     reasks: int = Field(2, ge=0, le=10, description="re-asks after an unusable reply")
-    timeout: float = Field(180.0, gt=0, le=3600)
+    timeout: float = Field(600.0, gt=0, le=3600, description="seconds to wait for a reply")
+    connect_timeout: float = Field(5.0, gt=0, le=120, description="seconds to reach the server")
     max_output_tokens: int = Field(16_000, ge=512, le=200_000)
     trailing_spaces: bool = Field(True, description="end lines with two spaces (hard breaks)")
     rpm: int | None = Field(None, ge=1, description="client-side requests per minute")

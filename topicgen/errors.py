@@ -37,7 +37,13 @@ class ModelError(TopicgenError):
 
 
 class TransientError(ModelError):
-    """A fault worth retrying: rate limits, overload, server errors, timeouts, dropped links."""
+    """A fault worth retrying: rate limits, overload, server errors, timeouts, dropped links.
+
+    ``max_retries`` caps how often this kind is retried within one call (None: the
+    configured attempts), for faults where more retries cannot help or cost money.
+    """
+
+    max_retries: int | None = None
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -56,12 +62,28 @@ class NetworkError(TransientError):
     """A timeout or a dropped connection."""
 
 
+class ReplyTimedOut(NetworkError):
+    """No reply within the read timeout: retried once only, since the timed-out generation may be billed."""
+
+    max_retries = 1
+
+
+class ServerNotRunning(NetworkError):
+    """A local server refused the connection: one quick retry (it may be starting), then the run stops."""
+
+    max_retries = 1
+
+
 class PermanentError(ModelError):
     """A fault retrying cannot fix: bad request, bad key, no access, no such model."""
 
 
 class AuthError(PermanentError):
     """The API key is missing or rejected."""
+
+
+class AccountError(PermanentError):
+    """Quota, credit or spend limit exhausted: nothing works until someone pays or raises a limit."""
 
 
 class ReplayMiss(PermanentError):

@@ -59,11 +59,14 @@ def build_client(
         transport = RecordingTransport(record, transport)
     options = ClientOptions(
         timeout=settings.timeout,
+        connect_timeout=settings.connect_timeout,
         base_url=configured.base_url,
         api_key_env=configured.api_key_env,
         transport=transport,
     )
-    limiter = limiter or RateLimiter(settings.rpm, settings.tpm, max_in_flight=settings.concurrency)
+    limiter = limiter or RateLimiter(
+        settings.rpm, settings.tpm, max_in_flight=settings.concurrency, max_pause=settings.retry_max_wait
+    )
     return RetryingClient(
         RateLimitedClient(create_client(settings.model, options), limiter),
         attempts=settings.retries,

@@ -33,7 +33,8 @@ BUILTIN_FACTORIES = {
 class ClientOptions:
     """What a factory may use besides the model name; every field has a safe default."""
 
-    timeout: float = 180.0
+    timeout: float = 600.0  # seconds to wait for a reply (a long page can take minutes)
+    connect_timeout: float = 5.0  # seconds to reach the server
     base_url: str | None = None
     api_key: str | None = None
     api_key_env: str | None = None

@@ -20,7 +20,7 @@ from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
-from topicgen.model.clients.wire import sdk_http_client
+from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import read_key, redact
 
 TOOL_NAME = "write_topic_note"
@@ -35,13 +35,14 @@ _FINISH = {
 _STRUCTURED_REJECTED_HINTS = ("output_config", "output_format", "structured output", "json_schema")
 
 
-def map_anthropic_error(error: Exception) -> TopicgenError:
+def map_anthropic_error(error: Exception, address: str | None = None) -> TopicgenError:
     """Translate an SDK exception into topicgen's error tree; 529 'overloaded' is transient."""
     if isinstance(error, anthropic.APIConnectionError):
-        return connection_error("anthropic", error, timed_out=isinstance(error, anthropic.APITimeoutError))
+        timed_out = isinstance(error, anthropic.APITimeoutError)
+        return connection_error("anthropic", error, timed_out=timed_out, address=address)
     if isinstance(error, anthropic.APIStatusError):
         message = body_message(error.body, error.message)
-        return status_error("anthropic", error.status_code, message, error.response.headers)
+        return status_error("anthropic", error.status_code, message, error.response.headers, error.body)
     return PermanentError(redact(f"anthropic: {error}"))
 
 
@@ -53,7 +54,7 @@ class AnthropicClient:
         self._sdk = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=options.base_url or os.environ.get("ANTHROPIC_BASE_URL"),
-            timeout=options.timeout,
+            timeout=sdk_timeout(options),
             max_retries=0,
             http_client=sdk_http_client(options),
         )
@@ -66,18 +67,21 @@ class AnthropicClient:
             return await self._create(request)
         except anthropic.BadRequestError as error:
             if self._use_tool or not _rejects_structured(error):
-                raise map_anthropic_error(error) from None
+                raise self._error(error) from None
             self._use_tool = True
         except anthropic.AnthropicError as error:
-            raise map_anthropic_error(error) from None
+            raise self._error(error) from None
         try:
             return await self._create(request)
         except anthropic.AnthropicError as error:
-            raise map_anthropic_error(error) from None
+            raise self._error(error) from None
 
     async def _create(self, request: ModelRequest) -> ModelReply:
         raw = await self._sdk.messages.with_raw_response.create(**self._body(request))
         return message_reply(await raw.parse(), self.model, rate_limit_headers(raw.headers))
+
+    def _error(self, error: Exception) -> TopicgenError:
+        return map_anthropic_error(error, str(self._sdk.base_url).rstrip("/"))
 
     async def aclose(self) -> None:
         await self._sdk.close()

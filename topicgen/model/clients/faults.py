@@ -1,51 +1,170 @@
-"""Classifying provider failures into topicgen's error tree, shared by the adapters."""
+"""Classifying provider failures into topicgen's error tree, shared by the adapters.
+
+What decides: the provider's own ``x-should-retry`` header first (as the SDKs
+do), then account errors that no retry can fix (OpenAI ``insufficient_quota``,
+Anthropic billing, credit and spend-limit errors), then the status. A refused
+connection to a server on this machine or the local network means the server
+is not running: it gets one quick retry and a line saying how to start it.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
 
 from topicgen.errors import (
+    AccountError,
     AuthError,
     NetworkError,
     PermanentError,
     ProviderUnavailable,
     RateLimited,
+    ReplyTimedOut,
+    ServerNotRunning,
     TopicgenError,
 )
 from topicgen.model.clients.retry_after import retry_after_seconds
 from topicgen.model.redact import redact
 
+ACCOUNT_CODES = frozenset(
+    {
+        "insufficient_quota",  # OpenAI: no credit left or the monthly budget is spent
+        "billing_error",  # Anthropic 402
+        "enforced_spend_limit_reached",  # Anthropic 429s the SDK would retry
+        "contract_spend_limit_reached",
+        "ramp_limit_exceeded",
+        "linked_organization_spend_limit_reached",
+        "linked_organization_billing_unavailable",
+    }
+)
+ACCOUNT_MESSAGES = ("credit balance is too low", "exceeded your current quota")
+ACCOUNT_HINT = "a quota or billing limit: retrying cannot help; add credit or raise the limit, then run again"
+LOCAL_NAMES = ("localhost", "host.docker.internal")
+QUICK_RETRY = 0.25  # seconds before the one retry of a refused local connection
+
+START_HINTS = {
+    "ollama": "start it with `ollama serve`, or point OLLAMA_BASE_URL or [providers.ollama] base_url at it",
+    "openai-compatible": (
+        "start the server, or point OPENAI_BASE_URL or [providers.openai-compatible] base_url at it"
+    ),
+    "openai": "start the server, or point OPENAI_BASE_URL or [providers.openai] base_url at it",
+    "anthropic": "start the server, or point ANTHROPIC_BASE_URL or [providers.anthropic] base_url at it",
+}
+
+
+def _detail_text(detail: Any) -> str:
+    """FastAPI's 422 ``detail``: a string, or a list of {loc, msg} objects."""
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                where = ".".join(str(part) for part in item.get("loc") or [])
+                parts.append(f"{where}: {item.get('msg', '')}" if where else str(item.get("msg", "")))
+            else:
+                parts.append(str(item))
+        return "; ".join(part for part in parts if part)
+    return str(detail) if detail else ""
+
 
 def body_message(body: Any, fallback: str | None) -> str:
-    """The provider's own one-line explanation from an error body."""
+    """The provider's own one-line explanation from an error body (dict, list or plain text)."""
+    text = ""
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"]).splitlines()[0]
-        if isinstance(inner, str) and inner:
-            return inner.splitlines()[0]
-    return fallback.splitlines()[0] if fallback else "request failed"
+            text = str(inner["message"])
+        elif isinstance(inner, str) and inner:
+            text = inner
+        elif body.get("detail"):
+            text = _detail_text(body["detail"])
+        elif body.get("message"):
+            text = str(body["message"])
+    elif isinstance(body, str | list):
+        text = _detail_text(body)
+    text = text.strip() or (fallback or "").strip() or "request failed"
+    return text.splitlines()[0]
 
 
-def status_error(provider: str, status: int, message: str, headers: Mapping[str, str]) -> TopicgenError:
-    """429 and 5xx/529/408/409 are transient (with the provider's retry-after); the rest are not."""
+def error_codes(body: Any) -> set[str]:
+    """Every type and code an error body names (``error.type``, ``error.code``, ``details.error_code``)."""
+    codes: set[str] = set()
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(inner, dict):
+        for key in ("type", "code"):
+            if isinstance(inner.get(key), str):
+                codes.add(inner[key])
+        details = inner.get("details")
+        if isinstance(details, dict) and isinstance(details.get("error_code"), str):
+            codes.add(details["error_code"])
+    return codes
+
+
+def status_error(
+    provider: str, status: int, message: str, headers: Mapping[str, str], body: Any = None
+) -> TopicgenError:
+    """The error for an HTTP failure: retried only where a retry can help."""
     wait = retry_after_seconds(headers)
     text = redact(f"{provider}: HTTP {status}: {message}")
+    should_retry = {k.lower(): v for k, v in headers.items()}.get("x-should-retry", "").strip().lower()
+    lowered = message.lower()
+    if status == 402 or error_codes(body) & ACCOUNT_CODES or any(m in lowered for m in ACCOUNT_MESSAGES):
+        return AccountError(f"{text} ({ACCOUNT_HINT})")
+    if should_retry == "false":
+        return (AuthError if status == 401 else PermanentError)(f"{text} (the provider says not to retry)")
     if status == 429:
         return RateLimited(text, wait)
-    if status in (408, 409) or status >= 500:
+    if should_retry == "true" or status in (408, 409) or status >= 500:
         return ProviderUnavailable(text, wait)
     if status == 401:
         return AuthError(text)
     return PermanentError(text)
 
 
-def connection_error(provider: str, error: BaseException, *, timed_out: bool) -> TopicgenError:
-    cause = error.__cause__
-    if isinstance(cause, TopicgenError):  # raised by one of our own transports (replay miss)
-        return cause
+def is_local_address(url: str | None) -> bool:
+    """A server on this machine or the local network (where Ollama, vLLM or LM Studio run)."""
+    host = (urlsplit(url or "").hostname or "").lower()
+    if not host:
+        return False
+    if host in LOCAL_NAMES or host.endswith((".localhost", ".local")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def connection_error(
+    provider: str, error: BaseException, *, timed_out: bool, address: str | None = None
+) -> TopicgenError:
+    """A timeout, a refused local connection (with how to start the server) or a dropped link."""
+    causes = _causes(error)
+    ours = next((cause for cause in causes[1:] if isinstance(cause, TopicgenError)), None)
+    if ours is not None:  # raised by one of our own transports (replay miss)
+        return ours
     if timed_out:
-        return NetworkError(f"{provider}: request timed out")
+        if any(isinstance(cause, httpx2.ConnectTimeout) for cause in causes):
+            return NetworkError(redact(f"{provider}: could not connect to {address or 'the server'} in time"))
+        return ReplyTimedOut(f"{provider}: request timed out")
+    refused = any(isinstance(cause, httpx2.ConnectError | ConnectionRefusedError) for cause in causes)
+    if refused and is_local_address(address):
+        hint = START_HINTS.get(provider, START_HINTS["openai-compatible"])
+        return ServerNotRunning(
+            redact(f"{provider}: nothing answers at {address} (connection refused); {hint}"), QUICK_RETRY
+        )
+    cause = error.__cause__
     reason = f": {cause}" if cause else ""
     return NetworkError(redact(f"{provider}: connection failed{reason}"))

@@ -19,7 +19,7 @@ from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
-from topicgen.model.clients.wire import sdk_http_client
+from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import read_key, redact
 
 OLLAMA_BASE_URL = "http://localhost:11434/v1"
@@ -27,13 +27,14 @@ _FINISH = {"stop": Finish.STOP, "length": Finish.LENGTH, "content_filter": Finis
 _SCHEMA_REJECTED_HINTS = ("response_format", "json_schema", "schema", "structured")
 
 
-def map_openai_error(error: Exception, provider: str) -> TopicgenError:
+def map_openai_error(error: Exception, provider: str, address: str | None = None) -> TopicgenError:
     """Translate an SDK exception into topicgen's error tree (one line, no secrets)."""
     if isinstance(error, openai.APIConnectionError):
-        return connection_error(provider, error, timed_out=isinstance(error, openai.APITimeoutError))
+        timed_out = isinstance(error, openai.APITimeoutError)
+        return connection_error(provider, error, timed_out=timed_out, address=address)
     if isinstance(error, openai.APIStatusError):
         message = body_message(error.body, error.message)
-        return status_error(provider, error.status_code, message, error.response.headers)
+        return status_error(provider, error.status_code, message, error.response.headers, error.body)
     return PermanentError(redact(f"{provider}: {error}"))
 
 
@@ -61,7 +62,7 @@ class OpenAIChatClient:
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
-            timeout=options.timeout,
+            timeout=sdk_timeout(options),
             max_retries=0,
             http_client=sdk_http_client(options),
         )
@@ -76,18 +77,21 @@ class OpenAIChatClient:
             return await self._create(request)
         except openai.BadRequestError as error:
             if not (self._fallback and not self._json_mode and _rejects_schema(error)):
-                raise map_openai_error(error, self.provider) from None
+                raise self._error(error) from None
             self._json_mode = True
         except openai.OpenAIError as error:
-            raise map_openai_error(error, self.provider) from None
+            raise self._error(error) from None
         try:
             return await self._create(request)
         except openai.OpenAIError as error:
-            raise map_openai_error(error, self.provider) from None
+            raise self._error(error) from None
 
     async def _create(self, request: ModelRequest) -> ModelReply:
         raw = await self._sdk.chat.completions.with_raw_response.create(**self._body(request))
         return completion_reply(raw.parse(), self.model, rate_limit_headers(raw.headers))
+
+    def _error(self, error: Exception) -> TopicgenError:
+        return map_openai_error(error, self.provider, str(self._sdk.base_url).rstrip("/"))
 
     async def aclose(self) -> None:
         await self._sdk.close()

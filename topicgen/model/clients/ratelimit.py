@@ -94,6 +94,7 @@ class RateLimiter:
         tpm: int | None = None,
         *,
         max_in_flight: int | None = None,
+        max_pause: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
     ) -> None:
@@ -106,6 +107,7 @@ class RateLimiter:
         self._pace = 1.0
         self._lock = asyncio.Lock()
         self._max_in_flight = max_in_flight
+        self._max_pause = max_pause
         self._window = float(max_in_flight or 0)
         self._in_flight = 0
         self._slot_freed: asyncio.Condition | None = None
@@ -172,13 +174,14 @@ class RateLimiter:
 
     def pause(self, seconds: float | None) -> None:
         """A 429: stop everyone for ``seconds`` and slow the pace (halving the in-flight cap, too,
-        while no request or token rate is known)."""
+        while no request or token rate is known). A pause longer than ``max_pause`` is not
+        taken: the retrying layer fails those calls instead of holding every caller."""
         self.pauses += 1
         if self._clock() >= self._paused_until:  # 429s of one burst slow us down once, not each
             self._pace = max(MIN_PACE, self._pace * SLOWDOWN)
             if self._max_in_flight and self._requests is None and self._tokens is None:
                 self._window = max(1.0, self._window / 2)  # no known rate: find one by backing off
-        if seconds:
+        if seconds and (self._max_pause is None or seconds <= self._max_pause):
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def observe(self, headers: Mapping[str, str]) -> None:

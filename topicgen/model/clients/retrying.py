@@ -1,5 +1,13 @@
 """A client wrapper that retries transient faults with backoff, jitter and retry-after.
 
+Only retries that can help are made: a fault kind with ``max_retries`` (a
+read timeout, a refused local connection) is retried that often at most; a
+``retry-after`` longer than the longest wait is not slept through but reported
+("run again later"), as the OpenAI SDK does past 120 s. Faults that will fail
+every call of the run the same way (quota or billing, a rejected key, a local
+server that is not running, a provider asking for a long pause) stop the
+calls after them at once, without a request, with the same one line.
+
 Whoever shows a run's progress may set ``retry_listener`` (a context
 variable, so it reaches every page's task without being passed down) to hear
 of each retry as it is scheduled.
@@ -7,22 +15,32 @@ of each retry as it is scheduled.
 
 from __future__ import annotations
 
+import math
 import random
+import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from topicgen.errors import (
+    AccountError,
+    AuthError,
+    ModelError,
+    PermanentError,
+    ServerNotRunning,
+    TransientError,
 )
-
-from topicgen.errors import TransientError
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
 
 Sleep = Callable[[float], Awaitable[None]]
+RUN_STOPPERS = (AccountError, AuthError, ServerNotRunning)
+
+
+class RetryLater(PermanentError):
+    """The provider asks for a pause longer than topicgen waits: the topic fails, the run can resume later."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +70,10 @@ class RetryingClient:
         *,
         attempts: int = 6,
         initial_wait: float = 1.0,
-        max_wait: float = 60.0,
+        max_wait: float = 120.0,
         sleep: Sleep | None = None,
         on_retry: Callable[[TransientError, float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inner = inner
         self.spec = inner.spec
@@ -63,6 +82,8 @@ class RetryingClient:
         self._max_wait = max_wait
         self._sleep = sleep
         self._on_retry = on_retry
+        self._clock = clock
+        self._stopped: tuple[ModelError, float] | None = None  # (the error, until when)
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -76,19 +97,68 @@ class RetryingClient:
             listener(RetryNotice(error, wait, state.attempt_number + 1, self._attempts))
         return wait
 
+    def _worth_retrying(self) -> Callable[[BaseException], bool]:
+        """A retry predicate for one call: counts the retries of each capped fault kind."""
+        retried: dict[type, int] = {}
+
+        def worth(error: BaseException) -> bool:
+            if not isinstance(error, TransientError) or self._too_long(error):
+                return False
+            if error.max_retries is not None:
+                retried[type(error)] = retried.get(type(error), 0) + 1
+                return retried[type(error)] <= error.max_retries
+            return True
+
+        return worth
+
+    def _too_long(self, error: TransientError) -> bool:
+        return error.retry_after is not None and error.retry_after > self._max_wait
+
+    def _stop_run(self, error: ModelError, seconds: float = math.inf) -> None:
+        self._stopped = (error, self._clock() + seconds)
+
     async def complete(self, request: ModelRequest) -> ModelReply:
-        kwargs = {"sleep": self._sleep} if self._sleep else {}
+        if self._stopped is not None:
+            error, until = self._stopped
+            if self._clock() < until:
+                raise _copy(error)
+            self._stopped = None
+        kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(TransientError),
+            retry=retry_if_exception(self._worth_retrying()),
             stop=stop_after_attempt(self._attempts),
             wait=self._wait,
             reraise=True,
             **kwargs,
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self.inner.complete(request)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self.inner.complete(request)
+        except TransientError as error:
+            if self._too_long(error):
+                assert error.retry_after is not None
+                later = RetryLater(
+                    f"{error} (the provider asks to wait {error.retry_after:.0f} s, longer than "
+                    f"retry_max_wait, {self._max_wait:g} s: run the same command again later)"
+                )
+                self._stop_run(later, error.retry_after)
+                raise later from None
+            if isinstance(error, RUN_STOPPERS):
+                self._stop_run(error)
+            raise
+        except RUN_STOPPERS as error:
+            self._stop_run(error)
+            raise
         raise AssertionError("unreachable")
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _copy(error: ModelError) -> ModelError:
+    """The same error again (a fresh instance: concurrent calls must not share one traceback)."""
+    copy = error.__class__.__new__(error.__class__)
+    copy.__dict__.update(error.__dict__)
+    copy.args = error.args
+    return copy

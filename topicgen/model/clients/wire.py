@@ -28,6 +28,7 @@ KEPT_RESPONSE_HEADERS = (
     "content-type",
     "retry-after",
     "retry-after-ms",
+    "x-should-retry",
     "x-ratelimit-",
     "anthropic-ratelimit-",
     "request-id",
@@ -36,11 +37,16 @@ KEPT_RESPONSE_HEADERS = (
 PROVIDER_PATHS = {"/chat/completions": "openai", "/messages": "anthropic"}
 
 
+def sdk_timeout(options: Any) -> httpx2.Timeout:
+    """A short connect timeout and a long read timeout, as the options say."""
+    return httpx2.Timeout(options.timeout, connect=options.connect_timeout)
+
+
 def sdk_http_client(options: Any) -> httpx2.AsyncClient | None:
     """An httpx2 client over the options' transport (record, replay, tests), else None (SDK default)."""
     if options.transport is None:
         return None
-    return httpx2.AsyncClient(transport=options.transport, timeout=options.timeout)
+    return httpx2.AsyncClient(transport=options.transport, timeout=sdk_timeout(options))
 
 
 def _text_of(content: Any) -> str:

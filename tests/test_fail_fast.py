@@ -101,8 +101,10 @@ def test_new_with_no_ollama_running_exits_1_naming_the_address_and_how_to_start_
         env={"OLLAMA_BASE_URL": address, "COLUMNS": "250", "NO_COLOR": "1"},
     )
     assert result.exit_code == 1
-    assert address in result.stderr
-    assert "ollama serve" in result.stderr and "OLLAMA_BASE_URL" in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert address in line  # the one line, whole, even where the summary shortens rows
+    for hint in ("ollama serve", "OLLAMA_BASE_URL", "[providers.ollama] base_url"):
+        assert hint in line
     assert not (empty_vault / "topics" / "rust.md").exists()
 
 

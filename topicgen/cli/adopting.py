@@ -166,4 +166,4 @@ def adopt(
         description=f"adopting with {settings.model}",
         display=shown,
     )
-    finish(the_vault, settings, report, display=shown, print_pages=dry_run)
+    finish(the_vault, settings, report, display=shown, print_pages=dry_run, client=client)

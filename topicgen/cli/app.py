@@ -117,8 +117,13 @@ def execute(engine: Any, start: Any, *, total: int, description: str, display: A
     return execute(engine, start, total=total, description=description, display=display)
 
 
-def finish(vault: Any, settings: Any, report: Any, *, display: Any, print_pages: bool = False) -> None:
-    """Results on stdout, summary on stderr, links and index refreshed; exit 1 if any page failed."""
+def finish(
+    vault: Any, settings: Any, report: Any, *, display: Any, print_pages: bool = False, client: Any = None
+) -> None:
+    """Results on stdout, summary on stderr, links and index refreshed; exit 1 if any page failed.
+
+    An error that failed every call of the run the same way (no quota, a server that is not
+    running) ends the output once, whole."""
     from topicgen.model.costs import price_for
     from topicgen.runs.api import refresh_after_run
     from topicgen.runs.workshop import Status
@@ -133,5 +138,7 @@ def finish(vault: Any, settings: Any, report: Any, *, display: Any, print_pages:
     if warning:
         say(f"warning: {warning}")
     display.summary(report, price_for(settings.model, settings.prices))
+    if (stopped := getattr(client, "stopped_by", None)) is not None:
+        say(f"error: {stopped}")
     if any(outcome.status is Status.FAILED for outcome in outcomes) or report.interrupted:
         raise typer.Exit(130 if report.interrupted else 1)

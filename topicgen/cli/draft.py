@@ -101,7 +101,7 @@ def _draft(
         description=f"drafting with {settings.model}",
         display=shown,
     )
-    finish(vault, settings, report, display=shown, print_pages=to_stdout)
+    finish(vault, settings, report, display=shown, print_pages=to_stdout, client=client)
 
 
 def _print_plans(vault: Any, topics: list[str]) -> None:

@@ -174,7 +174,7 @@ def _regenerate(
         description=f"regenerating with {settings.model}",
         display=shown,
     )
-    finish(vault, settings, report, display=shown)
+    finish(vault, settings, report, display=shown, client=client)
 
 
 def _recheck(
@@ -201,7 +201,7 @@ def _recheck(
         description="checking references",
         display=shown,
     )
-    finish(the_vault, settings, report, display=shown)
+    finish(the_vault, settings, report, display=shown, client=client)
 
 
 def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any]) -> None:

@@ -71,6 +71,10 @@ class LazyClient:
                 self._client = self._build()
         return await self._client.complete(request)
 
+    @property
+    def stopped_by(self) -> Exception | None:
+        return getattr(self._client, "stopped_by", None)
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()

@@ -117,6 +117,11 @@ class RetryingClient:
     def _stop_run(self, error: ModelError, seconds: float = math.inf) -> None:
         self._stopped = (error, self._clock() + seconds)
 
+    @property
+    def stopped_by(self) -> ModelError | None:
+        """The error that fails every call of this run the same way, if one did (shown once, whole)."""
+        return self._stopped[0] if self._stopped else None
+
     async def complete(self, request: ModelRequest) -> ModelReply:
         if self._stopped is not None:
             error, until = self._stopped

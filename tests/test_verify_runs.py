@@ -197,3 +197,14 @@ def test_regenerating_the_videos_checks_them_and_other_sections_leave_the_mark_a
     assert references.stats().routes == {"oembed": 2, "channel": 1}
     assert frontmatter(page)["topicgen_verified"] is True
     assert "search_query=" in json.dumps(read_page(page).sections["videos"])
+
+
+def test_adopt_checks_the_references_of_the_sections_the_model_writes(
+    vault, topics_page, variant, cli, references
+):
+    page = topics_page(variant("missing-sections"))  # no videos section: the model writes it
+    result = cli.run("adopt", str(page), "--vault", str(vault))
+    assert result.exit_code == 0, result.stderr
+    videos = read_page(page).sections["videos"]
+    assert [classify(video["url"]).kind for video in videos] == [LinkKind.SEARCH] * len(videos)
+    assert "search" not in references.stats().routes  # the page's own books are the person's, not looked up

@@ -41,6 +41,7 @@ from topicgen.runs.workshop import Outcome, Status, Workshop
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import split_page
+from topicgen.verify.checker import PageReferences
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
@@ -105,7 +106,7 @@ class Adopter(Workshop):
             return Outcome(path.name, Status.UNCHANGED, path, f"left alone: {adoption.left_alone}")
         if adoption.refused:
             return Outcome(path.name, Status.FAILED, path, f"left untouched: {adoption.refused}")
-        text, generation = await self.rewrite(adoption, spent)
+        text, generation, references = await self.rewrite(adoption, spent)
         usage = generation.usage if generation else Usage()
         attempts = generation.attempts if generation else 0
         cached = bool(generation and generation.cached)
@@ -119,11 +120,16 @@ class Adopter(Workshop):
         if read_page_text(path) != before:
             raise VaultError(f"{path.name} changed while it was being adopted; run again")
         write_atomic(path, text, overwrite=True)
+        usage = sum(spent, Usage()) if spent else usage  # the books re-ask included
         written = Outcome(path.name, Status.WRITTEN, path, detail, usage, attempts, cached=cached)
-        return replace(written.with_generation(generation), warnings=warnings_of(adoption))
+        return replace(
+            written.with_generation(generation), warnings=warnings_of(adoption), references=references
+        )
 
-    async def rewrite(self, adoption: Adoption, spent: list[Usage]) -> tuple[str, Generation | None]:
-        """The adopted page's text, asking the model only for ``adoption.asks``.
+    async def rewrite(
+        self, adoption: Adoption, spent: list[Usage]
+    ) -> tuple[str, Generation | None, PageReferences | None]:
+        """The adopted page's text, asking the model only for ``adoption.asks`` (their references checked).
 
         A dry run spends nothing: it uses a reply already in the cache, else
         shows placeholders where the model's sections would go.
@@ -135,7 +141,7 @@ class Adopter(Workshop):
         for key in adoption.asks:
             data.pop(key, None)
         data.update({key: placeholder(key) for key in adoption.as_written})  # replaced by the page's lines
-        generation = None
+        generation, references = None, None
         if adoption.asks:
             model: type[BaseModel] = section_model(adoption.asks)
             _, body = split_page(adoption.text)
@@ -148,10 +154,11 @@ class Adopter(Workshop):
                 generation = await self.ask(
                     parsed.topic, spent, messages=messages, model=model, current_page=body.strip()
                 )
-                data.update(generation.page.model_dump(mode="json"))
+                written, references = await self.ground(parsed.topic, generation.page, spent)
+                data.update(written.model_dump(mode="json"))
         page = TopicSummary.model_validate(data, context=PAGE_CONTEXT)
         as_written = {key: parsed.unfit_lines[key] for key in adoption.as_written}
-        return canonical_text(parsed, page, context, self.provenance(), as_written), generation
+        return canonical_text(parsed, page, context, self.provenance(), as_written), generation, references
 
 
 PLACEHOLDER = "(the model writes this on adoption)"

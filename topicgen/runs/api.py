@@ -184,8 +184,10 @@ async def adopt_pages(
     placeholders in its diff (or as cached replies, when there are some).
     """
     cache = ReplyCache.of_vault(vault.state_dir) if use_cache else None
-    adopter = Adopter(vault, settings, client, cache=cache, dry_run=dry_run, rewrite_unfit=rewrite_unfit)
-    return await run_closing(engine or engine_for(settings), paths, adopter.adopt, client)
+    adopter = Adopter(
+        vault, settings, client, cache=cache, dry_run=dry_run, rewrite_unfit=rewrite_unfit, verify=not dry_run
+    )
+    return await run_closing(engine or engine_for(settings), paths, adopter.adopt, client, adopter)
 
 
 async def run_closing(

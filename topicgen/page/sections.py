@@ -14,7 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from topicgen.errors import UsageError
-from topicgen.page.outline import OUTLINE, SECTIONS, ZWJ
+from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS, ZWJ
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -84,6 +84,40 @@ def split_body(body: str) -> BodyParts:
         index += 1
     parts.tail = lines[index:]
     return parts
+
+
+def _head_role(line: str) -> str | None:
+    """Which line of the head topicgen renders this is: the breadcrumb, the title or the summary heading."""
+    text = line.strip()
+    if text.startswith("[Home]("):
+        return "breadcrumb"
+    match = _HEADING.match(text)
+    if match and len(match.group(1)) == 1:
+        return "title"
+    if match and len(match.group(1)) == 2 and _heading_key(match.group(2)) == _heading_key(PAGE_HEADING):
+        return "summary"
+    return None
+
+
+def merge_head(old: list[str], new: list[str]) -> list[str]:
+    """The head of a regenerated page: topicgen's new breadcrumb, title and summary heading in the
+    places of the old ones, and every other line (a person's paragraph, an embed) kept where it was."""
+    fresh = {role: line for line in new if (role := _head_role(line)) is not None}
+    merged: list[str] = []
+    placed: set[str] = set()
+    for line in old:
+        role = _head_role(line)
+        if role in fresh and role not in placed:
+            merged.append(fresh[role])
+            placed.add(role)
+        else:
+            merged.append(line)
+    for role in ("breadcrumb", "title", "summary"):  # a line the old head lacked goes where it belongs
+        if role in fresh and role not in placed:
+            crumbs = [i + 1 for i, line in enumerate(merged) if _head_role(line) == "breadcrumb"]
+            at = {"breadcrumb": 0, "title": crumbs[0] if crumbs else 0, "summary": len(merged)}[role]
+            merged.insert(at, fresh[role])
+    return merged
 
 
 def _is_section_heading(line: str) -> bool:

@@ -56,7 +56,7 @@ from topicgen.read.recognise import (
     words_of,
 )
 from topicgen.read.section_readers import JOKE_KEY, Extract, SectionReader
-from topicgen.vault.frontmatter import split_blocks
+from topicgen.vault.frontmatter import load_yaml, split_blocks
 
 __all__ = [
     "BREADCRUMB",
@@ -466,7 +466,7 @@ def _frontmatter(
         return {}, None, start
     raw = "\n".join(lines[1:end])
     try:
-        data = yaml.safe_load(raw) if raw.strip() else {}
+        data = load_yaml(raw) if raw.strip() else {}  # no aliases, bounded depth: a YAML bomb is one finding
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

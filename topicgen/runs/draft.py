@@ -19,7 +19,7 @@ from topicgen.model.redact import redact
 from topicgen.page.render import render_page
 from topicgen.runs.workshop import Outcome, Status, Workshop
 from topicgen.vault.files import NotText, PageExists, page_lock, read_page_text, write_atomic
-from topicgen.vault.frontmatter import raw_frontmatter
+from topicgen.vault.frontmatter import frontmatter_data, raw_frontmatter
 from topicgen.vault.notes import read_note
 from topicgen.vault.slugs import names_page
 
@@ -98,6 +98,9 @@ def _previous_frontmatter(path: Path) -> str | None:
     if not os.path.lexists(path):
         return None
     try:
-        return raw_frontmatter(read_page_text(path))
+        raw = raw_frontmatter(read_page_text(path))
+        if raw is not None:
+            frontmatter_data(raw, path.name)  # hostile YAML fails this page before a reply is paid for
+        return raw
     except NotText:
         raise VaultError(f"cannot read {path}: not UTF-8 text") from None

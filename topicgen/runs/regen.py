@@ -30,12 +30,11 @@ from topicgen.page.render import (
     render_section_blocks,
 )
 from topicgen.page.schema import TopicSummary
-from topicgen.page.sections import section_model, splice, split_body
+from topicgen.page.sections import merge_head, section_model, splice, split_body
 from topicgen.runs.workshop import Outcome, Status, Workshop
 from topicgen.upkeep.staleness import ALL_KEYS, Assessment, assess, read_page_state, scan, topic_of
 from topicgen.vault.files import page_lock, read_page_text, write_atomic
-from topicgen.vault.frontmatter import compose, raw_frontmatter
-from topicgen.vault.notes import read_frontmatter
+from topicgen.vault.frontmatter import compose, frontmatter_data, split_page
 
 EXPECTED_PAGE_TOKENS = 3_000
 GROUNDED = frozenset({"books", "videos"})  # sections whose references are checked when regenerated
@@ -103,8 +102,8 @@ class Regenerator(Workshop):
         return replace(written, references=references)
 
     async def _rewrite(self, job: RegenJob, before: str, spent: list[Usage]):
-        previous = raw_frontmatter(before)
-        old_data, body = read_frontmatter(before)
+        previous, body = split_page(before)
+        old_data = frontmatter_data(previous or "", job.path.name)  # unsafe YAML fails this page alone
         parts = split_body(body)
         context = self.view.context(job.topic, job.path)
         whole = job.whole and not job.keep
@@ -120,8 +119,8 @@ class Regenerator(Workshop):
         if GROUNDED & set(job.sections):
             page, references = await self.ground(job.topic, page, spent)
         blocks = render_section_blocks(page, context)
-        if whole:
-            parts.head = _head_lines(page, context)
+        if whole:  # the breadcrumb, title and summary heading are new; a person's lines among them stay
+            parts.head = merge_head(parts.head, _head_lines(page, context))
         new_body = splice(parts, {key: blocks[key] for key in job.sections}).join()
         title = str(old_data.get("title") or "")
         if whole:

@@ -1,8 +1,17 @@
-"""Writing a page's YAML frontmatter the way the vault writes it, keeping what others own.
+"""A page's YAML frontmatter: read safely, written the way the vault writes it, keeping what others own.
 
 topicgen owns ``share``, ``aliases``, ``title``, ``URL`` and its ``topicgen_*``
 generation keys. Every other key (tags, other tools' keys, anything unknown)
-is carried over verbatim, in its order, whenever a page is rewritten.
+is carried over verbatim, in its order, whenever a page is rewritten, and so
+are the comments a person wrote (beside the keys topicgen rewrites too).
+
+Reading: a vault's YAML is untrusted. Aliases are refused (nine levels of
+them expand to a billion nodes), nesting is capped (20,000 brackets overflow
+the stack) and so is size; a page with such frontmatter is that page's error.
+
+Writing: every string reads back as the same string under YAML 1.1 (PyYAML)
+and YAML 1.2 (the JavaScript parsers Obsidian and Quartz use): a value either
+reader could take for a number, boolean, null or date is quoted.
 """
 
 from __future__ import annotations
@@ -14,25 +23,102 @@ from typing import Any
 
 import yaml
 
-from topicgen.vault.notes import read_frontmatter
+from topicgen.errors import VaultError
 
 OWNED_KEYS = ("share", "aliases", "title", "URL")
 GENERATION_PREFIX = "topicgen_"
+MAX_DEPTH = 32  # nested mappings and lists; real frontmatter uses two or three
+MAX_YAML_CHARS = 256 * 1024
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: ~10x faster
 _TOP_LEVEL_KEY = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:]*?))\s*:(?:\s|$)""")
 _PLAIN_SAFE = re.compile(r"^[^\s\-?:,\[\]{}#&*!|>'\"%@`~][^#]*$")
+# Plain scalars some YAML reader takes for something other than a string: numbers in any base or
+# notation (1e10, 0o17, 0x1F, .5, +1, 1_000, 1:20), booleans and nulls of YAML 1.1 and 1.2.
+_NOT_A_STRING_START = re.compile(r"^[-+.]?[0-9]|^[-+]?\.(inf|nan)$", re.IGNORECASE)
+_KEYWORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ""})
+# Characters YAML 1.1 reads as line breaks (or may not print) inside any scalar: written escaped.
+_ESCAPED = re.compile(r"[\x7f-\x9f\u2028\u2029\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff]")
+
+
+class UnsafeYaml(yaml.YAMLError):
+    """Frontmatter topicgen refuses to expand: aliases, deep nesting, an oversized block."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem  # read like PyYAML's own errors' ``problem``
+
+
+def load_yaml(text: str) -> Any:
+    """YAML from a vault, parsed without aliases, deeper than ``MAX_DEPTH`` or longer than
+    ``MAX_YAML_CHARS``: ``UnsafeYaml`` (a ``yaml.YAMLError``) says which."""
+    if len(text) > MAX_YAML_CHARS:
+        raise UnsafeYaml(f"it is over {MAX_YAML_CHARS // 1024} KiB of YAML")
+    too_deep = UnsafeYaml(f"it nests deeper than {MAX_DEPTH} levels")
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_SAFE_LOADER):  # events stream: nothing is built yet
+            if isinstance(event, yaml.AliasEvent):
+                raise UnsafeYaml("it uses YAML aliases (*name), which topicgen does not expand")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise too_deep
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as error:
+        if "nesting depth" in str(error.problem):  # libyaml's own limit, met while scanning ahead
+            raise too_deep from None
+        raise
+    return yaml.load(text, Loader=_SAFE_LOADER)
+
+
+_FRONTMATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$", re.DOTALL | re.MULTILINE)
+
+
+def read_frontmatter(text: str) -> tuple[dict, str]:
+    """(frontmatter mapping, body) of a note; a note without valid, safe frontmatter gives ({}, text)."""
+    match = _FRONTMATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        data = load_yaml(match.group(1))
+    except yaml.YAMLError:
+        return {}, text
+    body = text[match.end() :].removeprefix("\r").removeprefix("\n")
+    return (data if isinstance(data, dict) else {}), body
+
+
+def frontmatter_data(raw: str, where: str = "the page") -> dict[str, Any]:
+    """The mapping of a frontmatter topicgen is about to rewrite; ``VaultError`` when it cannot be
+    read safely, so that page fails alone instead of losing keys (or hanging on a YAML bomb)."""
+    try:
+        data = load_yaml(raw) if raw.strip() else {}
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or "it is not valid YAML"
+        raise VaultError(f"{where}: the frontmatter cannot be read safely: {problem}") from None
+    if not isinstance(data, dict):
+        raise VaultError(f"{where}: the frontmatter is not a set of 'key: value' lines")
+    return data
 
 
 def yaml_scalar(value: str) -> str:
-    """A string as YAML: plain where YAML reads it back unchanged, else double-quoted."""
+    """A string as YAML that reads back as the same string under YAML 1.1 and 1.2: plain where
+    both readers agree it is that string, else double-quoted."""
     if (
         _PLAIN_SAFE.match(value)
         and ": " not in value
         and not value.endswith((" ", ":"))
+        and not _NOT_A_STRING_START.match(value)
+        and value.lower() not in _KEYWORDS
+        and not _ESCAPED.search(value)
         and _reads_back(value)
     ):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return _ESCAPED.sub(_escape, json.dumps(value, ensure_ascii=False))
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _reads_back(value: str) -> bool:
@@ -97,14 +183,17 @@ def compose(owned: Mapping[str, Any], generation: Mapping[str, Any], previous: s
     """The frontmatter block (with fences) for a page topicgen writes.
 
     ``previous`` is the frontmatter YAML of the page being replaced: its
-    foreign keys are kept verbatim, its ``share`` value and extra aliases too.
+    foreign keys are kept verbatim, its ``share`` value, extra aliases and
+    comments too. Frontmatter that cannot be read safely is a ``VaultError``.
     """
     old_data: dict[str, Any] = {}
     kept: list[tuple[str, str]] = []
+    notes = Comments()
     if previous:
-        old_data, _ = read_frontmatter(f"---\n{previous}\n---\n")
+        old_data = frontmatter_data(previous)
         for key, text in split_blocks(previous):
             if key is None or key in OWNED_KEYS or key.startswith(GENERATION_PREFIX):
+                notes.take(key, text)
                 continue
             kept.append((key, text))
     values = dict(owned)
@@ -117,10 +206,13 @@ def compose(owned: Mapping[str, Any], generation: Mapping[str, Any], previous: s
         merged = list(values.get("aliases", []))
         merged += [str(a) for a in old_aliases if str(a) not in merged and a != old_data.get("title")]
         values["aliases"] = merged
-    lines = [f"{key}:{_value(values[key])}" for key in OWNED_KEYS if key in values]
+    lines = notes.leading + [
+        notes.around(key, f"{key}:{_value(values[key])}") for key in OWNED_KEYS if key in values
+    ]
     kept_text = [text for _, text in kept]
     lines += kept_text
-    lines += [f"{key}:{_value(value)}" for key, value in generation.items()]
+    lines += [notes.around(key, f"{key}:{_value(value)}") for key, value in generation.items()]
+    lines += notes.left_over()
     text = "---\n" + "\n".join(lines) + "\n---"
     if kept and not _kept_intact(text, old_data, [key for key, _ in kept]):
         dumped = yaml.safe_dump(
@@ -128,6 +220,70 @@ def compose(owned: Mapping[str, Any], generation: Mapping[str, Any], previous: s
         ).rstrip("\n")
         text = text.replace("\n".join(kept_text), dumped)
     return text
+
+
+class Comments:
+    """The comments of the frontmatter blocks topicgen rewrites, to write back beside their keys.
+
+    A whole-line comment inside a rewritten block follows the key's new lines;
+    a comment after the key's value stays on the key's line; comments before
+    the first key stay first.
+    """
+
+    def __init__(self) -> None:
+        self.leading: list[str] = []
+        self._inline: dict[str, str] = {}
+        self._after: dict[str, list[str]] = {}
+        self._used: set[str] = set()
+
+    def take(self, key: str | None, text: str) -> None:
+        lines = text.split("\n")
+        if key is None:
+            self.leading += lines
+            return
+        head, *rest = lines
+        inline = _inline_comment(head)
+        if inline:
+            self._inline[key] = inline
+        if not re.match(r"^[^:]*:\s*[|>]", head):  # in a block scalar, '#' lines are text
+            comments = (_comment_of(line) for line in rest if "#" in line)
+            self._after[key] = [comment for comment in comments if comment]
+
+    def around(self, key: str, rendered: str) -> str:
+        self._used.add(key)
+        first, newline, rest = rendered.partition("\n")
+        if key in self._inline:
+            first = f"{first}  {self._inline[key]}"
+        return "\n".join([first + newline + rest, *self._after.get(key, [])])
+
+    def left_over(self) -> list[str]:
+        """Comments of keys no longer written (an old generation key): kept at the end."""
+        lines = []
+        for key in dict.fromkeys([*self._inline, *self._after]):
+            if key not in self._used:
+                lines += ([self._inline[key]] if key in self._inline else []) + self._after.get(key, [])
+        return lines
+
+
+def _comment_of(line: str) -> str | None:
+    """A continuation line's comment, whole-line or after an item, indented as it was."""
+    indent = line[: len(line) - len(line.lstrip())]
+    if line.lstrip().startswith("#"):
+        return line
+    comment = _inline_comment(line.strip())
+    return f"{indent}{comment}" if comment else None
+
+
+def _inline_comment(line: str) -> str | None:
+    """The ``# ...`` ending a ``key: value`` line, when YAML reads the line the same without it."""
+    for match in re.finditer(r"\s#", line):
+        head, comment = line[: match.start()], line[match.start() :].strip()
+        try:
+            if load_yaml(head) == load_yaml(line):
+                return comment
+        except yaml.YAMLError:
+            continue
+    return None
 
 
 def _kept_intact(text: str, old: Mapping[str, Any], keys: list[str]) -> bool:

@@ -10,17 +10,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from topicgen.errors import TopicNameError
+from topicgen.vault.frontmatter import read_frontmatter
 from topicgen.vault.slugs import slug_for
 
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
-_FRONTMATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$", re.DOTALL | re.MULTILINE)
 _H1 = re.compile(r"^# (.+?)\s*$", re.MULTILINE)
 _NON_WORD = re.compile(r"[^\w]+")
 HEAD_BYTES = 64 * 1024
@@ -36,19 +29,6 @@ def title_key(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
-
-
-def read_frontmatter(text: str) -> tuple[dict, str]:
-    """(frontmatter mapping, body) of a note; a note without valid frontmatter gives ({}, text)."""
-    match = _FRONTMATTER.match(text)
-    if not match:
-        return {}, text
-    try:
-        data = yaml.load(match.group(1), Loader=_Loader)
-    except yaml.YAMLError:
-        return {}, text
-    body = text[match.end() :].removeprefix("\r").removeprefix("\n")
-    return (data if isinstance(data, dict) else {}), body
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ class Settings(BaseModel):
     max_age_days: int | None = Field(None, ge=1)
     stale_on_model_change: bool = False
     max_cost: float | None = Field(None, ge=0)
+    batch_poll: float = Field(10.0, gt=0, le=3600, description="first wait between batch polls, seconds")
+    batch_max_requests: int | None = Field(None, ge=1, description="requests per batch, below the provider's")
+    batch_max_bytes: int | None = Field(None, ge=1024, description="bytes per batch, below the provider's")
     prices: dict[str, Price] = Field(
         default_factory=dict, description="USD per million tokens by model spec, over the built-in table"
     )

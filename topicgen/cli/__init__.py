@@ -8,7 +8,7 @@ stays fast. This is the only package that imports typer.
 
 from __future__ import annotations
 
-from topicgen.cli import adopting, draft, upkeep  # noqa: F401  (registers the commands)
+from topicgen.cli import adopting, batch, draft, upkeep  # noqa: F401  (registers the commands)
 from topicgen.cli.app import app
 
 

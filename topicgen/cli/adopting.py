@@ -9,9 +9,12 @@ from typing import Annotated
 import typer
 
 from topicgen.cli.app import (
+    BatchOption,
     ConcurrencyOption,
     ModelOption,
+    NoWaitOption,
     PlainOption,
+    ReaskOption,
     RecordOption,
     VaultOption,
     VerboseOption,
@@ -23,6 +26,7 @@ from topicgen.cli.app import (
     run_overrides,
     say,
 )
+from topicgen.cli.batch import check_batch_flags, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -133,6 +137,9 @@ def adopt(
     record: RecordOption = None,
     plain: PlainOption = False,
     verbose: VerboseOption = False,
+    batch: BatchOption = False,
+    no_wait: NoWaitOption = False,
+    reask: ReaskOption = "batch",
 ) -> None:
     """Rewrite pages topicgen did not write into its shape, asking the model only for what is missing."""
     from topicgen.config import open_vault
@@ -144,13 +151,20 @@ def adopt(
         raise UsageError("name pages or pass --all, not both")
     if not pages and not all_pages:
         raise UsageError("name the pages to adopt, or pass --all")
+    check_batch_flags(batch=batch, no_wait=no_wait, reask=reask)
     the_vault, settings = open_vault(vault, run_overrides(model=model, concurrency=concurrency))
     paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
     if not paths:
         say("no topic pages to adopt")
         return
-    client = LazyClient(settings.model, lambda: build_client(settings, record))
     shown = display(the_vault, plain=plain, verbose=verbose)
+    if batch and not dry_run:  # a dry run calls no model, in batches or not
+        from topicgen.runs.batch.api import adopt_command
+
+        command = adopt_command(the_vault, settings, paths, rewrite_unfit=rewrite_unfit)
+        run_in_batches(the_vault, settings, command, "adopting", no_wait, reask, record, shown)
+        return
+    client = LazyClient(settings.model, lambda: build_client(settings, record))
     report = execute(
         engine_for(settings),
         lambda engine: adopt_pages(

@@ -91,6 +91,29 @@ VerboseOption = Annotated[
 ]
 
 
+BatchOption = Annotated[
+    bool,
+    typer.Option(
+        "--batch",
+        help="Send the requests through the provider's batch API: half the price, replies within 24 h.",
+    ),
+]
+NoWaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        help="With --batch: submit, print the batch ids and exit (`topicgen batch collect` later).",
+    ),
+]
+ReaskOption = Annotated[
+    str,
+    typer.Option(
+        "--reask",
+        help="With --batch: re-ask unusable replies in a follow-up 'batch' (default) or 'live'.",
+    ),
+]
+
+
 NoVerifyOption = Annotated[
     bool,
     typer.Option("--no-verify", help="Do not check books and YouTube links (pages are marked unverified)."),
@@ -118,12 +141,20 @@ def execute(engine: Any, start: Any, *, total: int, description: str, display: A
 
 
 def finish(
-    vault: Any, settings: Any, report: Any, *, display: Any, print_pages: bool = False, client: Any = None
+    vault: Any,
+    settings: Any,
+    report: Any,
+    *,
+    display: Any,
+    print_pages: bool = False,
+    client: Any = None,
+    batch: bool = False,
 ) -> None:
     """Results on stdout, summary on stderr, links and index refreshed; exit 1 if any page failed.
 
     An error that failed every call of the run the same way (no quota, a server that is not
-    running) ends the output once, whole."""
+    running) ends the output once, whole. ``batch``: the run's replies came from batches,
+    priced at the batch price."""
     from topicgen.model.costs import price_for
     from topicgen.runs.api import refresh_after_run
     from topicgen.runs.workshop import Status
@@ -137,7 +168,7 @@ def finish(
     warning = refresh_after_run(vault, settings, outcomes)
     if warning:
         say(f"warning: {warning}")
-    display.summary(report, price_for(settings.model, settings.prices))
+    display.summary(report, price_for(settings.model, settings.prices, batch=batch))
     if (stopped := getattr(client, "stopped_by", None)) is not None:
         say(f"error: {stopped}")
     if any(outcome.status is Status.FAILED for outcome in outcomes) or report.interrupted:

@@ -9,11 +9,14 @@ from typing import Annotated, Any
 import typer
 
 from topicgen.cli.app import (
+    BatchOption,
     ConcurrencyOption,
     MaxCostOption,
     ModelOption,
     NoVerifyOption,
+    NoWaitOption,
     PlainOption,
+    ReaskOption,
     RecordOption,
     RpmOption,
     TpmOption,
@@ -27,6 +30,7 @@ from topicgen.cli.app import (
     reports_errors,
     run_overrides,
 )
+from topicgen.cli.batch import check_batch_flags, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -54,6 +58,9 @@ def new(
     no_verify: NoVerifyOption = False,
     plain: PlainOption = False,
     verbose: VerboseOption = False,
+    batch: BatchOption = False,
+    no_wait: NoWaitOption = False,
+    reask: ReaskOption = "batch",
 ) -> None:
     """Draft new topic pages into the vault's topics/ folder."""
     from topicgen.config import open_vault
@@ -62,6 +69,7 @@ def new(
     names = list(topics or []) + (read_topic_file(from_file) if from_file else [])
     if output not in (None, "-"):
         raise UsageError("--output takes '-' (print the page to stdout)")
+    check_batch_flags(batch=batch, no_wait=no_wait, reask=reask, output=output)
     cleaned = clean_topics(names)
     if output == "-" and len(cleaned) > 1:
         raise UsageError("--output - prints one page; give one topic")
@@ -70,11 +78,17 @@ def new(
     )
     the_vault, settings = open_vault(vault, flags)
     if dry_run:
-        _print_plans(the_vault, cleaned)
+        _print_plans(the_vault, cleaned, settings if batch else None)
         return
     if output != "-":
         the_vault.ensure_writable()  # before any call: a vault that can't take the pages costs nothing
     shown = display(the_vault, plain=plain, verbose=verbose)
+    if batch:
+        from topicgen.runs.batch.api import new_command
+
+        command = new_command(the_vault, settings, cleaned, force=force)
+        run_in_batches(the_vault, settings, command, "drafting", no_wait, reask, record, shown)
+        return
     _draft(the_vault, settings, cleaned, force=force, to_stdout=output == "-", record=record, shown=shown)
 
 
@@ -104,8 +118,21 @@ def _draft(
     finish(vault, settings, report, display=shown, print_pages=to_stdout, client=client)
 
 
-def _print_plans(vault: Any, topics: list[str]) -> None:
+def batch_estimate(settings: Any, total: Any) -> str:
+    """The estimate at batch prices, beside the live one."""
+    from topicgen.model.costs import price_for
+
+    live = price_for(settings.model, settings.prices)
+    batch = price_for(settings.model, settings.prices, batch=True)
+    if batch is None:
+        return f"no price known for {settings.model}"
+    beside = f" (live: ${live.cost(total):.4f})" if live is not None else ""
+    return f"about ${batch.cost(total):.4f} at batch prices{beside}"
+
+
+def _print_plans(vault: Any, topics: list[str], batch_settings: Any = None) -> None:
     """The templates in effect and the system message once, then each topic's own message."""
+    from topicgen.model.clients.base import Usage
     from topicgen.model.prompt import Prompts
     from topicgen.runs.api import plan_topics
 
@@ -116,6 +143,7 @@ def _print_plans(vault: Any, topics: list[str]) -> None:
     parts = own + ([", ".join(shipped) + " built in"] if shipped else [])
     typer.echo(f"--- templates: {'; '.join(parts)}")
     typer.echo(f"--- system (the same for every topic)\n{prompts.system()}")
+    total = Usage()
     for plan in plan_topics(vault, topics, prompts):
         state = "exists; --force replaces it" if plan.exists else "new"
         typer.echo(f"=== {plan.topic} → {plan.path} ({state})")
@@ -126,6 +154,9 @@ def _print_plans(vault: Any, topics: list[str]) -> None:
             f"--- estimate: about {plan.input_tokens:,} input tokens (prompt + schema) and "
             f"{plan.output_tokens:,} output tokens; no call made"
         )
+        total += Usage(plan.input_tokens, plan.output_tokens)
+    if batch_settings is not None:
+        typer.echo(f"--- {len(topics)} topic(s) in batches: {batch_estimate(batch_settings, total)}")
 
 
 @app.command()

@@ -41,6 +41,25 @@ EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
 EXPECTED_USAGE = Usage(input_tokens=4_000, output_tokens=EXPECTED_OUTPUT_TOKENS)
 
 
+def client_options(settings: Settings, record: Path | None = None, transport: Any = None) -> ClientOptions:
+    """What the configured model's adapter (live or batch) is built with.
+
+    ``record`` saves every exchange (minus secrets) under that folder.
+    """
+    configured = settings.provider(ModelSpec.parse(settings.model).provider)
+    if record is not None:
+        from topicgen.model.clients.wire import RecordingTransport
+
+        transport = RecordingTransport(record, transport)
+    return ClientOptions(
+        timeout=settings.timeout,
+        connect_timeout=settings.connect_timeout,
+        base_url=configured.base_url,
+        api_key_env=configured.api_key_env,
+        transport=transport,
+    )
+
+
 def build_client(
     settings: Settings,
     record: Path | None = None,
@@ -51,19 +70,7 @@ def build_client(
 
     ``record`` saves every exchange (minus secrets) under that folder.
     """
-    provider = ModelSpec.parse(settings.model).provider
-    configured = settings.provider(provider)
-    if record is not None:
-        from topicgen.model.clients.wire import RecordingTransport
-
-        transport = RecordingTransport(record, transport)
-    options = ClientOptions(
-        timeout=settings.timeout,
-        connect_timeout=settings.connect_timeout,
-        base_url=configured.base_url,
-        api_key_env=configured.api_key_env,
-        transport=transport,
-    )
+    options = client_options(settings, record, transport)
     limiter = limiter or RateLimiter(
         settings.rpm, settings.tpm, max_in_flight=settings.concurrency, max_pause=settings.retry_max_wait
     )

@@ -53,6 +53,7 @@ _STYLE = {
     Status.EXISTS: "yellow",
     Status.UNCHANGED: "yellow",
     Status.FAILED: "red",
+    Status.QUEUED: "cyan",
 }
 
 

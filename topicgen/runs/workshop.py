@@ -39,6 +39,7 @@ class Status(StrEnum):
     PRINTED = "printed"
     UNCHANGED = "unchanged"  # nothing to regenerate
     FAILED = "failed"
+    QUEUED = "in a batch"  # its request is in a provider batch not collected yet (batch runs)
 
 
 @dataclass

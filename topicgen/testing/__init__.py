@@ -10,10 +10,18 @@ imported by the ``topicgen`` command itself.
 
 from __future__ import annotations
 
-from topicgen.testing.fake_provider import FakeProvider, Fault, HttpError, Reply, page_for_schema
+from topicgen.testing.fake_provider import (
+    BatchFault,
+    FakeProvider,
+    Fault,
+    HttpError,
+    Reply,
+    page_for_schema,
+)
 from topicgen.testing.references import ReferenceServer, Status, TooManyRequests
 
 __all__ = [
+    "BatchFault",
     "FakeProvider",
     "Fault",
     "HttpError",

@@ -1,0 +1,310 @@
+"""``--batch``: whole runs through the providers' batch APIs (the fake's): nothing twice, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import assert_valid_page
+
+from topicgen.testing import BatchFault, Fault
+from topicgen.vault.slugs import slug_for
+
+PROVIDERS = ("openai", "anthropic")
+BATCH = {"TOPICGEN_BATCH_POLL": "0.02"}
+
+
+def topics(count: int, prefix: str = "Batch Topic") -> list[str]:
+    return [f"{prefix} {n:03d}" for n in range(count)]
+
+
+def topic_file(folder: Path, names: list[str]) -> Path:
+    path = folder / "topics.txt"
+    path.write_text("\n".join(names) + "\n", encoding="utf-8")
+    return path
+
+
+def page(vault: Path, topic: str) -> Path:
+    return vault / "topics" / f"{slug_for(topic)}.md"
+
+
+def live_calls(server) -> list:
+    return [r for r in server.requests if r.path.endswith(("/chat/completions", "/messages"))]
+
+
+@pytest.fixture
+def server(fake_provider):
+    fake_provider.configure(batch_delay=0.1)
+    return fake_provider
+
+
+# --- acceptance: 100 topics, both providers --------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_new_from_a_list_in_a_batch_writes_every_page_with_no_live_call(provider, cli, server, empty_vault):
+    names = topics(100)
+    listing = topic_file(empty_vault.parent, names)
+    result = cli.run(
+        "new", "--from", str(listing), "--batch", "--vault", str(empty_vault), provider=provider, **BATCH
+    )
+    assert result.exit_code == 0, result.stderr
+    for name in names:
+        assert_valid_page(page(empty_vault, name), name)
+    assert "100 written" in result.stderr
+    assert live_calls(server) == []
+    assert [(b["api"], b["requests"]) for b in server.batch_desk.summary()] == [(provider, 100)]
+
+
+def test_a_batch_run_writes_the_same_page_a_live_run_writes(cli, server, tmp_path):
+    vaults = {mode: tmp_path / mode for mode in ("live", "batch")}
+    for mode, root in vaults.items():
+        root.mkdir()
+        flags = ["--batch"] if mode == "batch" else []
+        assert cli.run("new", "Graph Theory", *flags, "--vault", str(root), **BATCH).exit_code == 0
+
+    def body(root: Path) -> str:
+        text = page(root, "Graph Theory").read_text(encoding="utf-8")
+        return text.split("\n---\n", 1)[1]
+
+    assert body(vaults["batch"]) == body(vaults["live"])
+
+
+# --- nothing submitted twice, nothing lost ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_killed_by_kill_9_and_run_again_one_batch_in_all_and_each_page_written_once(
+    provider, cli, fake_provider, empty_vault
+):
+    fake_provider.configure(batch_delay=3.0)
+    names = topics(100, "Killed Topic")
+    listing = topic_file(empty_vault.parent, names)
+    env = {**os.environ, **cli.env(provider, **BATCH)}
+    command = [
+        sys.executable,
+        "-m",
+        "topicgen",
+        "new",
+        "--from",
+        str(listing),
+        "--batch",
+        "--vault",
+        str(empty_vault),
+    ]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2)
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    assert first.returncode == -signal.SIGKILL
+    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (empty_vault / "topics").glob("*.md")}
+
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    assert again.returncode == 0, again.stderr
+    assert len(fake_provider.batch_desk.summary()) == 1
+    for name in names:
+        assert_valid_page(page(empty_vault, name), name)
+    for name, (inode, mtime) in before.items():  # written before the kill: left exactly as it was
+        path = empty_vault / "topics" / name
+        assert (path.stat().st_ino, path.stat().st_mtime_ns) == (inode, mtime)
+    written = [line for line in again.stdout.splitlines() if line.endswith(".md")]
+    assert len(written) == 100 - len([n for n in before if n != "index.md"])
+    assert live_calls(fake_provider) == []
+
+
+def test_no_wait_submits_and_prints_the_batch_id_then_collect_writes_the_pages(cli, server, empty_vault):
+    server.configure(batch_delay=0.3)
+    submitted = cli.run(
+        "new", "Graph Theory", "Rust", "--batch", "--no-wait", "--vault", str(empty_vault), **BATCH
+    )
+    assert submitted.exit_code == 0, submitted.stderr
+    ((batch,),) = [[b["id"]] for b in server.batch_desk.summary()]
+    assert submitted.stdout.split() == [batch]
+    assert not page(empty_vault, "Rust").exists()
+    assert "2 in a batch" in submitted.stderr
+    status = cli.run("batch", "status", "--json", "--vault", str(empty_vault), **BATCH)
+    assert json.loads(status.stdout)["batch_id"] == batch
+
+    collected = cli.run("batch", "collect", "--vault", str(empty_vault), **BATCH)
+
+    assert collected.exit_code == 0, collected.stderr
+    assert page(empty_vault, "Rust").exists() and page(empty_vault, "Graph Theory").exists()
+    assert len(server.batch_desk.summary()) == 1
+    assert (
+        cli.run("batch", "collect", "--vault", str(empty_vault)).stderr.strip() == "no batch runs to collect"
+    )
+
+
+def test_the_same_command_while_its_batch_runs_waits_for_it_instead_of_submitting_again(
+    cli, server, empty_vault
+):
+    server.configure(batch_delay=0.3)
+    args = ("new", "Graph Theory", "--batch", "--vault", str(empty_vault))
+    assert cli.run(*args, "--no-wait", **BATCH).exit_code == 0
+    result = cli.run(*args, **BATCH)
+    assert result.exit_code == 0, result.stderr
+    assert page(empty_vault, "Graph Theory").exists()
+    assert len(server.batch_desk.summary()) == 1
+
+
+def test_expired_requests_are_listed_with_their_reason_and_a_rerun_sends_only_them(cli, server, empty_vault):
+    server.script(BatchFault.EXPIRED, topic="Graph Theory")
+    args = ("new", "Graph Theory", "Rust", "Kuramoto Model", "--batch", "--vault", str(empty_vault))
+    first = cli.run(*args, **BATCH)
+    assert first.exit_code == 1
+    assert "expired" in first.stderr and "run the same command again" in first.stderr
+    assert not page(empty_vault, "Graph Theory").exists()
+
+    again = cli.run(*args, **BATCH)
+
+    assert again.exit_code == 0, again.stderr
+    assert page(empty_vault, "Graph Theory").exists()
+    assert [b["requests"] for b in server.batch_desk.summary()] == [3, 1]
+
+
+def test_a_cancelled_batch_is_collected_and_collect_retry_sends_the_rest_again(cli, server, empty_vault):
+    server.configure(batch_delay=30)
+    args = ("new", "Graph Theory", "Rust", "--batch", "--vault", str(empty_vault))
+    assert cli.run(*args, "--no-wait", **BATCH).exit_code == 0
+    cancelled = cli.run("batch", "cancel", "--vault", str(empty_vault), **BATCH)
+    assert cancelled.exit_code == 0, cancelled.stderr
+    collected = cli.run("batch", "collect", "--vault", str(empty_vault), **BATCH)
+    assert collected.exit_code == 1
+    assert "cancelled" in collected.stderr
+    server.configure(batch_delay=0.05)
+
+    retried = cli.run("batch", "collect", "--retry", "--vault", str(empty_vault), **BATCH)
+
+    assert retried.exit_code == 0, retried.stderr
+    assert page(empty_vault, "Rust").exists() and page(empty_vault, "Graph Theory").exists()
+    assert [b["cancelled"] for b in server.batch_desk.summary()] == [True, False]
+
+
+# --- split ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("setting", "value", "batches"), [("REQUESTS", "3", 4), ("BYTES", "40000", 5)])
+def test_a_plan_over_the_batch_limit_becomes_several_batches_all_collected(
+    setting, value, batches, cli, server, empty_vault
+):
+    names = topics(10, "Split Topic")
+    listing = topic_file(empty_vault.parent, names)
+    limit = {f"TOPICGEN_BATCH_MAX_{setting}": value}
+    result = cli.run("new", "--from", str(listing), "--batch", "--vault", str(empty_vault), **BATCH, **limit)
+    assert result.exit_code == 0, result.stderr
+    sizes = [b["requests"] for b in server.batch_desk.summary()]
+    assert len(sizes) == batches and sum(sizes) == 10
+    for name in names:
+        assert_valid_page(page(empty_vault, name), name)
+
+
+# --- replies that need a second look --------------------------------------------------------------
+
+
+def test_an_unusable_reply_is_re_asked_in_a_follow_up_batch(cli, server, empty_vault):
+    server.script(Fault.SCHEMA_VIOLATION, topic="Graph Theory")
+    result = cli.run("new", "Graph Theory", "Rust", "--batch", "--vault", str(empty_vault), **BATCH)
+    assert result.exit_code == 0, result.stderr
+    assert_valid_page(page(empty_vault, "Graph Theory"), "Graph Theory")
+    assert [b["requests"] for b in server.batch_desk.summary()] == [2, 1]
+    assert live_calls(server) == []
+
+
+def test_reask_live_asks_the_second_look_live(cli, server, empty_vault):
+    server.script(Fault.TRUNCATED, topic="Graph Theory")
+    result = cli.run(
+        "new", "Graph Theory", "Rust", "--batch", "--reask", "live", "--vault", str(empty_vault), **BATCH
+    )
+    assert result.exit_code == 0, result.stderr
+    assert_valid_page(page(empty_vault, "Graph Theory"), "Graph Theory")
+    assert [b["requests"] for b in server.batch_desk.summary()] == [2]
+    assert [r.topic for r in live_calls(server)] == ["Graph Theory"]
+
+
+# --- cost -----------------------------------------------------------------------------------------
+
+PRICES = '[prices."openai:fake-model"]\ninput = 2.0\noutput = 8.0\n'
+
+
+def test_dry_run_shows_the_batch_price_at_half_the_live_one(cli, empty_vault):
+    (empty_vault / "topicgen.toml").write_text(PRICES, encoding="utf-8")
+    result = cli.run("new", "Graph Theory", "Rust", "--batch", "--dry-run", "--vault", str(empty_vault))
+    assert result.exit_code == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if "at batch prices" in line)
+    batch, live = (float(part.split("$")[1].split()[0].rstrip(")")) for part in line.split("(live:"))
+    assert batch == pytest.approx(live / 2, rel=1e-3)
+
+
+def test_max_cost_applies_before_submission(cli, server, empty_vault):
+    (empty_vault / "topicgen.toml").write_text(PRICES, encoding="utf-8")
+    names = topics(5, "Budget Topic")
+    result = cli.run(*("new", *names, "--batch", "--max-cost", "0.045", "--vault", str(empty_vault)), **BATCH)
+    (submitted,) = [b["requests"] for b in server.batch_desk.summary()]
+    assert 0 < submitted < 5
+    assert "cost budget reached" in result.stderr
+    assert len(list((empty_vault / "topics").glob("budget-topic-*.md"))) == submitted
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--no-wait",), "--no-wait and --reask go with --batch"),
+        (("--batch", "--reask", "sometimes"), "--reask takes 'batch' or 'live'"),
+        (("--batch", "--output", "-"), "cannot print one"),
+        (("--batch", "--model", "ollama:llama3.1"), "--batch needs a provider with a batch API"),
+    ],
+)
+def test_batch_flags_that_cannot_work_are_one_line_and_exit_2(args, message, cli, empty_vault):
+    result = cli.run("new", "Graph Theory", *args, "--vault", str(empty_vault))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not (empty_vault / "topics").exists() or not list((empty_vault / "topics").glob("*.md"))
+
+
+# --- regen and adopt ------------------------------------------------------------------------------
+
+
+def test_regen_stale_in_a_batch_keeps_a_persons_edit_and_calls_nothing_live(cli, server, empty_vault):
+    assert cli.run("new", "Graph Theory", "Rust", "--vault", str(empty_vault), **BATCH).exit_code == 0
+    rust = page(empty_vault, "Rust")
+    text = rust.read_text(encoding="utf-8")
+    joke_start = text.index("### 😂 A Joke")
+    edited = text[:joke_start] + text[joke_start:].replace("- ", "- (my own joke) ", 1)
+    rust.write_text(edited, encoding="utf-8")
+    prompts = empty_vault / ".topicgen" / "prompts"
+    prompts.mkdir(parents=True)
+    (prompts / "user.md.j2").write_text("Please write the topic note for: {{ topic }}\n", encoding="utf-8")
+    server.reset_stats()
+
+    result = cli.run("regen", "--stale", "--batch", "--vault", str(empty_vault), **BATCH)
+
+    assert result.exit_code == 0, result.stderr
+    assert "2 written" in result.stderr and "1 edited section(s) kept" in result.stderr
+    after = rust.read_text(encoding="utf-8")
+    assert after[after.index("### 😂 A Joke") :].startswith(edited[joke_start:].split("### 📖")[0])
+    assert live_calls(server) == []
+    assert [b["requests"] for b in server.batch_desk.summary()] == [2]
+
+
+def test_adopt_in_a_batch_asks_only_for_the_missing_sections(cli, server, vault, variant):
+    (vault / "topics").mkdir(exist_ok=True)
+    target = vault / "topics" / "large-language-models.md"
+    target.write_text(variant("missing-sections"), encoding="utf-8")
+
+    result = cli.run("adopt", str(target), "--batch", "--vault", str(vault), **BATCH)
+
+    assert result.exit_code == 0, result.stderr
+    assert_valid_page(target, "Large Language Models")
+    assert [b["requests"] for b in server.batch_desk.summary()] == [1]
+    assert live_calls(server) == []
+    assert "written" in result.stderr

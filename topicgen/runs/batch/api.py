@@ -1,0 +1,199 @@
+"""Library entry points for batch runs: the commands' work as batch ``Command``s, and a runner for them.
+
+A command (``new``, ``regen``, ``adopt``) is kept with its arguments in the
+vault, so ``topicgen batch collect`` can rebuild it later and finish it; its
+items are worked out again from the vault as it is then (a page written
+meanwhile is simply done; a page edited meanwhile is planned again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from topicgen.config import Settings
+from topicgen.errors import UsageError
+from topicgen.model.clients.base import ModelClient, Usage
+from topicgen.model.clients.batch import BatchClient, create_batch_client
+from topicgen.model.costs import price_for
+from topicgen.model.reply_cache import ReplyCache
+from topicgen.runs.adopt import Adopter
+from topicgen.runs.api import build_client, client_options
+from topicgen.runs.batch.runner import BatchRunner, Command
+from topicgen.runs.batch.store import BatchStore, RunRecord
+from topicgen.runs.draft import Drafter
+from topicgen.runs.regen import Regenerator, RegenJob, job_for, plan_regen, resolve_targets
+from topicgen.runs.workshop import Outcome
+from topicgen.upkeep.staleness import ALL_KEYS, assess, read_page_state
+from topicgen.vault import Vault
+
+KINDS = ("new", "regen", "adopt")
+
+
+def batch_client_for(settings: Settings, record: Path | None = None) -> BatchClient:
+    """The batch client of the configured model (``record`` saves every exchange, minus secrets)."""
+    return create_batch_client(settings.model, client_options(settings, record))
+
+
+def new_command(vault: Vault, settings: Settings, topics: list[str], *, force: bool = False) -> Command:
+    cache = ReplyCache.of_vault(vault.state_dir)
+    return Command(
+        "new",
+        {"topics": topics, "force": force},
+        topics,
+        str,
+        lambda client: Drafter(vault, settings, client, force=force, cache=cache).draft,
+    )
+
+
+def regen_command(
+    vault: Vault,
+    settings: Settings,
+    *,
+    targets: list[str],
+    stale: bool,
+    sections: list[str] | None,
+    force: bool,
+    jobs: list[RegenJob] | None = None,
+) -> Command:
+    """Regen in batches; ``jobs`` (from ``plan_regen``) are worked out here when not given.
+
+    Each pass plans every page again from the page as it is then, so a section
+    a person edits while its batch runs is kept, as it would be in a live run.
+    """
+    from topicgen.model.fingerprint import vault_fingerprint
+
+    pages = [_in_vault(vault, target) for target in targets]
+    current = vault_fingerprint(vault.root)
+    if jobs is None:
+        jobs, _ = plan_regen(
+            vault.topics_dir,
+            settings,
+            current,
+            targets=[str(vault.root / page) if page.endswith(".md") else page for page in pages],
+            stale=stale,
+            sections=sections,
+            force=force,
+        )
+    named = set(
+        resolve_targets(vault.topics_dir, [str(vault.root / p) if p.endswith(".md") else p for p in pages])
+    )
+    cache = ReplyCache.of_vault(vault.state_dir)
+
+    def worker(client: ModelClient) -> Callable[[RegenJob], Awaitable[Outcome]]:
+        regenerator = Regenerator(vault, settings, client, force=force, cache=cache)
+
+        async def regen(job: RegenJob) -> Outcome:
+            chosen = tuple(sections) if sections else (ALL_KEYS if job.path in named else None)
+            assessment = assess(read_page_state(job.path), settings, current, datetime.now(UTC))
+            return await regenerator.regen(job_for(assessment, chosen, force))
+
+        return regen
+
+    return Command(
+        "regen",
+        {"targets": pages, "stale": stale, "sections": sections, "force": force},
+        jobs,
+        lambda job: job.topic,
+        worker,
+    )
+
+
+def adopt_command(vault: Vault, settings: Settings, paths: list[Path], *, rewrite_unfit: bool) -> Command:
+    cache = ReplyCache.of_vault(vault.state_dir)
+    return Command(
+        "adopt",
+        {"pages": [_in_vault(vault, str(path)) for path in paths], "rewrite_unfit": rewrite_unfit},
+        paths,
+        lambda path: path.name,
+        lambda client: Adopter(vault, settings, client, cache=cache, rewrite_unfit=rewrite_unfit).adopt,
+    )
+
+
+def command_of(vault: Vault, settings: Settings, run: RunRecord) -> Command:
+    """The command a recorded batch run was started with, worked out again from the vault as it is."""
+    args = run.args
+    if run.kind == "new":
+        return new_command(vault, settings, list(args["topics"]), force=bool(args.get("force")))
+    if run.kind == "regen":
+        return regen_command(
+            vault,
+            settings,
+            targets=list(args.get("targets") or []),
+            stale=bool(args.get("stale")),
+            sections=args.get("sections"),
+            force=bool(args.get("force")),
+        )
+    if run.kind == "adopt":
+        paths = [vault.root / page for page in args.get("pages") or []]
+        return adopt_command(
+            vault, settings, [p for p in paths if p.is_file()], rewrite_unfit=bool(args.get("rewrite_unfit"))
+        )
+    raise UsageError(f"batch run {run.id} records an unknown command {run.kind!r}")
+
+
+def _in_vault(vault: Vault, target: str) -> str:
+    """A page argument as a path relative to the vault (topic names stay as they are)."""
+    if not target.endswith(".md"):
+        return target
+    path = Path(target).expanduser().resolve()
+    try:
+        return path.relative_to(vault.root).as_posix()
+    except ValueError:
+        return target
+
+
+def batch_cost(settings: Settings) -> Callable[[Usage], float] | None:
+    """USD of a usage at the model's batch price; ``--max-cost`` needs one."""
+    price = price_for(settings.model, settings.prices, batch=True)
+    if price is None and settings.max_cost is not None:
+        raise UsageError(
+            f'--max-cost needs a price for {settings.model}: add [prices."{settings.model}"] '
+            "input = ..., output = ... (USD per million tokens) to topicgen.toml"
+        )
+    return price.cost if price is not None else None
+
+
+def batch_runner(
+    vault: Vault,
+    settings: Settings,
+    command: Command,
+    *,
+    wait: bool = True,
+    retry: bool = True,
+    reask_live: bool = False,
+    record: Path | None = None,
+    client: BatchClient | None = None,
+    live: ModelClient | None = None,
+    notify: Callable[[str], None] = lambda _: None,
+) -> BatchRunner:
+    """A runner for ``command``: the model's batch client, and a live one for ``--reask live``."""
+    cost = batch_cost(settings)
+    client = client or batch_client_for(settings, record)
+    if reask_live and live is None:
+        live = build_client(settings, record)
+    return BatchRunner(
+        BatchStore.of_vault(vault.state_dir),
+        settings,
+        command,
+        client,
+        live=live,
+        wait=wait,
+        retry=retry,
+        cost=cost,
+        notify=notify,
+    )
+
+
+def describe(args: dict[str, Any], kind: str) -> str:
+    """A recorded run's command, as a person would type it (for ``batch status``)."""
+    if kind == "new":
+        topics = args.get("topics") or []
+        shown = ", ".join(topics[:3]) + (f" and {len(topics) - 3} more" if len(topics) > 3 else "")
+        return f"new {shown}"
+    if kind == "regen":
+        what = " ".join(args.get("targets") or []) or ("--stale" if args.get("stale") else "")
+        return f"regen {what}".strip()
+    return f"adopt {len(args.get('pages') or [])} page(s)"

@@ -1,0 +1,297 @@
+"""What a vault remembers about its batches, under ``<vault>/.topicgen/batches/``.
+
+One folder per batch holds its requests (the provider's JSONL lines), the
+label of each request (the page it is for), its state (``batch.json``) and,
+once collected, its replies. A batch's lines are on disk before its state
+says ``planned``; ``submitting`` is recorded before the provider is asked to
+create it and the batch id the moment it answers, so a run killed anywhere
+finds every batch again: planned ones are submitted, ones caught
+mid-creation are looked up at the provider, submitted ones are polled.
+Replies are stored as ``<custom id>\\t<json>`` lines, found again by offset.
+
+Runs (the command a batch run was started with) are kept too, so
+``topicgen batch collect`` can finish them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from topicgen.errors import VaultError
+from topicgen.model.clients.base import Finish, ModelReply, Usage
+from topicgen.model.clients.batch import BatchResult
+
+PLANNED, SUBMITTING, SUBMITTED, COLLECTED = "planned", "submitting", "submitted", "collected"
+MISSING = "missing from the batch's results"
+
+
+@dataclass
+class BatchRecord:
+    """One batch: topicgen's name for it, the provider's id once known, and where it stands."""
+
+    name: str
+    run: str
+    spec: str
+    provider: str
+    requests: int
+    bytes: int
+    state: str = PLANNED
+    created: float = field(default_factory=time.time)
+    file_id: str | None = None
+    batch_id: str | None = None
+    submitting_since: float | None = None
+    provider_state: str = ""
+    succeeded: int = 0
+    failed: int = 0
+    problem: str = ""
+    collected: float | None = None
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state != COLLECTED
+
+
+@dataclass
+class RunRecord:
+    """The command a batch run was started with (``new``, ``regen`` or ``adopt`` and its arguments)."""
+
+    id: str
+    kind: str
+    args: dict[str, Any]
+    spec: str
+    created: float = field(default_factory=time.time)
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a collected batch said about one request: a reply, or why there is none."""
+
+    reply: ModelReply | None
+    error: str | None
+    batch: str
+    collected: float
+
+
+def run_id(kind: str, args: dict[str, Any], spec: str) -> str:
+    """The same command with the same model is the same run, however often it is started."""
+    payload = json.dumps([kind, args, spec], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Whole or not at all: a temporary file, fsync, rename."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, ensure_ascii=False)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _reply_json(reply: ModelReply) -> dict[str, Any]:
+    return {
+        "text": reply.text,
+        "finish": reply.finish.value,
+        "model": reply.model,
+        "usage": asdict(reply.usage),
+        "refusal": reply.refusal,
+    }
+
+
+def _reply_of(data: dict[str, Any]) -> ModelReply:
+    known = {f.name for f in fields(Usage)}
+    usage = Usage(**{k: v for k, v in (data.get("usage") or {}).items() if k in known})
+    return ModelReply(data["text"], Finish(data["finish"]), data["model"], usage, data.get("refusal"))
+
+
+class AnswerIndex:
+    """Collected replies of one model spec by custom id; a later batch's answer wins."""
+
+    def __init__(self) -> None:
+        self._where: dict[str, tuple[Path, int, str, float]] = {}
+
+    def add(self, path: Path, batch: str, collected: float) -> None:
+        offset = 0
+        with path.open("rb") as stream:
+            for line in stream:
+                custom_id = line.split(b"\t", 1)[0].decode()
+                self._where[custom_id] = (path, offset, batch, collected)
+                offset += len(line)
+
+    def __contains__(self, custom_id: str) -> bool:
+        return custom_id in self._where
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def get(self, custom_id: str) -> Answer | None:
+        found = self._where.get(custom_id)
+        if found is None:
+            return None
+        path, offset, batch, collected = found
+        with path.open("rb") as stream:
+            stream.seek(offset)
+            data = json.loads(stream.readline().split(b"\t", 1)[1])
+        reply = _reply_of(data["reply"]) if data.get("reply") else None
+        return Answer(reply, data.get("error"), batch, collected)
+
+
+class BatchStore:
+    """The batches and batch runs of one vault."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @classmethod
+    def of_vault(cls, state_dir: Path) -> BatchStore:
+        return cls(state_dir / "batches")
+
+    def _ensure(self, folder: Path) -> Path:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise VaultError(f"cannot write in {folder}: {error.strerror or error}") from None
+        return folder
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """One process at a time plans, submits or collects in this vault (others wait their turn)."""
+        handle = os.open(self._ensure(self.folder) / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(handle)
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def open_run(self, kind: str, args: dict[str, Any], spec: str) -> RunRecord:
+        """The run record of this command (made on its first start; reopened on a rerun)."""
+        record = RunRecord(run_id(kind, args, spec), kind, args, spec)
+        path = self._ensure(self.folder / "runs") / f"{record.id}.json"
+        if path.exists():
+            record = self._load_run(path) or record
+            record.done = False
+        self.save_run(record)
+        return record
+
+    def save_run(self, record: RunRecord) -> None:
+        _write_json(self._ensure(self.folder / "runs") / f"{record.id}.json", asdict(record))
+
+    def _load_run(self, path: Path) -> RunRecord | None:
+        try:
+            return RunRecord(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def runs(self) -> list[RunRecord]:
+        folder = self.folder / "runs"
+        found = [self._load_run(path) for path in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+        return sorted((run for run in found if run is not None), key=lambda run: run.created)
+
+    # -- batches -------------------------------------------------------------------------------
+
+    def batches(self, spec: str | None = None) -> list[BatchRecord]:
+        """Every batch recorded (of one model spec, if given), oldest first."""
+        found = []
+        if self.folder.is_dir():
+            for path in self.folder.glob("*/batch.json"):
+                try:
+                    record = BatchRecord(**json.loads(path.read_text(encoding="utf-8")))
+                except (OSError, ValueError, TypeError):
+                    continue
+                if spec is None or record.spec == spec:
+                    found.append(record)
+        return sorted(found, key=lambda record: (record.created, record.name))
+
+    def save(self, record: BatchRecord) -> None:
+        _write_json(self.folder / record.name / "batch.json", asdict(record))
+
+    def new_name(self, run: RunRecord) -> str:
+        """A fresh batch folder's name (the folder is made; it counts once ``batch.json`` is there)."""
+        name = f"tg-{run.id}-{time.strftime('%Y%m%d%H%M%S')}-{os.urandom(3).hex()}"
+        self._ensure(self.folder / name)
+        return name
+
+    def requests_path_of(self, name: str) -> Path:
+        return self.folder / name / "requests.jsonl"
+
+    def record_planned(
+        self, name: str, run: RunRecord, provider: str, labels: dict[str, str], size: int
+    ) -> BatchRecord:
+        """Record a batch whose lines are written (and synced): its labels, then its state."""
+        _write_json(self.folder / name / "labels.json", labels)
+        record = BatchRecord(name, run.id, run.spec, provider, len(labels), size)
+        self.save(record)
+        return record
+
+    def requests_path(self, record: BatchRecord) -> Path:
+        return self.folder / record.name / "requests.jsonl"
+
+    def labels(self, record: BatchRecord) -> dict[str, str]:
+        try:
+            return json.loads((self.folder / record.name / "labels.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def in_flight(self, spec: str) -> dict[str, BatchRecord]:
+        """custom id → the batch it is in, for batches not collected yet."""
+        return {
+            custom_id: record
+            for record in self.batches(spec)
+            if record.in_flight
+            for custom_id in self.labels(record)
+        }
+
+    def answers(self, spec: str) -> AnswerIndex:
+        index = AnswerIndex()
+        for record in self.batches(spec):
+            path = self.folder / record.name / "replies.tsv"
+            if record.state == COLLECTED and path.exists():
+                index.add(path, record.name, record.collected or record.created)
+        return index
+
+    async def collect(self, record: BatchRecord, results: AsyncIterator[BatchResult], problem: str) -> int:
+        """Store every result of an ended batch, then mark it collected; returns how many had replies.
+
+        A request the provider did not report is stored as failed (``problem``
+        says why, when the whole batch failed).
+        """
+        labels = self.labels(record)
+        final = self.folder / record.name / "replies.tsv"
+        partial = final.with_suffix(".part")
+        replied = 0
+        with partial.open("w", encoding="utf-8") as stream:
+            async for result in results:
+                if result.custom_id not in labels:
+                    continue
+                labels.pop(result.custom_id)
+                entry: dict[str, Any] = {"error": result.error}
+                if result.reply is not None:
+                    entry = {"reply": _reply_json(result.reply)}
+                    replied += 1
+                stream.write(f"{result.custom_id}\t{json.dumps(entry, ensure_ascii=False)}\n")
+            for custom_id in labels:
+                reason = f"the batch failed: {problem}" if problem else MISSING
+                stream.write(f"{custom_id}\t{json.dumps({'error': reason}, ensure_ascii=False)}\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(partial, final)
+        record.state, record.collected = COLLECTED, time.time()
+        self.save(record)
+        return replied

@@ -18,6 +18,7 @@ from topicgen.vault.slugs import slug_for
 
 PROVIDERS = ("openai", "anthropic")
 BATCH = {"TOPICGEN_BATCH_POLL": "0.02"}
+WHOLE = "--verbose"  # lines printed whole, so a test can read them
 
 
 def topics(count: int, prefix: str = "Batch Topic") -> list[str]:
@@ -156,7 +157,7 @@ def test_the_same_command_while_its_batch_runs_waits_for_it_instead_of_submittin
 
 def test_expired_requests_are_listed_with_their_reason_and_a_rerun_sends_only_them(cli, server, empty_vault):
     server.script(BatchFault.EXPIRED, topic="Graph Theory")
-    args = ("new", "Graph Theory", "Rust", "Kuramoto Model", "--batch", "--vault", str(empty_vault))
+    args = ("new", "Graph Theory", "Rust", "Kuramoto Model", "--batch", WHOLE, "--vault", str(empty_vault))
     first = cli.run(*args, **BATCH)
     assert first.exit_code == 1
     assert "expired" in first.stderr and "run the same command again" in first.stderr
@@ -175,7 +176,7 @@ def test_a_cancelled_batch_is_collected_and_collect_retry_sends_the_rest_again(c
     assert cli.run(*args, "--no-wait", **BATCH).exit_code == 0
     cancelled = cli.run("batch", "cancel", "--vault", str(empty_vault), **BATCH)
     assert cancelled.exit_code == 0, cancelled.stderr
-    collected = cli.run("batch", "collect", "--vault", str(empty_vault), **BATCH)
+    collected = cli.run("batch", "collect", WHOLE, "--vault", str(empty_vault), **BATCH)
     assert collected.exit_code == 1
     assert "cancelled" in collected.stderr
     server.configure(batch_delay=0.05)

@@ -95,8 +95,8 @@ class BatchAnswers:
         if answer is not None and answer.collected >= self.retry_before:
             self.failures += 1
             raise BatchRequestFailed(
-                f"in batch {answer.batch}: {answer.error}; run the same command again "
-                "(or `topicgen batch collect --retry`) to send it in a new batch"
+                f"{answer.error} in its batch; run the same command again "
+                "(or `topicgen batch collect --retry`) to send it anew"
             )
         if self.live is not None and asking is not None and asking.answered:
             self.live_calls += 1

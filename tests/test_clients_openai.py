@@ -193,19 +193,6 @@ async def test_ollama_asks_for_the_json_schema_first(provider, page_json):
     assert provider.bodies[0]["response_format"]["json_schema"]["schema"] == page_json_schema()
 
 
-@pytest.mark.parametrize("spec", ["ollama:llama3.1", "openai-compatible:qwen2.5"])
-async def test_a_server_that_rejects_the_schema_gets_json_mode_with_the_schema_in_the_prompt(
-    provider, page_json, spec
-):
-    provider.then(provider.openai_error(400, SCHEMA_REJECTED), provider.openai_reply(page_json))
-    reply = await complete(spec, provider, base_url="http://127.0.0.1:8000/v1")
-    first, second = provider.bodies
-    assert first["response_format"]["type"] == "json_schema"
-    assert second["response_format"] == {"type": "json_object"}
-    assert json.dumps(page_json_schema(), ensure_ascii=False) in second["messages"][0]["content"]
-    assert json.loads(reply.text) == json.loads(page_json)
-
-
 async def test_json_mode_is_remembered_for_later_calls(provider, page_json):
     provider.then(
         provider.openai_error(400, SCHEMA_REJECTED),

@@ -82,6 +82,10 @@ class AuthError(PermanentError):
     """The API key is missing or rejected."""
 
 
+class ContextWindowExceeded(PermanentError):
+    """A local model's context window is too small for the prompt and a page: a setting fixes it."""
+
+
 class AccountError(PermanentError):
     """Quota, credit or spend limit exhausted: nothing works until someone pays or raises a limit."""
 

@@ -1,8 +1,12 @@
 """OpenAI chat completions, and servers that speak the same protocol (Ollama, vLLM, ...).
 
 OpenAI gets strict structured outputs. OpenAI-compatible servers get the JSON
-schema too; where one rejects it, the client falls back to JSON mode with the
-schema in the system message, and remembers that for later calls.
+schema too, and its outline in the system message (a server may accept the
+schema without enforcing it); where one rejects the schema (by what it says,
+whatever the status, or by failing twice with server errors), the client falls
+back to JSON mode with the whole schema in the system message, and remembers
+that for later calls. Ollama replies cut at the model's context window are
+reported with the setting that fixes them (``compat``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,12 @@ from openai.types.chat import ChatCompletion
 from topicgen.errors import ConfigError, PermanentError, TopicgenError
 from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
+from topicgen.model.clients.compat import (
+    REPEATED_FAILURES,
+    check_ollama_context,
+    rejects_schema,
+    with_schema_outline,
+)
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
@@ -24,7 +34,6 @@ from topicgen.model.redact import read_key, redact
 
 OLLAMA_BASE_URL = "http://localhost:11434/v1"
 _FINISH = {"stop": Finish.STOP, "length": Finish.LENGTH, "content_filter": Finish.REFUSAL}
-_SCHEMA_REJECTED_HINTS = ("response_format", "json_schema", "schema", "structured")
 
 
 def map_openai_error(error: Exception, provider: str, address: str | None = None) -> TopicgenError:
@@ -59,6 +68,8 @@ class OpenAIChatClient:
         self._strict = strict_schema
         self._fallback = json_mode_fallback
         self._json_mode = False
+        self._schema_worked = False  # a schema request succeeded: later server errors are just errors
+        self._schema_failures = 0
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
@@ -74,17 +85,33 @@ class OpenAIChatClient:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         try:
-            return await self._create(request)
-        except openai.BadRequestError as error:
-            if not (self._fallback and not self._json_mode and _rejects_schema(error)):
+            reply = await self._create(request)
+        except openai.APIStatusError as error:
+            if not self._falls_back(error):
                 raise self._error(error) from None
             self._json_mode = True
+            try:
+                reply = await self._create(request)
+            except openai.OpenAIError as again:
+                raise self._error(again) from None
         except openai.OpenAIError as error:
             raise self._error(error) from None
-        try:
-            return await self._create(request)
-        except openai.OpenAIError as error:
-            raise self._error(error) from None
+        self._schema_worked = self._schema_worked or not self._json_mode
+        if self.provider == "ollama":
+            check_ollama_context(request, reply, self.model)
+        return reply
+
+    def _falls_back(self, error: openai.APIStatusError) -> bool:
+        """Whether to try JSON mode: the server rejected the schema, or keeps failing on it."""
+        if not self._fallback or self._json_mode:
+            return False
+        said = f"{body_message(error.body, error.message)} {error.body}"
+        if rejects_schema(error.status_code, said):
+            return True
+        if error.status_code >= 500 and not self._schema_worked:
+            self._schema_failures += 1
+            return self._schema_failures >= REPEATED_FAILURES
+        return False
 
     async def _create(self, request: ModelRequest) -> ModelReply:
         raw = await self._sdk.chat.completions.with_raw_response.create(**self._body(request))
@@ -107,6 +134,9 @@ def chat_body(
 ) -> dict[str, Any]:
     """The chat completions body for a request (live calls and batch lines send the same)."""
     messages = [{"role": m.role, "content": m.content} for m in request.messages]
+    if provider != "openai" and not json_mode and messages and messages[0]["role"] == "system":
+        system = with_schema_outline(messages[0]["content"], request.schema)
+        messages[0] = {"role": "system", "content": system}
     if json_mode:
         schema = json.dumps(request.schema, ensure_ascii=False)
         messages[0] = {
@@ -163,11 +193,6 @@ def _usage(counted: Any) -> Usage:
         (prompt.cache_write_tokens or 0) if prompt else 0,
         (completion.reasoning_tokens or 0) if completion else 0,
     )
-
-
-def _rejects_schema(error: openai.BadRequestError) -> bool:
-    text = body_message(error.body, error.message).lower()
-    return any(hint in text for hint in _SCHEMA_REJECTED_HINTS)
 
 
 def _key(options: ClientOptions, variable: str, *, required: bool) -> str:

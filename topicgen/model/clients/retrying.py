@@ -28,6 +28,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from topicgen.errors import (
     AccountError,
     AuthError,
+    ContextWindowExceeded,
     ModelError,
     PermanentError,
     ServerNotRunning,
@@ -36,7 +37,7 @@ from topicgen.errors import (
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
 
 Sleep = Callable[[float], Awaitable[None]]
-RUN_STOPPERS = (AccountError, AuthError, ServerNotRunning)
+RUN_STOPPERS = (AccountError, AuthError, ContextWindowExceeded, ServerNotRunning)
 
 
 class RetryLater(PermanentError):

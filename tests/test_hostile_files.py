@@ -52,10 +52,10 @@ def test_a_linked_page_is_not_replaced_by_new_force(cli, empty_vault: Path, else
     page = empty_vault / "topics" / "graph-theory.md"
     os.symlink(elsewhere / "index.md", page)
 
-    result = cli.run("new", TOPIC, "--force", "--vault", str(empty_vault))
+    result = cli.run("new", TOPIC, "--force", "--verbose", "--vault", str(empty_vault))
 
     assert result.exit_code == 1
-    (row,) = [line for line in result.stderr.splitlines() if TOPIC in line]
+    row = next(line for line in result.stderr.splitlines() if TOPIC in line)
     assert "failed" in row and "symbolic link" in row
     assert page.is_symlink()
     assert (elsewhere / "index.md").read_text(encoding="utf-8") == "someone else's index\n"

@@ -122,10 +122,10 @@ def test_a_page_of_another_topic_on_the_same_slug_is_an_error_and_kept(cli, empt
     other = "---\ntitle: 🦀 Rust Belt Economics\n---\n# 🦀 Rust Belt Economics\n"
     page.write_text(other, encoding="utf-8")
 
-    result = cli.run("new", "Rust", "--force", "--vault", str(empty_vault))
+    result = cli.run("new", "Rust", "--force", "--verbose", "--vault", str(empty_vault))
 
     assert result.exit_code == 1
-    (row,) = [line for line in result.stderr.splitlines() if "Rust" in line and "failed" in line]
+    row = next(line for line in result.stderr.splitlines() if "Rust" in line and "failed" in line)
     assert "rust.md is the page of '🦀 Rust Belt Economics', another topic" in row
     assert page.read_text(encoding="utf-8") == other
     assert cli.server.requests == []

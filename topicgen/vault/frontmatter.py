@@ -108,6 +108,7 @@ def yaml_scalar(value: str) -> str:
         _PLAIN_SAFE.match(value)
         and ": " not in value
         and not value.endswith((" ", ":"))
+        and "\t" not in value  # libyaml reads a plain tab; PyYAML's pure-Python scanner refuses it
         and not _NOT_A_STRING_START.match(value)
         and value.lower() not in _KEYWORDS
         and not _ESCAPED.search(value)

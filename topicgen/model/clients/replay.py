@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from topicgen.errors import ConfigError, ReplayMiss
-from topicgen.model.clients import ClientOptions, create_client
+from topicgen.model.clients import ClientOptions, available_providers, create_client
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
 from topicgen.model.clients.wire import Exchange, ReplayTransport, conversation_key, load_exchanges
 
@@ -29,6 +29,11 @@ class ReplayClient:
         self._exchanges = load_exchanges(folder)
         if not self._exchanges:
             raise ConfigError(f"replay folder {folder} holds no recorded exchanges")
+        known = available_providers()
+        unknown = [e for e in self._exchanges if e.provider not in known]
+        if unknown:
+            lines = "\n  ".join(f"{e.path}: provider {e.provider!r} is not installed" for e in unknown[:20])
+            raise ConfigError(f"replay folder {folder} has recordings topicgen cannot replay:\n  {lines}")
         self._clients: dict[str, ModelClient] = {}
 
     def _find(self, request: ModelRequest) -> Exchange:

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from topicgen.errors import ReplayMiss
+from topicgen.errors import ConfigError, ReplayMiss, VaultError
 from topicgen.model.redact import redact
+from topicgen.vault.files import read_regular
 
 FORMAT_VERSION = 1
 KEPT_RESPONSE_HEADERS = (
@@ -86,9 +88,8 @@ class Exchange:
 
     @classmethod
     def load(cls, path: Path) -> Exchange:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        responses = data.get("responses") or [data["response"]]
-        return cls(data["provider"], data["key"], data["request"], tuple(responses), path)
+        """One recorded exchange; ``BadRecording`` says in one line why a file is not one."""
+        return _exchange_of(path, _read_json(path))
 
     def to_json(self) -> str:
         data = {
@@ -113,17 +114,118 @@ def exchange_file_name(exchange: Exchange) -> str:
     return f"{asked}-{exchange.key}.json" if asked else f"{exchange.key}.json"
 
 
+# --- reading recordings: a replay folder may come from anyone, so every file is checked ---------
+
+MAX_RECORDING_BYTES = 8 << 20  # a recorded page is ~50 KB
+MAX_RECORDINGS = 10_000
+_EXCHANGE_KEYS = frozenset({"provider", "key", "request", "response", "responses"})
+
+
+class BadRecording(ValueError):
+    """A file in a replay folder that looks like a recording but cannot be replayed."""
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: int = Field(200, ge=100, le=599)
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: dict[str, Any] | list[Any] | str | None = None
+
+    @model_validator(mode="after")
+    def _answer_is_an_object(self) -> _Response:
+        if 200 <= self.status < 300 and not isinstance(self.body, dict):
+            raise ValueError("a successful response's body must be a JSON object")
+        return self
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    method: str = "POST"
+    path: str = ""
+    body: dict[str, Any]
+
+
+class _Recording(BaseModel):
+    """What a recorded exchange file must hold to be replayed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    provider: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    key: str = Field(min_length=1, max_length=200)
+    request: _Request
+    response: _Response | None = None
+    responses: list[_Response] | None = Field(None, min_length=1)
+
+    @field_validator("provider")
+    @classmethod
+    def _not_replay(cls, value: str) -> str:
+        if value == "replay":  # replaying a replay would recurse without end
+            raise ValueError("'replay' is not a provider a recording can come from")
+        return value
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        raw = read_regular(path, limit=MAX_RECORDING_BYTES)
+    except VaultError as error:  # a link, a FIFO or device, an oversized file
+        raise BadRecording(str(error).replace(f"{path} ", "", 1)) from None
+    except OSError as error:
+        raise BadRecording(f"cannot read: {error.strerror or error}") from None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadRecording(f"not JSON: {error}") from None
+    except RecursionError:
+        raise BadRecording("not JSON topicgen reads: nested too deeply") from None
+
+
+def _exchange_of(path: Path, data: Any) -> Exchange:
+    try:
+        record = _Recording.model_validate(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the file"
+        raise BadRecording(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+    responses = record.responses or ([record.response] if record.response else [])
+    if not responses:
+        raise BadRecording("response: a recording needs a response (or responses)")
+    request = record.request.model_dump()
+    return Exchange(record.provider, record.key, request, tuple(r.model_dump() for r in responses), path)
+
+
+def _json_files(folder: Path) -> list[Path]:
+    """The .json files under ``folder``, never through a linked folder, at most ``MAX_RECORDINGS``."""
+    found: list[Path] = []
+    for top, folders, files in os.walk(folder, followlinks=False):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        found.extend(Path(top) / name for name in sorted(files) if name.endswith(".json"))
+        if len(found) > MAX_RECORDINGS:
+            raise ConfigError(f"replay folder {folder} holds over {MAX_RECORDINGS:,} .json files")
+    return sorted(found)
+
+
 def load_exchanges(folder: Path) -> list[Exchange]:
+    """The recordings in ``folder``. JSON that is not a recording is ignored; a file that looks like
+    one but cannot be replayed is a ``ConfigError`` with one line per file, before anything runs."""
     if not folder.is_dir():
         raise ReplayMiss(f"replay folder {folder} does not exist")
-    found = []
-    for path in sorted(folder.rglob("*.json")):
+    found: list[Exchange] = []
+    problems: list[str] = []
+    for path in _json_files(folder):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue
-        if isinstance(data, dict) and {"provider", "key", "request"} <= data.keys():
-            found.append(Exchange.load(path))
+            data = _read_json(path)
+            if isinstance(data, dict) and data.keys() & _EXCHANGE_KEYS:
+                found.append(_exchange_of(path, data))
+        except BadRecording as error:
+            problems.append(f"{path.relative_to(folder)}: {error}")
+    if problems:
+        shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
+        raise ConfigError(
+            f"replay folder {folder} has {len(problems)} file(s) that cannot be replayed:\n  "
+            + "\n  ".join(shown)
+        )
     return found
 
 

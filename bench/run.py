@@ -346,7 +346,13 @@ def print_report(results: dict[str, Any]) -> None:
     start = results["startup"]
     print(f"start-up (fresh process, {start.get('runs', '?')} runs; bench/startup.py)")
     print(f"  {'command':<28} {'median ms':>10} {'min ms':>8} {'max ms':>8}")
-    for key, label in (("help", "topicgen --help"), ("new_offline", "topicgen new (replay)")):
+    rows = (
+        ("help", "topicgen --help"),
+        ("new_offline", "topicgen new (replay)"),
+        ("first_request", "new: time to first request"),
+        ("after_reply", "new: reply to exit"),
+    )
+    for key, label in rows:
         if f"{key}_median_ms" in start:
             print(
                 f"  {label:<28} {start[f'{key}_median_ms']:>10.1f} {start[f'{key}_min_ms']:>8.1f} "
@@ -397,7 +403,10 @@ def print_report(results: dict[str, Any]) -> None:
         print()
         print("stale scan (topicgen stale --json, fresh process)")
         for row in results["stale"]:
-            print(f"  {row['pages']:>7,} pages  {row['median_s']:>7.3f} s  {row['peak_mib']:>7.1f} MiB")
+            print(
+                f"  {row['pages']:>7,} pages  {row['median_s']:>7.3f} s  (CPU {row['cpu_s']:.3f} s)  "
+                f"{row['peak_mib']:>7.1f} MiB"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -422,7 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.smoke:  # the suite runs bench/verify.py --smoke on its own
         results["verify"] = reference_checks(smoke=False)
     if not args.no_stale:
-        results["stale"] = stale_scan([200] if args.smoke else [1_000, 10_000], 1 if args.smoke else 3)
+        results["stale"] = stale_scan(
+            [200] if args.smoke else [1_000, 10_000, 100_000], 1 if args.smoke else 3
+        )
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_report(results)
     print(f"\nresults written to {output}")

@@ -153,6 +153,19 @@ def test_stale_table_says_why(vault, draft_into, days, expected):
         assert "days old" in result.stdout
 
 
+def test_without_a_terminal_stale_prints_a_line_per_page_that_is_not_fresh(vault, draft_into):
+    draft_into(vault)
+    draft_into(vault, "Deep Learning")
+    page = vault / "topics" / "deep-learning.md"
+    replace_in(page, "### 😂 A Joke", "### 😂 A Joke (edited heading)")
+    result = CliRunner().invoke(app, ["stale", "--vault", str(vault)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "topics/deep-learning.md: stale: missing 1 section(s): joke -> regenerate 1 section(s): joke",
+        "1 stale, 1 fresh, 0 not generated",
+    ]
+
+
 def test_a_big_vault_read_in_parallel_gives_what_one_process_gives(vault, draft_into, monkeypatch):
     import topicgen.upkeep.staleness as staleness
 

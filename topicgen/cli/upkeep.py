@@ -42,6 +42,7 @@ def stale(
 ) -> None:
     """List the topic pages that are out of date, why, and what regen would do."""
     import json
+    import sys
     from datetime import UTC, datetime
 
     from topicgen.config import open_vault
@@ -50,14 +51,18 @@ def stale(
 
     the_vault, settings = open_vault(vault)
     current = vault_fingerprint(the_vault.root)
-    rows = []
+    folder = the_vault.topics_dir.relative_to(the_vault.root).as_posix()
+    rows: list[dict[str, Any]] = []
+    lines: list[str] = []
     counts = {"stale": 0, "fresh": 0, "not generated": 0}
     for item in scan(the_vault.topics_dir, settings, current, datetime.now(UTC)):
         state = item.page
         kind = "stale" if item.stale else "fresh" if state.generated else "not generated"
         counts[kind] += 1
+        if not as_json and kind == "fresh" and not show_all:
+            continue
         record = {
-            "page": str(state.path.relative_to(the_vault.root)),
+            "page": f"{folder}/{state.path.name}",
             "title": state.title,
             "status": kind,
             "reasons": list(item.reasons),
@@ -65,27 +70,43 @@ def stale(
             "regenerate": list(item.regenerate),
             "edited": list(state.edited),
         }
-        if as_json:
-            typer.echo(json.dumps(record, ensure_ascii=False))
-        elif kind != "fresh" or show_all:
+        if not as_json:
             rows.append(record)
+            continue
+        lines.append(json.dumps(record, ensure_ascii=False))
+        if len(lines) >= 1_000:  # written in batches: one write per thousand pages, memory flat
+            sys.stdout.write("\n".join(lines) + "\n")
+            lines.clear()
+    if lines:
+        sys.stdout.write("\n".join(lines) + "\n")
     if not as_json:
         _print_stale_table(rows, counts)
 
 
 def _print_stale_table(rows: list[dict[str, Any]], counts: dict[str, int]) -> None:
+    """A table on a terminal; otherwise a line per page (``topics/x.md: stale: why -> what``)."""
+    import sys
+
+    total = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    if not sys.stdout.isatty():
+        for row in rows:
+            why = "; ".join(row["reasons"]) or "fresh"
+            typer.echo(f"{row['page']}: {row['status']}: {why} -> {row['action']}")
+        typer.echo(total)
+        return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     if rows:
         table = Table(show_edge=False)
         for column in ("page", "why", "would do"):
             table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(row["page"], "; ".join(row["reasons"]) or "fresh", row["action"])
+        for row in rows:  # titles and reasons come from pages: text, never markup
+            table.add_row(Text(row["page"]), Text("; ".join(row["reasons"]) or "fresh"), Text(row["action"]))
         console.print(table)
-    console.print(", ".join(f"{count} {kind}" for kind, count in counts.items()), soft_wrap=True)
+    console.print(total, soft_wrap=True)
 
 
 @app.command()
@@ -146,6 +167,10 @@ def regen(
         model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
     )
     the_vault, settings = open_vault(vault, flags)
+    if not dry_run:
+        from topicgen.runs.warmup import preload
+
+        preload(settings.model)  # the SDK loads while the pages are read and planned
     current = vault_fingerprint(the_vault.root)
     chosen: dict[str, Any] = {"targets": list(targets or []), "stale": stale_pages, "sections": keys}
     jobs, left_alone = plan_regen(the_vault.topics_dir, settings, current, **chosen, force=force)

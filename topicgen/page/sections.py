@@ -9,8 +9,9 @@ heading that is not in the outline belong to nobody and are always kept.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from topicgen.errors import UsageError
@@ -19,7 +20,7 @@ from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS, ZWJ
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")  # the text keeps trailing spaces: outline_key ignores them
 _LIST_OR_BLANK = re.compile(r"^(\s*$|\s*[-*+] |\s{2,}\S|\s*\d+[.)] )")
 
 
@@ -30,6 +31,7 @@ def _heading_key(text: str) -> str:
 _KEY_BY_HEADING = {_heading_key(section.heading): section.key for section in OUTLINE}
 
 
+@lru_cache(maxsize=1024)  # the same few headings on every page
 def outline_key(heading_text: str) -> str | None:
     """The outline key of a ``###`` heading's text, tolerating lost joiners and spacing."""
     return _KEY_BY_HEADING.get(_heading_key(heading_text))
@@ -64,10 +66,9 @@ class BodyParts:
 def split_body(body: str) -> BodyParts:
     lines = body.split("\n")
     parts = BodyParts()
-    index = 0
-    while index < len(lines) and not _is_section_heading(lines[index]):
-        parts.head.append(lines[index])
-        index += 1
+    marks = [index for index, line in enumerate(lines) if line.startswith("#")]  # the only lines to look at
+    index = next((mark for mark in marks if _is_section_heading(lines[mark])), len(lines))
+    parts.head = lines[:index]
     last_key = OUTLINE[-1].key
     current: Block | None = None
     while index < len(lines):
@@ -76,6 +77,11 @@ def split_body(body: str) -> BodyParts:
         if match and len(match.group(1)) == 3:
             current = Block(outline_key(match.group(2)), [line])
             parts.blocks.append(current)
+            if current.key != last_key:  # up to the next '#' line nothing can end the block
+                following = marks[bisect_right(marks, index)] if marks[-1] > index else len(lines)
+                current.lines.extend(lines[index + 1 : following])
+                index = following
+                continue
         elif match or (current is not None and current.key == last_key and _starts_tail(current, line)):
             break
         else:

@@ -1,7 +1,14 @@
-"""Start-up benchmark: how long ``topicgen --help`` and an offline ``topicgen new`` take.
+"""Start-up benchmark: ``topicgen --help``, an offline ``topicgen new``, and its time to first request.
 
     python bench/startup.py            # 10 runs of each
     python bench/startup.py --runs 30
+
+**Time to first request**: ``topicgen new`` against the fake provider on
+loopback (``topicgen.testing.FakeProvider``, answering at once), from spawning
+the process to the moment the server sees the request: everything a run does
+before it can wait on a model (Python, the CLI, settings, the vault, the
+provider SDK, the prompt). The rest of the process after the reply (validate,
+render, write, links, index, exit) is reported as **after the reply**.
 
 Each run is a fresh process of the installed ``topicgen`` console script (the
 one next to this Python), timed from spawn to exit. ``new`` drafts "Large
@@ -32,6 +39,7 @@ EXCHANGES = REPO / "fixtures" / "exchanges"
 REFERENCE_VAULT = REPO / "fixtures" / "vaults" / "reference"
 TOPIC = "Large Language Models"
 HELP_TARGET_MS = 300.0
+FIRST_REQUEST_TARGET_MS = 400.0
 
 
 def topicgen_command() -> list[str]:
@@ -64,6 +72,29 @@ def _summary(name: str, samples: list[float]) -> dict[str, float]:
     }
 
 
+def _first_request(command: list[str], vault: Path, work: Path) -> tuple[float, float]:
+    """(ms from spawn to the first request the fake provider sees, ms from its reply to exit)."""
+    from topicgen.testing import FakeProvider
+
+    with FakeProvider(record_requests=False) as server:
+        env = {
+            **_environment(),
+            "OPENAI_API_KEY": "bench-not-a-real-key",
+            "OPENAI_BASE_URL": server.openai_base_url,
+            "TOPICGEN_MODEL": "openai:fake-model",
+            "TOPICGEN_VERIFY_ENABLED": "false",  # reference checks would ask the real catalog and YouTube
+        }
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*command, "new", TOPIC, "--vault", str(vault)], cwd=work, env=env, capture_output=True
+        )
+        ended = time.perf_counter()
+        stats = server.stats()
+    if done.returncode != 0 or stats.first_request is None or stats.last_response is None:
+        raise RuntimeError(f"topicgen new against the fake provider failed: {done.stderr.decode()[-500:]}")
+    return (stats.first_request - started) * 1000, (ended - stats.last_response) * 1000
+
+
 def measure_startup(runs: int = 10) -> dict[str, Any]:
     """Median, min and max wall time (ms) of ``topicgen --help`` and of an offline ``topicgen new``."""
     if runs < 1:
@@ -71,6 +102,8 @@ def measure_startup(runs: int = 10) -> dict[str, Any]:
     command = topicgen_command()
     help_times: list[float] = []
     new_times: list[float] = []
+    first_times: list[float] = []
+    after_times: list[float] = []
     with tempfile.TemporaryDirectory(prefix="topicgen-startup-") as scratch:
         work = Path(scratch)
         _timed([*command, "--help"], work)  # warm the file cache once; not counted
@@ -86,9 +119,19 @@ def measure_startup(runs: int = 10) -> dict[str, Any]:
             )
             if not (vault / "topics" / "large-language-models.md").is_file():
                 raise RuntimeError("topicgen new did not write the page")
+        for run in range(runs):
+            vault = work / f"live-{run}"
+            shutil.copytree(REFERENCE_VAULT, vault)
+            first, after = _first_request(command, vault, work)
+            first_times.append(first)
+            after_times.append(after)
     results: dict[str, Any] = {"runs": runs, "command": " ".join(command)}
     results |= _summary("help", help_times)
     results |= _summary("new_offline", new_times)
+    results |= _summary("first_request", first_times)
+    results |= _summary("after_reply", after_times)
+    results["first_request_target_ms"] = FIRST_REQUEST_TARGET_MS
+    results["load_average"] = os.getloadavg()[0]
     results["help_target_ms"] = HELP_TARGET_MS
     results["help_under_target"] = results["help_median_ms"] < HELP_TARGET_MS
     return results
@@ -97,7 +140,12 @@ def measure_startup(runs: int = 10) -> dict[str, Any]:
 def print_table(results: dict[str, Any]) -> None:
     print(f"topicgen start-up, {results['runs']} runs each ({results['command']})")
     print(f"  {'command':<48} {'median ms':>10} {'min ms':>8} {'max ms':>8}")
-    rows = (("help", "topicgen --help"), ("new_offline", f'topicgen new "{TOPIC}" (replay)'))
+    rows = (
+        ("help", "topicgen --help"),
+        ("new_offline", f'topicgen new "{TOPIC}" (replay)'),
+        ("first_request", "topicgen new: time to first request"),
+        ("after_reply", "topicgen new: reply to exit"),
+    )
     for key, label in rows:
         print(
             f"  {label:<48} {results[f'{key}_median_ms']:>10.1f} "
@@ -105,6 +153,9 @@ def print_table(results: dict[str, Any]) -> None:
         )
     verdict = "under" if results["help_under_target"] else "OVER"
     print(f"  --help median is {verdict} the {results['help_target_ms']:.0f} ms target")
+    first = "under" if results["first_request_median_ms"] < FIRST_REQUEST_TARGET_MS else "OVER"
+    print(f"  time to first request is {first} the {FIRST_REQUEST_TARGET_MS:.0f} ms target")
+    print(f"  (load average {results['load_average']:.1f} on {os.cpu_count()} CPUs)")
 
 
 def main(argv: list[str] | None = None) -> int:

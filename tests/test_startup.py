@@ -74,3 +74,36 @@ def test_the_startup_benchmark_reports_medians_for_help_and_an_offline_new():
     assert results["new_offline_median_ms"] > 0
     assert results["help_target_ms"] == 300.0
     assert isinstance(results["help_under_target"], bool)
+
+
+def test_the_command_leaves_with_its_own_exit_code_and_all_its_output(tmp_path):
+    missing = tmp_path / "nowhere"
+    result = subprocess.run(
+        [sys.executable, "-m", "topicgen", "stale", "--vault", str(missing)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error:") and str(missing) in result.stderr
+
+
+def test_preloading_a_built_in_provider_imports_its_sdk_in_the_background():
+    code = (
+        "import sys\n"
+        "from topicgen.runs.warmup import preload\n"
+        "thread = preload('openai:gpt-x')\n"
+        "thread.join()\n"
+        "print('openai' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert result.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("spec", ["myplugin:model", "not a spec"])
+def test_nothing_is_preloaded_for_a_plugin_or_a_bad_spec(spec):
+    from topicgen.runs.warmup import preload
+
+    assert preload(spec) is None

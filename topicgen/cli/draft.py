@@ -80,6 +80,9 @@ def new(
     if dry_run:
         _print_plans(the_vault, cleaned, settings if batch else None)
         return
+    from topicgen.runs.warmup import preload
+
+    preload(settings.model)  # the SDK loads while the vault is checked and the run is set up
     if output != "-":
         the_vault.ensure_writable()  # before any call: a vault that can't take the pages costs nothing
     shown = display(the_vault, plain=plain, verbose=verbose)

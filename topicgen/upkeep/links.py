@@ -162,7 +162,9 @@ def _affected(paths: Iterable[Path], written: set[Path], names: list[str]) -> It
     """Pages that mention a topic created in this run, other than the page of that topic itself.
 
     A page written in the run was rendered against the notes of the run's
-    start, so only topics created since can be missing from its links.
+    start, so only topics created since can be missing from its links. A
+    topic is linked only in the Topics section, so only that section is
+    searched (the whole page when it has no such heading).
     """
     slugs = {name: slug_for(name) for name in names}
     for path in paths:
@@ -170,8 +172,21 @@ def _affected(paths: Iterable[Path], written: set[Path], names: list[str]) -> It
         if not wanted:
             continue
         try:
-            text = read_regular(path).decode("utf-8", "replace").casefold()
+            text = read_regular(path).decode("utf-8", "replace")
         except (OSError, VaultError):
             continue
-        if any(name in text for name in wanted):
+        block = _topics_block(text).casefold()
+        if any(name in block for name in wanted):
             yield path
+
+
+_TOPICS_HEADING = f"\n### {SECTIONS['topics'].heading}"
+
+
+def _topics_block(text: str) -> str:
+    """The page's Topics section: from its heading to the next heading."""
+    start = text.find(_TOPICS_HEADING)
+    if start < 0:
+        return text
+    end = text.find("\n#", start + len(_TOPICS_HEADING))
+    return text[start : end if end >= 0 else len(text)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from topicgen.errors import ConfigError
@@ -68,6 +67,8 @@ def _load(target: str) -> ClientFactory:
 
 def available_providers() -> dict[str, str]:
     """Provider prefix → factory path, built-ins first, then installed plugins."""
+    from importlib.metadata import entry_points  # scanning installed packages takes a while: only here
+
     found = dict(BUILTIN_FACTORIES)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(entry.name, entry.value)
@@ -76,9 +77,12 @@ def available_providers() -> dict[str, str]:
 
 def create_client(spec: str, options: ClientOptions | None = None) -> ModelClient:
     parsed = ModelSpec.parse(spec)
-    providers = available_providers()
-    if parsed.provider not in providers:
-        known = ", ".join(sorted(providers))
-        raise ConfigError(f"unknown model provider {parsed.provider!r} in {spec!r}; known: {known}")
-    factory = _load(providers[parsed.provider])
+    target = BUILTIN_FACTORIES.get(parsed.provider)  # a built-in needs no look at installed plugins
+    if target is None:
+        providers = available_providers()
+        if parsed.provider not in providers:
+            known = ", ".join(sorted(providers))
+            raise ConfigError(f"unknown model provider {parsed.provider!r} in {spec!r}; known: {known}")
+        target = providers[parsed.provider]
+    factory = _load(target)
     return factory(parsed.model, options or ClientOptions())

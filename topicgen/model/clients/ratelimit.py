@@ -234,6 +234,7 @@ class RateLimitedClient:
             raise
         finally:
             await self.limiter.release()
+            await asyncio.sleep(0)  # the request waiting for this slot goes out before this reply is used
         self.limiter.settle(estimated, reply.usage.input_tokens + reply.usage.output_tokens)
         self.limiter.observe(reply.rate_limits)
         return reply

@@ -24,7 +24,7 @@ from conftest import CORPUS, FIXTURES, REPO, TopicgenCli
 
 from topicgen.model.clients.base import Usage
 from topicgen.runs.engine import RunReport
-from topicgen.runs.progress import LINE_WIDTH, clip, fit, listed, page_line, totals
+from topicgen.runs.progress import LINE_WIDTH, clip, fit, listed, page_line, plain_width, totals
 from topicgen.runs.workshop import Outcome, Status
 from topicgen.testing import Fault, HttpError
 
@@ -72,6 +72,13 @@ def test_a_page_with_only_accepted_drift_is_counted_not_listed() -> None:
     drifted = Outcome("Rust", Status.WRITTEN, notes=("joke: bold-label: **Pun:** unbolded",))
     assert not listed(drifted, verbose=False)
     assert listed(replace(drifted, reasked=("joke",)), verbose=False)
+
+
+def test_plain_lines_are_as_wide_as_columns_says_else_100(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    assert plain_width() == 160
+    monkeypatch.delenv("COLUMNS")
+    assert plain_width() == LINE_WIDTH == 100
 
 
 def test_a_long_line_is_cut_at_a_word_with_an_ellipsis() -> None:
@@ -172,7 +179,7 @@ def adopt_vault(tmp_path: Path) -> Path:
 
 
 def test_a_35_page_adopt_run_prints_no_line_over_100_characters(cli: TopicgenCli, adopt_vault: Path) -> None:
-    result = cli.run("adopt", "--all", "--dry-run", "--vault", str(adopt_vault))
+    result = cli.run("adopt", "--all", "--dry-run", "--vault", str(adopt_vault), COLUMNS="")
 
     assert result.exit_code == 1  # some pages would lose text: they are refused
     assert max(len(line) for line in lines(result.stderr)) <= LINE_WIDTH
@@ -180,7 +187,7 @@ def test_a_35_page_adopt_run_prints_no_line_over_100_characters(cli: TopicgenCli
 
 
 def test_a_refused_page_has_its_reason_on_its_own_line(cli: TopicgenCli, adopt_vault: Path) -> None:
-    result = cli.run("adopt", "--all", "--dry-run", "--vault", str(adopt_vault))
+    result = cli.run("adopt", "--all", "--dry-run", "--vault", str(adopt_vault), COLUMNS="")
 
     refused = [path.name for path in (adopt_vault / "topics").glob("malformed-frontmatter-*.md")]
     assert refused

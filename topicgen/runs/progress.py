@@ -9,7 +9,8 @@
   ``--plain``: a line per finished page as it finishes (``written
   topics/rust.md 3.2 s 2,140 out``), then one line per page that is not plainly
   fine and the totals. No line is wrapped, and none is longer than
-  ``LINE_WIDTH`` unless ``--verbose`` asks for lines whole.
+  ``LINE_WIDTH`` (or ``COLUMNS``, when set) unless ``--verbose`` asks for
+  lines whole.
 
 Both list the same pages (``listed``): failed ones and those a person should
 look at (edits kept, sections re-asked, ``Outcome.warnings`` such as text left
@@ -25,6 +26,7 @@ run-wide figure, add a part in ``totals``.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -58,6 +60,12 @@ _STYLE = {
 
 
 # --- what a line says ------------------------------------------------------------------------------
+
+
+def plain_width() -> int:
+    """How long a plain line may be: ``COLUMNS`` when the environment sets it, else ``LINE_WIDTH``."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= 40 else LINE_WIDTH
 
 
 def clip(text: str, width: int | None = LINE_WIDTH) -> str:
@@ -282,7 +290,7 @@ class PlainDisplay(_Display):
     def __init__(self, stream: TextIO, root: Path | None = None, *, verbose: bool = False) -> None:
         super().__init__(root, verbose)
         self.stream = stream
-        self.width = None if verbose else LINE_WIDTH
+        self.width = None if verbose else plain_width()
         self._clipped = False
 
     def _write(self, line: str, whole: bool = False) -> None:

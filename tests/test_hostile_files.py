@@ -186,3 +186,17 @@ def test_a_vault_folder_setting_resolving_outside_is_refused(tmp_path: Path, els
     with pytest.raises(VaultError, match="outside the vault"):
         Vault.open(tmp_path / "vault")
     assert issubclass(VaultError, UsageError)
+
+
+def test_a_reply_cache_entry_that_is_a_link_or_a_fifo_is_a_miss_not_a_hang(tmp_path: Path) -> None:
+    from topicgen.model.reply_cache import ReplyCache
+
+    cache = ReplyCache(tmp_path / "replies")
+    key = "ab" + "0" * 62
+    entry = tmp_path / "replies" / "ab" / f"{key}.json"
+    entry.parent.mkdir(parents=True)
+    os.symlink("/dev/zero", entry)
+    assert cache.get(key) is None
+    entry.unlink()
+    os.mkfifo(entry)
+    assert cache.get(key) is None

@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from topicgen.errors import VaultError
 from topicgen.model.clients.base import Usage
 from topicgen.model.prompt import Message
+from topicgen.vault.files import read_regular
+
+MAX_CACHED_BYTES = 8 << 20  # a cached page is ~20 KB
 
 
 def request_key(model: str, messages: list[Message], schema: dict[str, Any]) -> str:
@@ -56,10 +60,11 @@ class ReplyCache:
 
     def get(self, key: str) -> CachedReply | None:
         try:
-            saved = json.loads(self._path(key).read_text(encoding="utf-8"))
+            # a cache in a vault someone else wrote may hold links or FIFOs: regular files only
+            saved = json.loads(read_regular(self._path(key), limit=MAX_CACHED_BYTES))
             usage = Usage(**saved.get("usage", {}))
             return CachedReply(saved["page"], saved["model"], usage)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, VaultError, RecursionError):
             return None
 
     def put(self, key: str, data: dict[str, Any], model: str, usage: Usage, topic: str) -> None:

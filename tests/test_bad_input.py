@@ -367,7 +367,7 @@ def test_a_note_that_is_not_utf8_does_not_stop_a_new_page(cli: TopicgenCli, vaul
     assert note.read_bytes() == NOT_UTF8
 
 
-def test_replacing_a_page_that_is_not_utf8_fails_before_any_call_and_keeps_it(
+def test_replacing_a_page_that_is_not_utf8_is_refused_before_any_call_and_keeps_it(
     cli: TopicgenCli, vault: Path
 ) -> None:
     page = vault / "topics" / "graph-theory.md"
@@ -376,9 +376,8 @@ def test_replacing_a_page_that_is_not_utf8_fails_before_any_call_and_keeps_it(
 
     result = new(cli, vault, "Graph Theory", "--force")
 
-    assert result.exit_code == 1
-    (row,) = [line for line in result.stderr.splitlines() if "Graph Theory" in line]
-    assert "failed" in row and "cannot read" in row
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "not written by topicgen" in result.stderr
     assert cli.server.stats().requests == 0
     assert page.read_bytes() == NOT_UTF8
 

@@ -151,14 +151,15 @@ def test_the_model_comes_from_topicgen_toml_when_no_flag_is_given(vault):
     assert topicgen("new", TOPIC, "--vault", vault).exit_code == 0
 
 
-def test_output_dash_prints_the_page_and_touches_nothing(vault):
+def test_output_dash_prints_the_page_and_touches_nothing_but_the_reply_cache(vault):
     before = files_under(vault)
     result = topicgen("new", TOPIC, "--model", REPLAY, "--vault", vault, "--output", "-")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("---\nshare: true\n")
     assert "# 🤖🦜 Large Language Models" in result.stdout
-    assert files_under(vault) == before
-    assert not (vault / ".topicgen").exists()
+    state = vault / ".topicgen"
+    assert {path for path in files_under(vault) if state not in path.parents} == before
+    assert list((state / "cache" / "replies").rglob("*.json"))
 
 
 def test_output_dash_prints_even_when_the_page_exists(vault):
@@ -230,16 +231,15 @@ def test_an_existing_page_is_left_untouched_without_force(vault):
     assert page.read_text(encoding="utf-8") == PERSONS_PAGE
 
 
-def test_force_replaces_the_page_keeping_keys_topicgen_does_not_own(vault):
+def test_force_regenerates_a_page_topicgen_wrote_keeping_keys_topicgen_does_not_own(vault):
     page = vault / "topics" / "large-language-models.md"
-    page.parent.mkdir()
-    page.write_text(PERSONS_PAGE, encoding="utf-8")
+    assert topicgen("new", TOPIC, "--model", REPLAY, "--vault", vault).exit_code == 0
+    page.write_text(page.read_text(encoding="utf-8").replace("---\n", "---\ntags:\n  - ai\n", 1))
     result = topicgen("new", TOPIC, "--model", REPLAY, "--vault", vault, "--force")
     assert result.exit_code == 0, result.stderr
     written = frontmatter.loads(page.read_text(encoding="utf-8"))
     assert written["title"] == "🤖🦜 Large Language Models"
     assert written["tags"] == ["ai"]
-    assert "My own notes." not in written.content
 
 
 def test_writing_leaves_no_temporary_files(vault):

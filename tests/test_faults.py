@@ -18,7 +18,6 @@ output and no file of the vault.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -115,10 +114,10 @@ def test_unusable_reply_is_re_asked_with_the_problem_and_the_page_written(
 
 
 @pytest.fixture
-def existing(vault: Path) -> Path:
-    """The reference page (with its foreign frontmatter) as the page a --force run would replace."""
-    page = vault / "topics" / "large-language-models.md"
-    shutil.copyfile(REFERENCE_PAGE, page)
+def existing(vault: Path, draft_into) -> Path:
+    """A page topicgen wrote, with a key of the person's own, as the page a --force run would replace."""
+    page = draft_into(vault)
+    page.write_text(page.read_text(encoding="utf-8").replace("---\n", "---\ncssclass: wide\n", 1))
     return page
 
 

@@ -283,10 +283,16 @@ def test_a_frontmatter_key_written_twice_is_malformed():
 
 def test_text_the_parser_cannot_place_is_reported_with_line_numbers_and_kept(variant):
     parsed = parse_page(variant("unplaced-text"))
-    assert [f.line for f in parsed.unplaced] == [46, 47, 48, 121]
-    assert "Fun Facts" in parsed.unplaced[-1].message
+    assert [f.line for f in parsed.unplaced] == [46, 47, 48]
     assert parsed.unfit == [] and len(parsed.sections["performance"]) == 4  # the table is not an item
-    assert [line for line, _ in parsed.kept] == [46, 47, 48, 121, 122, 123]
+    assert [line for line, _ in parsed.kept] == [46, 47, 48]
+
+
+def test_a_heading_of_ones_own_inside_the_summary_is_a_kept_section_not_unplaced_text(variant):
+    parsed = parse_page(variant("unplaced-text"))
+    (own,) = parsed.own_sections
+    assert own.after == "not_optimal" and own.lines[0].startswith("### 🎨 Fun Facts")
+    assert [f.line for f in parsed.notes if f.code is Code.OWN_SECTION] == [121]
 
 
 def test_a_heading_of_ones_own_after_the_summary_is_kept_as_the_tail(variant):

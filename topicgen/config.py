@@ -9,12 +9,13 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from topicgen.errors import ConfigError
+from topicgen.errors import ConfigError, UsageError
 from topicgen.model.costs import Price
 from topicgen.vault import Vault
 from topicgen.verify.settings import VerifySettings
@@ -202,3 +203,57 @@ def open_vault(root: str | Path, overrides: dict[str, Any] | None = None) -> tup
     vault = Vault.open(Path(root))
     settings = load_settings(vault.root, overrides)
     return Vault(vault.root, settings.paths.topics, settings.paths.books), settings
+
+
+# What makes a folder a vault, in the order they are looked for in each folder (like git's .git).
+VAULT_MARKERS = ((CONFIG_FILE, False), (".obsidian", True), ("topics", True))
+
+
+@dataclass(frozen=True)
+class VaultLocation:
+    """Where the vault is and how it was found: ``--vault``, or the marker seen walking up."""
+
+    root: Path
+    how: str  # "--vault", "topicgen.toml", ".obsidian/" or "topics/"; "" when none was found
+    start: Path  # the folder the search started from
+
+    @property
+    def found(self) -> bool:
+        return bool(self.how)
+
+    def describe(self) -> str:
+        if self.how == "--vault":
+            return f"{self.root} (--vault)"
+        return f"{self.root} (it has {self.how})" if self.found else f"{self.root} (no vault found)"
+
+
+def find_vault(start: Path) -> VaultLocation | None:
+    """The nearest folder at or above ``start`` holding topicgen.toml, .obsidian/ or topics/."""
+    start = start.expanduser().resolve()
+    for folder in (start, *start.parents):
+        for name, is_folder in VAULT_MARKERS:
+            marker = folder / name
+            if marker.is_dir() if is_folder else marker.exists():
+                return VaultLocation(folder, f"{name}/" if is_folder else name, start)
+    return None
+
+
+def locate_vault(option: Path | None, *, cwd: Path | None = None, required: bool = True) -> VaultLocation:
+    """The vault a command works on: ``--vault`` as given, else found walking up from ``cwd``.
+
+    With no ``--vault`` and no vault found, ``required`` refuses (so no command
+    makes a vault by accident); otherwise the current folder stands in, for
+    commands that only print.
+    """
+    here = (cwd or Path.cwd()).resolve()
+    if option is not None:
+        return VaultLocation(option, "--vault", here)
+    found = find_vault(here)
+    if found is not None:
+        return found
+    if required:
+        raise UsageError(
+            f"no vault here: neither {here} nor a folder above it has topicgen.toml, .obsidian/ "
+            "or topics/; run topicgen inside a vault, or pass --vault DIR to use (or start) one"
+        )
+    return VaultLocation(here, "", here)

@@ -11,6 +11,7 @@ import typer
 from topicgen.cli.app import (
     BatchOption,
     ConcurrencyOption,
+    FreshOption,
     ModelOption,
     NoWaitOption,
     PlainOption,
@@ -22,6 +23,7 @@ from topicgen.cli.app import (
     display,
     execute,
     finish,
+    open_cli_vault,
     reports_errors,
     run_overrides,
     say,
@@ -84,7 +86,7 @@ def check(
     pages: Annotated[
         list[Path] | None, typer.Argument(help="Pages or folders (default: every page in topics/).")
     ] = None,
-    vault: VaultOption = Path("."),
+    vault: VaultOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
     verify: Annotated[
         bool, typer.Option("--verify", help="Also look up every book and YouTube link (uses the network).")
@@ -93,10 +95,9 @@ def check(
     """Lint topic pages: what is wrong with each, with line numbers. Exit 1 if any page has defects."""
     import json
 
-    from topicgen.config import open_vault
     from topicgen.upkeep.check import check_pages, format_report, pages_to_check
 
-    the_vault, settings = open_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault)
     reports = check_pages(the_vault, pages_to_check(the_vault, list(pages or [])))
     if verify:
         import asyncio
@@ -131,7 +132,8 @@ def adopt(
             help="Also have the model rewrite sections whose text does not fit the outline.",
         ),
     ] = False,
-    vault: VaultOption = Path("."),
+    fresh: FreshOption = False,
+    vault: VaultOption = None,
     model: ModelOption = None,
     concurrency: ConcurrencyOption = None,
     record: RecordOption = None,
@@ -142,7 +144,6 @@ def adopt(
     reask: ReaskOption = "batch",
 ) -> None:
     """Rewrite pages topicgen did not write into its shape, asking the model only for what is missing."""
-    from topicgen.config import open_vault
     from topicgen.runs.adopt import LazyClient, resolve_pages
     from topicgen.runs.api import adopt_pages, build_client, engine_for
     from topicgen.upkeep.staleness import topic_pages
@@ -152,7 +153,7 @@ def adopt(
     if not pages and not all_pages:
         raise UsageError("name the pages to adopt, or pass --all")
     check_batch_flags(batch=batch, no_wait=no_wait, reask=reask)
-    the_vault, settings = open_vault(vault, run_overrides(model=model, concurrency=concurrency))
+    the_vault, settings, _ = open_cli_vault(vault, run_overrides(model=model, concurrency=concurrency))
     paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
     if not paths:
         say("no topic pages to adopt")
@@ -174,6 +175,7 @@ def adopt(
             client=client,
             dry_run=dry_run,
             rewrite_unfit=rewrite_unfit,
+            fresh=fresh,
             engine=engine,
         ),
         total=len(paths),

@@ -27,7 +27,15 @@ app = typer.Typer(
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
-VaultOption = Annotated[Path, typer.Option("--vault", help="The vault folder (default: the current folder).")]
+VaultOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--vault",
+        metavar="DIR",
+        help="The vault folder (default: the nearest folder at or above this one with "
+        "topicgen.toml, .obsidian/ or topics/).",
+    ),
+]
 ModelOption = Annotated[
     str | None,
     typer.Option(
@@ -59,6 +67,17 @@ def reports_errors(command: Command) -> Command:
     return wrapper  # type: ignore[return-value]
 
 
+def open_cli_vault(option: Path | None, overrides: dict[str, Any] | None = None, *, required: bool = True):
+    """(vault, settings, location) for a command; says which vault when it was found above this folder."""
+    from topicgen.config import locate_vault, open_vault
+
+    location = locate_vault(option, required=required)
+    if location.found and location.how != "--vault" and location.root != location.start:
+        say(f"using the vault at {location.describe()}")
+    vault, settings = open_vault(location.root, overrides)
+    return vault, settings, location
+
+
 def read_topic_file(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -88,6 +107,15 @@ PlainOption = Annotated[
 VerboseOption = Annotated[
     bool,
     typer.Option("--verbose", "-v", help="Name every page in the summary, left-alone ones too; lines whole."),
+]
+
+FreshOption = Annotated[
+    bool,
+    typer.Option(
+        "--fresh",
+        help="Ask the model again even if the reply cache holds an answer "
+        "(the cache serves resumed runs and pages previewed with --output -).",
+    ),
 ]
 
 

@@ -11,6 +11,7 @@ import typer
 from topicgen.cli.app import (
     BatchOption,
     ConcurrencyOption,
+    FreshOption,
     MaxCostOption,
     ModelOption,
     NoVerifyOption,
@@ -26,6 +27,7 @@ from topicgen.cli.app import (
     display,
     execute,
     finish,
+    open_cli_vault,
     read_topic_file,
     reports_errors,
     run_overrides,
@@ -41,9 +43,16 @@ def new(
     from_file: Annotated[
         Path | None, typer.Option("--from", help="Read topic names from a file, one per line.")
     ] = None,
-    vault: VaultOption = Path("."),
+    vault: VaultOption = None,
     model: ModelOption = None,
-    force: Annotated[bool, typer.Option(help="Replace pages that already exist.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Regenerate pages topicgen already wrote, asking the model again "
+            "(your own keys, sections and notes stay; a page topicgen did not write is refused: adopt it)."
+        ),
+    ] = False,
+    fresh: FreshOption = False,
     dry_run: Annotated[
         bool, typer.Option(help="Show the prompt and a token estimate; call nothing.")
     ] = False,
@@ -63,7 +72,6 @@ def new(
     reask: ReaskOption = "batch",
 ) -> None:
     """Draft new topic pages into the vault's topics/ folder."""
-    from topicgen.config import open_vault
     from topicgen.vault.slugs import clean_topics
 
     names = list(topics or []) + (read_topic_file(from_file) if from_file else [])
@@ -76,7 +84,8 @@ def new(
     flags = run_overrides(
         model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
     )
-    the_vault, settings = open_vault(vault, flags)
+    printing = dry_run or output == "-"  # nothing is written: a folder that is no vault will do
+    the_vault, settings, location = open_cli_vault(vault, flags, required=not printing)
     if dry_run:
         _print_plans(the_vault, cleaned, settings if batch else None)
         return
@@ -84,6 +93,10 @@ def new(
 
     preload(settings.model)  # the SDK loads while the vault is checked and the run is set up
     if output != "-":
+        if force:
+            from topicgen.runs.api import refuse_notes_of_ones_own
+
+            refuse_notes_of_ones_own(the_vault, cleaned)
         the_vault.ensure_writable()  # before any call: a vault that can't take the pages costs nothing
     shown = display(the_vault, plain=plain, verbose=verbose)
     if batch:
@@ -92,7 +105,17 @@ def new(
         command = new_command(the_vault, settings, cleaned, force=force)
         run_in_batches(the_vault, settings, command, "drafting", no_wait, reask, record, shown)
         return
-    _draft(the_vault, settings, cleaned, force=force, to_stdout=output == "-", record=record, shown=shown)
+    _draft(
+        the_vault,
+        settings,
+        cleaned,
+        force=force,
+        fresh=fresh,
+        to_stdout=output == "-",
+        record=record,
+        shown=shown,
+        cache=location.found,
+    )
 
 
 def _draft(
@@ -101,9 +124,11 @@ def _draft(
     topics: list[str],
     *,
     force: bool,
+    fresh: bool,
     to_stdout: bool,
     record: Path | None,
     shown: Any,
+    cache: bool,
 ) -> None:
     from topicgen.runs.api import build_client, draft_topics, engine_for
 
@@ -112,7 +137,15 @@ def _draft(
     report = execute(
         engine,
         lambda e: draft_topics(
-            vault, settings, topics, client=client, force=force, to_stdout=to_stdout, engine=e
+            vault,
+            settings,
+            topics,
+            client=client,
+            force=force,
+            fresh=fresh,
+            to_stdout=to_stdout,
+            engine=e,
+            use_cache=cache,
         ),
         total=len(topics),
         description=f"drafting with {settings.model}",
@@ -177,9 +210,11 @@ def render(
     topic: Annotated[
         str | None, typer.Option(help="The topic name (needed unless the file records it).")
     ] = None,
-    vault: VaultOption = Path("."),
+    vault: VaultOption = None,
 ) -> None:
     """Render a saved JSON reply to Markdown on stdout, linking the vault's notes."""
+    from topicgen.config import locate_vault
     from topicgen.runs.api import render_saved_reply
 
-    sys.stdout.write(render_saved_reply(reply, topic, vault) + "\n")
+    root = locate_vault(vault, required=False).root
+    sys.stdout.write(render_saved_reply(reply, topic, root) + "\n")

@@ -10,6 +10,7 @@ import typer
 from topicgen.cli.app import (
     BatchOption,
     ConcurrencyOption,
+    FreshOption,
     MaxCostOption,
     ModelOption,
     NoVerifyOption,
@@ -25,6 +26,7 @@ from topicgen.cli.app import (
     display,
     execute,
     finish,
+    open_cli_vault,
     reports_errors,
     run_overrides,
     say,
@@ -36,7 +38,7 @@ from topicgen.errors import UsageError
 @app.command()
 @reports_errors
 def stale(
-    vault: VaultOption = Path("."),
+    vault: VaultOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="List fresh pages too.")] = False,
 ) -> None:
@@ -45,11 +47,10 @@ def stale(
     import sys
     from datetime import UTC, datetime
 
-    from topicgen.config import open_vault
     from topicgen.model.fingerprint import vault_fingerprint
     from topicgen.upkeep.staleness import scan
 
-    the_vault, settings = open_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault)
     current = vault_fingerprint(the_vault.root)
     folder = the_vault.topics_dir.relative_to(the_vault.root).as_posix()
     rows: list[dict[str, Any]] = []
@@ -120,10 +121,11 @@ def regen(
         str | None, typer.Option(help="Only these sections, comma-separated, e.g. jokes,books.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Also replace sections a person edited.")] = False,
+    fresh: FreshOption = False,
     dry_run: Annotated[
         bool, typer.Option(help="Show the plan and a token and cost estimate; call nothing.")
     ] = False,
-    vault: VaultOption = Path("."),
+    vault: VaultOption = None,
     model: ModelOption = None,
     concurrency: ConcurrencyOption = None,
     rpm: RpmOption = None,
@@ -146,7 +148,6 @@ def regen(
     reask: ReaskOption = "batch",
 ) -> None:
     """Regenerate pages (or some of their sections), keeping every human edit."""
-    from topicgen.config import open_vault
     from topicgen.model.fingerprint import vault_fingerprint
     from topicgen.page.sections import resolve_sections
     from topicgen.runs.regen import plan_regen
@@ -166,7 +167,7 @@ def regen(
     flags = run_overrides(
         model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
     )
-    the_vault, settings = open_vault(vault, flags)
+    the_vault, settings, _ = open_cli_vault(vault, flags)
     if not dry_run:
         from topicgen.runs.warmup import preload
 
@@ -190,18 +191,27 @@ def regen(
         command = regen_command(the_vault, settings, **chosen, force=force, jobs=jobs)
         run_in_batches(the_vault, settings, command, "regenerating", no_wait, reask, record, shown)
         return
-    _regenerate(the_vault, settings, jobs, force=force, record=record, shown=shown)
+    _regenerate(the_vault, settings, jobs, force=force, fresh=fresh, record=record, shown=shown)
 
 
 def _regenerate(
-    vault: Any, settings: Any, jobs: list[Any], *, force: bool, record: Path | None, shown: Any
+    vault: Any,
+    settings: Any,
+    jobs: list[Any],
+    *,
+    force: bool,
+    fresh: bool,
+    record: Path | None,
+    shown: Any,
 ) -> None:
     from topicgen.runs.api import build_client, engine_for, regenerate
 
     client = build_client(settings, record)
     report = execute(
         engine_for(settings),
-        lambda engine: regenerate(vault, settings, jobs, client=client, force=force, engine=engine),
+        lambda engine: regenerate(
+            vault, settings, jobs, client=client, force=force, fresh=fresh, engine=engine
+        ),
         total=len(jobs),
         description=f"regenerating with {settings.model}",
         display=shown,
@@ -210,14 +220,19 @@ def _regenerate(
 
 
 def _recheck(
-    vault: Path, targets: list[str], flags: dict[str, Any], record: Path | None, *, plain: bool, verbose: bool
+    vault: Path | None,
+    targets: list[str],
+    flags: dict[str, Any],
+    record: Path | None,
+    *,
+    plain: bool,
+    verbose: bool,
 ) -> None:
-    from topicgen.config import open_vault
     from topicgen.runs.api import build_client, engine_for, recheck_references
     from topicgen.runs.recheck import recheck_targets
     from topicgen.runs.regen import resolve_targets
 
-    the_vault, settings = open_vault(vault, flags)
+    the_vault, settings, _ = open_cli_vault(vault, flags)
     named = resolve_targets(the_vault.topics_dir, targets) if targets else []
     paths = recheck_targets(the_vault.topics_dir, named)
     if not paths:
@@ -271,14 +286,13 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any], *, batch: bool
 
 @app.command()
 @reports_errors
-def index(vault: VaultOption = Path(".")) -> None:
+def index(vault: VaultOption = None) -> None:
     """Rebuild topics/index.md (keeping hand-written text) and refresh every page's links."""
-    from topicgen.config import open_vault
     from topicgen.upkeep.index import write_index
     from topicgen.upkeep.links import relink_vault
     from topicgen.upkeep.view import VaultView
 
-    the_vault, settings = open_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault)
     view = VaultView.scan(the_vault, settings)
     relinked = relink_vault(the_vault, settings, view=view)
     result = write_index(

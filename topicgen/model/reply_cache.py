@@ -3,6 +3,12 @@
 A reply is stored, keyed by the model spec and the request's content
 (messages and schema), as soon as it validates and before its page is
 written. Running the same command again finds it and spends nothing.
+
+The cache serves replies that have not been written yet: a resumed run, or
+a page previewed with ``--output -`` and then written. It never hands back
+the reply a page was already made from (``newer_than`` the page), and a
+``fresh`` view reads nothing at all (``--fresh``), so asking again always
+asks the model.
 """
 
 from __future__ import annotations
@@ -45,10 +51,26 @@ class CachedReply:
 
 
 class ReplyCache:
-    """One JSON file per validated reply under ``<vault>/.topicgen/cache/replies``."""
+    """One JSON file per validated reply under ``<vault>/.topicgen/cache/replies``.
 
-    def __init__(self, folder: Path) -> None:
+    ``reuse=False`` stores replies but never reads one; ``newer_than`` (a file
+    time in nanoseconds) reads only replies stored after that moment.
+    """
+
+    def __init__(self, folder: Path, *, reuse: bool = True, newer_than: int | None = None) -> None:
         self.folder = folder
+        self.reuse = reuse
+        self.after = newer_than
+
+    def fresh(self) -> ReplyCache:
+        """The same cache, storing replies but never answering from it."""
+        return ReplyCache(self.folder, reuse=False)
+
+    def newer_than(self, moment_ns: int | None) -> ReplyCache:
+        """The same cache answering only with replies stored after ``moment_ns`` (a page's mtime)."""
+        if moment_ns is None or not self.reuse:
+            return self
+        return ReplyCache(self.folder, newer_than=max(moment_ns, self.after or 0))
 
     @classmethod
     def of_vault(cls, state_dir: Path) -> ReplyCache:
@@ -59,9 +81,14 @@ class ReplyCache:
         return self.folder / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> CachedReply | None:
+        if not self.reuse:
+            return None
+        path = self._path(key)
         try:
+            if self.after is not None and path.lstat().st_mtime_ns <= self.after:
+                return None  # the reply the page was made from: asking again means asking the model
             # a cache in a vault someone else wrote may hold links or FIFOs: regular files only
-            saved = json.loads(read_regular(self._path(key), limit=MAX_CACHED_BYTES))
+            saved = json.loads(read_regular(path, limit=MAX_CACHED_BYTES))
             usage = Usage(**saved.get("usage", {}))
             return CachedReply(saved["page"], saved["model"], usage)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, VaultError, RecursionError):

@@ -9,6 +9,7 @@ newline if the file had one. For every page topicgen generates,
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,8 +24,9 @@ from topicgen.page.render import (
     page_title,
     render_body,
 )
-from topicgen.page.sections import splice, split_body
+from topicgen.page.sections import Block, BodyParts, splice, split_body
 from topicgen.read.parse import ParsedPage
+from topicgen.read.parsed import OwnSection
 from topicgen.vault.frontmatter import compose
 
 KEPT_HEADING = "## 📌 Kept From The Original Page"  # text adopt could not place, after the summary
@@ -53,8 +55,8 @@ def canonical_body(
     the outline), put under their exact headings. Text no section could hold
     follows the summary under ``KEPT_HEADING``; then the person's own text.
     """
-    body = render_body(page, context)
     end = HARD_BREAK if context.hard_breaks else ""
+    body = with_own_sections(render_body(page, context), parsed.own_sections, end)
     if as_written:
         blocks = {
             key: [f"### {SECTIONS[key].heading}{end}", end, *(f"{line}{end}" for line in lines), end]
@@ -67,6 +69,23 @@ def canonical_body(
     if not after:
         return body
     return "\n".join([f"{body}{end}", *(line for block in after for line in (end, *block))])
+
+
+def with_own_sections(body: str, own: list[OwnSection], blank: str) -> str:
+    """A rendered body with a person's own sections put back after the sections they followed."""
+    if not own:
+        return body
+    parts = split_body(body)
+    blocks: list[Block] = []
+    for block in parts.blocks:
+        blocks.append(block)
+        blocks += [Block(None, list(section.lines)) for section in own if section.after == block.key]
+    rendered = {block.key for block in parts.blocks}
+    blocks += [Block(None, list(section.lines)) for section in own if section.after not in rendered]
+    for block, after in pairwise(blocks):
+        if block.lines[-1].strip() and (block.key is None or after.key is None):
+            block.lines.append(blank)  # a blank line before every heading, as the renderer writes
+    return BodyParts(parts.head, blocks, parts.tail).join()
 
 
 def kept_lines(parsed: ParsedPage, blank: str = "") -> list[str]:

@@ -37,6 +37,7 @@ class Code(StrEnum):
     UNFIT_SECTION = "unfit-section"  # present, but its content does not fit the outline
     UNPLACED = "unplaced"  # text the parser could not place in any section
     UNREADABLE = "unreadable"
+    OWN_SECTION = "own-section"  # a person's own section inside the summary: kept where it is, a note
     UNKNOWN_BOOK = "unknown-book"  # check --verify: the book catalog does not have it
     UNKNOWN_VIDEO = "unknown-video"  # check --verify: no such video or channel on YouTube
     # notes: variants the parser accepts and adopt normalises
@@ -69,6 +70,7 @@ def drift_code(drift: Drift) -> Code:
 
 NOTE_CODES = frozenset(
     {
+        Code.OWN_SECTION,
         Code.HEADING_VARIANT,
         Code.LIST_VARIANT,
         Code.BULLET_EMOJI,

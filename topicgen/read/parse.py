@@ -41,7 +41,7 @@ from topicgen.page.text_rules import check_title_emoji
 from topicgen.read.blocks import BULLET, PseudoHeading, heading_of, pseudo_heading
 from topicgen.read.findings import Code, Finding, drift_code, excerpt
 from topicgen.read.kinds import LEFT_ALONE, HeadingCount, PageKind, kind_of
-from topicgen.read.parsed import TITLE_KEY, IncompletePage, ParsedPage
+from topicgen.read.parsed import TITLE_KEY, IncompletePage, OwnSection, ParsedPage
 from topicgen.read.recognise import (
     BREADCRUMB,
     HeadingMatch,
@@ -51,6 +51,7 @@ from topicgen.read.recognise import (
     match_label,
     parse_book,
     parse_video,
+    section_heading,
     split_label,
     split_sentences,
     words_of,
@@ -116,7 +117,7 @@ class _PageParser:
         self.lines = self.text.split("\n")
         self.repair = bool(ZWJ not in self.text and repair_zwj(self.text) != self.text)
         self.kept: set[int] = set()
-        self.own_bold = 0  # bold lines opening a paragraph that are not outline headings (for the page kind)
+        self.own_bold = 0  # headings and bold lines under the summary, not the outline's (for the page kind)
         self._reader = SectionReader(self._note, self._keep)
 
     def _note(self, line: int, code: Code, message: str, section: str | None = None) -> None:
@@ -150,20 +151,27 @@ class _PageParser:
         if page.kind is not PageKind.TOPIC:
             return self._finish(page, [])
         self._title(page, title_line)
-        for block in blocks:
-            if block.key is None:
-                end = max((number for number, raw in block.lines if raw.strip()), default=block.line)
-                where = f"lines {block.line}-{end}" if end > block.line else f"line {block.line}"
-                heading = excerpt(block.heading)
-                self._note(
-                    block.line, Code.UNPLACED, f"a heading the outline does not have: {heading!r} ({where})"
-                )
-                self._keep(block.line, end)
+        page.own_sections = self._own_sections(blocks)
         end_line = body[tail_at - 1][0] if tail_at else len(self.lines)
         self._read_sections(page, known, end_line)
         if self.repair:
             self._note(0, Code.LOST_ZWJ, "emoji lost their zero-width joiners; restored")
         return self._finish(page, known)
+
+    def _own_sections(self, blocks: list[_Block]) -> list[OwnSection]:
+        """A person's own sections inside the summary: kept where they are, noted, never unplaced."""
+        own: list[OwnSection] = []
+        after: str | None = None
+        for block in blocks:
+            if block.key is not None:
+                after = block.key
+                continue
+            end = max((number for number, raw in block.lines if raw.strip()), default=block.line)
+            where = f"lines {block.line}-{end}" if end > block.line else f"line {block.line}"
+            message = f"a section of your own: {excerpt(block.heading)!r} ({where}), kept where it is"
+            self._note(block.line, Code.OWN_SECTION, message)
+            own.append(OwnSection(after, [self.lines[block.line - 1], *(raw for _, raw in block.lines)]))
+        return own
 
     def _finish(self, page: ParsedPage, blocks: list[_Block]) -> ParsedPage:
         if not page.is_topic:
@@ -219,6 +227,7 @@ class _PageParser:
                     break
                 if level > 0 and summary_line is not None:
                     own_heading = True  # a heading of one's own: what follows is not chatter
+                    self.own_bold += 1  # and one of the summary's headings, for the page kind
             if line.strip() and not (BREADCRUMB.match(line) and title_line is None):
                 chatter = summary_line is not None and not own_heading
                 (preamble if chatter else before).append((number, line))
@@ -242,8 +251,13 @@ class _PageParser:
         """Cut the summary into section blocks; returns them and where the tail starts.
 
         A heading the outline does not have gets a block of its own (key None):
-        in the middle of the summary its text cannot be placed; after the last
-        section it is a person's own text and joins the tail.
+        in the middle of the summary it is a person's own section, kept where it
+        is; after the last section it is a person's own text and joins the tail.
+        Outline headings count only at the level of the page's sections (the
+        first section's): a heading above that level ends the summary (a
+        person's ``## 📝 My Notes``), one below it is a sub-heading, and a loose
+        match (shortened, emoji only) for a section the page already has is a
+        heading of one's own.
         """
         blocks: list[_Block] = []
         while index < len(body):
@@ -267,17 +281,16 @@ class _PageParser:
                     self._note(number, Code.DUPLICATE_HEADING, f"'{PAGE_HEADING}' is repeated")
                     index += 1
                     continue
+                section_level = blocks[0].level if blocks else None
+                if section_level is not None and 1 <= level <= 2 and level != section_level:
+                    break
                 names_label = _names_label(text, current)
-                found = match_heading(text, allow_weak=False)
-                if found is None and level > 0 and not names_label:
-                    found = match_heading(text)
+                found = section_heading(text, level, section_level, names_label, {b.key for b in blocks})
                 if found is not None:
                     blocks.append(_Block(found.key, number, text, level, found, index))
                     index += 1
                     continue
-                if 1 <= level <= 2:
-                    break
-                if level >= 3 and not names_label:
+                if level > 0 and not names_label:
                     blocks.append(_Block(None, number, text, level, None, index))
                     index += 1
                     continue

@@ -26,6 +26,14 @@ class IncompletePage(ValueError):
     """The page lacks sections (or holds text that fits nowhere), so it is not a whole TopicSummary."""
 
 
+@dataclass(frozen=True)
+class OwnSection:
+    """A heading the outline does not have, inside the summary, with its lines as written."""
+
+    after: str | None  # the outline section it follows
+    lines: list[str]
+
+
 @dataclass
 class ParsedPage(HasFindings):
     """A page read back: the sections it has, what is missing or unfit, and everything noticed."""
@@ -40,6 +48,7 @@ class ParsedPage(HasFindings):
     frontmatter: dict[str, Any] = field(default_factory=dict)
     frontmatter_raw: str | None = None
     tail: list[str] = field(default_factory=list)  # a person's own text after the summary, verbatim
+    own_sections: list[OwnSection] = field(default_factory=list)  # a person's sections inside it
     kept: list[tuple[int, str]] = field(default_factory=list)  # (line, text) no section holds, as written
     unfit_lines: dict[str, list[str]] = field(default_factory=dict)  # unfit section → its lines, verbatim
     final_newline: bool = False

@@ -128,6 +128,26 @@ def match_heading(text: str, *, allow_weak: bool = True) -> HeadingMatch | None:
     return None
 
 
+def section_heading(
+    text: str, level: int, section_level: int | None, names_label: bool, seen: Iterable[str | None]
+) -> HeadingMatch | None:
+    """The outline section a heading inside a page's summary opens, if it opens one.
+
+    Only at the level of the page's sections (``section_level``, the first
+    section's; 0 for bold pseudo-headings): deeper is a sub-heading. A loose
+    match (shortened, emoji only) for a section already ``seen`` is a heading
+    of one's own, not the section again.
+    """
+    if section_level and level > section_level:
+        return None
+    found = match_heading(text, allow_weak=False)
+    if found is None and level > 0 and not names_label:
+        found = match_heading(text)
+        if found is not None and found.key in set(seen):
+            return None
+    return found
+
+
 def _after_words(text: str, count: int) -> str:
     matches = list(_WORD.finditer(text))
     return text[matches[count - 1].end() :].strip(" :;,.-—–") if count <= len(matches) else ""

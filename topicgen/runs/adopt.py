@@ -37,7 +37,7 @@ from topicgen.page.sections import section_model
 from topicgen.read.adoption import REASONS_SHOWN, Adoption, plan_adoption
 from topicgen.read.canonical import canonical_text
 from topicgen.read.parse import TITLE_KEY
-from topicgen.runs.workshop import Outcome, Status, Workshop
+from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import split_page
@@ -147,12 +147,19 @@ class Adopter(Workshop):
             _, body = split_page(adoption.text)
             messages = self.prompts.section_messages(parsed.topic, list(adoption.asks), body.strip())
             schema = page_json_schema(model)
+            since = page_mtime(adoption.path)
             if self.dry_run:
-                hit = self.cache.get(request_key(self.client.spec, messages, schema)) if self.cache else None
+                cache = self.cache.newer_than(since) if self.cache else None
+                hit = cache.get(request_key(self.client.spec, messages, schema)) if cache else None
                 data.update(hit.data if hit else {key: placeholder(key) for key in adoption.asks})
             else:
                 generation = await self.ask(
-                    parsed.topic, spent, messages=messages, model=model, current_page=body.strip()
+                    parsed.topic,
+                    spent,
+                    messages=messages,
+                    model=model,
+                    current_page=body.strip(),
+                    newer_than=since,
                 )
                 written, references = await self.ground(parsed.topic, generation.page, spent)
                 data.update(written.model_dump(mode="json"))

@@ -7,6 +7,7 @@ the page jobs it calls); ``topicgen.cli`` only parses flags and prints.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from topicgen.model.reply_cache import ReplyCache
 from topicgen.page.render import render_page
 from topicgen.page.schema import page_json_schema
 from topicgen.runs.adopt import Adopter
-from topicgen.runs.draft import Drafter
+from topicgen.runs.draft import Drafter, not_ours, other_topic
 from topicgen.runs.engine import Budget, Engine, RunReport
 from topicgen.runs.recheck import Rechecker
 from topicgen.runs.regen import Regenerator, RegenJob
@@ -39,6 +40,12 @@ from topicgen.vault.slugs import clean_topics, slug_for
 CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage
 EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
 EXPECTED_USAGE = Usage(input_tokens=4_000, output_tokens=EXPECTED_OUTPUT_TOKENS)
+
+
+def reply_cache(vault: Vault) -> ReplyCache:
+    """The vault's reply cache, its state folder kept out of git."""
+    vault.keep_state_out_of_git()
+    return ReplyCache.of_vault(vault.state_dir)
 
 
 def client_options(settings: Settings, record: Path | None = None, transport: Any = None) -> ClientOptions:
@@ -112,11 +119,32 @@ async def draft_topics(
     to_stdout: bool = False,
     engine: Engine | None = None,
     use_cache: bool = True,
+    fresh: bool = False,
 ) -> RunReport:
-    """Draft pages for ``topics``; the client is closed when the run ends."""
-    cache = ReplyCache.of_vault(vault.state_dir) if use_cache and not to_stdout else None
-    drafter = Drafter(vault, settings, client, force=force, to_stdout=to_stdout, cache=cache, verify=True)
+    """Draft pages for ``topics``; the client is closed when the run ends.
+
+    The reply cache serves a resumed run and a page printed (``to_stdout``)
+    before it is written; ``fresh`` asks the model again whatever it holds.
+    """
+    cache = reply_cache(vault) if use_cache else None
+    drafter = Drafter(
+        vault, settings, client, force=force, to_stdout=to_stdout, cache=cache, fresh=fresh, verify=True
+    )
     return await run_closing(engine or engine_for(settings), topics, drafter.draft, client, drafter)
+
+
+def refuse_notes_of_ones_own(vault: Vault, topics: list[str]) -> None:
+    """Before any call: ``new --force`` never replaces a page topicgen did not write (``UsageError``)."""
+    refused = []
+    for topic in topics:
+        path = vault.topic_path(slug_for(topic))
+        if not os.path.lexists(path) or other_topic(path) is not None:
+            continue  # no page, or another topic's: the run reports that page on its own
+        if (reason := not_ours(path, vault)) is not None:
+            refused.append(reason)
+    if refused:
+        more = f" ({len(refused) - 1} more page(s) like it)" if len(refused) > 1 else ""
+        raise UsageError(refused[0] + more)
 
 
 async def regenerate(
@@ -128,10 +156,11 @@ async def regenerate(
     force: bool = False,
     engine: Engine | None = None,
     use_cache: bool = True,
+    fresh: bool = False,
 ) -> RunReport:
     """Run the regen ``jobs`` that ``plan_regen`` made; the client is closed when the run ends."""
-    cache = ReplyCache.of_vault(vault.state_dir) if use_cache else None
-    worker = Regenerator(vault, settings, client, force=force, cache=cache, verify=True)
+    cache = reply_cache(vault) if use_cache else None
+    worker = Regenerator(vault, settings, client, force=force, cache=cache, fresh=fresh, verify=True)
     return await run_closing(engine or engine_for(settings), jobs, worker.regen, client, worker)
 
 
@@ -184,15 +213,23 @@ async def adopt_pages(
     rewrite_unfit: bool = False,
     engine: Engine | None = None,
     use_cache: bool = True,
+    fresh: bool = False,
 ) -> RunReport:
     """Adopt ``paths`` with the run engine; returns its ``RunReport``. The client is closed at the end.
 
     A dry run calls no model: sections the model would write appear as
     placeholders in its diff (or as cached replies, when there are some).
     """
-    cache = ReplyCache.of_vault(vault.state_dir) if use_cache else None
+    cache = reply_cache(vault) if use_cache else None
     adopter = Adopter(
-        vault, settings, client, cache=cache, dry_run=dry_run, rewrite_unfit=rewrite_unfit, verify=not dry_run
+        vault,
+        settings,
+        client,
+        cache=cache,
+        fresh=fresh,
+        dry_run=dry_run,
+        rewrite_unfit=rewrite_unfit,
+        verify=not dry_run,
     )
     return await run_closing(engine or engine_for(settings), paths, adopter.adopt, client, adopter)
 

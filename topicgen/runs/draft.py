@@ -3,6 +3,13 @@
 ``Drafter`` turns one topic name into an ``Outcome``: it asks for the whole
 page (or takes it from the reply cache), renders it against the vault's notes
 and writes it atomically under the page's lock.
+
+A page that is already there is replaced only with ``force``, and only when
+topicgen wrote it: then the page is regenerated whole the way ``regen
+--force`` does it, keeping the frontmatter keys, sections and notes a person
+added. A page topicgen did not write (no AI summary, or no generation
+metadata) is a person's note: ``new`` refuses it and points at ``adopt``,
+which keeps its text and shows the change first (``--dry-run``).
 """
 
 from __future__ import annotations
@@ -17,11 +24,49 @@ from topicgen.errors import ModelError, PageLockedError, VaultError
 from topicgen.model.clients.base import Usage
 from topicgen.model.redact import redact
 from topicgen.page.render import render_page
-from topicgen.runs.workshop import Outcome, Status, Workshop
-from topicgen.vault.files import NotText, PageExists, page_lock, read_page_text, write_atomic
-from topicgen.vault.frontmatter import frontmatter_data, raw_frontmatter
+from topicgen.read.parse import PageKind, parse_page
+from topicgen.runs.regen import Regenerator, RegenJob
+from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime
+from topicgen.upkeep.staleness import ALL_KEYS, page_state
+from topicgen.vault import Vault
+from topicgen.vault.files import PageExists, page_lock, read_regular, write_atomic
 from topicgen.vault.notes import read_note
 from topicgen.vault.slugs import names_page
+
+
+def not_ours(path: Path, vault: Vault | None = None) -> str | None:
+    """Why ``new --force`` must not replace the page at ``path`` (a person's note), or None.
+
+    A page is topicgen's when its frontmatter carries generation metadata and
+    its body has an AI summary; anything else is left to ``adopt``.
+    """
+    try:
+        raw = read_regular(path)
+    except VaultError as error:  # a link, a device, too large: never ours to replace
+        return str(error)
+    except OSError as error:
+        return f"cannot read {path.name}: {error.strerror or error}"
+    state = page_state(path, raw)
+    if state.problem is None and state.generated:
+        try:
+            if parse_page(raw.decode("utf-8")).kind is not PageKind.NO_SUMMARY:
+                return None
+        except UnicodeDecodeError:
+            pass
+    shown = _shown(path, vault)
+    return (
+        f"{shown} was not written by topicgen; --force replaces only topicgen's pages "
+        f"(`topicgen adopt {shown}` takes it over, keeping your text)"
+    )
+
+
+def _shown(path: Path, vault: Vault | None) -> str:
+    if vault is not None:
+        try:
+            return path.relative_to(vault.root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
 
 
 class Drafter(Workshop):
@@ -30,34 +75,37 @@ class Drafter(Workshop):
     def __init__(self, *args: Any, to_stdout: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.to_stdout = to_stdout
+        self._regenerator: Regenerator | None = None
 
     async def draft(self, topic: str) -> Outcome:
         context = self.view.context(topic)
         path = self.vault.topic_path(context.slug)
-        owner = _other_topic(path) if not self.to_stdout else None
+        owner = other_topic(path) if not self.to_stdout else None
         if owner is not None:
             detail = f"{path.name} is the page of {owner!r}, another topic; name this one differently"
             return Outcome(topic, Status.FAILED, path, detail)
-        if path.exists() and not self.force and not self.to_stdout:
-            return Outcome(topic, Status.EXISTS, path, "already exists; --force replaces it")
+        if os.path.lexists(path) and not self.to_stdout:
+            if not self.force:
+                return Outcome(topic, Status.EXISTS, path, "already exists; --force replaces it")
+            return await self._replace(topic, path)
         spent: list[Usage] = []
         try:
             # a printed page touches nothing in the vault, so it needs no lock
             lock = nullcontext() if self.to_stdout else page_lock(self.vault.lock_dir, context.slug)
             with lock:
-                # read the page being replaced first: if it can't be read, fail before paying for a reply
-                previous = _previous_frontmatter(path) if self.force else None
-                created = previous is None and not path.exists()
-                result = await self.ask(topic, spent)
+                # a printed preview of an existing page is a new draft, not the reply the page came from
+                since = page_mtime(path) if self.to_stdout else None
+                result = await self.ask(topic, spent, newer_than=since)
                 page, references = await self.ground(topic, result.page, spent)
-                text = render_page(page, context, self.provenance(references.verified), previous)
+                text = render_page(page, context, self.provenance(references.verified))
                 usage = sum(spent, Usage()) if spent else result.usage
                 if self.to_stdout:
                     printed = Outcome(topic, Status.PRINTED, None, "", usage, result.attempts, text)
                     return replace(printed.with_generation(result), references=references)
-                write_atomic(path, text, overwrite=self.force)
-        except PageExists as error:
-            return Outcome(topic, Status.EXISTS, path, str(error), sum(spent, Usage()))
+                write_atomic(path, text, overwrite=False)  # a page that appeared meanwhile is not ours
+        except PageExists:
+            detail = "appeared while it was being drafted; left as it is"
+            return Outcome(topic, Status.EXISTS, path, detail, sum(spent, Usage()))
         except (ModelError, PageLockedError, VaultError) as error:
             return Outcome(topic, Status.FAILED, path, redact(str(error)), sum(spent, Usage()))
         detail = "from the reply cache" if result.cached else ""
@@ -69,12 +117,30 @@ class Drafter(Workshop):
             usage,
             result.attempts,
             cached=result.cached,
-            created=created,
+            created=True,
         ).with_generation(result)
         return replace(written, references=references)
 
+    async def _replace(self, topic: str, path: Path) -> Outcome:
+        """``--force`` on an existing page: regenerate it whole if topicgen wrote it, else refuse."""
+        refusal = not_ours(path, self.vault)
+        if refusal is not None:
+            return Outcome(topic, Status.FAILED, path, refusal)
+        if self._regenerator is None:
+            self._regenerator = Regenerator(
+                self.vault,
+                self.settings,
+                self.client,
+                prompts=self.prompts,
+                force=True,
+                clock=self.clock,
+                cache=self.cache,
+            )
+            self._regenerator.verifier = self.verifier  # one reference checker, closed with this job
+        return await self._regenerator.regen(RegenJob(path, topic, ALL_KEYS, (), ("--force",)))
 
-def _other_topic(path: Path) -> str | None:
+
+def other_topic(path: Path) -> str | None:
     """The title of the page at ``path`` when it names a different topic, else None.
 
     A page whose own title (or an alias) maps to another slug is another
@@ -92,15 +158,3 @@ def _other_topic(path: Path) -> str | None:
     if note.title == path.stem or "\ufffd" in note.title or any(names_page(n, path.stem) for n in names):
         return None
     return note.title
-
-
-def _previous_frontmatter(path: Path) -> str | None:
-    if not os.path.lexists(path):
-        return None
-    try:
-        raw = raw_frontmatter(read_page_text(path))
-        if raw is not None:
-            frontmatter_data(raw, path.name)  # hostile YAML fails this page before a reply is paid for
-        return raw
-    except NotText:
-        raise VaultError(f"cannot read {path}: not UTF-8 text") from None

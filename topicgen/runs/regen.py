@@ -31,7 +31,7 @@ from topicgen.page.render import (
 )
 from topicgen.page.schema import TopicSummary
 from topicgen.page.sections import merge_head, section_model, splice, split_body
-from topicgen.runs.workshop import Outcome, Status, Workshop
+from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime
 from topicgen.upkeep.staleness import ALL_KEYS, Assessment, assess, read_page_state, scan, topic_of
 from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import compose, frontmatter_data, split_page
@@ -113,7 +113,12 @@ class Regenerator(Workshop):
             model = section_model(job.sections)
             messages = self.prompts.section_messages(job.topic, list(job.sections), body.strip())
         generation = await self.ask(
-            job.topic, spent, messages=messages, model=model, current_page=None if whole else body.strip()
+            job.topic,
+            spent,
+            messages=messages,
+            model=model,
+            current_page=None if whole else body.strip(),
+            newer_than=page_mtime(job.path),
         )
         page, references = generation.page, None
         if GROUNDED & set(job.sections):

@@ -76,6 +76,14 @@ class Outcome:
     warnings: tuple[str, ...] = ()
 
 
+def page_mtime(path: Path) -> int | None:
+    """When a page was last written (ns), for ``Workshop.ask``'s ``newer_than``; None if it is not there."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def utc_now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -94,6 +102,7 @@ class Workshop:
         clock: Callable[[], str] = utc_now,
         cache: ReplyCache | None = None,
         verify: bool = False,
+        fresh: bool = False,
     ) -> None:
         self.vault = vault
         self.settings = settings
@@ -101,7 +110,7 @@ class Workshop:
         self.prompts = prompts or Prompts(vault.root)
         self.force = force
         self.clock = clock
-        self.cache = cache
+        self.cache = cache.fresh() if cache is not None and fresh else cache
         self.fingerprint = fingerprint(self.prompts, shipped_schema_text())
         self.view = VaultView.scan(vault, settings)
         self.verifier = verifier_for(vault, settings, self.view) if verify else None
@@ -138,11 +147,14 @@ class Workshop:
         messages: list[Message] | None = None,
         model: type[BaseModel] = TopicSummary,
         current_page: str | None = None,
+        newer_than: int | None = None,
     ) -> Generation:
         """The sections of ``model`` from the reply cache or the model; all usage goes to ``spent``.
 
         ``current_page`` is the page the request shows the model (regen, adopt), reused as the
-        context of any section re-ask.
+        context of any section re-ask. ``newer_than`` is the mtime (ns) of the page being
+        replaced: a cached reply no newer than it is the one the page was made from, so the
+        model is asked again.
         """
         return await generate_page(
             self.client,
@@ -154,7 +166,7 @@ class Workshop:
             model=model,
             schema=page_json_schema(model),
             on_usage=spent.append,
-            cache=self.cache,
+            cache=self.cache.newer_than(newer_than) if self.cache is not None else None,
             current_page=current_page,
         )
 

@@ -26,6 +26,7 @@ from topicgen.upkeep.staleness import topic_pages
 from topicgen.vault import Vault
 from topicgen.vault.files import NotText, read_page_text
 from topicgen.vault.frontmatter import split_page
+from topicgen.vault.notes import VaultFiles
 
 _MARKDOWN_LINK = re.compile(
     r"!?\[(?P<text>[^\]]*)\]\((?:<(?P<angled>[^>]+)>|(?P<plain>[^)\s]+))(?:\s+\"[^\"]*\")?\)"
@@ -66,20 +67,17 @@ class PageReport(HasFindings):
 
 
 class LinkChecker:
-    """Finds links to notes that do not exist, relative to the page or the vault root."""
+    """Finds links to notes that do not exist: Markdown links relative to the page (or the vault
+    root), wiki links and embeds anywhere in the vault, the way Obsidian resolves them."""
 
     def __init__(self, vault: Vault) -> None:
         self.root = vault.root
-        self._stems: set[str] | None = None
+        self._files: VaultFiles | None = None
 
-    def _note_stems(self) -> set[str]:
-        if self._stems is None:
-            self._stems = {
-                path.stem.casefold()
-                for path in self.root.rglob(f"*{NOTE_SUFFIX}")
-                if not any(part.startswith(".") for part in path.relative_to(self.root).parts)
-            }
-        return self._stems
+    def _vault_files(self) -> VaultFiles:
+        if self._files is None:
+            self._files = VaultFiles.scan(self.root)
+        return self._files
 
     def broken(self, path: Path, text: str) -> list[Finding]:
         frontmatter, body = split_page(text)
@@ -94,7 +92,7 @@ class LinkChecker:
                     findings.append(_broken(index, match.group(0), target))
             for match in _WIKI_LINK.finditer(line):
                 target = match.group("target").strip()
-                if not self._wiki_resolves(target):
+                if not self._vault_files().resolves(target, path):
                     findings.append(_broken(index, match.group(0), target))
         return findings
 
@@ -106,12 +104,6 @@ class LinkChecker:
             return True  # images and other files are not notes
         base = self.root if target.startswith("/") else page.parent
         return (base / target.lstrip("/")).is_file()
-
-    def _wiki_resolves(self, target: str) -> bool:
-        name = target.removesuffix(NOTE_SUFFIX)
-        if (self.root / f"{name}{NOTE_SUFFIX}").is_file():
-            return True
-        return Path(name).name.casefold() in self._note_stems()
 
 
 def _broken(line: int, link: str, target: str) -> Finding:

@@ -18,6 +18,15 @@ from pathlib import Path
 from topicgen.errors import VaultError
 
 STATE_DIR = ".topicgen"
+# Written into the state folder: everything there is topicgen's working state (reply cache, locks,
+# batch state) and stays out of commits, this file included; prompt overrides are the vault's own.
+STATE_GITIGNORE = """\
+# topicgen's working state (reply cache, locks, batch state) stays out of commits.
+# Prompt overrides in prompts/ belong to the vault: commit them.
+*
+!prompts/
+!prompts/**
+"""
 
 
 def inside_vault(root: Path, folder: Path) -> None:
@@ -63,6 +72,18 @@ class Vault:
     @property
     def lock_dir(self) -> Path:
         return self.state_dir / "locks"
+
+    def keep_state_out_of_git(self) -> None:
+        """Create the state folder with its ``.gitignore`` (best effort: a read-only vault just has none)."""
+        ignore = self.state_dir / ".gitignore"
+        if ignore.exists():
+            return
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            with open(ignore, "x", encoding="utf-8") as stream:
+                stream.write(STATE_GITIGNORE)
+        except OSError:
+            pass
 
     def ensure_writable(self) -> None:
         """Fail before any model call when pages or their locks could not be written.

@@ -143,25 +143,43 @@ def page_lock(lock_dir: Path, name: str) -> Iterator[None]:
     """Hold an exclusive lock for one page; another process gets ``PageLockedError``.
 
     Locks are ``flock``s on files under ``.topicgen/locks``: the kernel drops
-    them when a process dies, even by ``kill -9``, so none goes stale.
+    them when a process dies, even by ``kill -9``, so none goes stale. The file
+    is removed on release, so a finished run leaves no lock behind; a process
+    that locked a file just removed (its inode no longer the path's) starts over.
     """
     refuse_link(lock_dir)
     flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC  # a planted link makes no file elsewhere
-    try:
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        handle = os.open(lock_dir / f"{name}.lock", flags, 0o644)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise UnsafeFile(f"{lock_dir / name}.lock is a symbolic link; remove it") from None
-        raise VaultError(f"cannot create a lock in {lock_dir}: {error.strerror or error}") from None
-    try:
+    path = lock_dir / f"{name}.lock"
+    while True:
+        try:
+            lock_dir.mkdir(parents=True, exist_ok=True)
+            handle = os.open(path, flags, 0o644)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise UnsafeFile(f"{path} is a symbolic link; remove it") from None
+            raise VaultError(f"cannot create a lock in {lock_dir}: {error.strerror or error}") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            os.close(handle)
             raise PageLockedError(f"{name} is being written by another topicgen process") from None
+        if _same_file(handle, path):
+            break
+        os.close(handle)
+    try:
         yield
     finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # still holding the lock: nobody can be inside it
         os.close(handle)
+
+
+def _same_file(handle: int, path: Path) -> bool:
+    try:
+        held, current = os.fstat(handle), os.stat(path)
+    except OSError:
+        return False
+    return (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
 
 
 def sweep_temporaries(folder: Path, lock_dir: Path) -> list[Path]:

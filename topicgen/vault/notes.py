@@ -152,3 +152,44 @@ def _keys(name: str) -> list[str]:
         if key and key not in keys:
             keys.append(key)
     return [key for key in keys if key]
+
+
+class VaultFiles:
+    """Every file in a vault (hidden folders such as .obsidian and .topicgen left out), found the way
+    Obsidian resolves a wiki link or embed: by the shortest path that names it, anywhere in the vault.
+
+    ``[[note]]`` names ``note.md`` in any folder, ``[[folder/note]]`` any ``.../folder/note.md``,
+    ``![[diagram.png]]`` any ``diagram.png``; case is ignored, as Obsidian does.
+    """
+
+    def __init__(self, root: Path, paths: list[str]) -> None:
+        self.root = root
+        self._by_name: dict[str, list[str]] = {}
+        for path in paths:
+            self._by_name.setdefault(path.rsplit("/", 1)[-1].casefold(), []).append(path.casefold())
+
+    @classmethod
+    def scan(cls, root: Path) -> VaultFiles:
+        paths = []
+        for folder, folders, files in os.walk(root):
+            folders[:] = [name for name in folders if not name.startswith(".")]
+            relative = os.path.relpath(folder, root)
+            prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+            paths += [prefix + name for name in files if not name.startswith(".")]
+        return cls(root, paths)
+
+    def resolves(self, target: str, page: Path | None = None) -> bool:
+        """Whether a link target (without ``#heading`` or ``|alias``) names a file of the vault."""
+        target = target.strip().replace("\\", "/")
+        if not target:
+            return False
+        for candidate in (target, f"{target}.md"):
+            if page is not None and candidate.startswith(("./", "../")):
+                if (page.parent / candidate).is_file():
+                    return True
+                continue
+            wanted = candidate.lstrip("/").casefold()
+            for path in self._by_name.get(wanted.rsplit("/", 1)[-1], ()):
+                if path == wanted or path.endswith("/" + wanted):
+                    return True
+        return False

@@ -172,6 +172,16 @@ def load_settings(
     environ: dict[str, str] | None = None,
 ) -> Settings:
     """Settings for a vault: defaults < topicgen.toml < TOPICGEN_* variables < ``overrides``."""
+    return settings_with_sources(vault, overrides, environ)[0]
+
+
+def settings_with_sources(
+    vault: Path,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> tuple[Settings, dict[str, str]]:
+    """The settings, and where each one set came from (``model`` → ``--model``, ``TOPICGEN_MODEL`` or
+    the file's path; a table's entries as ``verify.enabled``); a setting not named is the default."""
     environ = dict(os.environ if environ is None else environ)
     file = vault / CONFIG_FILE
     merged: dict[str, Any] = {}
@@ -180,6 +190,9 @@ def load_settings(
         data = _read_file(file)
         merged.update(data)
         sources.update(dict.fromkeys(data, str(file)))
+        for key, value in data.items():  # a table's own entries, for `topicgen config`
+            if isinstance(value, dict):
+                sources.update({f"{key}.{name}": str(file) for name in value})
     env = _from_environment(environ)
     _merge(merged, env)
     for key, value in env.items():
@@ -193,7 +206,7 @@ def load_settings(
         names = [f"{key}.{name}" for name in value] if key in TABLES and isinstance(value, dict) else [key]
         sources.update({name: f"--{name.split('.')[-1].replace('_', '-')}" for name in names})
     try:
-        return Settings.model_validate(merged)
+        return Settings.model_validate(merged), sources
     except ValidationError as error:
         raise ConfigError(_describe(error, sources)) from None
 

@@ -55,7 +55,7 @@ def _read_page(page: Path) -> str:
 @app.command("import")
 @reports_errors
 def import_page(
-    page: Annotated[Path, typer.Argument(help="A topic page (Markdown); '-' reads stdin.")],
+    page: Annotated[Path, typer.Argument(metavar="PAGE", help="A topic page (Markdown); '-' reads stdin.")],
 ) -> None:
     """Read a topic page back into page data: the schema's JSON on stdout, problems on stderr.
 
@@ -84,7 +84,8 @@ def import_page(
 @reports_errors
 def check(
     pages: Annotated[
-        list[Path] | None, typer.Argument(help="Pages or folders (default: every page in topics/).")
+        list[Path] | None,
+        typer.Argument(metavar="PAGE", help="Pages or folders (default: every page in topics/)."),
     ] = None,
     vault: VaultOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
@@ -122,7 +123,7 @@ def check(
 @app.command()
 @reports_errors
 def adopt(
-    pages: Annotated[list[Path] | None, typer.Argument(help="Topic pages to adopt.")] = None,
+    pages: Annotated[list[Path] | None, typer.Argument(metavar="PAGE", help="Topic pages to adopt.")] = None,
     all_pages: Annotated[bool, typer.Option("--all", help="Every topic page in topics/.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Print the diff each page would get; write no page.")] = False,
     rewrite_unfit: Annotated[
@@ -175,7 +176,7 @@ def adopt(
             client=client,
             dry_run=dry_run,
             rewrite_unfit=rewrite_unfit,
-            fresh=fresh,
+            fresh=fresh or record is not None,
             engine=engine,
         ),
         total=len(paths),

@@ -23,7 +23,29 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"topicgen {version('topicgen')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Draft and maintain encyclopedia-style topic notes in a Markdown vault with an LLM."""
+
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -79,8 +101,9 @@ def open_cli_vault(option: Path | None, overrides: dict[str, Any] | None = None,
 
 
 def read_topic_file(path: Path) -> list[str]:
+    """Topic names, one a line ('#' comments and blank lines skipped); '-' reads them from stdin."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read topics from {path}: {error}") from None
     lines = (line.strip() for line in text.splitlines())
@@ -94,7 +117,11 @@ MaxCostOption = Annotated[
     float | None, typer.Option("--max-cost", help="Start no new page once the estimate reaches USD.")
 ]
 RecordOption = Annotated[
-    Path | None, typer.Option(help="Save every provider exchange in this folder (no secrets).")
+    Path | None,
+    typer.Option(
+        metavar="DIR",
+        help="Save every provider exchange in this folder (no secrets); asks the model, not the reply cache.",
+    ),
 ]
 PlainOption = Annotated[
     bool,

@@ -31,6 +31,7 @@ from topicgen.cli.app import (
     read_topic_file,
     reports_errors,
     run_overrides,
+    say,
 )
 from topicgen.cli.batch import check_batch_flags, run_in_batches
 from topicgen.errors import UsageError
@@ -39,9 +40,14 @@ from topicgen.errors import UsageError
 @app.command()
 @reports_errors
 def new(
-    topics: Annotated[list[str] | None, typer.Argument(help="Topic names, e.g. 'Graph Theory'.")] = None,
+    topics: Annotated[
+        list[str] | None, typer.Argument(metavar="TOPIC", help="Topic names, e.g. 'Graph Theory'.")
+    ] = None,
     from_file: Annotated[
-        Path | None, typer.Option("--from", help="Read topic names from a file, one per line.")
+        Path | None,
+        typer.Option(
+            "--from", metavar="FILE", help="Read topic names from a file, one per line ('-': stdin)."
+        ),
     ] = None,
     vault: VaultOption = None,
     model: ModelOption = None,
@@ -97,6 +103,8 @@ def new(
             from topicgen.runs.api import refuse_notes_of_ones_own
 
             refuse_notes_of_ones_own(the_vault, cleaned)
+        elif record is not None:
+            _say_unrecorded(the_vault, cleaned)
         the_vault.ensure_writable()  # before any call: a vault that can't take the pages costs nothing
     shown = display(the_vault, plain=plain, verbose=verbose)
     if batch:
@@ -110,12 +118,23 @@ def new(
         settings,
         cleaned,
         force=force,
-        fresh=fresh,
+        fresh=fresh or record is not None,  # a recording is of the model's replies, not the cache's
         to_stdout=output == "-",
         record=record,
         shown=shown,
         cache=location.found,
     )
+
+
+def _say_unrecorded(vault: Any, topics: list[str]) -> None:
+    """--record without --force: pages already there are not drafted, so nothing is recorded for them."""
+    from topicgen.vault.slugs import slug_for
+
+    for topic in topics:
+        path = vault.topic_path(slug_for(topic))
+        if path.exists():
+            name = path.relative_to(vault.root).as_posix()
+            say(f"{name} already exists: nothing is recorded for it (--force records a fresh draft)")
 
 
 def _draft(
@@ -206,9 +225,15 @@ def schema() -> None:
 @app.command()
 @reports_errors
 def render(
-    reply: Annotated[Path, typer.Argument(help="A saved reply: the page as JSON.")],
+    reply: Annotated[
+        Path,
+        typer.Argument(
+            metavar="REPLY.json",
+            help="A saved reply: the page as JSON, {topic, page}, or a recorded exchange (EXCHANGE.json).",
+        ),
+    ],
     topic: Annotated[
-        str | None, typer.Option(help="The topic name (needed unless the file records it).")
+        str | None, typer.Option(metavar="NAME", help="The topic name (needed unless the file records it).")
     ] = None,
     vault: VaultOption = None,
 ) -> None:

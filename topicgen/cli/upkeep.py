@@ -114,11 +114,13 @@ def _print_stale_table(rows: list[dict[str, Any]], counts: dict[str, int]) -> No
 @reports_errors
 def regen(
     targets: Annotated[
-        list[str] | None, typer.Argument(help="Topic names or page paths to regenerate.")
+        list[str] | None,
+        typer.Argument(metavar="TOPIC|PAGE", help="Topic names or page paths to regenerate."),
     ] = None,
     stale_pages: Annotated[bool, typer.Option("--stale", help="Regenerate every stale page.")] = False,
     sections: Annotated[
-        str | None, typer.Option(help="Only these sections, comma-separated, e.g. jokes,books.")
+        str | None,
+        typer.Option(metavar="SECTION,...", help="Only these sections, comma-separated, e.g. joke,books."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Also replace sections a person edited.")] = False,
     fresh: FreshOption = False,
@@ -191,7 +193,9 @@ def regen(
         command = regen_command(the_vault, settings, **chosen, force=force, jobs=jobs)
         run_in_batches(the_vault, settings, command, "regenerating", no_wait, reask, record, shown)
         return
-    _regenerate(the_vault, settings, jobs, force=force, fresh=fresh, record=record, shown=shown)
+    _regenerate(
+        the_vault, settings, jobs, force=force, fresh=fresh or record is not None, record=record, shown=shown
+    )
 
 
 def _regenerate(

@@ -299,6 +299,28 @@ def page_data(saved: Any) -> tuple[Any, str | None]:
     return saved, None
 
 
+TOPIC_MARKER = "TOPICGEN-TOPIC-MARKER"
+
+
+def request_topic(saved: dict[str, Any], prompts: Prompts) -> str | None:
+    """The topic a recorded exchange asked for: its first user message, read with the user template."""
+    request = saved.get("request")
+    body = request.get("body") if isinstance(request, dict) else None
+    messages = body.get("messages") if isinstance(body, dict) else None
+    users = [m for m in messages or [] if isinstance(m, dict) and m.get("role") == "user"]
+    if not users:
+        return None
+    content = users[0].get("content")
+    if isinstance(content, list):  # Anthropic's content blocks
+        content = "".join(block.get("text", "") for block in content if isinstance(block, dict))
+    if not isinstance(content, str):
+        return None
+    prefix, _, suffix = prompts.messages(TOPIC_MARKER)[-1].content.partition(TOPIC_MARKER)
+    if not content.startswith(prefix) or not content.endswith(suffix):
+        return None
+    return content[len(prefix) : len(content) - len(suffix)].strip() or None
+
+
 def render_saved_reply(path: Path, topic: str | None, vault_root: Path) -> str:
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
@@ -307,7 +329,7 @@ def render_saved_reply(path: Path, topic: str | None, vault_root: Path) -> str:
     except json.JSONDecodeError as error:
         raise UsageError(f"{path} is not valid JSON: {error}") from None
     data, recorded_topic = page_data(saved)
-    topic = topic or recorded_topic
+    topic = topic or recorded_topic or request_topic(saved, Prompts(vault_root))
     if not topic:
         raise UsageError(f"{path} does not record its topic; pass --topic NAME")
     (topic,) = clean_topics([topic])

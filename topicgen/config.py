@@ -11,7 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -66,6 +66,9 @@ class Settings(BaseModel):
     timeout: float = Field(600.0, gt=0, le=3600, description="seconds to wait for a reply")
     connect_timeout: float = Field(5.0, gt=0, le=120, description="seconds to reach the server")
     max_output_tokens: int = Field(16_000, ge=512, le=200_000)
+    reasoning_effort: Literal["default", "none", "minimal", "low", "medium", "high", "xhigh", "max"] = Field(
+        "low", description="sent to reasoning models that take it; 'default' sends none"
+    )
     trailing_spaces: bool = Field(True, description="end lines with two spaces (hard breaks)")
     rpm: int | None = Field(None, ge=1, description="client-side requests per minute")
     tpm: int | None = Field(None, ge=1, description="client-side tokens per minute")

@@ -210,7 +210,8 @@ def finish(
     An error that failed every call of the run the same way (no quota, a server that is not
     running) ends the output once, whole. ``batch``: the run's replies came from batches,
     priced at the batch price."""
-    from topicgen.model.costs import price_for
+    from topicgen.model.clients.base import Usage
+    from topicgen.model.costs import cache_note, price_for
     from topicgen.runs.api import refresh_after_run
     from topicgen.runs.workshop import Status
 
@@ -224,6 +225,9 @@ def finish(
     if warning:
         say(f"warning: {warning}")
     display.summary(report, price_for(settings.model, settings.prices, batch=batch))
+    spent = [outcome.usage for outcome in outcomes if outcome.usage.input_tokens]
+    if note := cache_note(settings.model, sum(spent, Usage()), len(spent)):
+        say(f"note: {note}")
     if (stopped := getattr(client, "stopped_by", None)) is not None:
         say(f"error: {stopped}")
     if any(outcome.status is Status.FAILED for outcome in outcomes) or report.interrupted:

@@ -119,3 +119,19 @@ def price_for(
         fields["cache_write"] = override.input * ANTHROPIC_CACHE_WRITE
     price = Price(**fields)
     return price.scaled(BATCH_DISCOUNT) if batch else price
+
+
+def cache_note(spec: str, usage: Usage, calls: int) -> str | None:
+    """One line when an Anthropic run of several calls neither wrote nor read the prompt cache.
+
+    Below a model's minimum cacheable length the API caches nothing and says
+    nothing: both counters stay 0. The counters are the evidence, so no table
+    of minimums is needed to notice.
+    """
+    provider, _, model = spec.partition(":")
+    if provider != "anthropic" or calls < 2 or usage.cached_tokens or usage.cache_write_tokens:
+        return None
+    return (
+        f"nothing was cached in {calls} calls: the fixed prompt is under {model}'s minimum "
+        "cacheable length (README: Prompt caching)"
+    )

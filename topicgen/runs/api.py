@@ -64,6 +64,7 @@ def client_options(settings: Settings, record: Path | None = None, transport: An
         base_url=configured.base_url,
         api_key_env=configured.api_key_env,
         transport=transport,
+        reasoning_effort=None if settings.reasoning_effort == "default" else settings.reasoning_effort,
     )
 
 

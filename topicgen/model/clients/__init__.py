@@ -39,6 +39,7 @@ class ClientOptions:
     api_key_env: str | None = None
     transport: Any = None  # an httpx2 async transport layered under the SDK (record, tests)
     extra: dict[str, Any] | None = None
+    reasoning_effort: str | None = None  # for models that take one; None leaves the model's default
 
 
 ClientFactory = Callable[[str, ClientOptions], "ModelClient"]

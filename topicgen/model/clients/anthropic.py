@@ -2,8 +2,12 @@
 
 Structured outputs (``output_config.format``) are tried first; a model that
 rejects them is asked again with a forced tool call, and the client keeps
-using the tool from then on. The fixed system prompt carries a cache marker
-so its tokens are read from the prompt cache on every topic after the first.
+using the tool from then on. Models that take an effort get the configured
+one (``output_config.effort``). The fixed system prompt carries a cache
+marker: its tokens are written to the prompt cache on the first topic and
+read on the next ones, when the prefix reaches the model's minimum cacheable
+length (README, "Prompt caching"); below it both cache counters stay 0 and
+the run summary says so.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from anthropic.types import Message
 from topicgen.errors import ConfigError, PermanentError, TopicgenError
 from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
+from topicgen.model.clients.effort import anthropic_effort, rejects_effort
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
@@ -51,6 +56,7 @@ class AnthropicClient:
         self.spec = f"anthropic:{model}"
         self.model = model
         self._use_tool = False
+        self._effort = anthropic_effort(model, options.reasoning_effort)
         self._sdk = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=options.base_url or os.environ.get("ANTHROPIC_BASE_URL"),
@@ -60,21 +66,29 @@ class AnthropicClient:
         )
 
     def _body(self, request: ModelRequest) -> dict[str, Any]:
-        return messages_body(self.model, request, use_tool=self._use_tool)
+        return messages_body(self.model, request, use_tool=self._use_tool, effort=self._effort)
 
     async def complete(self, request: ModelRequest) -> ModelReply:
-        try:
-            return await self._create(request)
-        except anthropic.BadRequestError as error:
-            if self._use_tool or not _rejects_structured(error):
+        for _ in range(3):  # each adaptation (no effort, the forced tool) is made once, for the run
+            try:
+                return await self._create(request)
+            except anthropic.BadRequestError as error:
+                if not self._adapt(error):
+                    raise self._error(error) from None
+            except anthropic.AnthropicError as error:
                 raise self._error(error) from None
+        raise PermanentError("anthropic: the API rejected every form of the request")
+
+    def _adapt(self, error: anthropic.BadRequestError) -> bool:
+        """Drop an effort the model does not take, or use the tool where structured outputs are refused."""
+        said = f"{body_message(error.body, error.message)} {error.body}"
+        if self._effort is not None and rejects_effort(error.status_code, said):
+            self._effort = None
+            return True
+        if not self._use_tool and _rejects_structured(error):
             self._use_tool = True
-        except anthropic.AnthropicError as error:
-            raise self._error(error) from None
-        try:
-            return await self._create(request)
-        except anthropic.AnthropicError as error:
-            raise self._error(error) from None
+            return True
+        return False
 
     async def _create(self, request: ModelRequest) -> ModelReply:
         raw = await self._sdk.messages.with_raw_response.create(**self._body(request))
@@ -88,7 +102,12 @@ class AnthropicClient:
 
 
 def messages_body(
-    model: str, request: ModelRequest, *, use_tool: bool = False, cache_ttl: str | None = None
+    model: str,
+    request: ModelRequest,
+    *,
+    use_tool: bool = False,
+    cache_ttl: str | None = None,
+    effort: str | None = None,
 ) -> dict[str, Any]:
     """The messages body for a request (live calls and batch requests send the same).
 
@@ -113,6 +132,8 @@ def messages_body(
         body["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
     else:
         body["output_config"] = {"format": {"type": "json_schema", "schema": request.schema}}
+    if effort is not None:
+        body.setdefault("output_config", {})["effort"] = effort
     if request.temperature is not None:
         body["temperature"] = request.temperature
     return body

@@ -27,6 +27,7 @@ from topicgen.model.clients.compat import (
     rejects_schema,
     with_schema_outline,
 )
+from topicgen.model.clients.effort import openai_effort, rejects_effort
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
@@ -70,6 +71,7 @@ class OpenAIChatClient:
         self._json_mode = False
         self._schema_worked = False  # a schema request succeeded: later server errors are just errors
         self._schema_failures = 0
+        self._effort = openai_effort(model, options.reasoning_effort) if provider == "openai" else None
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
@@ -80,38 +82,50 @@ class OpenAIChatClient:
 
     def _body(self, request: ModelRequest) -> dict[str, Any]:
         return chat_body(
-            self.model, request, strict=self._strict, json_mode=self._json_mode, provider=self.provider
+            self.model,
+            request,
+            strict=self._strict,
+            json_mode=self._json_mode,
+            provider=self.provider,
+            reasoning_effort=self._effort,
         )
 
     async def complete(self, request: ModelRequest) -> ModelReply:
-        try:
-            reply = await self._create(request)
-        except openai.APIStatusError as error:
-            if not self._falls_back(error):
-                raise self._error(error) from None
-            self._json_mode = True
+        for _ in range(3):  # each adaptation (no effort, JSON mode) is made once, for the run
             try:
                 reply = await self._create(request)
-            except openai.OpenAIError as again:
-                raise self._error(again) from None
-        except openai.OpenAIError as error:
-            raise self._error(error) from None
+                break
+            except openai.APIStatusError as error:
+                if not self._adapt(error):
+                    raise self._error(error) from None
+            except openai.OpenAIError as error:
+                raise self._error(error) from None
+        else:
+            raise PermanentError(f"{self.provider}: the server rejected every form of the request")
         self._schema_worked = self._schema_worked or not self._json_mode
         if self.provider == "ollama":
             check_ollama_context(request, reply, self.model)
         return reply
 
-    def _falls_back(self, error: openai.APIStatusError) -> bool:
-        """Whether to try JSON mode: the server rejected the schema, or keeps failing on it."""
+    def _adapt(self, error: openai.APIStatusError) -> bool:
+        """Change the request so it can pass: without the effort the model rejected, or in JSON mode
+        where the server rejected the schema (or keeps failing on it). False: nothing to change."""
+        said = f"{body_message(error.body, error.message)} {error.body}"
+        if self._effort is not None and rejects_effort(error.status_code, said):
+            self._effort = None
+            return True
         if not self._fallback or self._json_mode:
             return False
-        said = f"{body_message(error.body, error.message)} {error.body}"
-        if rejects_schema(error.status_code, said):
+        if rejects_schema(error.status_code, said) or (
+            error.status_code >= 500 and not self._schema_worked and self._count_schema_failure()
+        ):
+            self._json_mode = True
             return True
-        if error.status_code >= 500 and not self._schema_worked:
-            self._schema_failures += 1
-            return self._schema_failures >= REPEATED_FAILURES
         return False
+
+    def _count_schema_failure(self) -> bool:
+        self._schema_failures += 1
+        return self._schema_failures >= REPEATED_FAILURES
 
     async def _create(self, request: ModelRequest) -> ModelReply:
         raw = await self._sdk.chat.completions.with_raw_response.create(**self._body(request))
@@ -131,6 +145,7 @@ def chat_body(
     strict: bool = True,
     json_mode: bool = False,
     provider: str = "openai",
+    reasoning_effort: str | None = None,
 ) -> dict[str, Any]:
     """The chat completions body for a request (live calls and batch lines send the same)."""
     messages = [{"role": m.role, "content": m.content} for m in request.messages]
@@ -155,6 +170,8 @@ def chat_body(
         body["max_completion_tokens"] = request.max_output_tokens
     else:
         body["max_tokens"] = request.max_output_tokens
+    if reasoning_effort is not None:
+        body["reasoning_effort"] = reasoning_effort
     if request.temperature is not None:
         body["temperature"] = request.temperature
     return body

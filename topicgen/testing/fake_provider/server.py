@@ -64,6 +64,7 @@ class FakeProvider(LoopbackServer):
         json_schema: bool = True,
         words: int = 6,
         record_requests: bool = True,
+        cache_min_tokens: int = 0,
         batch_delay: float = 0.5,
         batch_max_requests: int | None = None,
         batch_max_bytes: int | None = None,
@@ -90,6 +91,7 @@ class FakeProvider(LoopbackServer):
         self.json_schema = json_schema
         self.words = words
         self.record_requests = record_requests
+        self.cache_min_tokens = cache_min_tokens  # a shorter marked prefix is not cached (as Anthropic's)
         self.batch_delay = batch_delay
         self.batch_max_requests = batch_max_requests
         self.batch_max_bytes = batch_max_bytes
@@ -354,7 +356,8 @@ class FakeProvider(LoopbackServer):
         system = wire.cacheable_prefix(body)
         content, finish = self._content(item, page, good_text)
         cached = 0
-        if system and request.caches:
+        caches = bool(system) and request.caches and token_count(system or "") >= self.cache_min_tokens
+        if system and caches:
             with self._lock:
                 cached = token_count(system) if system in self._seen_prefixes else 0
                 self._seen_prefixes.add(system)
@@ -366,7 +369,7 @@ class FakeProvider(LoopbackServer):
             self._cached_tokens += cached
             if item is None:
                 self._served_pages[topic] += 1
-        created = 0 if system is None or not request.caches else (token_count(system) if not cached else 0)
+        created = 0 if system is None or not caches else (token_count(system) if not cached else 0)
         usage = WireUsage(prompt_tokens, output_tokens, cached, created)
         reply_body = wire.reply(index, body, request, content, finish, usage)
         outcome = item.value if isinstance(item, Fault) else "ok" if item is None else "scripted"

@@ -23,6 +23,10 @@ What is measured:
   and the process's peak RSS.
 - **section savings** (bench/sections.py, when present): tokens saved by
   regenerating sections instead of the whole page.
+- **replies that drift** (bench/drift.py): ``topicgen new`` through the OpenAI
+  and Anthropic wire formats without drift, with drift on half of the replies,
+  and with a wrong section in a fifth: pages written, sections re-asked,
+  output tokens against the run without drift.
 - **reference checks** (bench/verify.py): the lookups' share of a page's wall
   time, uncached and cached, and the tokens of the books re-ask.
 - **stale scan** (bench/stale.py, when present): ``topicgen stale`` over
@@ -327,6 +331,13 @@ def reference_checks(smoke: bool) -> dict[str, Any]:
     return measure_verify(smoke)
 
 
+def drifting_replies(smoke: bool) -> list[dict[str, Any]]:
+    sys.path.insert(0, str(HERE))
+    from drift import measure_drift  # bench/drift.py (issue 8)
+
+    return measure_drift(smoke)
+
+
 def section_savings() -> list[dict[str, Any]] | None:
     sys.path.insert(0, str(HERE))
     try:
@@ -394,6 +405,11 @@ def print_report(results: dict[str, Any]) -> None:
                 f"  {row['sections']:<28} {row['input_tokens']:>7,} {row['output_tokens']:>7,} "
                 f"{row['output_saved_pct']:>9.1f}% {row['cost_saved_pct']:>10.1f}%"
             )
+    if results.get("drift"):
+        from drift import print_drift
+
+        print()
+        print_drift(results["drift"])
     if results.get("verify"):
         from verify import print_verify
 
@@ -428,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     results["local_work"] = local_work(20 if args.smoke else 200)
     results["throughput"] = [throughput(s) for s in (smoke_scenarios() if args.smoke else full_scenarios())]
     results["sections"] = section_savings()
+    results["drift"] = drifting_replies(smoke=args.smoke)
     if not args.smoke:  # the suite runs bench/verify.py --smoke on its own
         results["verify"] = reference_checks(smoke=False)
     if not args.no_stale:
@@ -437,7 +454,10 @@ def main(argv: list[str] | None = None) -> int:
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_report(results)
     print(f"\nresults written to {output}")
-    return 1 if any(row["lost"] or row["exit_code"] for row in results["throughput"]) else 0
+    from drift import acceptable
+
+    lost = any(row["lost"] or row["exit_code"] for row in results["throughput"])
+    return 1 if lost or not acceptable(results["drift"]) else 0
 
 
 if __name__ == "__main__":

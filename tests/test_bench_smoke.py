@@ -35,4 +35,6 @@ def test_the_benchmark_smoke_run_measures_every_section_and_loses_no_page(tmp_pa
         assert row["exit_code"] == 0
         assert row["lost"] == 0 and row["written"] == row["topics"]
         assert row["bound_s"] > 0 and row["wall_s"] > 0
+    for row in results["drift"]:  # bench/drift.py: replies that drift cost no page (issue 8)
+        assert row["exit_code"] == 0 and row["written"] == row["topics"]
     assert "throughput" in done.stdout  # the table was printed

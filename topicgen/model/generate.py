@@ -79,8 +79,14 @@ def validation_errors(error: ValidationError) -> list[str]:
     return lines
 
 
-def read_reply(reply: ModelReply, model: type[BaseModel] = TopicSummary) -> ReplyReading:
-    """The sections of a reply, validated one by one, or ``InvalidReply`` when it is unusable as a whole."""
+def read_reply(
+    reply: ModelReply, model: type[BaseModel] = TopicSummary, *, some_valid: bool = True
+) -> ReplyReading:
+    """The sections of a reply, validated one by one, or ``InvalidReply`` when it is unusable as a whole.
+
+    With ``some_valid`` (a page's first reply), a reply with no usable section
+    at all is unusable as a whole; a section re-ask's answer may be all wrong.
+    """
     if reply.finish is Finish.REFUSAL:
         reason = (reply.refusal or "").strip().splitlines()[:1]
         raise InvalidReply(f"the model refused{': ' + reason[0] if reason else ''}")
@@ -95,10 +101,10 @@ def read_reply(reply: ModelReply, model: type[BaseModel] = TopicSummary) -> Repl
         raise InvalidReply(
             "the reply is not valid JSON", [f"JSON error at character {error.pos}: {error.msg}"]
         ) from None
-    return read_data(data, model)
+    return read_data(data, model, some_valid=some_valid)
 
 
-def read_data(data: Any, model: type[BaseModel] = TopicSummary) -> ReplyReading:
+def read_data(data: Any, model: type[BaseModel] = TopicSummary, *, some_valid: bool = True) -> ReplyReading:
     """Reply data normalised and validated section by section (see ``read_reply``)."""
     if not isinstance(data, dict):
         raise InvalidReply("the reply is not a JSON object", ["reply: must be one JSON object"])
@@ -120,7 +126,7 @@ def read_data(data: Any, model: type[BaseModel] = TopicSummary) -> ReplyReading:
             valid[key] = section_model((key,)).model_validate({key: data[key]}).model_dump(mode="json")[key]
         except ValidationError as error:
             wrong[key] = validation_errors(error)
-    if not valid:
+    if not valid and some_valid:
         errors = [line for lines in wrong.values() for line in lines]
         raise InvalidReply(f"the reply does not match the schema ({errors[0]})", errors)
     return ReplyReading(valid, wrong, tuple(notes))
@@ -232,7 +238,7 @@ async def _ask_sections(
         on_usage(reply.usage)
     keys = tuple(reading.wrong)
     try:
-        answer = read_reply(reply, section_model(keys))
+        answer = read_reply(reply, section_model(keys), some_valid=False)
     except InvalidReply as error:
         lines = [str(error), *error.errors[:2]]
         answer = ReplyReading({}, {key: lines for key in keys})

@@ -31,6 +31,13 @@ topicgen's adapters) to take it for the real thing:
   each request as the live endpoints would, ending ``batch_delay`` seconds
   after creation; ``BatchFault`` scripts an expired or cancelled request,
   ``batch_max_requests``/``batch_max_bytes`` lower the limits (see ``batches``).
+- Drift (``drift_rate``, issue 8): that share of the generated replies drifts
+  the way real models' do (a list one item over or under its bounds,
+  ``**Name:**`` prefixes, inline math, emoji with joiners and skin tones,
+  stray spaces), decided per reply from ``seed``, the topic and the schema, so
+  a run drifts the same whatever order its requests arrive in.
+  ``wrong_section_rate`` empties one section of that share of whole-page
+  replies, for topicgen to ask for again on its own.
 - ``stats()`` counts what was served: requests, outcomes by kind, tokens,
   the most requests seen in flight at once, pages served per topic.
 

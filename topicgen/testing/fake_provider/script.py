@@ -84,6 +84,9 @@ class Stats:
     pages: dict[str, int]  # topic → valid pages served (generated replies, not faults or scripted ones)
     first_request: float | None
     last_response: float | None
+    drift: dict[str, int] = field(default_factory=dict)  # drift kinds applied ('replies': replies drifted)
+    section_requests: int = 0  # requests for some sections only (section re-asks, in a `new` run)
+    section_output_tokens: int = 0  # what their replies cost
 
     def count(self, outcome: str | Fault) -> int:
         return self.outcomes.get(str(outcome), 0)
@@ -97,6 +100,9 @@ class Stats:
             "cached_tokens": self.cached_tokens,
             "max_in_flight": self.max_in_flight,
             "pages": sum(self.pages.values()),
+            "drift": dict(self.drift),
+            "section_requests": self.section_requests,
+            "section_output_tokens": self.section_output_tokens,
         }
 
 

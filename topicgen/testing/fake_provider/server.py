@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from topicgen.testing.fake_provider.batches import BatchDesk
+from topicgen.testing.fake_provider.drift import break_section, drift_reply
 from topicgen.testing.fake_provider.limits import Bucket
 from topicgen.testing.fake_provider.pages import page_for_schema, set_path, token_count, topic_of, violate
 from topicgen.testing.fake_provider.script import (
@@ -68,6 +69,8 @@ class FakeProvider(LoopbackServer):
         batch_delay: float = 0.5,
         batch_max_requests: int | None = None,
         batch_max_bytes: int | None = None,
+        drift_rate: float = 0.0,
+        wrong_section_rate: float = 0.0,
     ) -> None:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -96,6 +99,10 @@ class FakeProvider(LoopbackServer):
         self.batch_max_requests = batch_max_requests
         self.batch_max_bytes = batch_max_bytes
         self.batch_desk = BatchDesk(self)
+        self.drift_rate = drift_rate  # share of generated replies that drift as real ones do
+        self.wrong_section_rate = wrong_section_rate  # share of replies with one section emptied
+        self.seed = seed
+        self._replies_seen: Counter[tuple[str, str]] = Counter()
         self.rpm: int | None = None
         self.tpm: int | None = None
         self.configure(rpm=rpm, tpm=tpm)
@@ -127,6 +134,7 @@ class FakeProvider(LoopbackServer):
                     self.faults = tuple(value)
                 elif name == "seed":
                     self._random = random.Random(value)
+                    self.seed = value
                 elif hasattr(self, name) and not name.startswith("_"):
                     setattr(self, name, value)
                 else:
@@ -166,6 +174,10 @@ class FakeProvider(LoopbackServer):
             self._cached_tokens = 0
             self._first_request: float | None = None
             self._last_response: float | None = None
+            self._drift: Counter[str] = Counter()
+            self._replies_seen.clear()  # a fresh run drifts as the first one did
+            self._section_requests = 0
+            self._section_output_tokens = 0
 
     def stats(self) -> Stats:
         with self._lock:
@@ -179,6 +191,9 @@ class FakeProvider(LoopbackServer):
                 pages=dict(self._served_pages),
                 first_request=self._first_request,
                 last_response=self._last_response,
+                drift=dict(self._drift),
+                section_requests=self._section_requests,
+                section_output_tokens=self._section_output_tokens,
             )
 
     @property
@@ -351,6 +366,8 @@ class FakeProvider(LoopbackServer):
         if item is Fault.STALL:
             return item.value, Stall(self.stall_seconds)
         page = self._page(request.schema, topic)
+        if item is None:
+            page = self._drifted(page, request.schema, topic)
         good_text = json.dumps(page, ensure_ascii=False)
         prompt_tokens = token_count(wire.prompt_text(body))
         system = wire.cacheable_prefix(body)
@@ -369,11 +386,41 @@ class FakeProvider(LoopbackServer):
             self._cached_tokens += cached
             if item is None:
                 self._served_pages[topic] += 1
+            if "title_emoji" not in (request.schema.get("properties") or {}):  # some sections only
+                self._section_requests += 1
+                self._section_output_tokens += output_tokens
         created = 0 if system is None or not caches else (token_count(system) if not cached else 0)
         usage = WireUsage(prompt_tokens, output_tokens, cached, created)
         reply_body = wire.reply(index, body, request, content, finish, usage)
         outcome = item.value if isinstance(item, Fault) else "ok" if item is None else "scripted"
         return outcome, Respond(200, reply_body, limit_headers, self._delay())
+
+    def _drifted(self, page: Any, schema: dict[str, Any], topic: str) -> Any:
+        """The page as this reply drifts it (``drift_rate``) or breaks one of its sections
+        (``wrong_section_rate``, whole-page replies only, so a section re-ask can mend it).
+
+        Each reply gets its own generator, seeded by the server's seed, the topic, the
+        schema and how many replies this topic had for it, so the order requests arrive
+        in changes nothing.
+        """
+        if not (self.drift_rate or self.wrong_section_rate):
+            return page
+        digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:16]
+        with self._lock:
+            self._replies_seen[(topic, digest)] += 1
+            nth = self._replies_seen[(topic, digest)]
+        rng = random.Random(f"{self.seed}/{topic}/{digest}/{nth}")
+        kinds: list[str] = []
+        if rng.random() < self.drift_rate:
+            page, kinds = drift_reply(page, schema, rng)
+        whole = "title_emoji" in (schema.get("properties") or {})  # a section re-ask is answered right
+        if rng.random() < self.wrong_section_rate and whole:
+            page, broken = break_section(page, rng)
+            kinds += ["wrong-section"] if broken else []
+        with self._lock:
+            self._drift.update(kinds)
+            self._drift["replies"] += bool(kinds)
+        return page
 
     def _content(self, item: ScriptItem | None, page: Any, good_text: str) -> tuple[Any, str]:
         """The reply's content (a str of text, or data for a tool call) and how it finished."""

@@ -147,3 +147,33 @@ def test_an_essay_and_a_free_form_summary_with_outline_words_are_named_and_left_
     path, outcome = adopt(vault, name, client)
     assert outcome.status is Status.UNCHANGED and outcome.detail.startswith("left alone: ")
     assert path.read_text(encoding="utf-8") == shape(name) and client.requests == []
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["**Examples** 💡", "**Examples Of Prominent Products, Applications, Or Services**", "💡 **Examples**"],
+    ids=["emoji-after-the-bold", "the-headings-first-words", "emoji-before-the-bold"],
+)
+def test_a_shortened_bold_heading_counts_with_its_emoji_on_either_side_or_its_first_words(written):
+    parsed = parse_page(shape("graph-theory").replace("💡 **Examples** 💡", written))
+    assert len(parsed.sections["examples"]) == 10 and parsed.complete
+
+
+def test_an_outline_page_without_its_summary_heading_is_still_one_and_adopt_adds_the_heading(
+    vault, page_answers
+):
+    text = shape("graph-theory").replace("## 🤖 AI Summary  \n", "")
+    parsed = parse_page(text)
+    assert parsed.kind is PageKind.TOPIC and parsed.complete
+    assert any("no '## 🤖 AI Summary' heading" in f.message for f in parsed.notes)
+    path = vault / "topics" / "graph-theory.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    the_vault, settings = open_vault(vault)
+    asyncio.run(Adopter(the_vault, settings, page_answers(), clock=lambda: FIXED_TIME).adopt(path))
+    assert "# 🕸️📐 Graph Theory  \n## 🤖 AI Summary  \n### 👉 What Is It?" in path.read_text(encoding="utf-8")
+
+
+def test_a_persons_note_with_a_few_outline_like_headings_and_no_summary_is_theirs():
+    text = "# 🌱 Garden\n### 📜 History\nPlanted in 2020.\n### 💡 Examples\n- Tomatoes\n### 📖 Books\n- One\n"
+    assert parse_page(text).kind is PageKind.NO_SUMMARY

@@ -83,6 +83,7 @@ class PseudoHeading:
 
     text: str
     content: str
+    trailing_emoji: str = ""  # the emoji right after the bold
 
 
 _BOLD_OPENING = re.compile(r"^(\*\*|__)(?P<inner>[^*_\s](?:(?!\1).)*?)\1(?P<rest>.*)$")
@@ -99,8 +100,8 @@ def pseudo_heading(line: str) -> PseudoHeading | None:
         return None
     rest = match.group("rest").strip()
     rest = rest[1:].strip() if rest.startswith(":") else rest
-    _, content = split_leading_emoji(rest)
-    return PseudoHeading(f"{lead} {match.group('inner').strip()}".strip(), content)
+    trailing, content = split_leading_emoji(rest)
+    return PseudoHeading(f"{lead} {match.group('inner').strip()}".strip(), content, trailing)
 
 
 def parse_blocks(lines: list[tuple[int, str]]) -> Blocks:

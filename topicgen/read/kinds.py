@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 MIN_TOPIC_SECTIONS = 5
+MIN_SECTIONS_WITHOUT_SUMMARY = 10  # no AI summary heading: only a page that is plainly the outline
 OUTLINE_SHARE = 0.5  # at least this share of the summary's headings are outline headings
 ESSAY_HEADINGS = 2  # fewer headings of its own than this under the summary: prose
 
@@ -46,12 +47,18 @@ class HeadingCount:
 
 
 def kind_of(count: HeadingCount, *, has_summary: bool, category_marker: bool) -> PageKind:
-    """The page's kind from what its headings are."""
+    """The page's kind from what its headings are.
+
+    A page without the AI summary heading is an outline page only when it is
+    plainly one (``MIN_SECTIONS_WITHOUT_SUMMARY`` sections): else it is a
+    person's own note.
+    """
+    total = count.outline + count.other
+    least = MIN_TOPIC_SECTIONS if has_summary else MIN_SECTIONS_WITHOUT_SUMMARY
+    if count.sections >= least and count.outline >= OUTLINE_SHARE * total:
+        return PageKind.TOPIC
     if not has_summary:
         return PageKind.NO_SUMMARY
-    total = count.outline + count.other
-    if count.sections >= MIN_TOPIC_SECTIONS and count.outline >= OUTLINE_SHARE * total:
-        return PageKind.TOPIC
     if category_marker:
         return PageKind.CATEGORY
     return PageKind.ESSAY if total < ESSAY_HEADINGS else PageKind.FREE_FORM

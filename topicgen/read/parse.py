@@ -118,6 +118,7 @@ class _PageParser:
         self.repair = bool(ZWJ not in self.text and repair_zwj(self.text) != self.text)
         self.kept: set[int] = set()
         self.own_bold = 0  # headings and bold lines under the summary, not the outline's (for the page kind)
+        self._before: list[tuple[int, str]] = []  # text between the title and the first section
         self._reader = SectionReader(self._note, self._keep)
 
     def _note(self, line: int, code: Code, message: str, section: str | None = None) -> None:
@@ -139,17 +140,17 @@ class _PageParser:
         )
         body = [(index + 1, self.lines[index]) for index in range(start, len(self.lines))]
         position, title_line, summary_line = self._head(body, page)
-        if summary_line is None:
-            page.kind = PageKind.NO_SUMMARY
-            return self._finish(page, [])
         blocks, tail_at = self._sections(body, position)
         page.tail = [raw_line for _, raw_line in body[tail_at:]]
         known = [block for block in blocks if block.key is not None]
         others = len(blocks) - len(known) + self.own_bold
         count = HeadingCount(len({block.key for block in known}), len(known), others)
-        page.kind = kind_of(count, has_summary=True, category_marker=self._has_category_marker(body))
+        marker = self._has_category_marker(body)
+        page.kind = kind_of(count, has_summary=summary_line is not None, category_marker=marker)
         if page.kind is not PageKind.TOPIC:
             return self._finish(page, [])
+        if summary_line is None:
+            self._no_summary_heading(title_line)
         self._title(page, title_line)
         page.own_sections = self._own_sections(blocks)
         end_line = body[tail_at - 1][0] if tail_at else len(self.lines)
@@ -198,7 +199,8 @@ class _PageParser:
             number, raw = body[index]
             line = raw.rstrip()
             heading = heading_of(line) if line.strip() else None
-            if summary_line is not None and (heading is None or heading[0] == 0):
+            after_title = summary_line is not None or title_line is not None
+            if after_title and (heading is None or heading[0] == 0):
                 if _outline_pseudo_heading(line):
                     break
                 self.own_bold += pseudo_heading(line) is not None
@@ -232,6 +234,7 @@ class _PageParser:
                 chatter = summary_line is not None and not own_heading
                 (preamble if chatter else before).append((number, line))
             index += 1
+        self._before = before
         if summary_line is not None:
             for number, line in before:
                 self._note(number, Code.UNPLACED, f"text before the first section: {excerpt(line)!r}")
@@ -310,6 +313,14 @@ class _PageParser:
             return False
         has_list = any(BULLET.match(raw) for _, raw in block.lines)
         return has_list and bool(block.lines) and not block.lines[-1][1].strip()
+
+    def _no_summary_heading(self, title_line: int | None) -> None:
+        """An outline page without its summary heading: adopt adds it; text above the outline is kept."""
+        self._note(title_line or 0, Code.HEADING_VARIANT, f"no '## {PAGE_HEADING}' heading")
+        for number, line in self._before:
+            if number != title_line:
+                self._note(number, Code.UNPLACED, f"text before the first section: {excerpt(line)!r}")
+                self._keep(number, number)
 
     def _has_category_marker(self, body: list[tuple[int, str]]) -> bool:
         for _, raw in body:
@@ -524,17 +535,23 @@ def _outline_pseudo_heading(line: str) -> tuple[HeadingMatch, PseudoHeading] | N
     """A bold line naming an outline section (``👉 **What Is It?** 🤔 text``), with what follows it.
 
     The outline's heading words count; shortened words only with the
-    section's own heading emoji before the bold (``💡 **Examples Of ...**``).
+    section's own heading emoji beside the bold (``💡 **Examples Of ...**``)
+    or when they are the heading's first words (three or more).
     """
     written = pseudo_heading(line)
     if written is None:
         return None
     found = match_heading(written.text, allow_weak=False)
-    if found is None:
-        weak = match_heading(written.text)
-        lead, _ = split_leading_emoji(written.text)
-        if weak and weak.how == "shortened" and bare(lead) == bare(SECTIONS[weak.key].heading_emoji):
-            found = weak
+    lead, name = split_leading_emoji(written.text)
+    for emoji in (lead, written.trailing_emoji) if found is None else ():
+        weak = match_heading(f"{emoji} {name}".strip())
+        if weak is not None and weak.how in ("shortened", "emoji"):
+            section = SECTIONS[weak.key]
+            words = words_of(name)
+            begins = len(words) >= 3 and words == words_of(section.heading_text)[: len(words)]
+            if (emoji and bare(emoji) == bare(section.heading_emoji) and weak.how == "shortened") or begins:
+                found = weak
+                break
     return (found, written) if found else None
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from topicgen.errors import ConfigError, UsageError
 from topicgen.model.costs import Price
 from topicgen.vault import Vault
+from topicgen.vault.frontmatter import GENERATION_PREFIX, OWNED_KEYS
 from topicgen.verify.settings import VerifySettings
 
 CONFIG_FILE = "topicgen.toml"
@@ -25,6 +26,9 @@ DEFAULT_MODEL = "openai:gpt-6-luna"  # cheapest current OpenAI model (tests/test
 ENV_PREFIX = "TOPICGEN_"
 TABLES = frozenset({"verify"})  # tables that environment and flags set key by key
 _SECRET_NAMES = {"api_key", "apikey", "key", "token", "api_token", "secret"}
+
+
+FrontmatterValue = str | bool | int | float | list[str]
 
 
 class Paths(BaseModel):
@@ -84,6 +88,21 @@ class Settings(BaseModel):
     paths: Paths = Field(default_factory=Paths)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     verify: VerifySettings = Field(default_factory=VerifySettings)
+    final_newline: bool | None = Field(
+        None, description="end written pages with a newline; unset: as the vault's own pages do"
+    )
+    frontmatter: dict[str, FrontmatterValue] = Field(
+        default_factory=lambda: {"share": True},
+        description="keys every new page starts with (a page's own values win), before aliases and title",
+    )
+
+    @field_validator("frontmatter")
+    @classmethod
+    def _frontmatter_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if key in OWNED_KEYS[1:] or key.startswith(GENERATION_PREFIX) or not key.strip():
+                raise ValueError(f"{key!r} is written by topicgen itself; [frontmatter] sets other keys")
+        return value
 
     @field_validator("model")
     @classmethod
@@ -107,7 +126,7 @@ class Settings(BaseModel):
 ENV_SETTINGS = {
     name: f"{ENV_PREFIX}{name.upper()}"
     for name in Settings.model_fields
-    if name not in {"paths", "providers", "prices", "verify"}
+    if name not in {"paths", "providers", "prices", "verify", "frontmatter"}
 }
 TABLE_ENV_SETTINGS = {  # (table, key) → variable: TOPICGEN_VERIFY_BOOKS_URL sets [verify] books_url
     ("verify", name): f"{ENV_PREFIX}VERIFY_{name.upper()}" for name in VerifySettings.model_fields

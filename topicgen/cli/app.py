@@ -218,7 +218,7 @@ def finish(
     outcomes = [outcome for _, outcome in report.results]
     for outcome in outcomes:
         if print_pages and outcome.status is Status.PRINTED and outcome.text is not None:
-            sys.stdout.write(outcome.text + "\n")
+            sys.stdout.write(outcome.text if outcome.text.endswith("\n") else outcome.text + "\n")
         elif outcome.status is Status.WRITTEN and outcome.path is not None:
             typer.echo(str(outcome.path))
     warning = refresh_after_run(vault, settings, outcomes)

@@ -42,6 +42,8 @@ class PageContext:
     hard_breaks: bool = True
     books_href: str = "../books"
     topics_href: str = "."
+    frontmatter: tuple[tuple[str, Any], ...] = (("share", True),)  # [frontmatter]: a new page's first keys
+    final_newline: bool = False  # the reference page ends without one
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,7 @@ def generation_metadata(provenance: Provenance, body: str) -> dict[str, Any]:
 
 def owned_frontmatter(title: str, context: PageContext) -> dict[str, Any]:
     """The frontmatter keys topicgen owns, as the reference page writes them."""
-    owned: dict[str, Any] = {"share": True, "aliases": [title], "title": title}
+    owned: dict[str, Any] = {**dict(context.frontmatter), "aliases": [title], "title": title}
     if context.site_url:
         owned["URL"] = f"{context.site_url.rstrip('/')}/topics/{context.slug}"
     return owned
@@ -197,4 +199,4 @@ def render_page(
     generation = generation_metadata(provenance, body) if provenance else {}
     owned = owned_frontmatter(page_title(page, context.topic), context)
     frontmatter = compose(owned, generation, previous_frontmatter)
-    return f"{frontmatter}\n{body}"
+    return f"{frontmatter}\n{body}" + ("\n" if context.final_newline else "")

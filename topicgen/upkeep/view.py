@@ -8,7 +8,7 @@ from pathlib import Path
 from topicgen.config import Settings
 from topicgen.page.render import PageContext, relative_href
 from topicgen.vault import Vault
-from topicgen.vault.notes import NoteIndex
+from topicgen.vault.notes import NoteIndex, pages_end_with_newline
 from topicgen.vault.slugs import slug_for
 
 
@@ -20,10 +20,15 @@ class VaultView:
     settings: Settings
     books: NoteIndex
     topics: NoteIndex
+    final_newline: bool = False  # new pages end with a newline (``final_newline``, else as the vault's do)
 
     @classmethod
     def scan(cls, vault: Vault, settings: Settings) -> VaultView:
-        return cls(vault, settings, NoteIndex.scan(vault.books_dir), NoteIndex.scan(vault.topics_dir))
+        books, topics = NoteIndex.scan(vault.books_dir), NoteIndex.scan(vault.topics_dir)
+        final = settings.final_newline
+        if final is None:
+            final = pages_end_with_newline(vault.topics_dir)
+        return cls(vault, settings, books, topics, final)
 
     def context(self, topic: str, page: Path | None = None) -> PageContext:
         """How ``topic``'s page renders; an existing ``page`` keeps its own file name as its slug."""
@@ -35,4 +40,6 @@ class VaultView:
             site_url=self.settings.site_url,
             hard_breaks=self.settings.trailing_spaces,
             books_href=relative_href(self.vault.topics_dir, self.vault.books_dir),
+            frontmatter=tuple(self.settings.frontmatter.items()),
+            final_newline=self.final_newline,
         )

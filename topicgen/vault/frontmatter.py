@@ -207,9 +207,9 @@ def compose(owned: Mapping[str, Any], generation: Mapping[str, Any], previous: s
         merged = list(values.get("aliases", []))
         merged += [str(a) for a in old_aliases if str(a) not in merged and a != old_data.get("title")]
         values["aliases"] = merged
-    lines = notes.leading + [
-        notes.around(key, f"{key}:{_value(values[key])}") for key in OWNED_KEYS if key in values
-    ]
+    # topicgen's keys, and the [frontmatter] defaults a page does not have yet (its own value is kept)
+    order = [key for key in values if key in OWNED_KEYS or key not in old_data]
+    lines = notes.leading + [notes.around(key, f"{key}:{_value(values[key])}") for key in order]
     kept_text = [text for _, text in kept]
     lines += kept_text
     lines += [notes.around(key, f"{key}:{_value(value)}") for key, value in generation.items()]

@@ -112,6 +112,29 @@ def page_names(folder: Path) -> list[str]:
         return []
 
 
+def pages_end_with_newline(folder: Path, sample: int = 25) -> bool:
+    """Whether a folder's pages end with a newline: most of the first ``sample`` do, or there are none.
+
+    New pages follow the vault's own habit (``final_newline`` unset); a vault
+    with no pages yet gets the POSIX convention.
+    """
+    endings = []
+    for name in page_names(folder)[:sample]:
+        try:
+            handle = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            size = os.fstat(handle).st_size
+            if size:
+                endings.append(os.pread(handle, 1, size - 1) == b"\n")
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
+    return not endings or 2 * sum(endings) >= len(endings)
+
+
 class NoteIndex:
     """The notes of one vault folder, found by title (emoji and case ignored) or by slug."""
 

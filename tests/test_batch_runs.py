@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_valid_page
+from conftest import FAKE_API_KEY, assert_valid_page
 
-from topicgen.testing import BatchFault, Fault
+from topicgen.testing import BatchFault, Fault, Reply
 from topicgen.vault.slugs import slug_for
 
 PROVIDERS = ("openai", "anthropic")
@@ -309,3 +309,44 @@ def test_adopt_in_a_batch_asks_only_for_the_missing_sections(cli, server, vault,
     assert [b["requests"] for b in server.batch_desk.summary()] == [1]
     assert live_calls(server) == []
     assert "written" in result.stderr
+
+
+def test_a_reply_with_one_wrong_section_is_re_asked_for_that_section_only_in_the_follow_up(
+    cli, server, empty_vault
+):
+    server.script(Reply(patch={"joke": 42}), topic="Graph Theory")
+    result = cli.run("new", "Graph Theory", "Rust", "--batch", "--vault", str(empty_vault), **BATCH)
+    assert result.exit_code == 0, result.stderr
+    assert [b["requests"] for b in server.batch_desk.summary()] == [2, 1]
+    batches = sorted(
+        (empty_vault / ".topicgen" / "batches").glob("tg-*/requests.jsonl"), key=lambda p: p.stat().st_mtime
+    )
+    (follow_up,) = batches[-1].read_text(encoding="utf-8").splitlines()
+    schema = json.loads(follow_up)["body"]["response_format"]["json_schema"]["schema"]
+    assert list(schema["properties"]) == ["joke"]
+    assert_valid_page(page(empty_vault, "Graph Theory"), "Graph Theory")
+    assert live_calls(server) == []
+
+
+# --- record and replay ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_recorded_batch_run_replays_offline_to_the_same_pages(provider, cli, server, tmp_path):
+    recorded, replayed, exchanges = tmp_path / "recorded", tmp_path / "replayed", tmp_path / "exchanges"
+    recorded.mkdir()
+    replayed.mkdir()
+    args = ("new", "Graph Theory", "Rust", "--batch")
+    first = cli.run(*args, "--record", str(exchanges), "--vault", str(recorded), provider=provider, **BATCH)
+    assert first.exit_code == 0, first.stderr
+    served = server.stats().requests
+
+    again = cli.run(*args, "--model", f"replay:{exchanges}", "--vault", str(replayed), **BATCH)
+
+    assert again.exit_code == 0, again.stderr
+    assert server.stats().requests == served  # the provider was not asked again
+    for topic in ("Graph Theory", "Rust"):
+        made = page(recorded, topic).read_text(encoding="utf-8").split("\n---\n", 1)[1]
+        assert page(replayed, topic).read_text(encoding="utf-8").split("\n---\n", 1)[1] == made
+    saved = "".join(p.read_text(encoding="utf-8") for p in exchanges.rglob("*.json"))
+    assert FAKE_API_KEY not in saved

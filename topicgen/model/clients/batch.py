@@ -23,6 +23,7 @@ from topicgen.model.clients.base import ModelReply, ModelRequest
 BATCH_FACTORIES = {
     "openai": "topicgen.model.clients.openai_batch:openai_batch_client",
     "anthropic": "topicgen.model.clients.anthropic_batch:anthropic_batch_client",
+    "replay": "topicgen.model.clients.replay:replay_batch_client",
 }
 
 

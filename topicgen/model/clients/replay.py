@@ -14,6 +14,7 @@ from pathlib import Path
 from topicgen.errors import ConfigError, ReplayMiss
 from topicgen.model.clients import ClientOptions, available_providers, create_client
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
+from topicgen.model.clients.batch import BatchClient
 from topicgen.model.clients.wire import Exchange, ReplayTransport, conversation_key, load_exchanges
 
 PROVIDER_PREFERENCE = ("openai", "anthropic")
@@ -71,3 +72,24 @@ class ReplayClient:
 
 def replay_client(model: str, options: ClientOptions) -> ReplayClient:
     return ReplayClient(Path(model).expanduser(), options)
+
+
+def replay_batch_client(model: str, options: ClientOptions) -> BatchClient:
+    """``replay:<dir>`` with ``--batch``: the recorded provider's batch adapter over its recordings."""
+    from topicgen.model.clients.batch import create_batch_client
+
+    folder = Path(model).expanduser()
+    if not folder.is_dir():
+        raise ConfigError(f"replay folder {folder} does not exist")
+    recorded = [e for e in load_exchanges(folder) if e.key.startswith("batch-")]
+    if not recorded:
+        raise ConfigError(
+            f"replay folder {folder} holds no recorded batch; record one with --batch --record DIR"
+        )
+    rank = {name: i for i, name in enumerate(PROVIDER_PREFERENCE)}
+    provider = min({e.provider for e in recorded}, key=lambda name: rank.get(name, len(rank)))
+    same = [e for e in recorded if e.provider == provider]
+    replayed = replace(
+        options, transport=ReplayTransport(same, folder), base_url=None, api_key="replay-has-no-key"
+    )
+    return create_batch_client(f"{provider}:recorded", replayed)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ KEPT_RESPONSE_HEADERS = (
     "x-request-id",
 )
 PROVIDER_PATHS = {"/chat/completions": "openai", "/messages": "anthropic"}
+_OPENAI_BATCH_PATH = re.compile(r"/(?:files|batches)(?:/|$)")
 
 
 def sdk_timeout(options: Any) -> httpx2.Timeout:
@@ -69,6 +71,20 @@ def key_of_body(body: dict[str, Any]) -> str:
     messages = body.get("messages") or []
     texts = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
     return conversation_key(texts)
+
+
+def batch_route(path: str) -> str | None:
+    """The provider whose batch API a path belongs to (files, batches, message batches), else None."""
+    if "/messages/batches" in path:
+        return "anthropic"
+    if _OPENAI_BATCH_PATH.search(path):
+        return "openai"
+    return None
+
+
+def batch_key(method: str, path: str) -> str:
+    """A batch exchange's key: its method and path (ids included), so a replay polls the same ids."""
+    return "batch-" + hashlib.sha256(f"{method} {path}".encode()).hexdigest()[:16]
 
 
 def provider_of_path(path: str) -> str:
@@ -260,9 +276,15 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         self._source = source
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(request.content or b"{}")
-        provider = provider_of_path(request.url.path)
-        slot = (provider, key_of_body(body))
+        batch_provider = batch_route(request.url.path)
+        if batch_provider is not None:
+            provider, key = batch_provider, batch_key(request.method, request.url.path)
+        else:
+            provider, key = (
+                provider_of_path(request.url.path),
+                key_of_body(json.loads(request.content or b"{}")),
+            )
+        slot = (provider, key)
         exchange = self._by_key.get(slot)
         if exchange is None:
             raise ReplayMiss(
@@ -283,9 +305,16 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         self._inner = inner or httpx2.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        sent = await request.aread()
         response = await self._inner.handle_async_request(request)
         raw = await response.aread()
         await response.aclose()
+        batch_provider = batch_route(request.url.path)
+        if batch_provider is not None:
+            self._save_batch(batch_provider, request, sent, _response_record(response, raw))
+            return httpx2.Response(
+                response.status_code, headers=response.headers, content=raw, request=request
+            )
         body = json.loads(request.content or b"{}")
         provider = provider_of_path(request.url.path)
         exchange = Exchange(
@@ -305,6 +334,25 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(temporary, folder / exchange_file_name(exchange))
+
+    def _save_batch(
+        self, provider: str, request: httpx2.Request, sent: bytes, response: dict[str, Any]
+    ) -> None:
+        """A batch route's exchanges are kept per method and path, each response appended (polls)."""
+        key = batch_key(request.method, request.url.path)
+        folder = self._folder / provider
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{key}.json"
+        earlier = Exchange.load(path).responses if path.exists() else ()
+        body = _json_or_text(sent) if sent else {}
+        if not isinstance(body, dict | list):  # an uploaded file: what it was, not its bytes
+            body = {"bytes": len(sent), "sha256": hashlib.sha256(sent).hexdigest()}
+        request_record = {"method": request.method, "path": request.url.path, "body": body}
+        exchange = Exchange(provider, key, request_record, (*earlier, response))
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(redact(exchange.to_json()))
+        os.replace(temporary, path)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -34,20 +34,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 API_KEY = "bench-not-a-real-key"
-
-# Runs `topicgen ARGS...` in this fresh process and reports its peak RSS and CPU time on stderr.
-PROBE = """
-import resource, runpy, sys
-sys.argv = ["topicgen", *sys.argv[1:]]
-code = 0
-try:
-    runpy.run_module("topicgen", run_name="__main__")
-except SystemExit as stop:
-    code = stop.code if isinstance(stop.code, int) else 1
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(f"peak_rss_kib={usage.ru_maxrss} cpu_s={usage.ru_utime + usage.ru_stime}", file=sys.stderr)
-sys.exit(code)
-"""
+sys.path.insert(0, str(HERE))
+from run import PROBE  # noqa: E402  (bench/run.py: topicgen in a fresh process, with its RSS and CPU)
 
 
 def _run(server: Any, root: Path, listing: Path, batch: bool) -> dict[str, Any]:

@@ -59,7 +59,7 @@ PAGE_JSON = REPO / "fixtures" / "pages" / "large-language-models.json"
 REFERENCE_VAULT = REPO / "fixtures" / "vaults" / "reference"
 API_KEY = "bench-not-a-real-key"
 
-# Runs `topicgen ARGS...` in this fresh process and reports its peak RSS on the last stderr line.
+# Runs `topicgen ARGS...` in this fresh process; reports its peak RSS and CPU time on the last stderr line.
 PROBE = """
 import resource, runpy, sys
 sys.argv = ["topicgen", *sys.argv[1:]]
@@ -68,7 +68,8 @@ try:
     runpy.run_module("topicgen", run_name="__main__")
 except SystemExit as stop:
     code = stop.code if isinstance(stop.code, int) else 1
-print(f"peak_rss_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(f"peak_rss_kib={usage.ru_maxrss} cpu_s={usage.ru_utime + usage.ru_stime}", file=sys.stderr)
 sys.exit(code)
 """
 

@@ -38,6 +38,7 @@ KEPT_RESPONSE_HEADERS = (
     "x-request-id",
 )
 PROVIDER_PATHS = {"/chat/completions": "openai", "/messages": "anthropic"}
+JSONL = "jsonl"  # a recorded batch results file: {"jsonl": [one object a line]}
 _OPENAI_BATCH_PATH = re.compile(r"/(?:files|batches)(?:/|$)")
 
 
@@ -262,6 +263,8 @@ def _response_record(response: httpx2.Response, body: bytes) -> dict[str, Any]:
 def response_from_record(record: dict[str, Any], request: httpx2.Request) -> httpx2.Response:
     body = record.get("body")
     content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    if isinstance(body, dict) and list(body) == [JSONL]:  # a batch's results file, one object a line
+        content = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in body[JSONL]).encode()
     headers = dict(record.get("headers") or {})
     headers.setdefault("content-type", "application/json")
     return httpx2.Response(record.get("status", 200), headers=headers, content=content, request=request)
@@ -347,6 +350,9 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         body = _json_or_text(sent) if sent else {}
         if not isinstance(body, dict | list):  # an uploaded file: what it was, not its bytes
             body = {"bytes": len(sent), "sha256": hashlib.sha256(sent).hexdigest()}
+        if request.url.path.endswith(("/content", "/results")) and response["status"] == 200:
+            text = response["body"] if isinstance(response["body"], str) else json.dumps(response["body"])
+            response = {**response, "body": {JSONL: [json.loads(line) for line in text.splitlines() if line]}}
         request_record = {"method": request.method, "path": request.url.path, "body": body}
         exchange = Exchange(provider, key, request_record, (*earlier, response))
         handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")

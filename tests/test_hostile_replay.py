@@ -21,6 +21,7 @@ CRAFTED = {
     "replay-provider.json": "'replay' is not a provider",
     "not-json.json": "not JSON",
     "list-response-body.json": "response: a successful response's body must be a JSON object",
+    "response-as-string.json": "response: Input should be a valid dictionary",
 }
 
 
@@ -84,3 +85,18 @@ def test_an_oversized_recording_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"huge\.json: is 9\.0 MiB, over the 8\.0 MiB"):
         load_exchanges(folder)
+
+
+@pytest.mark.parametrize("name", sorted(CRAFTED))
+def test_render_of_a_crafted_recording_renders_its_page_or_says_why_not_in_one_line(
+    cli, vault: Path, name: str
+) -> None:
+    result = cli.run(
+        "render", str(HOSTILE / "replay" / name), "--topic", "Graph Theory", "--vault", str(vault)
+    )
+
+    if result.exit_code == 0:  # the page inside a recording is validated like any reply
+        assert result.stdout.startswith("---\n")
+    else:
+        assert result.exit_code == 2
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -329,7 +329,14 @@ def render_saved_reply(path: Path, topic: str | None, vault_root: Path) -> str:
         raise UsageError(f"cannot read {path}: {error}") from None
     except json.JSONDecodeError as error:
         raise UsageError(f"{path} is not valid JSON: {error}") from None
-    data, recorded_topic = page_data(saved)
+    try:
+        data, recorded_topic = page_data(saved)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):  # a crafted or foreign file
+        raise UsageError(
+            f"{path} is not a page, a saved reply or a recorded exchange topicgen reads"
+        ) from None
+    if recorded_topic is not None and not isinstance(recorded_topic, str):
+        raise UsageError(f"{path}: its topic must be text")
     topic = topic or recorded_topic or request_topic(saved, Prompts(vault_root))
     if not topic:
         raise UsageError(f"{path} does not record its topic; pass --topic NAME")

@@ -80,10 +80,12 @@ def build_vault(root: Path, pages: int) -> Path:
 
 def time_stale(vault: Path, runs: int) -> dict[str, float]:
     """Median wall and CPU seconds and peak RSS (MiB, main process) of `topicgen stale --json`."""
-    probe = (
-        "import resource, runpy, sys; sys.argv = ['topicgen', 'stale', '--json', '--vault', sys.argv[1]];"
+    from run import PEAK_KIB  # the process's own peak, not the one Linux carries over exec
+
+    probe = PEAK_KIB + (
+        "import runpy, sys; sys.argv = ['topicgen', 'stale', '--json', '--vault', sys.argv[1]];"
         "\ntry:\n    runpy.run_module('topicgen', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+        "print(peak_kib(), file=sys.stderr)"
     )
     times, cpus, peaks = [], [], []
     for _ in range(runs):

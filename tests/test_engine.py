@@ -104,3 +104,19 @@ def test_on_done_sees_every_finished_job():
     engine: Engine = Engine(3, on_done=lambda item, result: seen.append(item))
     asyncio.run(engine.run(["x", "y", "z"], job))
     assert sorted(seen) == ["x", "y", "z"]
+
+
+def test_a_page_being_written_when_the_run_stops_is_finished_not_abandoned(tmp_path):
+    from topicgen.runs.workshop import write_whole
+
+    page = tmp_path / "topics" / "rust.md"
+
+    async def stopped_while_writing() -> bool:
+        writing = asyncio.ensure_future(write_whole(page, "# Rust\n", overwrite=False))
+        await asyncio.sleep(0)  # the write has started in its thread
+        writing.cancel()
+        await writing
+        return writing.cancelled()
+
+    assert asyncio.run(stopped_while_writing()) is False
+    assert page.read_text(encoding="utf-8") == "# Rust\n"

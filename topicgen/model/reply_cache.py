@@ -9,6 +9,11 @@ a page previewed with ``--output -`` and then written. It never hands back
 the reply a page was already made from (``newer_than`` the page), and a
 ``fresh`` view reads nothing at all (``--fresh``), so asking again always
 asks the model.
+
+An entry is written to a temporary file and renamed into place, so a reader
+never sees half of one, but not fsynced: that would hold up the run's event
+loop for every page, and what a power cut could lose is only a cache entry
+(``get`` reads anything unreadable as a miss, and the model is asked again).
 """
 
 from __future__ import annotations
@@ -107,8 +112,6 @@ class ReplyCache:
             handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 json.dump(record, stream, ensure_ascii=False)
-                stream.flush()
-                os.fsync(stream.fileno())
             os.replace(temporary, path)
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):

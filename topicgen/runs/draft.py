@@ -26,10 +26,10 @@ from topicgen.model.redact import redact
 from topicgen.page.render import render_page
 from topicgen.read.parse import PageKind, parse_page
 from topicgen.runs.regen import Regenerator, RegenJob
-from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime
+from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, write_whole
 from topicgen.upkeep.staleness import ALL_KEYS, page_state
 from topicgen.vault import Vault
-from topicgen.vault.files import PageExists, page_lock, read_regular, write_atomic
+from topicgen.vault.files import PageExists, page_lock, read_regular
 from topicgen.vault.notes import read_note
 from topicgen.vault.slugs import names_page
 
@@ -102,7 +102,7 @@ class Drafter(Workshop):
                 if self.to_stdout:
                     printed = Outcome(topic, Status.PRINTED, None, "", usage, result.attempts, text)
                     return replace(printed.with_generation(result), references=references)
-                write_atomic(path, text, overwrite=False)  # a page that appeared meanwhile is not ours
+                await write_whole(path, text, overwrite=False)  # a page that appeared meanwhile is not ours
         except PageExists:
             detail = "appeared while it was being drafted; left as it is"
             return Outcome(topic, Status.EXISTS, path, detail, sum(spent, Usage()))

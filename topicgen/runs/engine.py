@@ -4,8 +4,9 @@ A fixed pool of workers takes jobs from a queue, so at most ``concurrency``
 are in flight. Before taking a job a worker checks the cost budget and the
 stop flag; request and token budgets are enforced below, in the client
 stack (``clients.ratelimit``). ``stop()`` (Ctrl-C) cancels jobs in flight:
-a job is cancelled only while it awaits the network, and pages are written
-without awaiting, so every page lands whole or not at all.
+a job waiting on the network is abandoned; a page being written (in a worker
+thread, ``workshop.write_whole``) is finished first, so every page lands
+whole or not at all, and with its outcome.
 
 ``on_start`` and ``on_done`` let a display follow the run; while a job runs,
 ``current_item`` holds its item, so events deep in the client stack (a retry)

@@ -10,6 +10,7 @@ stops the others.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from topicgen.page.render import Provenance
 from topicgen.page.schema import TopicSummary, page_json_schema
 from topicgen.upkeep.view import VaultView
 from topicgen.vault import Vault
-from topicgen.vault.files import sweep_temporaries
+from topicgen.vault.files import sweep_temporaries, write_atomic
 from topicgen.verify.cache import LookupCache
 from topicgen.verify.checker import PageReferences, Verifier
 
@@ -82,6 +83,16 @@ def page_mtime(path: Path) -> int | None:
         return path.stat().st_mtime_ns
     except OSError:
         return None
+
+
+async def write_whole(path: Path, text: str, *, overwrite: bool) -> None:
+    """``write_atomic`` in a worker thread, so the event loop goes on sending requests while the page
+    is fsynced. A stop (Ctrl-C) during the write waits for it: the page and its outcome land together."""
+    writing = asyncio.ensure_future(asyncio.to_thread(write_atomic, path, text, overwrite=overwrite))
+    try:
+        await asyncio.shield(writing)
+    except asyncio.CancelledError:
+        await writing  # milliseconds; the page is finished, as Ctrl-C promises for replies in hand
 
 
 def utc_now() -> str:

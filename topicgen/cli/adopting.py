@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -183,4 +183,22 @@ def adopt(
         description=f"adopting with {settings.model}",
         display=shown,
     )
+    if dry_run:
+        _say_estimate(settings, [outcome for _, outcome in report.results])
     finish(the_vault, settings, report, display=shown, print_pages=dry_run, client=client)
+
+
+def _say_estimate(settings: Any, outcomes: list[Any]) -> None:
+    """What adopting for real would ask the model, priced; a dry run asks nothing."""
+    from topicgen.model.clients.base import Usage
+    from topicgen.model.costs import price_for
+
+    asked = [outcome.estimate for outcome in outcomes if outcome.estimate and outcome.estimate.input_tokens]
+    total = sum(asked, Usage())
+    price = price_for(settings.model, settings.prices)
+    cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
+    alone = sum(1 for outcome in outcomes if outcome.detail.startswith("left alone"))
+    if alone:
+        say(f"{alone} page(s) left alone (not outline pages, or topicgen's already): no failure")
+    say(f"{len(asked)} page(s) would ask {settings.model}; no call made")
+    say(f"estimate: about {total.input_tokens:,} input and {total.output_tokens:,} output tokens, {cost}")

@@ -93,7 +93,7 @@ def new(
     printing = dry_run or output == "-"  # nothing is written: a folder that is no vault will do
     the_vault, settings, location = open_cli_vault(vault, flags, required=not printing)
     if dry_run:
-        _print_plans(the_vault, cleaned, settings if batch else None)
+        _print_plans(the_vault, cleaned, settings, batch=batch)
         return
     from topicgen.runs.warmup import preload
 
@@ -185,8 +185,9 @@ def batch_estimate(settings: Any, total: Any) -> str:
     return f"about ${batch.cost(total):.4f} at batch prices{beside}"
 
 
-def _print_plans(vault: Any, topics: list[str], batch_settings: Any = None) -> None:
-    """The templates in effect and the system message once, then each topic's own message."""
+def _print_plans(vault: Any, topics: list[str], settings: Any, *, batch: bool = False) -> None:
+    """The templates in effect and the system message once, then each topic's own message, then the
+    model and the estimate (from the same prompt builder as the run)."""
     from topicgen.model.clients.base import Usage
     from topicgen.model.prompt import Prompts
     from topicgen.runs.api import plan_topics
@@ -210,8 +211,17 @@ def _print_plans(vault: Any, topics: list[str], batch_settings: Any = None) -> N
             f"{plan.output_tokens:,} output tokens; no call made"
         )
         total += Usage(plan.input_tokens, plan.output_tokens)
-    if batch_settings is not None:
-        typer.echo(f"--- {len(topics)} topic(s) in batches: {batch_estimate(batch_settings, total)}")
+    if batch:
+        typer.echo(f"--- {len(topics)} topic(s) in batches: {batch_estimate(settings, total)}")
+        return
+    from topicgen.model.costs import price_for
+
+    price = price_for(settings.model, settings.prices)
+    cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
+    typer.echo(
+        f"--- {len(topics)} topic(s) with {settings.model}: about {total.input_tokens:,} input and "
+        f"{total.output_tokens:,} output tokens, {cost}; no call made"
+    )
 
 
 @app.command()

@@ -264,15 +264,14 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any], *, batch: bool
     from topicgen.model.prompt import Prompts
     from topicgen.runs.regen import plan_tokens
 
-    system_chars = len(Prompts(vault.root).system())
+    prompts = Prompts(vault.root)
     price = price_for(settings.model, settings.prices, batch=batch)
     table = Table(show_edge=False)
     for column in ("page", "sections", "kept (edited)", "tokens in/out (est.)"):
         table.add_column(column, overflow="fold")
     total = Usage()
     for job in jobs:
-        size = job.path.stat().st_size if job.path.exists() else 0
-        tokens_in, tokens_out = plan_tokens(job, size, system_chars)
+        tokens_in, tokens_out = plan_tokens(job, prompts)
         total += Usage(tokens_in, tokens_out)
         what = "whole page" if job.whole else ", ".join(job.sections) or "nothing"
         table.add_row(job.path.name, what, ", ".join(job.keep), f"{tokens_in:,}/{tokens_out:,}")
@@ -282,8 +281,8 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any], *, batch: bool
     if price and batch:
         cost += " at batch prices"
     console.print(
-        f"{len(jobs)} page(s); estimate {total.input_tokens:,} input and {total.output_tokens:,} "
-        f"output tokens, {cost}; no call made",
+        f"{len(jobs)} page(s) with {settings.model}; estimate {total.input_tokens:,} input and "
+        f"{total.output_tokens:,} output tokens, {cost}; no call made",
         soft_wrap=True,
     )
 

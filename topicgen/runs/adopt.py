@@ -37,7 +37,7 @@ from topicgen.page.sections import section_model
 from topicgen.read.adoption import REASONS_SHOWN, Adoption, plan_adoption
 from topicgen.read.canonical import canonical_text
 from topicgen.read.parse import TITLE_KEY
-from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime
+from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, request_tokens
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import split_page
@@ -116,7 +116,10 @@ class Adopter(Workshop):
         if self.dry_run:
             diff = unified_diff(before, text, _shown(path, self.vault.root)).rstrip("\n")
             printed = Outcome(path.name, Status.PRINTED, path, detail, usage, attempts, diff, cached=cached)
-            return replace(printed.with_generation(generation), warnings=warnings_of(adoption))
+            estimate = self.estimate(adoption)
+            return replace(
+                printed.with_generation(generation), warnings=warnings_of(adoption), estimate=estimate
+            )
         if read_page_text(path) != before:
             raise VaultError(f"{path.name} changed while it was being adopted; run again")
         write_atomic(path, text, overwrite=True)
@@ -125,6 +128,15 @@ class Adopter(Workshop):
         return replace(
             written.with_generation(generation), warnings=warnings_of(adoption), references=references
         )
+
+    def estimate(self, adoption: Adoption) -> Usage:
+        """Tokens the model would be asked for (a dry run's estimate, from the run's own request)."""
+        if not adoption.asks or adoption.parsed.topic is None:
+            return Usage()
+        _, body = split_page(adoption.text)
+        messages = self.prompts.section_messages(adoption.parsed.topic, list(adoption.asks), body.strip())
+        share = len(adoption.asks) / len(SECTIONS)
+        return Usage(request_tokens(messages, section_model(adoption.asks)), int(PAGE_OUTPUT_TOKENS * share))
 
     async def rewrite(
         self, adoption: Adoption, spent: list[Usage]
@@ -168,6 +180,7 @@ class Adopter(Workshop):
         return canonical_text(parsed, page, context, self.provenance(), as_written), generation, references
 
 
+PAGE_OUTPUT_TOKENS = 3_000  # about what the reference page costs
 PLACEHOLDER = "(the model writes this on adoption)"
 
 

@@ -24,20 +24,18 @@ from topicgen.model.generate import parse_page_json
 from topicgen.model.prompt import Prompts
 from topicgen.model.reply_cache import ReplyCache
 from topicgen.page.render import render_page
-from topicgen.page.schema import page_json_schema
 from topicgen.runs.adopt import Adopter
 from topicgen.runs.draft import Drafter, not_ours, other_topic
 from topicgen.runs.engine import Budget, Engine, RunReport
 from topicgen.runs.recheck import Rechecker
 from topicgen.runs.regen import Regenerator, RegenJob
-from topicgen.runs.workshop import Outcome, Status, Workshop
+from topicgen.runs.workshop import Outcome, Status, Workshop, request_tokens
 from topicgen.upkeep.index import write_index
 from topicgen.upkeep.links import relink_vault
 from topicgen.upkeep.view import VaultView
 from topicgen.vault import Vault
 from topicgen.vault.slugs import clean_topics, slug_for
 
-CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage
 EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
 EXPECTED_USAGE = Usage(input_tokens=4_000, output_tokens=EXPECTED_OUTPUT_TOKENS)
 
@@ -270,12 +268,11 @@ def plan_topics(vault: Vault, topics: Iterable[str], prompts: Prompts | None = N
     Plans come one at a time, so a list of 100,000 topics is never held as prompts.
     """
     prompts = prompts or Prompts(vault.root)
-    schema_chars = len(json.dumps(page_json_schema(), ensure_ascii=False))
     for topic in topics:
-        messages = [{"role": m.role, "content": m.content} for m in prompts.messages(topic)]
-        chars = sum(len(m["content"]) for m in messages) + schema_chars
+        request = prompts.messages(topic)
+        messages = [{"role": m.role, "content": m.content} for m in request]
         path = vault.topic_path(slug_for(topic))
-        yield Plan(topic, path, path.exists(), messages, chars // CHARS_PER_TOKEN, EXPECTED_OUTPUT_TOKENS)
+        yield Plan(topic, path, path.exists(), messages, request_tokens(request), EXPECTED_OUTPUT_TOKENS)
 
 
 def page_data(saved: Any) -> tuple[Any, str | None]:

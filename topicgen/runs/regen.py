@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from topicgen.config import Settings
 from topicgen.errors import ModelError, PageLockedError, VaultError
-from topicgen.model.clients.base import Usage
+from topicgen.model.clients.base import Message, Usage
+from topicgen.model.prompt import Prompts
 from topicgen.model.redact import redact
 from topicgen.page.render import (
     VERIFIED_KEY,
@@ -31,7 +32,7 @@ from topicgen.page.render import (
 )
 from topicgen.page.schema import TopicSummary
 from topicgen.page.sections import merge_head, section_model, splice, split_body
-from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime
+from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, request_tokens
 from topicgen.upkeep.staleness import ALL_KEYS, Assessment, assess, read_page_state, scan, topic_of
 from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import compose, frontmatter_data, split_page
@@ -107,11 +108,7 @@ class Regenerator(Workshop):
         parts = split_body(body)
         context = self.view.context(job.topic, job.path)
         whole = job.whole and not job.keep
-        if whole:
-            messages, model = self.prompts.messages(job.topic), TopicSummary
-        else:
-            model = section_model(job.sections)
-            messages = self.prompts.section_messages(job.topic, list(job.sections), body.strip())
+        messages, model = job_request(self.prompts, job, body)
         generation = await self.ask(
             job.topic,
             spent,
@@ -151,11 +148,22 @@ def _head_lines(page: BaseModel, context: PageContext) -> list[str]:
     return split_body(rendered).head
 
 
-def plan_tokens(job: RegenJob, page_chars: int, system_chars: int) -> tuple[int, int]:
-    """(input, output) token estimate for one job, for --dry-run and the cost budget."""
+def job_request(prompts: Prompts, job: RegenJob, body: str) -> tuple[list[Message], type[BaseModel]]:
+    """What a job asks the model: the whole page, or its sections with the page (``body``) as context."""
+    if job.whole and not job.keep:
+        return prompts.messages(job.topic), TopicSummary
+    return prompts.section_messages(job.topic, list(job.sections), body.strip()), section_model(job.sections)
+
+
+def plan_tokens(job: RegenJob, prompts: Prompts) -> tuple[int, int]:
+    """(input, output) token estimate for one job, from the request the run would send (--dry-run)."""
+    try:
+        _, body = split_page(read_page_text(job.path))
+    except (OSError, VaultError):
+        body = ""
+    messages, model = job_request(prompts, job, body)
     share = len(job.sections) / len(ALL_KEYS)
-    context_chars = 0 if job.whole else page_chars
-    return (system_chars + context_chars) // 4, int(EXPECTED_PAGE_TOKENS * share)
+    return request_tokens(messages, model), int(EXPECTED_PAGE_TOKENS * share)
 
 
 def resolve_targets(topics_dir: Path, targets: list[str]) -> list[Path]:

@@ -11,6 +11,7 @@ stops the others.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -59,6 +60,7 @@ class Outcome:
     reasked: tuple[str, ...] = ()  # sections asked for again on their own
     reask_usage: Usage = field(default_factory=Usage)  # tokens the re-asks cost (part of ``usage``)
     references: PageReferences | None = None  # what checking its books and videos found (issue 11)
+    estimate: Usage | None = None  # a dry run's token estimate for what the model would be asked
 
     def with_generation(self, generation: Generation | None) -> Outcome:
         """This outcome carrying what a generation noted and re-asked."""
@@ -75,6 +77,15 @@ class Outcome:
     # could not be verified, ...): one short phrase each; a page with warnings is listed in the
     # run's summary
     warnings: tuple[str, ...] = ()
+
+
+CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage
+
+
+def request_tokens(messages: list[Message], model: type[BaseModel] = TopicSummary) -> int:
+    """Input tokens of a request, estimated from exactly what is sent: the messages and the schema."""
+    schema = json.dumps(page_json_schema(model), ensure_ascii=False)
+    return (sum(len(message.content) for message in messages) + len(schema)) // CHARS_PER_TOKEN
 
 
 def page_mtime(path: Path) -> int | None:

@@ -69,85 +69,99 @@ def _run(server: Any, root: Path, listing: Path, batch: bool) -> dict[str, Any]:
     }
 
 
-def _valid_pages(root: Path, topics: list[str]) -> int:
+def _pages(root: Path, topics: list[str]) -> tuple[int, float]:
+    """(valid pages written, the newest one's modification time)."""
     from topicgen.vault.slugs import slug_for
 
     heading = "### 📺 Links To Relevant YouTube Channels Or Videos"
-    written = 0
+    written, newest = 0, 0.0
     for topic in topics:
         path = root / "topics" / f"{slug_for(topic)}.md"
         if path.exists():
             text = path.read_text(encoding="utf-8")
             written += text.startswith("---\n") and f" {topic}\n" in text and heading in text
-    return written
+            newest = max(newest, path.stat().st_mtime)
+    return written, newest
 
 
-def measure_batch(topics: int, live_topics: int, delay: float) -> dict[str, Any]:
-    """The batch run of ``topics`` topics, and a live run of ``live_topics`` for the per-page comparison."""
+def _one_run(server: Any, folder: Path, names: list[str], batch: bool) -> dict[str, Any]:
+    """One ``topicgen new --from`` run (batch or live) in a fresh vault, timed by phase for a batch."""
+    kind = "batch" if batch else "live"
+    (folder / kind).mkdir()
+    (folder / f"{kind}.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    known = set(server.batch_desk._batches)
+    began = time.time()
+    run = _run(server, folder / kind, folder / f"{kind}.txt", batch=batch)
+    ended = time.time()
+    written, newest = _pages(folder / kind, names)
+    row = {
+        "topics": len(names),
+        "exit_code": run["exit_code"],
+        "written": written,
+        "lost": len(names) - written,
+        "wall_s": run["wall_s"],
+        "cpu_s": run["cpu_s"],
+        "cpu_ms_per_page": (run["cpu_s"] or 0) / max(1, written) * 1000,
+        "peak_rss_mib": run["peak_rss_mib"],
+    }
+    if batch:
+        batches = [b for bid, b in server.batch_desk._batches.items() if bid not in known]
+        created = min(b.created for b in batches)
+        finished = max(b.ended_at or b.created for b in batches)
+        row.update(
+            batches=len(batches),
+            plan_and_submit_s=created - began,  # start-up, planning, writing the lines, upload, create
+            in_provider_s=finished - created,  # created to ended, as the fake saw it (polled every 0.5 s)
+            collect_and_write_s=newest - finished,  # download, store, validate, render, write
+            tail_s=ended - newest,  # relinking, index, summary, exit
+            state_mib=sum(
+                p.stat().st_size for p in (folder / kind / ".topicgen" / "batches").rglob("*") if p.is_file()
+            )
+            / 2**20,
+        )
+        row["own_wall_s"] = row["wall_s"] - row["in_provider_s"]
+    return row
+
+
+def measure_batch(topics: int, compared: int, delay: float) -> dict[str, Any]:
+    """``topics`` topics in batches (by phase), and ``compared`` topics both ways for the per-page figures."""
     from topicgen.testing import FakeProvider
 
-    names = [f"Batch Bench Topic {n:05d}" for n in range(topics)]
-    live_names = [f"Live Bench Topic {n:05d}" for n in range(live_topics)]
     with (
         FakeProvider(batch_delay=delay, record_requests=False) as server,
         tempfile.TemporaryDirectory() as scratch,
     ):
         folder = Path(scratch)
-        for name, listed in (("batch", names), ("live", live_names)):
-            (folder / name).mkdir()
-            (folder / f"{name}.txt").write_text("\n".join(listed) + "\n", encoding="utf-8")
-        batch = _run(server, folder / "batch", folder / "batch.txt", batch=True)
-        summary = server.batch_desk.summary()
-        in_provider = sum((b.ended_at or b.created) - b.created for b in server.batch_desk._batches.values())
-        batch_written = _valid_pages(folder / "batch", names)
-        stored = sum(
-            p.stat().st_size for p in (folder / "batch" / ".topicgen" / "batches").rglob("*") if p.is_file()
+        (folder / "scale").mkdir()
+        (folder / "same").mkdir()
+        scale = _one_run(
+            server, folder / "scale", [f"Batch Bench Topic {n:05d}" for n in range(topics)], True
         )
-        live = _run(server, folder / "live", folder / "live.txt", batch=False)
-        live_written = _valid_pages(folder / "live", live_names)
-    batch_cpu = batch["cpu_s"] / max(1, batch_written) * 1000 if batch["cpu_s"] is not None else None
-    live_cpu = live["cpu_s"] / max(1, live_written) * 1000 if live["cpu_s"] is not None else None
-    return {
-        "topics": topics,
-        "batch_delay_s": delay,
-        "exit_code": batch["exit_code"],
-        "written": batch_written,
-        "lost": topics - batch_written,
-        "batches": len(summary),
-        "wall_s": batch["wall_s"],
-        "in_provider_s": in_provider,
-        "own_wall_s": batch["wall_s"] - in_provider,
-        "own_ms_per_page": (batch["wall_s"] - in_provider) / max(1, batch_written) * 1000,
-        "cpu_ms_per_page": batch_cpu,
-        "peak_rss_mib": batch["peak_rss_mib"],
-        "state_mib": stored / 2**20,
-        "live": {
-            "topics": live_topics,
-            "exit_code": live["exit_code"],
-            "written": live_written,
-            "wall_s": live["wall_s"],
-            "cpu_ms_per_page": live_cpu,
-            "peak_rss_mib": live["peak_rss_mib"],
-        },
-        "summary": next((line for line in reversed(batch["stderr"].splitlines()) if " in " in line), ""),
-    }
+        same = [f"Compared Topic {n:05d}" for n in range(compared)]
+        batch = _one_run(server, folder / "same", same, True)
+        live = _one_run(server, folder / "same", same, False)
+    return {"scale": scale, "compared": {"batch": batch, "live": live}, "batch_delay_s": delay}
 
 
-def print_batch(row: dict[str, Any]) -> None:
-    live = row["live"]
-    print(f"batch mode: {row['topics']:,} topics through the fake provider's batch API")
-    print(f"  batches created        {row['batches']}")
-    print(f"  pages written / lost   {row['written']:,} / {row['lost']}")
-    print(f"  wall                   {row['wall_s']:.1f} s (provider: {row['in_provider_s']:.1f} s)")
-    print(f"  topicgen's own wall    {row['own_wall_s']:.1f} s ({row['own_ms_per_page']:.2f} ms a page)")
+def print_batch(results: dict[str, Any]) -> None:
+    row, batch, live = results["scale"], results["compared"]["batch"], results["compared"]["live"]
+    print(f"batch mode: {row['topics']:,} topics through the fake provider's batch API (bench/batch.py)")
+    print(f"  batches {row['batches']}, pages written {row['written']:,}, lost {row['lost']}")
     print(
-        f"  CPU a page             {row['cpu_ms_per_page']:.2f} ms (live run of {live['topics']}: "
-        f"{live['cpu_ms_per_page']:.2f} ms)"
+        f"  wall {row['wall_s']:.1f} s = plan and submit {row['plan_and_submit_s']:.1f} s + provider "
+        f"{row['in_provider_s']:.1f} s + collect and write {row['collect_and_write_s']:.1f} s + "
+        f"tail {row['tail_s']:.1f} s"
     )
     print(
-        f"  peak RSS               {row['peak_rss_mib']:.0f} MiB (live run: {live['peak_rss_mib']:.0f} MiB)"
+        f"  topicgen's own wall {row['own_wall_s']:.1f} s; CPU {row['cpu_s']:.1f} s "
+        f"({row['cpu_ms_per_page']:.1f} ms a page); peak RSS {row['peak_rss_mib']:.0f} MiB; "
+        f"state on disk {row['state_mib']:.0f} MiB"
     )
-    print(f"  batch state on disk    {row['state_mib']:.0f} MiB")
+    print(
+        f"  same {batch['topics']:,} topics: CPU a page {batch['cpu_ms_per_page']:.1f} ms in a batch, "
+        f"{live['cpu_ms_per_page']:.1f} ms live; peak RSS {batch['peak_rss_mib']:.0f} / "
+        f"{live['peak_rss_mib']:.0f} MiB"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "--output", type=Path, help="write the figures here (default: into bench/results.json)"
     )
     args = parser.parse_args(argv)
-    row = measure_batch(100, 50, 0.2) if args.smoke else measure_batch(10_000, 500, 2.0)
+    row = measure_batch(100, 50, 0.2) if args.smoke else measure_batch(10_000, 1_000, 2.0)
     row["smoke"] = args.smoke
     print_batch(row)
     if args.output is not None:
@@ -167,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
         results["batch"] = row
         results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return 1 if row["lost"] or row["exit_code"] or row["live"]["exit_code"] else 0
+    runs = [row["scale"], *row["compared"].values()]
+    return 1 if any(run["lost"] or run["exit_code"] for run in runs) else 0
 
 
 if __name__ == "__main__":

@@ -132,6 +132,8 @@ def test_no_wait_submits_and_prints_the_batch_id_then_collect_writes_the_pages(c
     assert "2 in a batch" in submitted.stderr
     status = cli.run("batch", "status", "--json", "--vault", str(empty_vault), **BATCH)
     assert json.loads(status.stdout)["batch_id"] == batch
+    offline = cli.run("batch", "status", "--vault", str(empty_vault), OPENAI_API_KEY="", **BATCH)
+    assert offline.exit_code == 0 and batch in offline.stdout and "OPENAI_API_KEY" in offline.stderr
 
     collected = cli.run("batch", "collect", "--vault", str(empty_vault), **BATCH)
 

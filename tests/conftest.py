@@ -74,7 +74,7 @@ def llm_page_data() -> dict:
 def vault(tmp_path: Path) -> Path:
     """A writable copy of the fixture vault (four book notes, site_url set)."""
     target = tmp_path / "vault"
-    shutil.copytree(REFERENCE_VAULT, target)
+    shutil.copytree(REFERENCE_VAULT, target, ignore=shutil.ignore_patterns(".topicgen"))
     return target
 
 

@@ -151,15 +151,16 @@ def test_the_model_comes_from_topicgen_toml_when_no_flag_is_given(vault):
     assert topicgen("new", TOPIC, "--vault", vault).exit_code == 0
 
 
-def test_output_dash_prints_the_page_and_touches_nothing_but_the_reply_cache(vault):
+def test_output_dash_with_a_replayed_model_prints_the_page_and_touches_nothing(vault):
+    """A replay costs nothing to ask again, so even the reply cache is left alone (the README's
+    set-up job runs this on the fixture vault); a paid preview is cached (test_cache_freshness)."""
     before = files_under(vault)
     result = topicgen("new", TOPIC, "--model", REPLAY, "--vault", vault, "--output", "-")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("---\nshare: true\n")
     assert "# 🤖🦜 Large Language Models" in result.stdout
-    state = vault / ".topicgen"
-    assert {path for path in files_under(vault) if state not in path.parents} == before
-    assert list((state / "cache" / "replies").rglob("*.json"))
+    assert files_under(vault) == before
+    assert not (vault / ".topicgen").exists()
 
 
 def test_output_dash_prints_even_when_the_page_exists(vault):

@@ -40,8 +40,14 @@ EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
 EXPECTED_USAGE = Usage(input_tokens=4_000, output_tokens=EXPECTED_OUTPUT_TOKENS)
 
 
-def reply_cache(vault: Vault) -> ReplyCache:
-    """The vault's reply cache, its state folder kept out of git."""
+def reply_cache(vault: Vault, settings: Settings) -> ReplyCache | None:
+    """The vault's reply cache, its state folder kept out of git; none for a replayed model.
+
+    A recorded exchange costs nothing to answer again, and a replayed run (the README's set-up
+    job on the fixture vault, say) leaves the vault's state folder as it found it.
+    """
+    if ModelSpec.parse(settings.model).provider == "replay":
+        return None
     vault.keep_state_out_of_git()
     return ReplyCache.of_vault(vault.state_dir)
 
@@ -125,7 +131,7 @@ async def draft_topics(
     The reply cache serves a resumed run and a page printed (``to_stdout``)
     before it is written; ``fresh`` asks the model again whatever it holds.
     """
-    cache = reply_cache(vault) if use_cache else None
+    cache = reply_cache(vault, settings) if use_cache else None
     drafter = Drafter(
         vault, settings, client, force=force, to_stdout=to_stdout, cache=cache, fresh=fresh, verify=True
     )
@@ -158,7 +164,7 @@ async def regenerate(
     fresh: bool = False,
 ) -> RunReport:
     """Run the regen ``jobs`` that ``plan_regen`` made; the client is closed when the run ends."""
-    cache = reply_cache(vault) if use_cache else None
+    cache = reply_cache(vault, settings) if use_cache else None
     worker = Regenerator(vault, settings, client, force=force, cache=cache, fresh=fresh, verify=True)
     return await run_closing(engine or engine_for(settings), jobs, worker.regen, client, worker)
 
@@ -219,7 +225,7 @@ async def adopt_pages(
     A dry run calls no model: sections the model would write appear as
     placeholders in its diff (or as cached replies, when there are some).
     """
-    cache = reply_cache(vault) if use_cache else None
+    cache = reply_cache(vault, settings) if use_cache else None
     adopter = Adopter(
         vault,
         settings,

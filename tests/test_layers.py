@@ -1,8 +1,9 @@
-"""The layering is checked, not hoped for: import-linter's contracts in pyproject.toml hold,
-and they fail on an upward import."""
+"""The architecture is checked, not hoped for: import-linter's contracts in pyproject.toml hold
+and fail on an upward import, and no module or class grows past a size a reader can hold."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -62,3 +63,29 @@ def test_typer_imported_outside_the_cli_breaks_a_contract(package_copy: Path):
     result = lint_imports(package_copy)
     assert result.returncode == 1
     assert "topicgen.runs.engine -> typer" in result.stdout
+
+
+MAX_MODULE_LINES = 600
+MAX_CLASS_LINES = 400
+
+
+def _python_files() -> list[Path]:
+    return sorted((REPO / "topicgen").rglob("*.py"))
+
+
+def test_no_module_is_over_600_lines():
+    long = {
+        str(path.relative_to(REPO)): lines
+        for path in _python_files()
+        if (lines := path.read_text(encoding="utf-8").count("\n")) > MAX_MODULE_LINES
+    }
+    assert long == {}, "split these by what they do"
+
+
+def test_no_class_is_over_400_lines():
+    long = {}
+    for path in _python_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES:
+                long[f"{path.relative_to(REPO)}::{node.name}"] = node.end_lineno - node.lineno + 1
+    assert long == {}, "split these by the shapes they handle"

@@ -41,6 +41,7 @@ from topicgen.page.text_rules import check_title_emoji
 from topicgen.read.blocks import BULLET, PseudoHeading, heading_of, pseudo_heading
 from topicgen.read.findings import Code, Finding, drift_code, excerpt
 from topicgen.read.kinds import LEFT_ALONE, HeadingCount, PageKind, kind_of
+from topicgen.read.order import insertion_line, note_out_of_order
 from topicgen.read.parsed import TITLE_KEY, IncompletePage, OwnSection, ParsedPage
 from topicgen.read.recognise import (
     BREADCRUMB,
@@ -378,7 +379,7 @@ class _PageParser:
                 self._note(block.line, Code.EMPTY_SECTION, f"section '{block.heading}' is empty", key)
         for key, extract in extracts.items():
             self._validate(page, first[key], extract)
-        _order(blocks, self._note)
+        note_out_of_order(blocks, self._note)
         page.missing = [s.key for s in OUTLINE if s.key not in page.sections and s.key not in page.unfit]
         if page.title_emoji is None and not any(f.code is Code.BAD_TITLE for f in self.findings):
             page.missing.insert(0, TITLE_KEY)
@@ -386,7 +387,7 @@ class _PageParser:
             if key == TITLE_KEY or key in first:
                 continue
             self._note(
-                _insertion_line(key, first, end_line),
+                insertion_line(key, first, end_line),
                 Code.MISSING_SECTION,
                 f"no '{SECTIONS[key].heading}' section",
                 key,
@@ -511,26 +512,6 @@ def _frontmatter(
     return data, raw, end + 1
 
 
-def _order(blocks: list[_Block], note: Callable[..., None]) -> None:
-    """Sections out of the outline's order, each named with where it belongs."""
-    seen: list[_Block] = []
-    for block in blocks:
-        if all(block.key != other.key for other in seen):
-            seen.append(block)
-    ranks = [OUTLINE.index(SECTIONS[block.key]) for block in seen]
-    keep = _longest_increasing(ranks)
-    for index, block in enumerate(seen):
-        if index not in keep:
-            before = next((seen[j] for j in sorted(keep) if ranks[j] > ranks[index]), None)
-            where = f"; the outline puts it before '{SECTIONS[before.key].heading_text}'" if before else ""
-            note(
-                block.line,
-                Code.OUT_OF_ORDER,
-                f"section '{SECTIONS[block.key].heading_text}' is out of order{where}",
-                block.key,
-            )
-
-
 def _outline_pseudo_heading(line: str) -> tuple[HeadingMatch, PseudoHeading] | None:
     """A bold line naming an outline section (``👉 **What Is It?** 🤔 text``), with what follows it.
 
@@ -589,19 +570,3 @@ def _line_for(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...], default:
         if path[:size] in lines:
             return lines[path[:size]]
     return default
-
-
-def _insertion_line(key: str, present: dict[str, _Block], end_line: int) -> int:
-    """Where a missing section belongs: the heading of the next section the page has."""
-    rank = OUTLINE.index(SECTIONS[key])
-    following = [block.line for k, block in present.items() if OUTLINE.index(SECTIONS[k]) > rank]
-    return min(following) if following else end_line
-
-
-def _longest_increasing(ranks: list[int]) -> set[int]:
-    """Indexes of one longest strictly increasing subsequence (sections already in order)."""
-    best: list[list[int]] = []
-    for index, rank in enumerate(ranks):
-        chain = max((c for c in best if ranks[c[-1]] < rank), key=len, default=[])
-        best.append([*chain, index])
-    return set(max(best, key=len, default=[]))

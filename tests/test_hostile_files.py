@@ -3,7 +3,9 @@ and never reads what is not a regular file of sensible size (issues 12.4 and 12.
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,22 @@ def test_a_reply_cache_entry_that_is_a_link_or_a_fifo_is_a_miss_not_a_hang(tmp_p
     entry.unlink()
     os.mkfifo(entry)
     assert cache.get(key) is None
+
+
+def test_a_lookup_cache_entry_that_is_a_link_or_a_fifo_is_a_miss_not_a_hang(tmp_path: Path) -> None:
+    from topicgen.verify.cache import LookupCache
+
+    cache = LookupCache(tmp_path / "verify", max_age_days=30)
+    cache.put("book:networks", True)
+    (entry,) = (tmp_path / "verify").rglob("*.json")
+    assert cache.get("book:networks") is True
+    entry.unlink()
+    os.symlink("/dev/zero", entry)
+    assert cache.get("book:networks") is None
+    entry.unlink()
+    os.mkfifo(entry)
+    assert cache.get("book:networks") is None
+    entry.unlink()
+    padded = {"found": True, "checked": time.time(), "pad": "x" * (1 << 20)}
+    entry.write_text(json.dumps(padded), encoding="utf-8")
+    assert cache.get("book:networks") is None  # a valid answer, but over the size cap: never read

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from topicgen.errors import VaultError
-from topicgen.vault.files import write_atomic
+from topicgen.vault.files import read_regular, write_atomic
 
 DAY = 86_400.0
+MAX_ENTRY_BYTES = 64 << 10  # an entry is ~200 bytes; anything larger is not one of ours
 
 
 class LookupCache:
@@ -39,9 +40,10 @@ class LookupCache:
         if self.max_age <= 0:
             return None
         try:
-            saved = json.loads(self._path(key).read_text(encoding="utf-8"))
+            # a cache in a vault someone else wrote may hold links or FIFOs: regular files only
+            saved = json.loads(read_regular(self._path(key), limit=MAX_ENTRY_BYTES))
             checked, found = float(saved["checked"]), saved["found"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, VaultError, RecursionError):
             return None
         if not isinstance(found, bool) or not 0 <= self.clock() - checked <= self.max_age:
             return None

@@ -53,6 +53,15 @@ async def collected(client, status: BatchStatus) -> dict:
 
 
 @pytest.fixture
+def provider_script():
+    """A scripted provider (``conftest.ScriptedProvider``) under a name that leaves ``provider`` to the
+    parametrisation."""
+    from conftest import ScriptedProvider
+
+    return ScriptedProvider()
+
+
+@pytest.fixture
 def server(fake_provider):
     fake_provider.configure(batch_delay=0.05)
     return fake_provider
@@ -149,3 +158,25 @@ async def test_a_batch_over_the_providers_limit_is_refused_in_one_line(provider,
 def test_a_provider_without_a_batch_api_is_a_usage_error():
     with pytest.raises(ConfigError, match="--batch needs a provider with a batch API"):
         create_batch_client("ollama:llama3.1")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_batch_client_connects_with_the_short_timeout_and_reads_with_the_long_one_as_live(
+    provider, provider_script
+):
+    """A batch call is timed like a live one: 5 s to connect, the long read timeout for the answer."""
+    script = provider_script
+    error = script.openai_error if provider == "openai" else script.anthropic_error
+    script.then(error(400, "scripted"), error(400, "scripted"))
+    options = script.options(timeout=600, connect_timeout=5)
+    live = create_client(f"{provider}:fake-model", options)
+    batch = create_batch_client(f"{provider}:fake-model", options)
+    with pytest.raises(PermanentError):
+        await live.complete(request_for("Graph Theory"))
+    with pytest.raises(PermanentError):
+        await batch.status("batch-1")
+    await live.aclose()
+    await batch.aclose()
+    live_timeout, batch_timeout = (request.extensions["timeout"] for request in script.requests)
+    assert batch_timeout == live_timeout
+    assert (batch_timeout["connect"], batch_timeout["read"]) == (5, 600)

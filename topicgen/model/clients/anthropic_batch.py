@@ -23,7 +23,7 @@ from topicgen.model.clients.anthropic import api_key, map_anthropic_error, messa
 from topicgen.model.clients.base import ModelRequest
 from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
 from topicgen.model.clients.faults import body_message
-from topicgen.model.clients.wire import sdk_http_client
+from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import redact
 
 LIMITS = BatchLimits(max_requests=100_000, max_bytes=256 * 1024 * 1024)
@@ -40,7 +40,7 @@ class AnthropicBatchClient:
         self._sdk = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=options.base_url or os.environ.get("ANTHROPIC_BASE_URL"),
-            timeout=options.timeout,
+            timeout=sdk_timeout(options),  # a short connect, a long read: as the live clients
             max_retries=0,  # a retried create could make a second batch; the runner decides
             http_client=sdk_http_client(options),
         )

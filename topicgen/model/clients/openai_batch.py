@@ -25,7 +25,7 @@ from topicgen.model.clients.base import ModelRequest
 from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
 from topicgen.model.clients.faults import body_message
 from topicgen.model.clients.openai import _key, chat_body, completion_reply, map_openai_error
-from topicgen.model.clients.wire import sdk_http_client
+from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import redact
 
 ENDPOINT = "/v1/chat/completions"
@@ -46,7 +46,7 @@ class OpenAIBatchClient:
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
-            timeout=options.timeout,
+            timeout=sdk_timeout(options),  # a short connect, a long read: as the live clients
             max_retries=0,  # a retried create could make a second batch; the runner decides
             http_client=sdk_http_client(options),
         )

@@ -246,3 +246,37 @@ async def test_each_retry_is_reported_with_its_wait(provider, sleep, page_json):
 )
 def test_retry_after_is_read_from_each_providers_headers(headers, seconds):
     assert retry_after_seconds(headers, now=60.0) == seconds
+
+
+@pytest.fixture
+def notices():
+    """Every retry notice a run's display would hear of: (attempt, of how many)."""
+    from topicgen.model.clients.retrying import retry_listener
+
+    heard: list[tuple[int, int]] = []
+    token = retry_listener.set(lambda notice: heard.append((notice.attempt, notice.attempts)))
+    yield heard
+    retry_listener.reset(token)
+
+
+async def test_a_retry_notice_for_a_read_timeout_shows_its_cap_of_one_retry(
+    provider, sleep, notices, page_json
+):
+    provider.then(timeout, provider.openai_reply(page_json))
+    await run(provider, sleep, attempts=6)
+    assert notices == [(2, 2)]
+
+
+async def test_a_retry_notice_counts_the_cap_from_the_attempt_a_capped_fault_first_came_at(
+    provider, sleep, notices, page_json
+):
+    provider.then(provider.openai_error(429, "Rate limit reached"), timeout, provider.openai_reply(page_json))
+    await run(provider, sleep, attempts=6)
+    assert notices == [(2, 6), (3, 3)]
+
+
+async def test_no_retry_notice_is_given_for_an_attempt_past_the_last(provider, sleep, notices):
+    provider.then(*[provider.openai_error(503, "Service unavailable")] * 3)
+    with pytest.raises(ProviderUnavailable):
+        await run(provider, sleep, attempts=3)
+    assert notices == [(2, 3), (3, 3)]

@@ -15,6 +15,7 @@ of each retry as it is scheduled.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import time
@@ -86,7 +87,7 @@ class RetryingClient:
         self._clock = clock
         self._stopped: tuple[ModelError, float] | None = None  # (the error, until when)
 
-    def _wait(self, state: RetryCallState) -> float:
+    def _wait(self, state: RetryCallState, retried: dict[type, int]) -> float:
         error = state.outcome.exception() if state.outcome else None
         backoff = self._initial * 2 ** (state.attempt_number - 1)
         wait = min(self._max_wait, backoff + random.uniform(0, self._initial))
@@ -95,12 +96,22 @@ class RetryingClient:
         if self._on_retry and isinstance(error, TransientError):
             self._on_retry(error, wait)
         if (listener := retry_listener.get()) and isinstance(error, TransientError):
-            listener(RetryNotice(error, wait, state.attempt_number + 1, self._attempts))
+            attempt = state.attempt_number + 1
+            cap = self._cap(error, attempt, retried)
+            if attempt <= cap:  # tenacity asks for the wait before it checks the stop: no notice then
+                listener(RetryNotice(error, wait, attempt, cap))
         return wait
 
-    def _worth_retrying(self) -> Callable[[BaseException], bool]:
-        """A retry predicate for one call: counts the retries of each capped fault kind."""
-        retried: dict[type, int] = {}
+    def _cap(self, error: TransientError, attempt: int, retried: dict[type, int]) -> int:
+        """The last attempt this call can make if ``error`` goes on: fewer than the configured
+        attempts for a kind capped at ``max_retries`` (a read timeout is retried once, not five times)."""
+        if error.max_retries is None:
+            return self._attempts
+        left = error.max_retries - retried.get(type(error), 0)  # this retry is counted already
+        return min(self._attempts, attempt + left)
+
+    def _worth_retrying(self, retried: dict[type, int]) -> Callable[[BaseException], bool]:
+        """A retry predicate for one call: counts the retries of each capped fault kind in ``retried``."""
 
         def worth(error: BaseException) -> bool:
             if not isinstance(error, TransientError) or self._too_long(error):
@@ -130,10 +141,11 @@ class RetryingClient:
                 raise _copy(error)
             self._stopped = None
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+        retried: dict[type, int] = {}  # retries of each capped fault kind in this call
         retrying = AsyncRetrying(
-            retry=retry_if_exception(self._worth_retrying()),
+            retry=retry_if_exception(self._worth_retrying(retried)),
             stop=stop_after_attempt(self._attempts),
-            wait=self._wait,
+            wait=functools.partial(self._wait, retried=retried),
             reraise=True,
             **kwargs,
         )

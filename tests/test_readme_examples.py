@@ -18,7 +18,6 @@ import re
 import shutil
 import subprocess
 import sys
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -67,9 +66,7 @@ def teach(references, topics: list[str]) -> None:
     pages.append(json.loads(LLM_PAGE_JSON.read_text(encoding="utf-8")))
     for page in pages:
         for book in page.get("books", {}).values():
-            names = [name.strip() for name in book["authors"].split(" and ")]
-            plain = [unicodedata.normalize("NFKD", n).encode("ascii", "ignore").decode() for n in names]
-            references.add_book(book["title"], names + plain)  # the stand-in's search is accent-sensitive
+            references.add_book(book["title"], [name.strip() for name in book["authors"].split(" and ")])
         for video in page.get("videos", []):
             references.learn_link(video["url"])
 

@@ -54,6 +54,13 @@ def test_a_book_the_catalog_has_is_found_and_an_invented_one_is_unknown(stand_in
     assert problems == []
 
 
+def test_an_accented_author_is_found_by_the_accent_free_surname_the_verifier_sends(stand_in):
+    stand_in.add_book("Hands-On Machine Learning", ["Aurélien Géron"])
+    hands_on = BookRef("Hands-On Machine Learning", "Aurélien Géron")
+    books, _, _, _ = check(settings_for(stand_in.url), books=[hands_on])
+    assert books == [Verdict.FOUND]  # asked for author=Geron, as Open Library folds accents
+
+
 def test_a_book_with_a_note_in_the_vault_counts_as_found_without_a_lookup(stand_in, vault: Path):
     notes = NoteIndex.scan(vault / "books")
     title = notes.notes[0].title

@@ -7,7 +7,8 @@ the real services do:
   ``{"numFound": n, "start": 0, "numFoundExact": true, "docs": [{"key",
   "title", "author_name": [...], "first_publish_year"}]}``. It searches
   loosely (every word of the title asked for is in the entry's title, the
-  author asked for is in one of its names), as a search engine does; which
+  author asked for is in one of its names, case and accents folded as Open
+  Library folds them: "Geron" finds "Géron"), as a search engine does; which
   entry is the book is topicgen's rule to decide.
 - ``GET /oembed?url=...&format=json`` like YouTube's oEmbed: 200 JSON for a
   known video or playlist, 401 ``Unauthorized`` for one with embedding turned
@@ -32,6 +33,7 @@ import re
 import socket
 import sys
 import threading
+import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -69,7 +71,9 @@ class ReferenceStats:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text.casefold())
+    """A text's words as the real search compares them: case and accents folded ("Géron" is "geron")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return _WORD.findall("".join(char for char in decomposed if not unicodedata.combining(char)))
 
 
 class ReferenceServer(LoopbackServer):

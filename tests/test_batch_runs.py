@@ -352,3 +352,95 @@ def test_a_recorded_batch_run_replays_offline_to_the_same_pages(provider, cli, s
         assert page(replayed, topic).read_text(encoding="utf-8").split("\n---\n", 1)[1] == made
     saved = "".join(p.read_text(encoding="utf-8") for p in exchanges.rglob("*.json"))
     assert FAKE_API_KEY not in saved
+
+
+# --- references: checked as in a live run ---------------------------------------------------------
+
+GROUNDED = ["Graph Theory", "Kuramoto Model", "Sourdough Baking"]
+
+
+def batch_lines(vault: Path) -> list[list[dict]]:
+    """The request lines of each batch the vault planned, oldest first."""
+    folders = sorted((vault / ".topicgen" / "batches").glob("tg-*"), key=lambda p: p.stat().st_mtime)
+    return [
+        [json.loads(line) for line in (folder / "requests.jsonl").read_text(encoding="utf-8").splitlines()]
+        for folder in folders
+    ]
+
+
+def asks_for(line: dict) -> list[str]:
+    body = line.get("body") or line.get("params")
+    schema = body["response_format"]["json_schema"]["schema"] if "response_format" in body else None
+    return list((schema or body["output_config"]["format"]["schema"])["properties"])
+
+
+def frontmatter_of(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8").split("---\n")[1])
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_batch_run_grounds_references_and_re_asks_unknown_books_in_the_follow_up_batch(
+    provider, cli, server, references, empty_vault
+):
+    from topicgen.read.parse import read_page
+    from topicgen.verify.youtube import LinkKind, classify, search_link
+
+    references.learn_half_of(GROUNDED)
+    result = cli.run("new", *GROUNDED, "--batch", "--vault", str(empty_vault), provider=provider, **BATCH)
+
+    assert result.exit_code == 0, result.stderr
+    first, follow_up = batch_lines(empty_vault)
+    assert [len(asks_for(line)) > 1 for line in first] == [True] * 3  # whole pages
+    assert [asks_for(line) for line in follow_up] == [["books"]] * 3  # then the books of each, alone
+    assert live_calls(server) == []
+    for topic in GROUNDED:
+        path = page(empty_vault, topic)
+        assert frontmatter_of(path)["topicgen_verified"] is True
+        for video in read_page(path).sections["videos"]:
+            link = classify(video["url"])
+            if link.kind is LinkKind.SEARCH:
+                assert video["url"] == search_link(video["name"])
+            else:
+                assert link.key in references.videos | references.channels
+    summary = " ".join(result.stderr.split())
+    assert "4 video/channel link(s) not on YouTube, now searches for their name" in summary
+    assert "12 book(s) not in the catalog asked for again; 12 still not found, kept:" in summary
+
+
+def test_reask_live_asks_for_unknown_books_live_in_a_batch_run(cli, server, references, empty_vault):
+    references.learn_half_of(GROUNDED)
+    result = cli.run("new", *GROUNDED, "--batch", "--reask", "live", "--vault", str(empty_vault), **BATCH)
+    assert result.exit_code == 0, result.stderr
+    assert [b["requests"] for b in server.batch_desk.summary()] == [3]
+    assert sorted(r.topic for r in live_calls(server)) == sorted(GROUNDED)  # one books re-ask each
+    assert all(frontmatter_of(page(empty_vault, t))["topicgen_verified"] is True for t in GROUNDED)
+
+
+def test_a_page_whose_books_came_back_in_a_follow_up_batch_counts_its_first_reply_too(
+    cli, server, references, empty_vault
+):
+    references.learn_half_of(["Graph Theory"])
+    result = cli.run("new", "Graph Theory", "--batch", WHOLE, "--vault", str(empty_vault), **BATCH)
+    assert result.exit_code == 0, result.stderr
+    assert "from the reply cache" not in result.stderr
+    replies = [
+        json.loads(line.split("\t", 1)[1])["reply"]["usage"]["output_tokens"]
+        for path in (empty_vault / ".topicgen" / "batches").glob("tg-*/replies.tsv")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(replies) == 2
+    assert f"{sum(replies):,} out" in result.stderr
+
+
+def test_collect_finishes_a_run_started_with_no_verify_without_looking_anything_up(
+    cli, server, references, empty_vault
+):
+    server.configure(batch_delay=0.3)
+    args = ("new", "Graph Theory", "--batch", "--no-verify", "--no-wait", "--vault", str(empty_vault))
+    assert cli.run(*args, **BATCH).exit_code == 0
+    collected = cli.run("batch", "collect", "--vault", str(empty_vault), **BATCH)
+    assert collected.exit_code == 0, collected.stderr
+    assert references.stats().requests == 0
+    assert frontmatter_of(page(empty_vault, "Graph Theory"))["topicgen_verified"] is False

@@ -62,10 +62,18 @@ class ReplyCache:
     time in nanoseconds) reads only replies stored after that moment.
     """
 
-    def __init__(self, folder: Path, *, reuse: bool = True, newer_than: int | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        reuse: bool = True,
+        newer_than: int | None = None,
+        stored_before: int | None = None,
+    ) -> None:
         self.folder = folder
         self.reuse = reuse
         self.after = newer_than
+        self.before = stored_before
 
     def fresh(self) -> ReplyCache:
         """The same cache, storing replies but never answering from it."""
@@ -75,7 +83,18 @@ class ReplyCache:
         """The same cache answering only with replies stored after ``moment_ns`` (a page's mtime)."""
         if moment_ns is None or not self.reuse:
             return self
-        return ReplyCache(self.folder, newer_than=max(moment_ns, self.after or 0))
+        return ReplyCache(self.folder, newer_than=max(moment_ns, self.after or 0), stored_before=self.before)
+
+    def stored_before(self, moment_ns: int) -> ReplyCache:
+        """The same cache answering only with replies stored before ``moment_ns``.
+
+        A batch run passes over its pages again once a follow-up batch is back;
+        a reply it validated on an earlier pass is then read from its batch, so
+        its tokens are counted with the page, not lost as a cache hit.
+        """
+        if not self.reuse:
+            return self
+        return ReplyCache(self.folder, newer_than=self.after, stored_before=moment_ns)
 
     @classmethod
     def of_vault(cls, state_dir: Path) -> ReplyCache:
@@ -90,8 +109,12 @@ class ReplyCache:
             return None
         path = self._path(key)
         try:
-            if self.after is not None and path.lstat().st_mtime_ns <= self.after:
-                return None  # the reply the page was made from: asking again means asking the model
+            if self.after is not None or self.before is not None:
+                stored = path.lstat().st_mtime_ns
+                if self.after is not None and stored <= self.after:
+                    return None  # the reply the page was made from: asking again means asking the model
+                if self.before is not None and stored >= self.before:
+                    return None
             # a cache in a vault someone else wrote may hold links or FIFOs: regular files only
             saved = json.loads(read_regular(path, limit=MAX_CACHED_BYTES))
             usage = Usage(**saved.get("usage", {}))

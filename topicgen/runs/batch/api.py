@@ -8,10 +8,11 @@ meanwhile is simply done; a page edited meanwhile is planned again).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from topicgen.config import Settings
 from topicgen.errors import UsageError
@@ -25,11 +26,13 @@ from topicgen.runs.batch.runner import BatchRunner, Command
 from topicgen.runs.batch.store import BatchStore, RunRecord
 from topicgen.runs.draft import Drafter
 from topicgen.runs.regen import Regenerator, RegenJob, job_for, plan_regen, resolve_targets
-from topicgen.runs.workshop import Outcome
+from topicgen.runs.workshop import Outcome, Workshop, verifier_for
 from topicgen.upkeep.staleness import ALL_KEYS, assess, read_page_state
 from topicgen.vault import Vault
+from topicgen.verify.checker import Verifier
 
 KINDS = ("new", "regen", "adopt")
+W = TypeVar("W", bound=Workshop)
 
 
 def batch_client_for(settings: Settings, record: Path | None = None) -> BatchClient:
@@ -37,14 +40,58 @@ def batch_client_for(settings: Settings, record: Path | None = None) -> BatchCli
     return create_batch_client(settings.model, client_options(settings, record))
 
 
+class References:
+    """One reference checker for every pass of a batch run, as a live run has one for all its pages.
+
+    Lookups are local HTTP work, not model calls: they run in the pass that has
+    a page's reply, and the books re-ask of unknown books is deferred into the
+    follow-up batch like any other section re-ask (or asked live with
+    ``--reask live``). Closed when the run ends (``Command.aclose``).
+    """
+
+    def __init__(self, vault: Vault, settings: Settings) -> None:
+        self.vault = vault
+        self.settings = settings
+        self._verifier: Verifier | None = None
+
+    def equip(self, workshop: W) -> W:
+        """``workshop`` checking references with the run's checker (made on the first pass)."""
+        if self._verifier is None:
+            self._verifier = verifier_for(self.vault, self.settings, workshop.view)
+        workshop.verifier = self._verifier
+        return workshop
+
+    async def aclose(self) -> None:
+        if self._verifier is not None:
+            await self._verifier.aclose()
+            self._verifier = None
+
+
+def run_cache(vault: Vault) -> ReplyCache:
+    """The reply cache as a batch run reads it: replies stored before the run began.
+
+    What the run validates itself is read again from its batch on a later pass
+    (after a follow-up batch), so the page's tokens are counted with it.
+    """
+    return ReplyCache.of_vault(vault.state_dir).stored_before(time.time_ns())
+
+
+def verify_args(settings: Settings) -> dict[str, Any]:
+    """What a run's arguments record about reference checks: only that they are off (``--no-verify``),
+    so ``batch collect`` finishes the run the same way."""
+    return {} if settings.verify.enabled else {"verify": False}
+
+
 def new_command(vault: Vault, settings: Settings, topics: list[str], *, force: bool = False) -> Command:
-    cache = ReplyCache.of_vault(vault.state_dir)
+    cache = run_cache(vault)
+    checks = References(vault, settings)
     return Command(
         "new",
-        {"topics": topics, "force": force},
+        {"topics": topics, "force": force, **verify_args(settings)},
         topics,
         str,
-        lambda client: Drafter(vault, settings, client, force=force, cache=cache).draft,
+        lambda client: checks.equip(Drafter(vault, settings, client, force=force, cache=cache)).draft,
+        checks.aclose,
     )
 
 
@@ -80,10 +127,11 @@ def regen_command(
     named = set(
         resolve_targets(vault.topics_dir, [str(vault.root / p) if p.endswith(".md") else p for p in pages])
     )
-    cache = ReplyCache.of_vault(vault.state_dir)
+    cache = run_cache(vault)
+    checks = References(vault, settings)
 
     def worker(client: ModelClient) -> Callable[[RegenJob], Awaitable[Outcome]]:
-        regenerator = Regenerator(vault, settings, client, force=force, cache=cache)
+        regenerator = checks.equip(Regenerator(vault, settings, client, force=force, cache=cache))
 
         async def regen(job: RegenJob) -> Outcome:
             chosen = tuple(sections) if sections else (ALL_KEYS if job.path in named else None)
@@ -94,27 +142,39 @@ def regen_command(
 
     return Command(
         "regen",
-        {"targets": pages, "stale": stale, "sections": sections, "force": force},
+        {"targets": pages, "stale": stale, "sections": sections, "force": force, **verify_args(settings)},
         jobs,
         lambda job: job.topic,
         worker,
+        checks.aclose,
     )
 
 
 def adopt_command(vault: Vault, settings: Settings, paths: list[Path], *, rewrite_unfit: bool) -> Command:
-    cache = ReplyCache.of_vault(vault.state_dir)
+    cache = run_cache(vault)
+    checks = References(vault, settings)
+
+    def worker(client: ModelClient) -> Callable[[Path], Awaitable[Outcome]]:
+        return checks.equip(Adopter(vault, settings, client, cache=cache, rewrite_unfit=rewrite_unfit)).adopt
+
+    pages = [_in_vault(vault, str(path)) for path in paths]
     return Command(
         "adopt",
-        {"pages": [_in_vault(vault, str(path)) for path in paths], "rewrite_unfit": rewrite_unfit},
+        {"pages": pages, "rewrite_unfit": rewrite_unfit, **verify_args(settings)},
         paths,
         lambda path: path.name,
-        lambda client: Adopter(vault, settings, client, cache=cache, rewrite_unfit=rewrite_unfit).adopt,
+        worker,
+        checks.aclose,
     )
 
 
 def command_of(vault: Vault, settings: Settings, run: RunRecord) -> Command:
     """The command a recorded batch run was started with, worked out again from the vault as it is."""
     args = run.args
+    if args.get("verify") is False:  # started with --no-verify: finished without checks
+        settings = settings.model_copy(
+            update={"verify": settings.verify.model_copy(update={"enabled": False})}
+        )
     if run.kind == "new":
         return new_command(vault, settings, list(args["topics"]), force=bool(args.get("force")))
     if run.kind == "regen":

@@ -44,13 +44,15 @@ class BatchReport(RunReport):
 
 @dataclass
 class Command:
-    """A batch run's work: its items, how to label one, and the page job for a client."""
+    """A batch run's work: its items, how to label one, the page job for a client, and what to close
+    when the run ends (the reference checker its passes share)."""
 
     kind: str
     args: dict[str, Any]
     items: Sequence[Any]
     label: Callable[[Any], str]
     worker: Callable[[ModelClient], Worker]
+    aclose: Callable[[], Awaitable[None]] | None = None
 
 
 class BatchRunner:
@@ -155,9 +157,13 @@ class BatchRunner:
                     break
                 pending = waiting
         finally:
-            await self.client.aclose()
-            if self.live is not None:
-                await self.live.aclose()
+            try:
+                await self.client.aclose()
+                if self.live is not None:
+                    await self.live.aclose()
+            finally:
+                if self.command.aclose is not None:
+                    await self.command.aclose()
         return self._report(run, final, cut, live_calls, time.perf_counter() - started)
 
     def _report(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -444,3 +445,123 @@ def test_collect_finishes_a_run_started_with_no_verify_without_looking_anything_
     assert collected.exit_code == 0, collected.stderr
     assert references.stats().requests == 0
     assert frontmatter_of(page(empty_vault, "Graph Theory"))["topicgen_verified"] is False
+
+
+# --- Anthropic models that reject structured outputs ----------------------------------------------
+
+
+def test_an_anthropic_model_rejecting_output_config_gets_its_requests_again_as_forced_tool_calls(
+    cli, server, empty_vault
+):
+    server.configure(structured_outputs=False)
+    names = ["Graph Theory", "Rust"]
+    result = cli.run(
+        "new", *names, "--batch", WHOLE, "--vault", str(empty_vault), provider="anthropic", **BATCH
+    )
+
+    assert result.exit_code == 0, result.stderr
+    first, follow_up = batch_lines(empty_vault)
+    assert all("output_config" in line["params"] and "tools" not in line["params"] for line in first)
+    assert sorted(line["custom_id"] for line in follow_up) == sorted(line["custom_id"] for line in first)
+    for line in follow_up:  # the same requests, as the live client sends them after a rejection
+        assert line["params"]["tool_choice"] == {"type": "tool", "name": "write_topic_note"}
+        assert "format" not in line["params"].get("output_config", {})
+    for name in names:
+        assert_valid_page(page(empty_vault, name), name)
+    assert [b["requests"] for b in server.batch_desk.summary()] == [2, 2]
+    assert live_calls(server) == []
+
+
+def test_a_later_run_sends_requests_an_earlier_batch_refused_for_their_form_as_tool_calls(tmp_path):
+    import asyncio
+
+    from topicgen.model.clients import ClientOptions
+    from topicgen.model.clients.anthropic_batch import TOOL, AnthropicBatchClient
+    from topicgen.model.clients.base import Finish, Message, ModelReply, ModelRequest
+    from topicgen.model.clients.batch import BatchResult
+    from topicgen.runs.batch.store import BatchStore, RunRecord
+
+    store = BatchStore(tmp_path / "batches")
+    run = RunRecord("run1", "new", {}, "anthropic:fake-model")
+    name = store.new_name(run)
+    store.record_planned(name, run, "anthropic", {"a": "Rust", "b": "Graph Theory"}, 10)
+
+    async def results():
+        yield BatchResult("a", error="errored: output_config.format: not supported", resend_as=TOOL)
+        yield BatchResult("b", ModelReply("{}", Finish.STOP, "fake-model"))
+
+    (record,) = [r for r in store.batches() if r.name == name]
+    asyncio.run(store.collect(record, results(), ""))
+
+    index = store.answers("anthropic:fake-model")  # read again, as a new process would
+    assert index.forms == {TOOL}
+    assert index.get("a").resend_as == TOOL and index.get("b").resend_as is None
+    fresh = AnthropicBatchClient("fake-model", api_key="k", options=ClientOptions())
+    fresh.adapt(index.forms)
+    request = ModelRequest((Message("user", "Write about: Rust"),), {"type": "object", "properties": {}})
+    assert fresh.line("a", request)["params"]["tool_choice"]["type"] == "tool"
+
+
+# --- what the summary counts and prices -------------------------------------------------------------
+
+
+def summary_tokens(stderr: str):
+    from topicgen.model.clients.base import Usage
+
+    found = re.search(r"tokens: ([\d,]+) in, ([\d,]+) out, ([\d,]+) cached", " ".join(stderr.split()))
+    assert found, stderr
+    numbers = [int(group.replace(",", "")) for group in found.groups()]
+    return Usage(input_tokens=numbers[0], output_tokens=numbers[1], cached_tokens=numbers[2])
+
+
+def batch_usage(vault: Path):
+    """What every reply the vault's batches brought back used."""
+    from topicgen.model.clients.base import Usage
+
+    total = Usage()
+    for path in (vault / ".topicgen" / "batches").glob("tg-*/replies.tsv"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            reply = json.loads(line.split("\t", 1)[1]).get("reply")
+            if reply:
+                total += Usage(**reply["usage"])
+    return total
+
+
+def test_a_rerun_answered_from_stored_batch_replies_counts_their_tokens_once(cli, server, empty_vault):
+    server.script(Fault.TRUNCATED, Fault.TRUNCATED, topic="Graph Theory")
+    args = ("new", "Graph Theory", "--batch", "--vault", str(empty_vault))
+    first = cli.run(*args, TOPICGEN_REASKS="1", **BATCH)
+    assert first.exit_code == 1  # cut off twice: failed
+    assert summary_tokens(first.stderr) == batch_usage(empty_vault)
+    made = len(server.batch_desk.summary())
+
+    again = cli.run(*args, TOPICGEN_REASKS="1", **BATCH)
+
+    assert again.exit_code == 1
+    assert len(server.batch_desk.summary()) == made  # answered from the replies stored, not sent again
+    assert summary_tokens(again.stderr).input_tokens == 0  # and not counted again: paid once
+    assert summary_tokens(again.stderr).output_tokens == 0
+
+
+def test_reask_live_calls_are_priced_at_live_rates_and_batch_replies_at_batch_rates(cli, server, empty_vault):
+    from topicgen.model.clients.base import Usage
+    from topicgen.model.costs import Price
+
+    (empty_vault / "topicgen.toml").write_text(PRICES, encoding="utf-8")
+    server.script(Fault.TRUNCATED, topic="Graph Theory")
+    result = cli.run(
+        "new", "Graph Theory", "Rust", "--batch", "--reask", "live", "--vault", str(empty_vault), **BATCH
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(live_calls(server)) == 1
+    total, batched = summary_tokens(result.stderr), batch_usage(empty_vault)
+    live = Usage(
+        total.input_tokens - batched.input_tokens,
+        total.output_tokens - batched.output_tokens,
+        total.cached_tokens - batched.cached_tokens,
+    )
+    assert live.output_tokens > 0
+    price = Price(input=2.0, output=8.0)
+    expected = price.scaled(0.5).cost(batched) + price.cost(live)
+    assert f"about ${expected:.4f}" in result.stderr
+    assert f"about ${price.scaled(0.5).cost(total):.4f}" not in result.stderr

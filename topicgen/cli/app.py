@@ -209,9 +209,9 @@ def finish(
 
     An error that failed every call of the run the same way (no quota, a server that is not
     running) ends the output once, whole. ``batch``: the run's replies came from batches,
-    priced at the batch price."""
+    priced at the batch price (and its live calls, ``--reask live``, at the live one)."""
     from topicgen.model.clients.base import Usage
-    from topicgen.model.costs import cache_note, price_for
+    from topicgen.model.costs import cache_note, run_price
     from topicgen.runs.api import refresh_after_run
     from topicgen.runs.workshop import Status
 
@@ -224,7 +224,8 @@ def finish(
     warning = refresh_after_run(vault, settings, outcomes)
     if warning:
         say(f"warning: {warning}")
-    display.summary(report, price_for(settings.model, settings.prices, batch=batch))
+    live = getattr(report, "live_usage", None) or Usage()
+    display.summary(report, run_price(settings.model, settings.prices, batch=batch, live=live))
     spent = [outcome.usage for outcome in outcomes if outcome.usage.input_tokens]
     if note := cache_note(settings.model, sum(spent, Usage()), len(spent)):
         say(f"note: {note}")

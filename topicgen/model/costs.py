@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,6 +58,36 @@ class Price(BaseModel):
             cached_input=None if self.cached_input is None else self.cached_input * factor,
             cache_write=None if self.cache_write is None else self.cache_write * factor,
         )
+
+
+class Priced(Protocol):
+    """Anything that prices a run's usage: a ``Price``, or a ``BatchRunPrice``."""
+
+    def cost(self, usage: Usage) -> float: ...
+
+
+@dataclass(frozen=True)
+class BatchRunPrice:
+    """A batch run's price: replies from batches at the batch price, and the calls made live
+    (``--reask live``, ``live``: their usage, part of the run's) at the live price."""
+
+    batch: Price
+    live_price: Price
+    live: Usage
+
+    def cost(self, usage: Usage) -> float:
+        batched = Usage(*(max(0, getattr(usage, f.name) - getattr(self.live, f.name)) for f in fields(Usage)))
+        return self.batch.cost(batched) + self.live_price.cost(self.live)
+
+
+def run_price(spec: str, overrides: Mapping[str, Price] | None, *, batch: bool, live: Usage) -> Priced | None:
+    """What a run's summary prices its usage at: the live price, or for a batch run the batch price
+    with its live calls (``live``) at the live one."""
+    price = price_for(spec, overrides, batch=batch)
+    if not batch or price is None or live == Usage():
+        return price
+    live_price = price_for(spec, overrides)
+    return price if live_price is None else BatchRunPrice(price, live_price, live)
 
 
 def _rate(value: Any) -> float | None:

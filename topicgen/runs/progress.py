@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from topicgen.model.clients.base import Usage
 from topicgen.model.clients.retrying import RetryNotice
-from topicgen.model.costs import Price
+from topicgen.model.costs import Priced
 from topicgen.runs.engine import RunReport, current_item
 from topicgen.runs.references import summary_lines as reference_lines
 from topicgen.runs.workshop import Outcome, Status
@@ -183,7 +183,7 @@ def token_counts(usage: Usage) -> str:
     return text + (f", {usage.reasoning_tokens:,} reasoning" if usage.reasoning_tokens else "")
 
 
-def totals(report: RunReport, price: Price | None = None) -> list[str]:
+def totals(report: RunReport, price: Priced | None = None) -> list[str]:
     """The run's totals, as parts a line may be broken between."""
     outcomes = [outcome for _, outcome in report.results]
     counts = Counter(outcome.status for outcome in outcomes)
@@ -262,7 +262,7 @@ class Display(Protocol):
     def say(self, message: str) -> None: ...
     def stop(self) -> None: ...
     def summary(
-        self, report: RunReport, price: Price | None = None, *, left_label: str = "topics"
+        self, report: RunReport, price: Priced | None = None, *, left_label: str = "topics"
     ) -> None: ...
 
 
@@ -317,7 +317,7 @@ class PlainDisplay(_Display):
     def say(self, message: str) -> None:
         self._write(message)
 
-    def summary(self, report: RunReport, price: Price | None = None, *, left_label: str = "topics") -> None:
+    def summary(self, report: RunReport, price: Priced | None = None, *, left_label: str = "topics") -> None:
         outcomes = [outcome for _, outcome in report.results]
         shown = [outcome for outcome in outcomes if listed(outcome, self.verbose)]
         if len(outcomes) > 1:  # one page's line was the progress line
@@ -402,7 +402,7 @@ class TerminalDisplay(_Display):
     def say(self, message: str) -> None:
         self._print(message, "yellow")
 
-    def summary(self, report: RunReport, price: Price | None = None, *, left_label: str = "topics") -> None:
+    def summary(self, report: RunReport, price: Priced | None = None, *, left_label: str = "topics") -> None:
         from rich.table import Table
         from rich.text import Text
 

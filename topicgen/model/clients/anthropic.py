@@ -85,7 +85,7 @@ class AnthropicClient:
         if self._effort is not None and rejects_effort(error.status_code, said):
             self._effort = None
             return True
-        if not self._use_tool and _rejects_structured(error):
+        if not self._use_tool and rejects_structured(body_message(error.body, error.message)):
             self._use_tool = True
             return True
         return False
@@ -173,8 +173,9 @@ def anthropic_usage(counted: Any) -> Usage:
     )
 
 
-def _rejects_structured(error: anthropic.BadRequestError) -> bool:
-    text = body_message(error.body, error.message).lower()
+def rejects_structured(message: str) -> bool:
+    """Whether an error message says the model does not take structured outputs (``output_config``)."""
+    text = message.lower()
     return any(hint in text for hint in _STRUCTURED_REJECTED_HINTS)
 
 

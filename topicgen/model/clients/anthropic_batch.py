@@ -2,16 +2,19 @@
 
 Each request's params are exactly what the live client sends (structured
 outputs), except that the cached system prompt is kept for an hour, since a
-batch can run longer than the default five minutes. Message batches carry no
-metadata, so a run killed between creating a batch and recording its id
-finds it by its creation time and request count.
+batch can run longer than the default five minutes. A model that rejects
+structured outputs errors those requests; as the live client does, the batch
+client then switches to the forced tool call, and the errored requests are
+sent again in that form (``BatchResult.resend_as``) in the follow-up batch.
+Message batches carry no metadata, so a run killed between creating a batch
+and recording its id finds it by its creation time and request count.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +22,13 @@ import anthropic
 from anthropic.types.messages import MessageBatch, MessageBatchIndividualResponse
 
 from topicgen.model.clients import ClientOptions
-from topicgen.model.clients.anthropic import api_key, map_anthropic_error, message_reply, messages_body
+from topicgen.model.clients.anthropic import (
+    api_key,
+    map_anthropic_error,
+    message_reply,
+    messages_body,
+    rejects_structured,
+)
 from topicgen.model.clients.base import ModelRequest
 from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
 from topicgen.model.clients.faults import body_message
@@ -27,6 +36,7 @@ from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import redact
 
 LIMITS = BatchLimits(max_requests=100_000, max_bytes=256 * 1024 * 1024)
+TOOL = "tool"  # the forced tool call, for models that reject structured outputs
 T = TypeVar("T")
 
 
@@ -37,6 +47,7 @@ class AnthropicBatchClient:
     def __init__(self, model: str, *, api_key: str, options: ClientOptions) -> None:
         self.spec = f"anthropic:{model}"
         self.model = model
+        self._use_tool = False
         self._sdk = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=options.base_url or os.environ.get("ANTHROPIC_BASE_URL"),
@@ -46,7 +57,12 @@ class AnthropicBatchClient:
         )
 
     def line(self, custom_id: str, request: ModelRequest) -> dict[str, Any]:
-        return {"custom_id": custom_id, "params": messages_body(self.model, request, cache_ttl="1h")}
+        params = messages_body(self.model, request, use_tool=self._use_tool, cache_ttl="1h")
+        return {"custom_id": custom_id, "params": params}
+
+    def adapt(self, forms: Iterable[str]) -> None:
+        if TOOL in forms:
+            self._use_tool = True
 
     async def _call(self, call: Awaitable[T]) -> T:
         try:
@@ -96,7 +112,11 @@ class AnthropicBatchClient:
         if result.type == "errored":
             body = result.error.model_dump() if hasattr(result.error, "model_dump") else {}
             message = body_message(body, None)
-            return BatchResult(entry.custom_id, error=redact(f"errored: {message}"))
+            error = redact(f"errored: {message}")
+            if rejects_structured(message):  # as the live client does: the forced tool from now on
+                self._use_tool = True
+                return BatchResult(entry.custom_id, error=error, resend_as=TOOL)
+            return BatchResult(entry.custom_id, error=error)
         return BatchResult(entry.custom_id, error="cancelled" if result.type == "canceled" else "expired")
 
     async def aclose(self) -> None:

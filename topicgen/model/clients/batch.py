@@ -11,7 +11,7 @@ inside the adapters (``openai_batch``, ``anthropic_batch``).
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -62,6 +62,9 @@ class BatchResult:
     custom_id: str
     reply: ModelReply | None = None
     error: str | None = None  # "expired", "cancelled", or what the provider said
+    # the provider refused the request's form and the client now sends it in this one (Anthropic:
+    # "tool", when a model rejects structured outputs): the request is sent again, not failed
+    resend_as: str | None = None
 
 
 @runtime_checkable
@@ -72,6 +75,10 @@ class BatchClient(Protocol):
 
     def line(self, custom_id: str, request: ModelRequest) -> dict[str, Any]:
         """The batch line for one request: what the live client would send, under ``custom_id``."""
+        ...
+
+    def adapt(self, forms: Iterable[str]) -> None:
+        """Write later lines in these forms (``BatchResult.resend_as`` of results collected earlier)."""
         ...
 
     async def prepare(self, name: str, lines: Path) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,9 @@ class FunctionBatchClient:
     def line(self, custom_id: str, request: ModelRequest) -> dict[str, Any]:
         self._asked[custom_id] = request
         return {"custom_id": custom_id}
+
+    def adapt(self, forms: Iterable[str]) -> None:
+        return None  # a function takes every request as it is
 
     async def prepare(self, name: str, lines: Path) -> str | None:
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +54,9 @@ class OpenAIBatchClient:
     def line(self, custom_id: str, request: ModelRequest) -> dict[str, Any]:
         body = chat_body(self.model, request)
         return {"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}
+
+    def adapt(self, forms: Iterable[str]) -> None:
+        return None  # strict structured outputs are the only form; a refusal fails the request
 
     async def _call(self, call: Awaitable[T]) -> T:
         try:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from topicgen.errors import ModelError
-from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
+from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest, Usage
 from topicgen.runs.batch.store import AnswerIndex
 
 CUSTOM_ID_LENGTH = 48
@@ -48,10 +48,17 @@ class BatchRequestFailed(ModelError):
 
 @dataclass
 class Asking:
-    """What one page job has been through with the batch answers (set per job by the runner)."""
+    """What one page job has been through with the batch answers (set per job by the runner).
+
+    ``used``: the (batch, custom id) answers the job read, replies and failures alike; once the
+    job ends (not deferred) they are counted, and a later run reading them again pays nothing.
+    ``live``: what its live calls (``--reask live``) used, priced at live rates.
+    """
 
     label: str
     answered: int = 0
+    used: list[tuple[str, str]] = field(default_factory=list)
+    live: Usage = field(default_factory=Usage)
 
 
 CURRENT: contextvars.ContextVar[Asking | None] = contextvars.ContextVar("batch_asking", default=None)
@@ -89,18 +96,27 @@ class BatchAnswers:
         if answer is not None and answer.reply is not None:
             if asking is not None:
                 asking.answered += 1
+                asking.used.append((answer.batch, custom_id))
+            if answer.counted:  # an earlier run's summary counted it: it was paid once
+                return replace(answer.reply, usage=Usage())
             return answer.reply
         if custom_id in self.in_flight:
             raise Deferred(custom_id, request, in_flight=True)
-        if answer is not None and answer.collected >= self.retry_before:
+        # a request refused for its form (resend_as) goes again in the form the client now writes
+        final = answer is not None and answer.resend_as is None and answer.collected >= self.retry_before
+        if answer is not None and final:
             self.failures += 1
+            if asking is not None:
+                asking.used.append((answer.batch, custom_id))
             raise BatchRequestFailed(
                 f"{answer.error} in its batch; run the same command again "
                 "(or `topicgen batch collect --retry`) to send it anew"
             )
         if self.live is not None and asking is not None and asking.answered:
             self.live_calls += 1
-            return await self.live.complete(request)
+            reply = await self.live.complete(request)
+            asking.live += reply.usage
+            return reply
         raise Deferred(custom_id, request, in_flight=False)
 
     async def aclose(self) -> None:

@@ -40,6 +40,7 @@ class BatchReport(RunReport):
 
     batches: list[BatchRecord] = field(default_factory=list)
     live_calls: int = 0  # follow-up questions asked live (``--reask live``)
+    live_usage: Usage = field(default_factory=Usage)  # what they used (part of the outcomes'), at live prices
 
 
 @dataclass
@@ -111,7 +112,7 @@ class BatchRunner:
         pending = list(enumerate(self.command.items))
         final: dict[int, tuple[Any, Outcome]] = {}
         cut: list[int] = []
-        live_calls = 0
+        live_calls, live_usage = 0, Usage()
         spent = 0.0  # USD estimated for the requests this run has submitted
         self._failures = 0
         try:
@@ -119,9 +120,11 @@ class BatchRunner:
                 await self._resume(spec)
             while pending:
                 with self.store.lock():
+                    collected = self.store.answers(spec)
+                    self.client.adapt(collected.forms)  # requests refused for their form go in the new one
                     answers = BatchAnswers(
                         spec,
-                        self.store.answers(spec),
+                        collected,
                         set(self.store.in_flight(spec)),
                         live=self.live,
                         retry_before=retry_before,
@@ -137,7 +140,9 @@ class BatchRunner:
                         budget=budget,
                         cost=self.cost,
                     )
-                    passed, left_out = await self._pass(pending, answers, planner)
+                    passed, left_out, finished = await self._pass(pending, answers, planner)
+                    self.store.count(used for asking in finished for used in asking.used)
+                    live_usage = sum((asking.live for asking in finished), live_usage)
                     live_calls += answers.live_calls
                     spent += planner.estimated
                     self._failures = answers.failures
@@ -164,10 +169,16 @@ class BatchRunner:
             finally:
                 if self.command.aclose is not None:
                     await self.command.aclose()
-        return self._report(run, final, cut, live_calls, time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        return self._report(run, final, cut, (live_calls, live_usage), elapsed)
 
     def _report(
-        self, run: RunRecord, final: dict[int, tuple[Any, Outcome]], cut: list[int], live: int, elapsed: float
+        self,
+        run: RunRecord,
+        final: dict[int, tuple[Any, Outcome]],
+        cut: list[int],
+        live: tuple[int, Usage],
+        elapsed: float,
     ) -> BatchReport:
         in_flight = self.store.in_flight(run.spec)
         results = []
@@ -192,22 +203,27 @@ class BatchRunner:
             budget_reached=bool(cut),
             elapsed=elapsed,
             batches=mine,
-            live_calls=live,
+            live_calls=live[0],
+            live_usage=live[1],
         )
 
     async def _pass(
         self, pending: list[tuple[int, Any]], answers: BatchAnswers, planner: Planner
-    ) -> tuple[list[tuple[int, Any, Outcome]], list[int]]:
-        """One pass of the page jobs; deferred requests go to ``planner``."""
+    ) -> tuple[list[tuple[int, Any, Outcome]], list[int], list[Asking]]:
+        """One pass of the page jobs; deferred requests go to ``planner``. Also returns what each job
+        that finished (was not deferred) read and asked live."""
         worker = self.command.worker(answers)
         cut: list[int] = []
+        finished: list[Asking] = []
 
         async def job(entry: tuple[int, Any]) -> Outcome:
             index, item = entry
             asking = Asking(self.command.label(item))
             token = CURRENT.set(asking)
             try:
-                return await worker(item)
+                outcome = await worker(item)
+                finished.append(asking)
+                return outcome
             except Deferred as deferred:
                 if not deferred.in_flight and not planner.add(
                     deferred.custom_id, asking.label, deferred.request
@@ -222,7 +238,7 @@ class BatchRunner:
         self._engine = None
         passed = [(entry[0], entry[1], outcome) for entry, outcome in report.results]
         self._stopped += [index for index, _ in report.left]
-        return passed, cut
+        return passed, cut, finished
 
     # -- submitting, waiting, collecting -------------------------------------------------------
 

@@ -20,9 +20,10 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ from topicgen.model.clients.batch import BatchResult
 
 PLANNED, SUBMITTING, SUBMITTED, COLLECTED = "planned", "submitting", "submitted", "collected"
 MISSING = "missing from the batch's results"
+RESEND_MARK = b'"resend_as": '
+COUNTED = "counted"  # custom ids, one a line, whose answers finished pages have used
+_RESEND = re.compile(rb'"resend_as": "(\w+)"')
 
 
 @dataclass
@@ -75,12 +79,15 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class Answer:
-    """What a collected batch said about one request: a reply, or why there is none."""
+    """What a collected batch said about one request: a reply, or why there is none (and, when the
+    provider refused the request's form, the form to send it again in)."""
 
     reply: ModelReply | None
     error: str | None
     batch: str
     collected: float
+    resend_as: str | None = None
+    counted: bool = False  # a finished page of an earlier pass or run used it: its tokens are counted
 
 
 def run_id(kind: str, args: dict[str, Any], spec: str) -> str:
@@ -120,18 +127,32 @@ def _reply_of(data: dict[str, Any]) -> ModelReply:
 
 
 class AnswerIndex:
-    """Collected replies of one model spec by custom id; a later batch's answer wins."""
+    """Collected replies of one model spec by custom id; a later batch's answer wins.
+
+    ``forms``: the request forms results asked to be sent again in (``BatchResult.resend_as``),
+    for the batch client to write its next lines in (``BatchClient.adapt``).
+    """
 
     def __init__(self) -> None:
         self._where: dict[str, tuple[Path, int, str, float]] = {}
+        self._counted: set[str] = set()
+        self.forms: set[str] = set()
 
-    def add(self, path: Path, batch: str, collected: float) -> None:
+    def add(self, path: Path, batch: str, collected: float, counted: set[str] | None = None) -> None:
+        """The answers of one collected batch (``counted``: those a finished page has used)."""
         offset = 0
+        counted = counted or set()
         with path.open("rb") as stream:
             for line in stream:
                 custom_id = line.split(b"\t", 1)[0].decode()
                 self._where[custom_id] = (path, offset, batch, collected)
                 offset += len(line)
+                if custom_id in counted:
+                    self._counted.add(custom_id)
+                else:
+                    self._counted.discard(custom_id)
+                if RESEND_MARK in line and (form := _RESEND.search(line)):
+                    self.forms.add(form.group(1).decode())
 
     def __contains__(self, custom_id: str) -> bool:
         return custom_id in self._where
@@ -148,7 +169,8 @@ class AnswerIndex:
             stream.seek(offset)
             data = json.loads(stream.readline().split(b"\t", 1)[1])
         reply = _reply_of(data["reply"]) if data.get("reply") else None
-        return Answer(reply, data.get("error"), batch, collected)
+        counted = custom_id in self._counted
+        return Answer(reply, data.get("error"), batch, collected, data.get("resend_as"), counted)
 
 
 class BatchStore:
@@ -263,8 +285,27 @@ class BatchStore:
         for record in self.batches(spec):
             path = self.folder / record.name / "replies.tsv"
             if record.state == COLLECTED and path.exists():
-                index.add(path, record.name, record.collected or record.created)
+                index.add(path, record.name, record.collected or record.created, self.counted(record.name))
         return index
+
+    def counted(self, name: str) -> set[str]:
+        """The custom ids of a batch whose answers finished pages have used (``count``)."""
+        try:
+            return set((self.folder / name / COUNTED).read_text(encoding="utf-8").split())
+        except OSError:
+            return set()
+
+    def count(self, used: Iterable[tuple[str, str]]) -> None:
+        """Record (batch, custom id) answers finished pages used: their tokens are in a summary now,
+        and a later run reading them again counts nothing (they were paid once)."""
+        by_batch: dict[str, list[str]] = {}
+        for batch, custom_id in used:
+            by_batch.setdefault(batch, []).append(custom_id)
+        for batch, ids in by_batch.items():
+            path = self.folder / batch / COUNTED
+            # unrecorded, a later rerun counts them again: no worse than before
+            with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as stream:
+                stream.write("".join(f"{custom_id}\n" for custom_id in ids))
 
     async def collect(self, record: BatchRecord, results: AsyncIterator[BatchResult], problem: str) -> int:
         """Store every result of an ended batch, then mark it collected; returns how many had replies.
@@ -282,6 +323,8 @@ class BatchStore:
                     continue
                 labels.pop(result.custom_id)
                 entry: dict[str, Any] = {"error": result.error}
+                if result.resend_as is not None:
+                    entry["resend_as"] = result.resend_as
                 if result.reply is not None:
                     entry = {"reply": _reply_json(result.reply)}
                     replied += 1

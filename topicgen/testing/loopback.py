@@ -1,10 +1,40 @@
-"""What every test server shares: an HTTP server on a free 127.0.0.1 port, served from a thread."""
+"""What every test server shares: an HTTP server on a free 127.0.0.1 port, served from a thread.
+
+A client that hangs up (a run interrupted or killed, a timeout, a stream
+closed before its body was read) is what these servers exist to see: it is
+never reported. socketserver would print a traceback for it on stderr from
+the handler's thread, and a test capturing that stream (``CliRunner``
+swaps ``sys.stderr`` for the whole process) would find a traceback in the
+command's output that the command never wrote.
+"""
 
 from __future__ import annotations
 
+import errno
+import sys
 import threading
 from http.server import ThreadingHTTPServer
-from typing import Self
+from typing import Any, Self
+
+# what a socket raises when the other end has gone, besides ConnectionError and TimeoutError
+HANG_UP_ERRNOS = frozenset({errno.ENOTCONN, errno.ESHUTDOWN, errno.ETIMEDOUT})
+
+
+def hung_up(error: BaseException | None) -> bool:
+    """Whether ``error`` means only that the client went away (reset, broken pipe, gone)."""
+    if isinstance(error, ConnectionError | TimeoutError):
+        return True
+    return isinstance(error, OSError) and error.errno in HANG_UP_ERRNOS
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that says nothing when a client hangs up (a real error still shows)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not hung_up(sys.exc_info()[1]):
+            super().handle_error(request, client_address)
 
 
 class LoopbackServer:

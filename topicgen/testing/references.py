@@ -31,17 +31,16 @@ import contextlib
 import json
 import re
 import socket
-import sys
 import threading
 import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from topicgen.testing.loopback import LoopbackServer
+from topicgen.testing.loopback import LoopbackServer, QuietServer, hung_up
 
 _WORD = re.compile(r"\w+")
 _VIDEO_URL = re.compile(r"(?:[?&]v=|youtu\.be/|/shorts/|/embed/|/live/)([A-Za-z0-9_-]+)")
@@ -240,17 +239,12 @@ class ReferenceServer(LoopbackServer):
         return 200, "application/json", json.dumps(body), {}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(QuietServer):
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], handler: type, stand_in: ReferenceServer) -> None:
         self.stand_in = stand_in
         super().__init__(address, handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is not news
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -283,7 +277,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError as error:
+            if not hung_up(error):
+                raise
             self.close_connection = True
         finally:
             with stand_in._lock:

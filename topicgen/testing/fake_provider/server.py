@@ -9,12 +9,11 @@ import json
 import math
 import random
 import socket
-import sys
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from topicgen.testing.fake_provider.batches import BatchDesk
@@ -41,7 +40,7 @@ from topicgen.testing.fake_provider.wire import (
     Stall,
     WireUsage,
 )
-from topicgen.testing.loopback import LoopbackServer
+from topicgen.testing.loopback import LoopbackServer, QuietServer, hung_up
 
 
 class FakeProvider(LoopbackServer):
@@ -443,19 +442,12 @@ class FakeProvider(LoopbackServer):
         return data, item.finish
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(QuietServer):
     request_queue_size = 256  # many clients connect at once; a short backlog would delay them by seconds
 
     def __init__(self, address: tuple[str, int], handler: type, provider: FakeProvider) -> None:
         self.provider = provider
         super().__init__(address, handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hung up (an interrupted run, a timeout) is not an error worth a traceback."""
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return
-        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -523,5 +515,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError as error:
+            if not hung_up(error):
+                raise
             self.close_connection = True  # the client gave up (e.g. its timeout passed)

@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import httpx2
 import pytest
 from conftest import FAKE_API_KEY
 
@@ -180,3 +181,63 @@ async def test_a_batch_client_connects_with_the_short_timeout_and_reads_with_the
     live_timeout, batch_timeout = (request.extensions["timeout"] for request in script.requests)
     assert batch_timeout == live_timeout
     assert (batch_timeout["connect"], batch_timeout["read"]) == (5, 600)
+
+
+class ChunkCounter(httpx2.AsyncBaseTransport):
+    """Reads each request body as it streams in, keeping the size of every piece, and answers once."""
+
+    def __init__(self, answer: dict) -> None:
+        self.answer = answer
+        self.pieces: list[int] = []
+        self.body = b""
+        self.headers: dict[str, str] = {}
+
+    async def handle_async_request(self, request):
+        async for piece in request.stream:
+            self.pieces.append(len(piece))
+            self.body += piece
+        self.headers = dict(request.headers)
+        return httpx2.Response(200, json=self.answer, request=request)
+
+
+UPLOADED = {
+    "id": "file-1",
+    "object": "file",
+    "bytes": 1,
+    "created_at": 0,
+    "filename": "tg.jsonl",
+    "purpose": "batch",
+    "status": "processed",
+}
+CREATED = {
+    "id": "msgbatch_1",
+    "type": "message_batch",
+    "processing_status": "in_progress",
+    "request_counts": {"processing": 1, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0},
+    "created_at": "2026-11-30T00:00:00Z",
+    "expires_at": "2026-12-01T00:00:00Z",
+    "ended_at": None,
+    "cancel_initiated_at": None,
+    "archived_at": None,
+    "results_url": None,
+}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_batchs_requests_file_is_streamed_to_the_provider_a_piece_at_a_time(provider, tmp_path):
+    counter = ChunkCounter(UPLOADED if provider == "openai" else CREATED)
+    options = ClientOptions(api_key=FAKE_API_KEY, base_url="http://127.0.0.1:9", transport=counter)
+    client = create_batch_client(f"{provider}:fake-model", options)
+    lines = write_lines(client, tmp_path, [f"Streamed Topic {n}" for n in range(400)])
+    assert lines.stat().st_size > 3 << 20
+
+    if provider == "openai":
+        await client.prepare("tg-test", lines)
+        assert lines.read_bytes() in counter.body  # the file, whole, in its multipart part
+    else:
+        await client.create("tg-test", lines, None)
+        sent = json.loads(counter.body)
+        assert sent == {"requests": [json.loads(line) for line in lines.read_text().splitlines()]}
+        assert int(counter.headers["content-length"]) == len(counter.body)  # a length, not chunked
+    await client.aclose()
+    assert len(counter.pieces) > 3 and max(counter.pieces) <= (1 << 20) + (64 << 10)  # never held whole

@@ -65,8 +65,9 @@ class OpenAIBatchClient:
             raise map_openai_error(error, self.provider) from None
 
     async def prepare(self, name: str, lines: Path) -> str | None:
-        upload = (f"{name}.jsonl", lines.read_bytes(), "application/jsonl")
-        created = await self._call(self._sdk.files.create(file=upload, purpose="batch"))
+        with lines.open("rb") as stream:  # streamed into the upload in chunks, never held whole
+            upload = (f"{name}.jsonl", stream, "application/jsonl")
+            created = await self._call(self._sdk.files.create(file=upload, purpose="batch"))
         return created.id
 
     async def create(self, name: str, lines: Path, prepared: str | None) -> str:

@@ -1,10 +1,11 @@
-"""``--batch`` for new, regen and adopt, and ``topicgen batch status|collect|cancel``.
+"""``--batch`` for new, regen and adopt, and ``topicgen batch status|collect|cancel|clean``.
 
 A batch run waits for its batches by default (polling with backoff, a line
 on stderr as they progress) and writes pages as replies come back;
 ``--no-wait`` prints the batch ids on stdout and exits. What a run submitted
 is recorded in the vault, so ``batch collect`` (or the same command again)
-finishes it, and ``batch cancel`` stops what is in flight.
+finishes it, ``batch cancel`` stops what is in flight, and ``batch clean``
+removes what the vault keeps of batches whose pages are all written.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from topicgen.errors import UsageError
 
 batch_app = typer.Typer(
     name="batch",
-    help="Batches this vault has in flight: their status; collect their results; cancel them.",
+    help="Batches this vault has in flight: their status; collect their results; cancel them; clean up.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -242,3 +243,28 @@ def cancel(
 
     asyncio.run(cancel_all())
     say(f"{len(records)} batch(es) cancelled; `topicgen batch collect` gathers what they finished")
+
+
+@batch_app.command()
+@reports_errors
+def clean(vault: VaultOption = Path(".")) -> None:
+    """Remove what the vault keeps of batches whose results are all collected and written (never one in
+    flight, nor one holding replies a page still waits for). Prints the batch ids removed."""
+    from topicgen.config import open_vault
+    from topicgen.runs.batch.store import BatchStore
+    from topicgen.vault.files import size_text
+
+    the_vault, _ = open_vault(vault)
+    store = BatchStore.of_vault(the_vault.state_dir)
+    if not store.folder.is_dir():
+        say("no batches recorded in this vault")
+        return
+    with store.lock():
+        removed, kept, freed = store.clean()
+    for record in removed:
+        typer.echo(record.batch_id or record.name)
+    reasons: dict[str, int] = {}
+    for _, why in kept:
+        reasons[why] = reasons.get(why, 0) + 1
+    kept_text = "; ".join(f"{count} {why}" for why, count in reasons.items())
+    say(f"removed {len(removed)} batch(es), {size_text(freed)}" + (f"; kept {kept_text}" if kept else ""))

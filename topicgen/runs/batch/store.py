@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -156,6 +157,11 @@ class AnswerIndex:
 
     def __contains__(self, custom_id: str) -> bool:
         return custom_id in self._where
+
+    def batch_of(self, custom_id: str) -> str | None:
+        """The batch whose answer to ``custom_id`` counts (the latest one)."""
+        found = self._where.get(custom_id)
+        return found[2] if found else None
 
     def __len__(self) -> int:
         return len(self._where)
@@ -306,6 +312,56 @@ class BatchStore:
             # unrecorded, a later rerun counts them again: no worse than before
             with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as stream:
                 stream.write("".join(f"{custom_id}\n" for custom_id in ids))
+
+    # -- cleaning ------------------------------------------------------------------------------
+
+    def clean(self) -> tuple[list[BatchRecord], list[tuple[BatchRecord, str]], int]:
+        """Remove the state of batches whose results are all collected and written; never one in flight.
+
+        A collected batch goes when every answer in it has been used by a page that finished
+        (written, or failed for good) or was superseded by a later batch's answer; or when no
+        batch run is unfinished (nothing can read it any more). Returns (removed, kept with why,
+        bytes freed). Run records that are done and have no batch left go too. Call under ``lock``.
+        """
+        runs = self.runs()
+        settled = all(run.done for run in runs)
+        removed: list[BatchRecord] = []
+        kept: list[tuple[BatchRecord, str]] = []
+        freed = 0
+        indexes: dict[str, AnswerIndex] = {}
+        for record in self.batches():
+            folder = self.folder / record.name
+            if folder.parent != self.folder or folder.is_symlink() or not folder.is_dir():
+                continue  # a record naming somewhere else, or a link: not ours to remove
+            if record.in_flight:
+                kept.append((record, "in flight"))
+                continue
+            index = indexes.setdefault(record.spec, self.answers(record.spec))
+            if not settled and not self._all_used(record, index):
+                kept.append((record, "results not all written yet"))
+                continue
+            freed += sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+            shutil.rmtree(folder)
+            removed.append(record)
+        left = {record.run for record, _ in kept}
+        for run in runs:
+            if run.done and run.id not in left:
+                with contextlib.suppress(FileNotFoundError):
+                    (self.folder / "runs" / f"{run.id}.json").unlink()
+        return removed, kept, freed
+
+    def _all_used(self, record: BatchRecord, index: AnswerIndex) -> bool:
+        """Whether every answer of a collected batch was used by a finished page or answered again later."""
+        counted = self.counted(record.name)
+        try:
+            with (self.folder / record.name / "replies.tsv").open("rb") as stream:
+                for line in stream:
+                    custom_id = line.split(b"\t", 1)[0].decode()
+                    if custom_id not in counted and index.batch_of(custom_id) == record.name:
+                        return False
+        except FileNotFoundError:
+            pass
+        return True
 
     async def collect(self, record: BatchRecord, results: AsyncIterator[BatchResult], problem: str) -> int:
         """Store every result of an ended batch, then mark it collected; returns how many had replies.

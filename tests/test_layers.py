@@ -89,3 +89,29 @@ def test_no_class_is_over_400_lines():
             if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES:
                 long[f"{path.relative_to(REPO)}::{node.name}"] = node.end_lineno - node.lineno + 1
     assert long == {}, "split these by the shapes they handle"
+
+
+def _how_it_works() -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    return readme.split("## How it works", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_names_every_folder_and_module_of_the_package():
+    """The README's "How it works" table is the map a newcomer reads: it must match the tree."""
+    section = _how_it_works()
+    package = REPO / "topicgen"
+    missing = []
+    for path in sorted(package.rglob("*")):
+        if "__pycache__" in path.parts or path.name == "__init__.py":
+            continue
+        relative = path.relative_to(package)
+        if relative.parts[0] == "testing" and len(relative.parts) > 2:
+            continue  # the fake provider's own modules are its business
+        if path.is_dir() and relative.parts[-1] != "templates":
+            if f"`{relative.as_posix()}/`" not in section and f"`{relative.name}/`" not in section:
+                missing.append(f"{relative.as_posix()}/")
+        elif path.suffix == ".py" and path.name != "__main__.py":
+            name = path.name if len(relative.parts) == 1 else path.stem
+            if f"`{name}`" not in section:
+                missing.append(relative.as_posix())
+    assert missing == []

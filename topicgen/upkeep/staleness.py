@@ -70,7 +70,7 @@ class Assessment:
     @property
     def action(self) -> str:
         if not self.page.generated:
-            return "none (adopt it first)" if not self.page.problem else "none"
+            return "none (`topicgen adopt` takes over outline pages)" if not self.page.problem else "none"
         if not self.reasons:
             return "none"
         if not self.regenerate:

@@ -63,6 +63,7 @@ ModelOption = Annotated[
     typer.Option(
         "--model",
         "-m",
+        metavar="PROVIDER:MODEL",
         help="Model spec: openai:, anthropic:, ollama:, openai-compatible:<model> or replay:<dir>.",
     ),
 ]
@@ -110,11 +111,18 @@ def read_topic_file(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-ConcurrencyOption = Annotated[int | None, typer.Option(help="Pages in flight at once (default 4).")]
-RpmOption = Annotated[int | None, typer.Option("--rpm", help="Client-side requests-per-minute budget.")]
-TpmOption = Annotated[int | None, typer.Option("--tpm", help="Client-side tokens-per-minute budget.")]
+ConcurrencyOption = Annotated[
+    int | None, typer.Option(metavar="N", help="Pages in flight at once (default 4).")
+]
+RpmOption = Annotated[
+    int | None, typer.Option("--rpm", metavar="N", help="Client-side requests-per-minute budget.")
+]
+TpmOption = Annotated[
+    int | None, typer.Option("--tpm", metavar="N", help="Client-side tokens-per-minute budget.")
+]
 MaxCostOption = Annotated[
-    float | None, typer.Option("--max-cost", help="Start no new page once the estimate reaches USD.")
+    float | None,
+    typer.Option("--max-cost", metavar="USD", help="Start no new page once the estimate reaches USD."),
 ]
 RecordOption = Annotated[
     Path | None,
@@ -164,6 +172,7 @@ ReaskOption = Annotated[
     str,
     typer.Option(
         "--reask",
+        metavar="batch|live",
         help="With --batch: re-ask unusable replies in a follow-up 'batch' (default) or 'live'.",
     ),
 ]

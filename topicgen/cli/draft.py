@@ -63,7 +63,8 @@ def new(
         bool, typer.Option(help="Show the prompt and a token estimate; call nothing.")
     ] = False,
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="'-' prints the page instead of writing it.")
+        str | None,
+        typer.Option("--output", "-o", metavar="-", help="'-' prints the page instead of writing it."),
     ] = None,
     concurrency: ConcurrencyOption = None,
     rpm: RpmOption = None,

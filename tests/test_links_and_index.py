@@ -9,6 +9,8 @@ from topicgen.config import load_settings, open_vault
 from topicgen.upkeep.index import END, START
 from topicgen.upkeep.links import relink_vault
 from topicgen.upkeep.staleness import read_page_state
+from topicgen.upkeep.view import VaultView
+from topicgen.vault.notes import name_keys
 
 
 def relink(root):
@@ -112,3 +114,38 @@ def test_the_index_command_also_refreshes_links_to_deleted_notes(vault, draft_in
     result = CliRunner().invoke(app, ["index", "--vault", str(vault)])
     assert result.exit_code == 0, result.output
     assert "- 👩\u200d👧\u200d👦 Deep Learning 🤯" in llm.read_text(encoding="utf-8")
+
+
+def test_finding_the_pages_a_run_affects_grows_with_the_pages_not_with_pages_times_new_topics(
+    vault, draft_into, monkeypatch
+):
+    import topicgen.upkeep.links as links
+
+    llm = draft_into(vault)  # its Topics section names Deep Learning and a dozen other topics
+    text = llm.read_text(encoding="utf-8")
+    pages = 300
+    for n in range(pages):
+        (vault / "topics" / f"copy-{n:03d}.md").write_text(text, encoding="utf-8")
+    deep = draft_into(vault, "Deep Learning")
+    vault_, settings = open_vault(vault)
+    names_read = []
+    monkeypatch.setattr(links, "name_keys", lambda name: names_read.append(name) or name_keys(name))
+
+    def affected(new_topics: list[str]) -> tuple[list, int]:
+        names_read.clear()
+        view = VaultView.scan(vault_, settings)
+        found = list(
+            links._affected(links.topic_pages(vault_.topics_dir), links.NewNotes.of(view, new_topics))
+        )
+        return found, len(names_read)
+
+    few, few_reads = affected(["Deep Learning", *(f"Unrelated Topic {n}" for n in range(9))])
+    many, many_reads = affected(["Deep Learning", *(f"Unrelated Topic {n}" for n in range(3_000))])
+    assert len(few) == pages + 1 and few == many  # every copy and the first page name Deep Learning
+    assert deep not in few  # its own page is not relinked for its own name
+    on_pages = sum(
+        len(list(links.topic_names(page.read_text(encoding="utf-8"))))
+        for page in vault_.topics_dir.glob("*.md")
+    )
+    assert few_reads <= on_pages + 10 * 2  # each name on a page is looked up once
+    assert many_reads - few_reads <= 2 * 2_991  # and each new topic costs its own names, once

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -107,3 +110,113 @@ def test_nothing_is_preloaded_for_a_plugin_or_a_bad_spec(spec):
     from topicgen.runs.warmup import preload
 
     assert preload(spec) is None
+
+
+# --- What loads before a run's first request --------------------------------------------------------
+
+FIRST_REQUEST = "--- first request, after importing: "
+AT_EXIT = "--- at exit: "
+# `topicgen new ...` writing on stderr the modules it has loaded when it first connects to the
+# model's server, and those it has loaded when it exits. They are read from ``sys.modules``:
+# ``-X importtime`` also lists optional imports that failed (an SDK probing for trio or aiohttp)
+# and, with imports in more than one thread, leaves some out.
+MARKED_NEW = f"""
+import atexit, json, os, sys
+port = int(os.environ["TEST_MODEL_PORT"])
+marked = []
+def loaded(label):
+    sys.stderr.write(label + json.dumps(sorted(sys.modules)) + "\\n")
+def mark(event, args):
+    if event == "socket.connect" and not marked and isinstance(args[1], tuple) and args[1][1] == port:
+        marked.append(True)
+        loaded({FIRST_REQUEST!r})
+        atexit.register(loaded, {AT_EXIT!r})  # before the CLI's own exit, registered earlier
+sys.addaudithook(mark)
+import topicgen.cli
+sys.argv = ["topicgen", *sys.argv[1:]]
+topicgen.cli.main()
+"""
+# Third-party packages a run may import before its first request: the provider SDK and what it
+# stands on, the CLI, settings and the vault, the prompt templates, the retry policy.
+HTTP_STACK = ("httpx2", "httpcore2", "h11", "anyio", "sniffio", "certifi", "idna", "truststore")
+SDK = {
+    "openai": {"openai", "jiter", "distro", *HTTP_STACK},
+    "anthropic": {"anthropic", "jiter", "distro", "docstring_parser", "opentelemetry", *HTTP_STACK},
+}
+CLI_SETTINGS_VAULT = ("typer", "click", "shellingham", "annotated_doc", "yaml", "slugify", "text_unidecode")
+PYDANTIC = ("pydantic", "pydantic_core", "typing_extensions", "typing_inspection", "annotated_types")
+PROMPTS_AND_RETRIES = ("jinja2", "markupsafe", "tenacity")
+CYTHON = ("cython_runtime",)  # loaded with any compiled Cython extension
+MAY_LOAD_BEFORE_THE_FIRST_REQUEST = {
+    provider: {*sdk, *CLI_SETTINGS_VAULT, *PYDANTIC, *PROMPTS_AND_RETRIES, *CYTHON}
+    for provider, sdk in SDK.items()
+}
+# topicgen's own modules that only handle a reply (validation, drift, rendering, references,
+# relinking, prices, the summary) and the libraries behind them: never before the first request.
+NOT_BEFORE_THE_FIRST_REQUEST = (
+    "genai_prices",
+    "emoji",
+    "rich",
+    "topicgen.page.schema",
+    "topicgen.page.drift",
+    "topicgen.page.text_rules",
+    "topicgen.page.render",
+    "topicgen.read",
+    "topicgen.verify.checker",
+    "topicgen.runs.references",
+    "topicgen.runs.adopt",
+    "topicgen.runs.regen",
+    "topicgen.upkeep.links",
+    "topicgen.upkeep.index",
+    "topicgen.upkeep.view",
+)
+
+
+def loaded_before_the_first_request(provider: str, server, vault: Path) -> tuple[set[str], set[str]]:
+    """(the modules `topicgen new` had loaded when it sent its first request, and when it exited)."""
+    url = server.openai_base_url if provider == "openai" else server.anthropic_base_url
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-test-not-real",
+        "ANTHROPIC_API_KEY": "sk-test-not-real",
+        "OPENAI_BASE_URL": server.openai_base_url,
+        "ANTHROPIC_BASE_URL": server.anthropic_base_url,
+        "TOPICGEN_MODEL": f"{provider}:fake-model",
+        "TEST_MODEL_PORT": str(urlsplit(url).port),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", MARKED_NEW, "new", "Graph Theory", "--vault", str(vault)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lists = {}
+    for line in result.stderr.splitlines():
+        for label in (FIRST_REQUEST, AT_EXIT):
+            if line.startswith(label):
+                lists[label] = set(json.loads(line.removeprefix(label)))
+    assert FIRST_REQUEST in lists, "the run never connected to the model's server"
+    return lists[FIRST_REQUEST], lists[AT_EXIT]
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_a_run_imports_only_what_its_first_request_needs_before_sending_it(
+    provider, fake_provider, references, vault
+):
+    before, at_exit = loaded_before_the_first_request(provider, fake_provider, vault)
+    third_party = {
+        name
+        for name in top_level(before)
+        if name not in sys.stdlib_module_names and not name.startswith("_") and name != "topicgen"
+    }
+    allowed = MAY_LOAD_BEFORE_THE_FIRST_REQUEST[provider]
+    assert third_party <= allowed, f"imported before the first request: {sorted(third_party - allowed)}"
+    early = sorted(name for name in before if name.startswith(NOT_BEFORE_THE_FIRST_REQUEST))
+    assert not early, f"imported before the first request: {early}"
+    assert {
+        "emoji",
+        "topicgen.page.render",
+        "topicgen.upkeep.links",
+    } <= at_exit  # they load once a reply is in

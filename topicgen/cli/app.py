@@ -198,10 +198,16 @@ def display(vault: Any, *, plain: bool, verbose: bool) -> Any:
     return display_for(vault.root, plain=plain, verbose=verbose)
 
 
-def execute(engine: Any, start: Any, *, total: int, description: str, display: Any) -> Any:
+def execute(
+    engine: Any, start: Any, *, total: int, description: str, display: Any, settings: Any = None
+) -> Any:
+    """Run the engine (``runs.console``); with ``settings``, what handling replies needs loads while
+    the run waits for its first ones (``runs.warmup.reply_work``)."""
     from topicgen.runs.console import execute
+    from topicgen.runs.warmup import reply_work
 
-    return execute(engine, start, total=total, description=description, display=display)
+    warm_up = reply_work(settings.model, settings.prices, verify=settings.verify.enabled) if settings else []
+    return execute(engine, start, total=total, description=description, display=display, warm_up=warm_up)
 
 
 def finish(

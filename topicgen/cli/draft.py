@@ -170,6 +170,7 @@ def _draft(
         total=len(topics),
         description=f"drafting with {settings.model}",
         display=shown,
+        settings=settings,
     )
     finish(vault, settings, report, display=shown, print_pages=to_stdout, client=client)
 

@@ -8,9 +8,12 @@ checking staleness needs neither jinja2 nor the page model.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from topicgen import resources
 from topicgen.errors import UsageError
@@ -41,6 +44,14 @@ def read_vault_template(vault: Path, name: str) -> str | None:
 
 def shipped_schema_text() -> str:
     return (resources.resource_dir("schemas") / SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def shipped_schema() -> dict[str, Any]:
+    """The whole page's JSON Schema as requests send it, parsed once from the shipped file, so a
+    run's first request needs neither the page model nor its validators. Every request of a run
+    shares this one dict: read it, never change it."""
+    return json.loads(shipped_schema_text())
 
 
 def template_sources(vault: Path | None) -> dict[str, str]:

@@ -23,20 +23,42 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from topicgen.errors import InvalidReply
 from topicgen.model.clients.base import Finish, ModelClient, ModelReply, ModelRequest, Usage
+from topicgen.model.fingerprint import shipped_schema
+from topicgen.model.offload import off_loop
 from topicgen.model.prompt import Message, Prompts
 from topicgen.model.reply_cache import ReplyCache, request_key
-from topicgen.page.drift import TITLE_KEY, DriftNote, normalise
-from topicgen.page.render import PageContext, render_section_blocks
-from topicgen.page.schema import TopicSummary, page_json_schema
 from topicgen.page.sections import section_model
 
+if TYPE_CHECKING:
+    from topicgen.page.drift import DriftNote
+
 MAX_ERRORS_SHOWN = 12
+
+
+# The page model, its validators (topicgen.page.schema, .drift, .text_rules and the emoji tables) and
+# the renderer load when the first reply is read, not before the first request: a whole-page request
+# sends the shipped JSON Schema (equal to the model's, tests/test_schema.py), so start-up pays for none.
+def page_model() -> type[BaseModel]:
+    """``TopicSummary``, the whole page's model (imported on first use)."""
+    from topicgen.page.schema import TopicSummary
+
+    return TopicSummary
+
+
+def request_schema(model: type[BaseModel] | None) -> dict[str, Any]:
+    """The JSON Schema a request for ``model`` sends (the whole page's when None). The whole page's
+    is one shared dict for every request of a run: read it, never change it."""
+    if model is None or model is page_model():
+        return shipped_schema()
+    from topicgen.page.schema import page_json_schema
+
+    return page_json_schema(model)
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,7 @@ class ReplyReading:
     valid: dict[str, Any]  # field → validated data (JSON form), in the reply's order
     wrong: dict[str, list[str]]  # field → 'where: what' problems
     notes: tuple[DriftNote, ...] = ()
+    page: BaseModel | None = None  # the whole model, when the reply validated at once (not re-validated)
 
     def merge(self, answer: ReplyReading) -> ReplyReading:
         """This reading with a section re-ask's ``answer`` spliced in."""
@@ -80,7 +103,7 @@ def validation_errors(error: ValidationError) -> list[str]:
 
 
 def read_reply(
-    reply: ModelReply, model: type[BaseModel] = TopicSummary, *, some_valid: bool = True
+    reply: ModelReply, model: type[BaseModel] | None = None, *, some_valid: bool = True
 ) -> ReplyReading:
     """The sections of a reply, validated one by one, or ``InvalidReply`` when it is unusable as a whole.
 
@@ -104,10 +127,14 @@ def read_reply(
     return read_data(data, model, some_valid=some_valid)
 
 
-def read_data(data: Any, model: type[BaseModel] = TopicSummary, *, some_valid: bool = True) -> ReplyReading:
-    """Reply data normalised and validated section by section (see ``read_reply``)."""
+def read_data(data: Any, model: type[BaseModel] | None = None, *, some_valid: bool = True) -> ReplyReading:
+    """Reply data normalised and validated section by section (see ``read_reply``); ``model``
+    defaults to the whole page."""
+    from topicgen.page.drift import normalise
+
     if not isinstance(data, dict):
         raise InvalidReply("the reply is not a JSON object", ["reply: must be one JSON object"])
+    model = model or page_model()
     fields = tuple(model.model_fields)
     data, notes = normalise(data, fields=fields)
     try:
@@ -115,7 +142,7 @@ def read_data(data: Any, model: type[BaseModel] = TopicSummary, *, some_valid: b
     except ValidationError:
         pass
     else:
-        return ReplyReading(page.model_dump(mode="json"), {}, tuple(notes))
+        return ReplyReading(page.model_dump(mode="json"), {}, tuple(notes), page)
     valid: dict[str, Any] = {}
     wrong: dict[str, list[str]] = {}
     for key in fields:
@@ -132,25 +159,31 @@ def read_data(data: Any, model: type[BaseModel] = TopicSummary, *, some_valid: b
     return ReplyReading(valid, wrong, tuple(notes))
 
 
-def parse_reply(reply: ModelReply, model: type[BaseModel] = TopicSummary) -> BaseModel:
+def parse_reply(reply: ModelReply, model: type[BaseModel] | None = None) -> BaseModel:
     """The whole validated page in a reply (drift normalised), or ``InvalidReply`` saying why not."""
+    model = model or page_model()
     return _whole(read_reply(reply, model), model)
 
 
-def parse_page_json(text: str, model: type[BaseModel] = TopicSummary) -> BaseModel:
+def parse_page_json(text: str, model: type[BaseModel] | None = None) -> BaseModel:
     """A saved reply's page (drift normalised), or ``InvalidReply``."""
     return parse_reply(ModelReply(text, Finish.STOP, ""), model)
 
 
-def _whole(reading: ReplyReading, model: type[BaseModel]) -> BaseModel:
+def _whole(reading: ReplyReading, model: type[BaseModel] | None) -> BaseModel:
     if reading.wrong:
         errors = reading.problems()
         raise InvalidReply(f"the reply does not match the schema ({errors[0]})", errors)
-    return model.model_validate(reading.valid)
+    if reading.page is not None:
+        return reading.page
+    return (model or page_model()).model_validate(reading.valid)
 
 
 def context_page(topic: str, valid: dict[str, Any]) -> str:
     """The sections already in hand as Markdown, the way a page shows them (links left plain)."""
+    from topicgen.page.drift import TITLE_KEY
+    from topicgen.page.render import PageContext, render_section_blocks
+
     keys = tuple(key for key in valid if key != TITLE_KEY)
     title = " ".join(part for part in (valid.get(TITLE_KEY), topic) if part)
     lines = [f"# {title}"]
@@ -177,7 +210,7 @@ def section_request(
     keys = list(problems)
     shown = [error for errors in problems.values() for error in errors][:MAX_ERRORS_SHOWN]
     messages = prompts.section_messages(topic, keys, current_page, problems=shown)
-    schema = page_json_schema(section_model(tuple(keys)))
+    schema = request_schema(section_model(tuple(keys)))
     return ModelRequest(tuple(messages), schema, max_output_tokens=max_output_tokens)
 
 
@@ -253,7 +286,7 @@ async def generate_page(
     reasks: int = 2,
     max_output_tokens: int = 16_000,
     messages: list[Message] | None = None,
-    model: type[BaseModel] = TopicSummary,
+    model: type[BaseModel] | None = None,
     schema: dict[str, Any] | None = None,
     on_usage: Callable[[Usage], None] | None = None,
     cache: ReplyCache | None = None,
@@ -267,11 +300,12 @@ async def generate_page(
     instead of a call, and every newly validated page is stored.
     """
     conversation = list(messages or prompts.messages(topic))
-    schema = schema or page_json_schema(model)
+    schema = schema or request_schema(model)
     key = request_key(client.spec, conversation, schema) if cache else ""
     if cache and (hit := cache.get(key)):
         try:
-            return Generation(model.model_validate(hit.data), hit.model, Usage(), 0, cached=True)
+            page = (model or page_model()).model_validate(hit.data)
+            return Generation(page, hit.model, Usage(), 0, cached=True)
         except ValidationError:
             pass
     total, reask_usage = Usage(), Usage()
@@ -297,7 +331,7 @@ async def generate_page(
             if on_usage:
                 on_usage(reply.usage)
             try:
-                reading = read_reply(reply, model)
+                reading = await off_loop(read_reply, reply, model)
             except InvalidReply as error:
                 last_error = error
                 conversation.append(Message("assistant", reply.text or "(empty reply)"))
@@ -309,7 +343,8 @@ async def generate_page(
             continue
         page = _whole(reading, model)
         if cache:
-            cache.put(key, page.model_dump(mode="json"), model_id, total, topic)
+            data = reading.valid if reading.page is page else page.model_dump(mode="json")
+            await off_loop(cache.put, key, data, model_id, total, topic)
         notes = tuple(str(note) for note in reading.notes)
         return Generation(page, model_id, total, attempt, False, notes, tuple(reasked), reask_usage)
     assert last_error is not None

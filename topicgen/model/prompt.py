@@ -6,9 +6,10 @@ last, so providers' prompt caching reuses the prefix across topics.
 A vault's templates are someone else's text, not code: every template renders
 in jinja2's immutable sandbox (no attribute walks to ``os``, no mutation),
 undefined names are errors, and a vault template is read only when it is a
-regular file inside the vault. Every template is rendered once with sample
-values when ``Prompts`` is built, so a broken override is one line naming its
-file, line and problem before anything is spent.
+regular file inside the vault. Every template a vault overrides is rendered
+once with sample values when ``Prompts`` is built, so a broken override is one
+line naming its file, line and problem before anything is spent (topicgen's
+own templates are rendered by the tests, and compiled when first used).
 """
 
 from __future__ import annotations
@@ -83,9 +84,13 @@ class Prompts:
             self.check()
 
     def check(self) -> None:
-        """Render every template once with sample values: a broken override fails here, not mid-run."""
+        """Render each of the vault's own templates once with sample values: a broken override fails
+        here, not mid-run. topicgen's own need no check (and compiling the ones a run may never use,
+        the re-ask templates, would only delay its first request)."""
+        origins = self.origins()
         for name, context in SAMPLE_CONTEXT.items():
-            self._render(name, **context)
+            if origins[name] is not None:
+                self._render(name, **context)
 
     def _render(self, name: str, **context: object) -> str:
         try:

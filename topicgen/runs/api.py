@@ -11,7 +11,7 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from topicgen.config import Settings, open_vault
 from topicgen.errors import InvalidReply, UsageError, VaultError
@@ -19,22 +19,18 @@ from topicgen.model.clients import ClientOptions, ModelSpec, create_client
 from topicgen.model.clients.base import ModelClient, Usage
 from topicgen.model.clients.ratelimit import RateLimitedClient, RateLimiter
 from topicgen.model.clients.retrying import RetryingClient
-from topicgen.model.costs import price_for
-from topicgen.model.generate import parse_page_json
 from topicgen.model.prompt import Prompts
 from topicgen.model.reply_cache import ReplyCache
-from topicgen.page.render import render_page
-from topicgen.runs.adopt import Adopter
 from topicgen.runs.draft import Drafter, not_ours, other_topic
 from topicgen.runs.engine import Budget, Engine, RunReport
-from topicgen.runs.recheck import Rechecker
-from topicgen.runs.regen import Regenerator, RegenJob
 from topicgen.runs.workshop import Outcome, Status, Workshop, request_tokens
-from topicgen.upkeep.index import write_index
-from topicgen.upkeep.links import relink_vault
-from topicgen.upkeep.view import VaultView
 from topicgen.vault import Vault
 from topicgen.vault.slugs import clean_topics, slug_for
+
+# Only what `new` needs before its first request is imported here; the other commands' page jobs,
+# prices, rendering, relinking and the index are imported by the functions that use them.
+if TYPE_CHECKING:
+    from topicgen.runs.regen import RegenJob
 
 EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
 EXPECTED_USAGE = Usage(input_tokens=4_000, output_tokens=EXPECTED_OUTPUT_TOKENS)
@@ -105,6 +101,8 @@ def budget_for(settings: Settings, per_job: Usage) -> Budget | None:
     """The --max-cost budget, pricing each job in flight at ``per_job`` tokens."""
     if settings.max_cost is None:
         return None
+    from topicgen.model.costs import price_for
+
     price = price_for(settings.model, settings.prices)
     if price is None:
         raise UsageError(
@@ -164,6 +162,8 @@ async def regenerate(
     fresh: bool = False,
 ) -> RunReport:
     """Run the regen ``jobs`` that ``plan_regen`` made; the client is closed when the run ends."""
+    from topicgen.runs.regen import Regenerator
+
     cache = reply_cache(vault, settings) if use_cache else None
     worker = Regenerator(vault, settings, client, force=force, cache=cache, fresh=fresh, verify=True)
     return await run_closing(engine or engine_for(settings), jobs, worker.regen, client, worker)
@@ -181,6 +181,8 @@ async def recheck_references(
 
     Checks run even when ``[verify] enabled`` is false: asking for them is the point.
     """
+    from topicgen.runs.recheck import Rechecker
+
     checks = settings.verify.model_copy(update={"enabled": True})
     settings = settings.model_copy(update={"verify": checks})
     worker = Rechecker(vault, settings, client, verify=True)
@@ -196,6 +198,10 @@ def refresh_after_run(vault: Vault, settings: Settings, outcomes: list[Outcome])
     written = [o.path for o in outcomes if o.status is Status.WRITTEN and o.path is not None]
     if not written:
         return None
+    from topicgen.upkeep.index import write_index
+    from topicgen.upkeep.links import relink_vault
+    from topicgen.upkeep.view import VaultView
+
     view = VaultView.scan(vault, settings)
     created = [o.topic for o in outcomes if o.created]
     relink_vault(vault, settings, written=written, new_topics=created, view=view)
@@ -225,6 +231,8 @@ async def adopt_pages(
     A dry run calls no model: sections the model would write appear as
     placeholders in its diff (or as cached replies, when there are some).
     """
+    from topicgen.runs.adopt import Adopter
+
     cache = reply_cache(vault, settings) if use_cache else None
     adopter = Adopter(
         vault,
@@ -326,6 +334,10 @@ def request_topic(saved: dict[str, Any], prompts: Prompts) -> str | None:
 
 
 def render_saved_reply(path: Path, topic: str | None, vault_root: Path) -> str:
+    from topicgen.model.generate import parse_page_json
+    from topicgen.page.render import render_page
+    from topicgen.upkeep.view import VaultView
+
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from topicgen.model.clients.retrying import retry_listener
 from topicgen.runs.engine import Engine, RunReport
 from topicgen.runs.progress import Display
+from topicgen.runs.warmup import IdleWatch, when_idle
 
 
 def stop_message(in_flight: int) -> list[str]:
@@ -39,8 +40,11 @@ def execute(
     total: int,
     description: str,
     display: Display,
+    warm_up: Iterable[Callable[[], object]] = (),
 ) -> RunReport:
-    """Run ``start(engine)`` with ``display`` following it, stopping the engine cleanly on Ctrl-C."""
+    """Run ``start(engine)`` with ``display`` following it, stopping the engine cleanly on Ctrl-C.
+
+    ``warm_up`` steps (``runs.warmup.reply_work``) run while the run waits on the model."""
     engine.on_start = display.started
     engine.on_done = display.finished
 
@@ -58,6 +62,7 @@ def execute(
             loop.add_signal_handler(sig, stop)
         retry_listener.set(display.retried)
         display.start(total, description)
+        when_idle(watch, warm_up)
         try:
             return await start(engine)
         finally:
@@ -65,4 +70,9 @@ def execute(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
-    return asyncio.run(main())
+    watch = IdleWatch()
+    try:
+        with asyncio.Runner(loop_factory=watch.new_loop) as runner:
+            return runner.run(main())
+    finally:
+        watch.close()  # steps not started by now are left for the run's own course

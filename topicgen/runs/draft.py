@@ -18,20 +18,21 @@ import os
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from topicgen.errors import ModelError, PageLockedError, VaultError
 from topicgen.model.clients.base import Usage
+from topicgen.model.offload import off_loop
 from topicgen.model.redact import redact
-from topicgen.page.render import render_page
-from topicgen.read.parse import PageKind, parse_page
-from topicgen.runs.regen import Regenerator, RegenJob
 from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, write_whole
-from topicgen.upkeep.staleness import ALL_KEYS, page_state
 from topicgen.vault import Vault
 from topicgen.vault.files import PageExists, page_lock, read_regular
-from topicgen.vault.notes import read_note
-from topicgen.vault.slugs import names_page
+from topicgen.vault.slugs import names_page, slug_for
+
+# Rendering, reading existing pages and regenerating them (--force) are imported where they are
+# used: a new page needs none of them before its request is sent.
+if TYPE_CHECKING:
+    from topicgen.runs.regen import Regenerator
 
 
 def not_ours(path: Path, vault: Vault | None = None) -> str | None:
@@ -40,6 +41,9 @@ def not_ours(path: Path, vault: Vault | None = None) -> str | None:
     A page is topicgen's when its frontmatter carries generation metadata and
     its body has an AI summary; anything else is left to ``adopt``.
     """
+    from topicgen.read.parse import PageKind, parse_page
+    from topicgen.upkeep.staleness import page_state
+
     try:
         raw = read_regular(path)
     except VaultError as error:  # a link, a device, too large: never ours to replace
@@ -78,8 +82,8 @@ class Drafter(Workshop):
         self._regenerator: Regenerator | None = None
 
     async def draft(self, topic: str) -> Outcome:
-        context = self.view.context(topic)
-        path = self.vault.topic_path(context.slug)
+        slug = slug_for(topic)
+        path = self.vault.topic_path(slug)
         owner = other_topic(path) if not self.to_stdout else None
         if owner is not None:
             detail = f"{path.name} is the page of {owner!r}, another topic; name this one differently"
@@ -91,13 +95,13 @@ class Drafter(Workshop):
         spent: list[Usage] = []
         try:
             # a printed page touches nothing in the vault, so it needs no lock
-            lock = nullcontext() if self.to_stdout else page_lock(self.vault.lock_dir, context.slug)
+            lock = nullcontext() if self.to_stdout else page_lock(self.vault.lock_dir, slug)
             with lock:
                 # a printed preview of an existing page is a new draft, not the reply the page came from
                 since = page_mtime(path) if self.to_stdout else None
                 result = await self.ask(topic, spent, newer_than=since)
                 page, references = await self.ground(topic, result.page, spent)
-                text = render_page(page, context, self.provenance(references.verified))
+                text = await off_loop(self.render, page, topic, references.verified)
                 usage = sum(spent, Usage()) if spent else result.usage
                 if self.to_stdout:
                     printed = Outcome(topic, Status.PRINTED, None, "", usage, result.attempts, text)
@@ -121,8 +125,16 @@ class Drafter(Workshop):
         ).with_generation(result)
         return replace(written, references=references)
 
+    def render(self, page: Any, topic: str, verified: bool | None) -> str:
+        from topicgen.page.render import render_page
+
+        return render_page(page, self.view.context(topic), self.provenance(verified))
+
     async def _replace(self, topic: str, path: Path) -> Outcome:
         """``--force`` on an existing page: regenerate it whole if topicgen wrote it, else refuse."""
+        from topicgen.runs.regen import Regenerator, RegenJob
+        from topicgen.upkeep.staleness import ALL_KEYS
+
         refusal = not_ours(path, self.vault)
         if refusal is not None:
             return Outcome(topic, Status.FAILED, path, refusal)
@@ -150,6 +162,8 @@ def other_topic(path: Path) -> str | None:
     """
     if not path.is_file() or path.is_symlink():
         return None
+    from topicgen.vault.notes import read_note
+
     try:
         note = read_note(path)
     except OSError:

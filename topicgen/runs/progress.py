@@ -37,13 +37,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from topicgen.model.clients.base import Usage
 from topicgen.model.clients.retrying import RetryNotice
-from topicgen.model.costs import Priced
 from topicgen.runs.engine import RunReport, current_item
-from topicgen.runs.references import summary_lines as reference_lines
 from topicgen.runs.workshop import Outcome, Status
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the summary's needs (prices, reference findings, rich) load when it is shown
     from rich.console import Console
+
+    from topicgen.model.costs import Priced
 
 LINE_WIDTH = 100
 LEFT_ALONE = (Status.EXISTS, Status.UNCHANGED)
@@ -214,6 +214,8 @@ def totals(report: RunReport, price: Priced | None = None) -> list[str]:
 def reference_parts(report: RunReport) -> list[list[str]]:
     """What checking the run's books and videos found (``runs.references``): its list of findings as
     parts a line may be broken between; a warning whole."""
+    from topicgen.runs.references import summary_lines as reference_lines
+
     found = [(outcome.topic, outcome.references) for _, outcome in report.results if outcome.references]
     return [
         line.split("; ") if line.startswith("references: ") else [line] for line in reference_lines(found)

@@ -11,28 +11,32 @@ stops the others.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from topicgen.config import Settings
 from topicgen.model.clients.base import Message, ModelClient, Usage
 from topicgen.model.fingerprint import shipped_schema_text
-from topicgen.model.generate import Generation, generate_page
+from topicgen.model.generate import Generation, generate_page, request_schema
 from topicgen.model.prompt import Prompts, fingerprint
 from topicgen.model.reply_cache import ReplyCache
-from topicgen.page.render import Provenance
-from topicgen.page.schema import TopicSummary, page_json_schema
-from topicgen.upkeep.view import VaultView
 from topicgen.vault import Vault
 from topicgen.vault.files import sweep_temporaries, write_atomic
-from topicgen.verify.cache import LookupCache
-from topicgen.verify.checker import PageReferences, Verifier
+
+# What a page needs only once its reply is in (rendering, the vault's notes, reference checks) is
+# imported when first used, so none of it is loaded, or scanned, before a run's first request.
+if TYPE_CHECKING:
+    from topicgen.page.render import Provenance
+    from topicgen.upkeep.view import VaultView
+    from topicgen.verify.checker import PageReferences, Verifier
 
 
 class Status(StrEnum):
@@ -82,9 +86,10 @@ class Outcome:
 CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage
 
 
-def request_tokens(messages: list[Message], model: type[BaseModel] = TopicSummary) -> int:
-    """Input tokens of a request, estimated from exactly what is sent: the messages and the schema."""
-    schema = json.dumps(page_json_schema(model), ensure_ascii=False)
+def request_tokens(messages: list[Message], model: type[BaseModel] | None = None) -> int:
+    """Input tokens of a request, estimated from exactly what is sent: the messages and the schema
+    (the whole page's when ``model`` is None)."""
+    schema = json.dumps(request_schema(model), ensure_ascii=False)
     return (sum(len(message.content) for message in messages) + len(schema)) // CHARS_PER_TOKEN
 
 
@@ -134,11 +139,25 @@ class Workshop:
         self.clock = clock
         self.cache = cache.fresh() if cache is not None and fresh else cache
         self.fingerprint = fingerprint(self.prompts, shipped_schema_text())
-        self.view = VaultView.scan(vault, settings)
-        self.verifier = verifier_for(vault, settings, self.view) if verify else None
+        self._verify = verify
         sweep_temporaries(vault.topics_dir, vault.lock_dir)
 
+    @functools.cached_property
+    def view(self) -> VaultView:
+        """The vault as rendering sees it, scanned when a page first needs it (after the first reply,
+        not before the first request: a large vault's notes take a while to read)."""
+        from topicgen.upkeep.view import VaultView
+
+        return VaultView.scan(self.vault, self.settings)
+
+    @functools.cached_property
+    def verifier(self) -> Verifier | None:
+        """The run's reference checker (built on first use), or None when checks are off."""
+        return verifier_for(self.vault, self.settings, self.view) if self._verify else None
+
     def provenance(self, verified: bool | None = None) -> Provenance:
+        from topicgen.page.render import Provenance
+
         return Provenance(self.settings.model, self.clock(), self.fingerprint, verified)
 
     async def ground(
@@ -158,8 +177,9 @@ class Workshop:
         )
 
     async def aclose(self) -> None:
-        if self.verifier is not None:
-            await self.verifier.aclose()
+        verifier = self.__dict__.get("verifier")  # never built: nothing to close
+        if verifier is not None:
+            await verifier.aclose()
 
     async def ask(
         self,
@@ -167,7 +187,7 @@ class Workshop:
         spent: list[Usage],
         *,
         messages: list[Message] | None = None,
-        model: type[BaseModel] = TopicSummary,
+        model: type[BaseModel] | None = None,
         current_page: str | None = None,
         newer_than: int | None = None,
     ) -> Generation:
@@ -186,7 +206,7 @@ class Workshop:
             max_output_tokens=self.settings.max_output_tokens,
             messages=messages,
             model=model,
-            schema=page_json_schema(model),
+            schema=request_schema(model),
             on_usage=spent.append,
             cache=self.cache.newer_than(newer_than) if self.cache is not None else None,
             current_page=current_page,
@@ -197,5 +217,8 @@ def verifier_for(vault: Vault, settings: Settings, view: VaultView) -> Verifier 
     """The run's reference checker, or None when checks are off or the run is replayed (offline)."""
     if not settings.verify.enabled or settings.model.startswith("replay:"):
         return None
+    from topicgen.verify.cache import LookupCache
+    from topicgen.verify.checker import Verifier
+
     cache = LookupCache.of_vault(vault.state_dir, settings.verify.cache_days)
     return Verifier(settings.verify, cache=cache, books=view.books)

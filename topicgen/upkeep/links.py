@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from topicgen.config import Settings
-from topicgen.errors import PageLockedError, VaultError
-from topicgen.page.emoji import split_leading_emoji
+from topicgen.errors import PageLockedError, TopicNameError, VaultError
+from topicgen.page.emoji import split_leading_emoji, split_trailing_emoji
 from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import SECTIONS, Kind
 from topicgen.page.render import PageContext, book_ref, label_text, topic_ref
@@ -27,6 +27,7 @@ from topicgen.upkeep.view import VaultView
 from topicgen.vault import Vault
 from topicgen.vault.files import page_lock, read_regular, write_atomic
 from topicgen.vault.frontmatter import split_page, yaml_scalar
+from topicgen.vault.notes import name_keys
 from topicgen.vault.slugs import slug_for
 
 _LINK = re.compile(r"^\[(?P<title>[^\]]+)\]\((?P<href>[^)\s]+)\)(?P<rest>.*)$")
@@ -147,7 +148,7 @@ def relink_vault(
     view = view or VaultView.scan(vault, settings)
     candidates = topic_pages(vault.topics_dir)
     if written is not None:
-        candidates = _affected(candidates, set(written), [name.casefold() for name in new_topics or []])
+        candidates = _affected(candidates, NewNotes.of(view, new_topics or []))
     changed = []
     for path in candidates:
         try:
@@ -158,26 +159,75 @@ def relink_vault(
     return changed
 
 
-def _affected(paths: Iterable[Path], written: set[Path], names: list[str]) -> Iterator[Path]:
-    """Pages that mention a topic created in this run, other than the page of that topic itself.
+class NewNotes:
+    """How a run's new topic notes are found by a name on a page: each key a name may find one by
+    (``name_keys`` of its title and aliases), and its slug, mapped to the slugs of the notes found."""
+
+    def __init__(self, by_key: dict[str, set[str]], slugs: set[str]) -> None:
+        self.by_key = by_key
+        self.slugs = slugs
+
+    @classmethod
+    def of(cls, view: VaultView, topics: Iterable[str]) -> NewNotes:
+        by_key: dict[str, set[str]] = {}
+        slugs = set()
+        for topic in topics:
+            slug = slug_for(topic)
+            note = view.topics.by_slug(slug)
+            names = (note.title, *note.aliases) if note is not None else (topic,)
+            for key in {key for name in names for key in name_keys(name)}:
+                by_key.setdefault(key, set()).add(slug)
+            slugs.add(slug)
+        return cls(by_key, slugs)
+
+    def found_by(self, name: str, slug_of: Callable[[str], str | None]) -> set[str]:
+        """The slugs of the new notes ``name`` may find (a superset of what ``NoteIndex.find`` picks)."""
+        found = {slug for key in name_keys(name) for slug in self.by_key.get(key, ())}
+        slug = slug_of(name) if self.slugs else None
+        return found | {slug} if slug in self.slugs else found
+
+
+def _affected(paths: Iterable[Path], new: NewNotes) -> Iterator[Path]:
+    """Pages that name a topic created in this run, other than the page of that topic itself.
 
     A page written in the run was rendered against the notes of the run's
     start, so only topics created since can be missing from its links. A
-    topic is linked only in the Topics section, so only that section is
-    searched (the whole page when it has no such heading).
+    topic is linked only in the Topics section, so only its items' names are
+    read, once per page, and each is looked up in the new notes' keys: the
+    work grows with the pages and their names, not with pages × new topics.
     """
-    slugs = {name: slug_for(name) for name in names}
+    if not new.slugs:
+        return
+    slugs: dict[str, str | None] = {}  # names repeat across pages: slugify each once
+
+    def slug_of(name: str) -> str | None:
+        if name not in slugs:
+            try:
+                slugs[name] = slug_for(name)
+            except (ValueError, TopicNameError):  # no letters or digits: it names no note
+                slugs[name] = None
+        return slugs[name]
+
     for path in paths:
-        wanted = [name for name, slug in slugs.items() if slug != path.stem]
-        if not wanted:
-            continue
         try:
             text = read_regular(path).decode("utf-8", "replace")
         except (OSError, VaultError):
             continue
-        block = _topics_block(text).casefold()
-        if any(name in block for name in wanted):
+        if any(new.found_by(name, slug_of) - {path.stem} for name in topic_names(text)):
             yield path
+
+
+def topic_names(text: str) -> Iterator[str]:
+    """The names a page's Topics section links or could link (its parent, children and advanced
+    topics), as ``relink_lines`` reads them: link markup and trailing emoji left out."""
+    prefixes = [prefix for prefix, _ in _item_prefixes("topics")]
+    for line in _topics_block(text).split("\n"):
+        body = line.rstrip(" ")
+        for prefix in prefixes:
+            if body.startswith(prefix) and len(body) > len(prefix):
+                name, _ = split_trailing_emoji(_unlinked(body[len(prefix) :]))
+                yield name
+                break
 
 
 _TOPICS_HEADING = f"\n### {SECTIONS['topics'].heading}"

@@ -144,7 +144,7 @@ class NoteIndex:
         self._by_slug = {note.slug: note for note in notes}
         for note in notes:
             for name in (note.title, *note.aliases):
-                for key in _keys(name):
+                for key in name_keys(name):
                     self._by_key.setdefault(key, note)
 
     @classmethod
@@ -157,8 +157,12 @@ class NoteIndex:
                 continue
         return cls(notes)
 
+    def by_slug(self, slug: str) -> Note | None:
+        return self._by_slug.get(slug)
+
     def find(self, name: str) -> Note | None:
-        for key in _keys(name):
+        """The note ``name`` names: by one of its ``name_keys`` (in order), else by its slug."""
+        for key in name_keys(name):
             if key in self._by_key:
                 return self._by_key[key]
         try:
@@ -167,8 +171,9 @@ class NoteIndex:
             return None
 
 
-def _keys(name: str) -> list[str]:
-    """The full title, then the title without its subtitle or a trailing '(...)'."""
+def name_keys(name: str) -> list[str]:
+    """The keys a name finds a note by, and a note is found by: the full title, then the title
+    without its subtitle or a trailing '(...)' (``title_key`` of each)."""
     keys = [title_key(name)]
     for short in (name.split(": ", 1)[0], re.sub(r"\s*\([^)]*\)\s*$", "", name)):
         key = title_key(short)

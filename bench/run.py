@@ -280,7 +280,8 @@ def throughput(scenario: Scenario) -> dict[str, Any]:
         done = subprocess.run(
             [sys.executable, "-c", PROBE, *command], env=env, capture_output=True, text=True, check=False
         )
-        wall = time.perf_counter() - start
+        ended = time.perf_counter()
+        wall = ended - start
         stats = server.stats()
         written = sum(
             1
@@ -308,6 +309,8 @@ def throughput(scenario: Scenario) -> dict[str, Any]:
         "bound_s": bound,
         "ratio_wall": wall / bound,
         "ratio_window": window / bound,
+        "to_first_request_s": (stats.first_request or start) - start,
+        "after_last_response_s": ended - (stats.last_response or ended),
         "written": written,
         "failed": int(failed.group(1)) if failed else 0,
         "lost": scenario.topics - written,

@@ -85,3 +85,29 @@ async def test_a_stop_while_a_reply_is_handled_waits_for_it_and_goes_on():
     await asyncio.to_thread(started.wait, 5)
     task.cancel()  # Ctrl-C: a page whose reply is in hand is finished
     assert await task == "page"
+
+
+def test_the_collector_is_paused_while_an_sdk_loads_and_on_again_after():
+    import gc
+
+    from topicgen.runs.warmup import collection_paused
+
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.unfreeze()
+
+
+def test_a_collector_someone_else_paused_stays_paused():
+    import gc
+
+    from topicgen.runs.warmup import collection_paused
+
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import importlib
 import platform
 import selectors
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from topicgen.model.clients import BUILTIN_FACTORIES, ModelSpec
@@ -42,6 +43,27 @@ def adapter_module(spec: str) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while an SDK loads, then what it built set aside for good.
+
+    Importing an SDK allocates hundreds of thousands of objects (its pydantic models) and almost no
+    garbage, yet each allocation burst triggers a collection that walks them all: pausing the
+    collector saves about a tenth of the import (50 ms of 450 here), and ``gc.freeze`` keeps every
+    later collection of the run from walking them again. The collector is process-wide, so it is
+    paused only for the import, and only if nobody else had paused it.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def preload(spec: str) -> threading.Thread | None:
     """Import ``spec``'s adapter and its SDK, and look up the platform, in the background."""
     module = adapter_module(spec)
@@ -49,7 +71,7 @@ def preload(spec: str) -> threading.Thread | None:
         return None
 
     def load() -> None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), collection_paused():
             importlib.import_module(module)
             platform.platform()  # cached: the SDK's first request finds the answer ready
 

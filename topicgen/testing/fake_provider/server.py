@@ -465,6 +465,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(404, {"error": {"message": f"no route for GET {self.path}"}}, {})
 
     def do_POST(self) -> None:
+        arrived = time.monotonic()  # a reply's latency runs from here: handling it is part of it
         provider = self.server.provider
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -472,7 +473,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             action = provider.handle(self.path, dict(self.headers.items()), raw)
-            self._perform(action, provider._stopping)
+            self._perform(action, provider._stopping, arrived)
         finally:
             provider._leave()
 
@@ -488,12 +489,13 @@ class _Handler(BaseHTTPRequestHandler):
             provider._leave()
         return True
 
-    def _perform(self, action: Action, stopping: threading.Event) -> None:
+    def _perform(self, action: Action, stopping: threading.Event, arrived: float) -> None:
         if isinstance(action, Stall):
             stopping.wait(action.seconds)
             self._hang_up()
             return
-        if action.delay and stopping.wait(action.delay):
+        delay = action.delay - (time.monotonic() - arrived) if action.delay else 0.0
+        if delay > 0 and stopping.wait(delay):
             self._hang_up()
             return
         if isinstance(action, Drop):

@@ -15,7 +15,8 @@ validated on its own. What happens next depends on what is wrong:
 Re-asks are bounded (``reasks`` calls after the first); then the topic fails
 with the last reason. ``reask_sections`` is the section re-ask on its own,
 for callers that hold a page with some sections known to be wrong (batch
-collection, reference verification).
+collection, reference verification); given the reply cache, its fully valid
+answer is kept there like a page's reply, so a resumed run does not pay for it twice.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from topicgen.model.clients.base import Finish, ModelClient, ModelReply, ModelRe
 from topicgen.model.fingerprint import shipped_schema
 from topicgen.model.offload import off_loop
 from topicgen.model.prompt import Message, Prompts
-from topicgen.model.reply_cache import ReplyCache, request_key
+from topicgen.model.reply_cache import CachedReply, ReplyCache, request_key
 from topicgen.page.sections import section_model
 
 if TYPE_CHECKING:
@@ -223,6 +224,7 @@ class SectionAnswer:
     notes: tuple[DriftNote, ...]
     usage: Usage
     calls: int
+    cached: bool = False  # the answer came from the reply cache: no call, no tokens
 
 
 async def reask_sections(
@@ -235,22 +237,44 @@ async def reask_sections(
     attempts: int = 1,
     max_output_tokens: int = 16_000,
     on_usage: Callable[[Usage], None] | None = None,
+    cache: ReplyCache | None = None,
 ) -> SectionAnswer:
     """Ask for just the sections named in ``problems`` (field → what was wrong), up to ``attempts`` calls.
 
     ``current_page`` is the rest of the page as Markdown (see ``context_page``).
     Each call asks only for the sections still wrong. The answer's data is
     validated and normalised like any reply; splice it into the page.
+    With a ``cache``, an answer stored for the same first request is validated
+    again and used instead of a call; only an answer with every section valid is stored.
     """
     reading = ReplyReading({}, dict(problems))
-    total, calls = Usage(), 0
+    key = ""
+    if cache is not None:
+        first = section_request(
+            prompts, topic, reading.wrong, current_page, max_output_tokens=max_output_tokens
+        )
+        key = request_key(client.spec, list(first.messages), first.schema)
+        if (hit := cache.get(key)) is not None and (answer := _cached_sections(hit, tuple(problems))):
+            return SectionAnswer(answer.valid, {}, answer.notes, Usage(), 0, cached=True)
+    total, calls, model_id = Usage(), 0, client.spec
     while reading.wrong and calls < attempts:
-        reading, usage = await _ask_sections(
+        reading, usage, model_id = await _ask_sections(
             client, prompts, topic, reading, current_page, max_output_tokens, on_usage
         )
         total += usage
         calls += 1
+    if cache is not None and calls and not reading.wrong:
+        await off_loop(cache.put, key, reading.valid, model_id, total, topic)
     return SectionAnswer(reading.valid, reading.wrong, reading.notes, total, calls)
+
+
+def _cached_sections(hit: CachedReply, keys: tuple[str, ...]) -> ReplyReading | None:
+    """A cached section answer read like a fresh one, or None (a miss) unless every section is valid."""
+    try:
+        answer = read_data(hit.data, section_model(keys), some_valid=False)
+    except InvalidReply:
+        return None
+    return None if answer.wrong else answer
 
 
 async def _ask_sections(
@@ -261,8 +285,8 @@ async def _ask_sections(
     current_page: str,
     max_output_tokens: int,
     on_usage: Callable[[Usage], None] | None,
-) -> tuple[ReplyReading, Usage]:
-    """One section re-ask for ``reading.wrong``, merged into ``reading``."""
+) -> tuple[ReplyReading, Usage, str]:
+    """One section re-ask for ``reading.wrong``, merged into ``reading``; its usage and model."""
     request = section_request(
         prompts, topic, reading.wrong, current_page, max_output_tokens=max_output_tokens
     )
@@ -275,7 +299,7 @@ async def _ask_sections(
     except InvalidReply as error:
         lines = [str(error), *error.errors[:2]]
         answer = ReplyReading({}, {key: lines for key in keys})
-    return reading.merge(answer), reply.usage
+    return reading.merge(answer), reply.usage, reply.model
 
 
 async def generate_page(
@@ -317,7 +341,7 @@ async def generate_page(
         if reading is not None:  # some sections are wrong: ask for those alone
             reasked += [key for key in reading.wrong if key not in reasked]
             page_text = current_page if current_page is not None else context_page(topic, reading.valid)
-            reading, usage = await _ask_sections(
+            reading, usage, _ = await _ask_sections(
                 client, prompts, topic, reading, page_text, max_output_tokens, on_usage
             )
             total, reask_usage = total + usage, reask_usage + usage

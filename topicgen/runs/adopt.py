@@ -173,7 +173,9 @@ class Adopter(Workshop):
                     current_page=body.strip(),
                     newer_than=since,
                 )
-                written, references = await self.ground(parsed.topic, generation.page, spent)
+                written, references = await self.ground(
+                    parsed.topic, generation.page, spent, newer_than=since
+                )
                 data.update(written.model_dump(mode="json"))
         page = TopicSummary.model_validate(data, context=PAGE_CONTEXT)
         as_written = {key: parsed.unfit_lines[key] for key in adoption.as_written}

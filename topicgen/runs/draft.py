@@ -100,7 +100,7 @@ class Drafter(Workshop):
                 # a printed preview of an existing page is a new draft, not the reply the page came from
                 since = page_mtime(path) if self.to_stdout else None
                 result = await self.ask(topic, spent, newer_than=since)
-                page, references = await self.ground(topic, result.page, spent)
+                page, references = await self.ground(topic, result.page, spent, newer_than=since)
                 text = await off_loop(self.render, page, topic, references.verified)
                 usage = sum(spent, Usage()) if spent else result.usage
                 if self.to_stdout:

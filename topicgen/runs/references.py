@@ -4,8 +4,9 @@ Every book and YouTube link of a freshly generated page (or of the sections
 regenerated) is looked up. An unknown video or channel becomes a YouTube
 search for its name, at no model cost. Unknown books are asked for again
 once, with one section-level request for just the books section naming the
-titles not found; a book still unknown after that is kept and reported,
-never dropped. When a service cannot be reached the page is still written,
+titles not found (its valid answer kept in the reply cache, so a resumed run
+does not pay for it again); a book still unknown after that is kept and
+reported, never dropped. When a service cannot be reached the page is still written,
 marked unverified, and the run warns once.
 """
 
@@ -21,6 +22,7 @@ from topicgen.errors import ModelError
 from topicgen.model.clients.base import ModelClient, Usage
 from topicgen.model.generate import context_page, reask_sections
 from topicgen.model.prompt import Prompts
+from topicgen.model.reply_cache import ReplyCache
 from topicgen.page.sections import section_model
 from topicgen.verify.checker import (
     BookRef,
@@ -52,11 +54,13 @@ async def ground(
     spent: list[Usage],
     *,
     max_output_tokens: int = 16_000,
+    cache: ReplyCache | None = None,
 ) -> tuple[BaseModel, PageReferences]:
     """The page (or the sections) with its references grounded, and what was found and done.
 
     The books re-ask shows the model the topic and the books it gave, not the whole page:
     the books are about the topic, and the page would cost far more input tokens.
+    With a ``cache``, its answer is read from and kept in the reply cache (see ``reask_sections``).
     """
     has_books = "books" in type(page).model_fields
     if verifier is None or not (has_books or "videos" in type(page).model_fields):
@@ -75,7 +79,9 @@ async def ground(
     if unknown:
         data = page.model_dump(mode="json")
         shown = context_page(topic, {key: data[key] for key in CONTEXT if key in data})
-        fresh, usage = await _reask_books(client, prompts, topic, unknown, shown, spent, max_output_tokens)
+        fresh, usage = await _reask_books(
+            client, prompts, topic, unknown, shown, spent, max_output_tokens, cache
+        )
         reask_tokens = usage.input_tokens + usage.output_tokens
         if fresh is not None:
             page = page.model_copy(update={"books": fresh})
@@ -104,6 +110,7 @@ async def _reask_books(
     current_page: str,
     spent: list[Usage],
     max_output_tokens: int,
+    cache: ReplyCache | None,
 ) -> tuple[BaseModel | None, Usage]:
     """(a new books section, or None when the one re-ask gave none; what it cost)."""
     problems = {"books": [unknown_book_problem(label, str(book)) for label, book in unknown.items()]}
@@ -117,6 +124,7 @@ async def _reask_books(
             attempts=1,
             max_output_tokens=max_output_tokens,
             on_usage=spent.append,
+            cache=cache,
         )
     except ModelError:  # the page keeps its books; they are reported as not found
         return None, Usage()

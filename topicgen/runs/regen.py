@@ -109,17 +109,18 @@ class Regenerator(Workshop):
         context = self.view.context(job.topic, job.path)
         whole = job.whole and not job.keep
         messages, model = job_request(self.prompts, job, body)
+        since = page_mtime(job.path)
         generation = await self.ask(
             job.topic,
             spent,
             messages=messages,
             model=model,
             current_page=None if whole else body.strip(),
-            newer_than=page_mtime(job.path),
+            newer_than=since,
         )
         page, references = generation.page, None
         if GROUNDED & set(job.sections):
-            page, references = await self.ground(job.topic, page, spent)
+            page, references = await self.ground(job.topic, page, spent, newer_than=since)
         blocks = render_section_blocks(page, context)
         if whole:  # the breadcrumb, title and summary heading are new; a person's lines among them stay
             parts.head = merge_head(parts.head, _head_lines(page, context))

@@ -161,9 +161,12 @@ class Workshop:
         return Provenance(self.settings.model, self.clock(), self.fingerprint, verified)
 
     async def ground(
-        self, topic: str, page: BaseModel, spent: list[Usage]
+        self, topic: str, page: BaseModel, spent: list[Usage], *, newer_than: int | None = None
     ) -> tuple[BaseModel, PageReferences]:
-        """``page`` with its books and YouTube links checked (see ``topicgen.runs.references``)."""
+        """``page`` with its books and YouTube links checked (see ``topicgen.runs.references``).
+
+        The books re-ask goes through the reply cache as ``ask`` does, with the same ``newer_than``.
+        """
         from topicgen.runs.references import ground
 
         return await ground(
@@ -174,6 +177,7 @@ class Workshop:
             page,
             spent,
             max_output_tokens=self.settings.max_output_tokens,
+            cache=self.cache.newer_than(newer_than) if self.cache is not None else None,
         )
 
     async def aclose(self) -> None:

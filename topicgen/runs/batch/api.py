@@ -46,7 +46,8 @@ class References:
     Lookups are local HTTP work, not model calls: they run in the pass that has
     a page's reply, and the books re-ask of unknown books is deferred into the
     follow-up batch like any other section re-ask (or asked live with
-    ``--reask live``). Closed when the run ends (``Command.aclose``).
+    ``--reask live``); its valid answer goes to the reply cache like a page's
+    reply (``run_cache``). Closed when the run ends (``Command.aclose``).
     """
 
     def __init__(self, vault: Vault, settings: Settings) -> None:

@@ -33,6 +33,11 @@ def batch_ids(vault: Path) -> dict[str, str]:
     }
 
 
+def batch_state(vault: Path) -> list[Path]:
+    """Every file and folder the vault keeps of its batches."""
+    return sorted(path.relative_to(vault) for path in (vault / ".topicgen" / "batches").rglob("*"))
+
+
 def page(vault: Path, topic: str) -> Path:
     return vault / "topics" / f"{slug_for(topic)}.md"
 
@@ -101,3 +106,18 @@ def test_clean_never_follows_a_batch_folder_that_is_a_link(cli, server, empty_va
 
     assert cleaned.exit_code == 0
     assert (elsewhere / "batch.json").exists()
+
+
+def test_clean_dry_run_names_what_would_go_and_removes_nothing(cli, server, empty_vault):
+    assert cli.run("new", "Graph Theory", "--batch", "--vault", str(empty_vault), **BATCH).exit_code == 0
+    (done,) = batch_folders(empty_vault)
+    state = batch_state(empty_vault)
+
+    previewed = cli.run("batch", "clean", "--dry-run", "--vault", str(empty_vault))
+
+    assert previewed.exit_code == 0, previewed.stderr
+    assert previewed.stdout.split() == [batch_ids(empty_vault)[done]]
+    assert "would remove 1 batch(es)" in previewed.stderr
+    assert batch_state(empty_vault) == state
+    cleaned = cli.run("batch", "clean", "--vault", str(empty_vault))
+    assert cleaned.stdout == previewed.stdout and batch_folders(empty_vault) == []

@@ -247,7 +247,10 @@ def cancel(
 
 @batch_app.command()
 @reports_errors
-def clean(vault: VaultOption = Path(".")) -> None:
+def clean(
+    vault: VaultOption = Path("."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be removed; remove nothing."),
+) -> None:
     """Remove what the vault keeps of batches whose results are all collected and written (never one in
     flight, nor one holding replies a page still waits for). Prints the batch ids removed."""
     from topicgen.config import open_vault
@@ -260,11 +263,12 @@ def clean(vault: VaultOption = Path(".")) -> None:
         say("no batches recorded in this vault")
         return
     with store.lock():
-        removed, kept, freed = store.clean()
+        removed, kept, freed = store.clean(dry_run=dry_run)
     for record in removed:
         typer.echo(record.batch_id or record.name)
     reasons: dict[str, int] = {}
     for _, why in kept:
         reasons[why] = reasons.get(why, 0) + 1
     kept_text = "; ".join(f"{count} {why}" for why, count in reasons.items())
-    say(f"removed {len(removed)} batch(es), {size_text(freed)}" + (f"; kept {kept_text}" if kept else ""))
+    verb = "would remove" if dry_run else "removed"
+    say(f"{verb} {len(removed)} batch(es), {size_text(freed)}" + (f"; kept {kept_text}" if kept else ""))

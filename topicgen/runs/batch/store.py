@@ -315,13 +315,14 @@ class BatchStore:
 
     # -- cleaning ------------------------------------------------------------------------------
 
-    def clean(self) -> tuple[list[BatchRecord], list[tuple[BatchRecord, str]], int]:
+    def clean(self, *, dry_run: bool = False) -> tuple[list[BatchRecord], list[tuple[BatchRecord, str]], int]:
         """Remove the state of batches whose results are all collected and written; never one in flight.
 
         A collected batch goes when every answer in it has been used by a page that finished
         (written, or failed for good) or was superseded by a later batch's answer; or when no
         batch run is unfinished (nothing can read it any more). Returns (removed, kept with why,
         bytes freed). Run records that are done and have no batch left go too. Call under ``lock``.
+        ``dry_run``: the same answer, with nothing removed.
         """
         runs = self.runs()
         settled = all(run.done for run in runs)
@@ -341,8 +342,11 @@ class BatchStore:
                 kept.append((record, "results not all written yet"))
                 continue
             freed += sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
-            shutil.rmtree(folder)
+            if not dry_run:
+                shutil.rmtree(folder)
             removed.append(record)
+        if dry_run:
+            return removed, kept, freed
         left = {record.run for record, _ in kept}
         for run in runs:
             if run.done and run.id not in left:

@@ -1,19 +1,17 @@
 """The default model, and every model the README names, is one the installed SDKs do not retire.
 
-Each SDK's own data is the source: the OpenAI SDK lists deprecated ids with
-their shutdown dates in the string that follows ``ChatModel = Literal[...]``
-(Python drops that string at runtime, so it is read from the source file);
-the Anthropic SDK keeps ``DEPRECATED_MODELS`` and warns from
-``messages.create``. When an SDK upgrade marks one of our models, these tests
+Each SDK's own data is the source, read by the same code that warns a user
+whose configured model retires (``topicgen.model.retirement``): the OpenAI
+SDK lists deprecated ids with their shutdown dates in the string that follows
+``ChatModel = Literal[...]`` (Python drops that string at runtime, so it is
+read from the source file); the Anthropic SDK keeps ``DEPRECATED_MODELS`` and
+warns from ``messages.create``. When an SDK upgrade marks one of our models, these tests
 fail in CI before a user meets the shutdown.
 """
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import importlib.util
-import itertools
 import re
 import typing
 import warnings
@@ -23,6 +21,7 @@ import httpx2
 import pytest
 
 from topicgen.config import DEFAULT_MODEL
+from topicgen.model.retirement import retirements
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -34,28 +33,8 @@ def readme_models(provider: str) -> set[str]:
 
 
 def openai_shutdown_dates() -> dict[str, dt.date | None]:
-    """Deprecated OpenAI ids → shutdown date (None: 'not a supported model ID'), from the SDK source."""
-    source = Path(importlib.util.find_spec("openai.types.shared.chat_model").origin).read_text()
-    body = ast.parse(source).body
-    text = next(
-        (
-            after.value.value
-            for before, after in itertools.pairwise(body)
-            if isinstance(before, ast.Assign | ast.AnnAssign)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-            and isinstance(after.value.value, str)
-        ),
-        "",
-    )
-    dates: dict[str, dt.date | None] = {}
-    for item in re.split(r"\n- ", text):
-        item = " ".join(item.split())
-        head, _, tail = item.partition('": ')
-        date = re.search(r"shutdown date: (\d{4}-\d{2}-\d{2})", tail)
-        for model in re.findall(r'"([^"]+)"', head + '"'):
-            dates[model] = dt.date.fromisoformat(date.group(1)) if date else None
-    return dates
+    """Deprecated OpenAI ids → shutdown date, read as topicgen reads them at run time."""
+    return retirements("openai")
 
 
 def openai_known_models() -> set[str]:
@@ -64,9 +43,9 @@ def openai_known_models() -> set[str]:
     return set(typing.get_args(ChatModel))
 
 
-def anthropic_deprecations() -> dict[str, str]:
-    data = pytest.importorskip("anthropic._data")
-    return dict(getattr(data, "DEPRECATED_MODELS", {}))
+def anthropic_deprecations() -> dict[str, dt.date | None]:
+    """Deprecated Anthropic ids → end-of-life date, read as topicgen reads them at run time."""
+    return retirements("anthropic")
 
 
 def anthropic_known_models() -> set[str]:
@@ -112,7 +91,7 @@ def test_the_openai_reader_finds_the_sdks_shutdown_dates():
 
 
 def test_the_anthropic_checks_see_a_retired_model():
-    assert "claude-sonnet-4-5" in anthropic_deprecations()
+    assert anthropic_deprecations()["claude-sonnet-4-5"] == dt.date(2026, 11, 30)
     assert anthropic_warns_for("claude-sonnet-4-5")
 
 

@@ -210,6 +210,14 @@ def execute(
     return execute(engine, start, total=total, description=description, display=display, warm_up=warm_up)
 
 
+def warn_if_retiring(model: str) -> None:
+    """One line when the model's SDK lists it as retiring (``model.retirement``)."""
+    from topicgen.model.retirement import retirement
+
+    if (retiring := retirement(model)) is not None:
+        say(f"warning: {retiring.describe()}; choose another with --model or `model` in topicgen.toml")
+
+
 def finish(
     vault: Any,
     settings: Any,
@@ -246,5 +254,6 @@ def finish(
         say(f"note: {note}")
     if (stopped := getattr(client, "stopped_by", None)) is not None:
         say(f"error: {stopped}")
+    warn_if_retiring(settings.model)
     if any(outcome.status is Status.FAILED for outcome in outcomes) or report.interrupted:
         raise typer.Exit(130 if report.interrupted else 1)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from topicgen.cli.app import ModelOption, VaultOption, app, reports_errors, run_overrides
+from topicgen.cli.app import ModelOption, VaultOption, app, reports_errors, run_overrides, warn_if_retiring
 
 
 @app.command("config")
@@ -30,6 +30,7 @@ def show_config(
     location = locate_vault(vault, required=False)
     settings, sources = settings_with_sources(location.root, run_overrides(model=model))
     rows = list(_rows(settings.model_dump(mode="json"), sources))
+    warn_if_retiring(settings.model)  # on stderr: scripts reading the settings are not disturbed
     if as_json:
         typer.echo(
             json.dumps({"setting": "vault", "value": str(location.root), "from": location.how or "none"})

@@ -32,6 +32,7 @@ from topicgen.cli.app import (
     reports_errors,
     run_overrides,
     say,
+    warn_if_retiring,
 )
 from topicgen.cli.batch import check_batch_flags, run_in_batches
 from topicgen.errors import UsageError
@@ -213,6 +214,7 @@ def _print_plans(vault: Any, topics: list[str], settings: Any, *, batch: bool = 
             f"{plan.output_tokens:,} output tokens; no call made"
         )
         total += Usage(plan.input_tokens, plan.output_tokens)
+    warn_if_retiring(settings.model)
     if batch:
         typer.echo(f"--- {len(topics)} topic(s) in batches: {batch_estimate(settings, total)}")
         return

@@ -11,8 +11,13 @@ reported with the setting that fixes them (``compat``).
 
 from __future__ import annotations
 
+import ast
+import datetime as dt
+import itertools
 import json
 import os
+import re
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -263,3 +268,30 @@ def ollama_client(model: str, options: ClientOptions) -> OpenAIChatClient:
         json_mode_fallback=True,
         provider="ollama",
     )
+
+
+def retirements() -> dict[str, dt.date | None]:
+    """Deprecated OpenAI ids → shutdown date (None: 'not a supported model ID'), as the SDK lists them
+    in the string after ``ChatModel`` (dropped at runtime, so read from the module's source)."""
+    from openai.types.shared import chat_model
+
+    body = ast.parse(Path(chat_model.__file__ or "").read_text(encoding="utf-8")).body
+    text = next(
+        (
+            after.value.value
+            for before, after in itertools.pairwise(body)
+            if isinstance(before, ast.Assign | ast.AnnAssign)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ),
+        "",
+    )
+    dates: dict[str, dt.date | None] = {}
+    for item in re.split(r"\n- ", text):
+        item = " ".join(item.split())
+        head, _, tail = item.partition('": ')
+        date = re.search(r"shutdown date: (\d{4}-\d{2}-\d{2})", tail)
+        for model in re.findall(r'"([^"]+)"', head + '"'):
+            dates[model] = dt.date.fromisoformat(date.group(1)) if date else None
+    return dates

@@ -1,4 +1,4 @@
-"""The OpenAI adapter (and Ollama / OpenAI-compatible servers), run through the real SDK."""
+"""The OpenAI adapter (and OpenAI-compatible servers), run through the real SDK."""
 
 from __future__ import annotations
 
@@ -174,21 +174,14 @@ async def test_strict_openai_does_not_fall_back_to_json_mode(provider):
     assert len(provider.requests) == 1
 
 
-# --- Ollama and OpenAI-compatible servers --------------------------------------------------------
+# --- OpenAI-compatible servers (Ollama has its own adapter: tests/test_ollama.py) ----------------
+
+COMPATIBLE = "http://127.0.0.1:8000/v1"
 
 
-async def test_ollama_talks_to_the_local_server_without_a_key(provider, page_json):
+async def test_a_compatible_server_is_asked_for_the_json_schema_first(provider, page_json):
     provider.then(provider.openai_reply(page_json))
-    client = create_client("ollama:llama3.1", ClientOptions(transport=provider.transport))
-    await client.complete(page_request())
-    await client.aclose()
-    assert str(provider.requests[0].url) == "http://localhost:11434/v1/chat/completions"
-    assert provider.bodies[0]["model"] == "llama3.1"
-
-
-async def test_ollama_asks_for_the_json_schema_first(provider, page_json):
-    provider.then(provider.openai_reply(page_json))
-    await complete("ollama:llama3.1", provider)
+    await complete("openai-compatible:qwen2.5", provider, base_url=COMPATIBLE)
     assert provider.bodies[0]["response_format"]["type"] == "json_schema"
     assert provider.bodies[0]["response_format"]["json_schema"]["schema"] == page_json_schema()
 
@@ -199,7 +192,7 @@ async def test_json_mode_is_remembered_for_later_calls(provider, page_json):
         provider.openai_reply(page_json),
         provider.openai_reply(page_json),
     )
-    client = create_client("ollama:llama3.1", provider.options())
+    client = create_client("openai-compatible:qwen2.5", provider.options(base_url=COMPATIBLE))
     await client.complete(page_request("Graph Theory"))
     await client.complete(page_request("Kuramoto Model"))
     await client.aclose()
@@ -213,7 +206,7 @@ async def test_json_mode_is_remembered_for_later_calls(provider, page_json):
 async def test_an_unrelated_bad_request_is_not_mistaken_for_a_schema_rejection(provider):
     provider.then(provider.openai_error(400, "model 'llama9' not found, try pulling it first"))
     with pytest.raises(PermanentError, match="not found"):
-        await complete("ollama:llama9", provider)
+        await complete("openai-compatible:llama9", provider, base_url=COMPATIBLE)
     assert len(provider.requests) == 1
 
 
@@ -265,5 +258,5 @@ async def test_a_compatible_server_without_usage_details_reports_plain_counts(pr
     body = json.loads(provider.openai_reply(page_json).content)
     body["usage"] = {"prompt_tokens": 900, "completion_tokens": 300, "total_tokens": 1200}
     provider.then(httpx2.Response(200, json=body))
-    reply = await complete("ollama:llama3.1", provider)
+    reply = await complete("openai-compatible:qwen2.5", provider, base_url=COMPATIBLE)
     assert reply.usage == Usage(900, 300)

@@ -1,9 +1,8 @@
-"""OpenAI-compatible servers and Ollama, answered with their own captured replies through the real SDK.
+"""OpenAI-compatible servers, answered with their own captured replies through the real SDK.
 
 A server that cannot take the ``json_schema`` response format says so in its
 own way (500, 422 or 400, an object or a plain string); topicgen recognises it
-by what it says, switches to JSON mode and remembers that. Ollama's context
-window is reported with the setting that fixes it.
+by what it says, switches to JSON mode and remembers that.
 """
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ import json
 
 import pytest
 
-from topicgen.errors import ContextWindowExceeded, PermanentError, ProviderUnavailable
+from topicgen.errors import PermanentError, ProviderUnavailable
 from topicgen.model.clients import create_client
-from topicgen.model.clients.base import Message, ModelRequest
+from topicgen.model.clients.base import ModelRequest
 from topicgen.model.clients.compat import schema_outline
 from topicgen.model.clients.retrying import RetryingClient
 from topicgen.model.prompt import Prompts
@@ -46,7 +45,7 @@ async def ask(provider, spec: str = "openai-compatible:qwen2.5", request: ModelR
         ("openai-compatible:qwen2.5", "llamacpp-json-schema-500"),
         ("openai-compatible:qwen2.5", "llama-cpp-python-json-schema-500"),
         ("openai-compatible:qwen2.5", "fastapi-json-schema-422"),
-        ("ollama:qwen2.5", "lmstudio-json-schema-400"),  # a plain-string body
+        ("openai-compatible:qwen2.5", "lmstudio-json-schema-400"),  # a plain-string body
     ],
 )
 async def test_a_schema_rejection_switches_to_json_mode_with_the_schema_in_the_prompt(
@@ -111,7 +110,7 @@ async def test_openai_itself_never_falls_back_on_a_server_error(provider):
 
 async def test_compatible_servers_get_the_schemas_outline_in_the_system_prompt(provider, page_json):
     provider.then(provider.openai_reply(page_json), provider.openai_reply(page_json))
-    await ask(provider, "ollama:llama3.1")
+    await ask(provider, "openai-compatible:llama3.1")
     await ask(provider, "openai:gpt-test")
     compatible, openai = (body["messages"][0]["content"] for body in provider.bodies)
     assert compatible.endswith(schema_outline(page_json_schema()))
@@ -125,36 +124,10 @@ def test_the_schema_outline_names_every_key_with_its_shape_and_no_descriptions()
     assert len(outline) < len(json.dumps(page_json_schema())) / 4
 
 
-# --- Ollama's context window ---------------------------------------------------------------------
-
-
-async def test_an_ollama_reply_cut_at_its_context_names_the_setting(provider):
-    provider.then(provider.recorded("ollama-context-cut"))
-    with pytest.raises(ContextWindowExceeded) as caught:
-        await ask(provider, "ollama:llama3.1")
-    message = str(caught.value)
-    assert "context window" in message and "1,702 prompt + 2,394 reply" in message
-    assert "OLLAMA_CONTEXT_LENGTH=16384" in message and "num_ctx" in message
-    assert len(provider.requests) == 1  # not re-asked: a re-ask is cut the same way
-
-
-async def test_an_ollama_prompt_silently_truncated_names_the_setting(provider):
-    request = ModelRequest(
-        (Message("system", "Write notes."), Message("user", "Context:\n" + "word " * 4_000)),
-        {"type": "object"},
-    )
-    provider.then(provider.recorded("ollama-prompt-truncated"))
-    with pytest.raises(ContextWindowExceeded, match=r"read only 2,050 of the prompt's about 5,\d\d\d tokens"):
-        await ask(provider, "ollama:llama3.1", request)
-
-
-async def test_a_cut_at_our_own_output_limit_stays_a_truncated_reply_to_re_ask(provider, page_json):
-    provider.then(provider.openai_reply(page_json[:300], finish_reason="length", completion_tokens=4000))
-    reply = await ask(provider, "ollama:llama3.1", page_request(max_output_tokens=4000))
-    assert reply.finish == "length"
+# --- Ollama's context window (checked by the native adapter: tests/test_ollama.py) ---------------
 
 
 async def test_the_context_check_is_ollamas_only(provider):
-    provider.then(provider.recorded("ollama-context-cut"))
+    provider.then(provider.recorded("ollama-context-cut"))  # Ollama's /v1 endpoint, as openai-compatible
     reply = await ask(provider, "openai-compatible:llama3.1")
     assert reply.finish == "length"

@@ -111,7 +111,7 @@ def test_every_readme_example_succeeds_and_git_status_shows_only_pages(
         "VLLM_API_KEY": FAKE_API_KEY,
         "OPENAI_BASE_URL": fake_provider.openai_base_url,
         "ANTHROPIC_BASE_URL": fake_provider.anthropic_base_url,
-        "OLLAMA_BASE_URL": fake_provider.openai_base_url,
+        "OLLAMA_BASE_URL": fake_provider.ollama_base_url,
         "TOPICGEN_RETRY_WAIT": "0.01",
         "TOPICGEN_BATCH_POLL": "0.05",
         "NO_COLOR": "1",

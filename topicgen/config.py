@@ -51,6 +51,9 @@ class ProviderSettings(BaseModel):
 
     base_url: str | None = None
     api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    num_ctx: int | None = Field(
+        None, ge=1024, le=1_048_576, description="Ollama: context window in tokens (default 16384)"
+    )
 
 
 class Settings(BaseModel):

@@ -63,6 +63,7 @@ def client_options(settings: Settings, record: Path | None = None, transport: An
         connect_timeout=settings.connect_timeout,
         base_url=configured.base_url,
         api_key_env=configured.api_key_env,
+        num_ctx=configured.num_ctx,
         transport=transport,
         reasoning_effort=None if settings.reasoning_effort == "default" else settings.reasoning_effort,
     )

@@ -22,7 +22,7 @@ ENTRY_POINT_GROUP = "topicgen.clients"
 BUILTIN_FACTORIES = {
     "openai": "topicgen.model.clients.openai:openai_client",
     "openai-compatible": "topicgen.model.clients.openai:compatible_client",
-    "ollama": "topicgen.model.clients.openai:ollama_client",
+    "ollama": "topicgen.model.clients.ollama:ollama_client",
     "anthropic": "topicgen.model.clients.anthropic:anthropic_client",
     "replay": "topicgen.model.clients.replay:replay_client",
 }
@@ -40,6 +40,7 @@ class ClientOptions:
     transport: Any = None  # an httpx2 async transport layered under the SDK (record, tests)
     extra: dict[str, Any] | None = None
     reasoning_effort: str | None = None  # for models that take one; None leaves the model's default
+    num_ctx: int | None = None  # Ollama: the context window to ask for; None: the adapter's default
 
 
 ClientFactory = Callable[[str, ClientOptions], "ModelClient"]

@@ -5,9 +5,10 @@
   FastAPI servers 422, LM Studio and vLLM 400, some with a plain-text body).
 - A compact outline of the schema for the system prompt, so a server that
   accepts the schema without enforcing it still tells the model the shape.
-- Ollama's context window: a reply cut at the context (Ollama defaults to a
-  4k context on smaller machines) or a prompt it silently truncated is
-  reported with the setting that fixes it, not re-asked.
+- Ollama's context window (used by the ``ollama`` adapter): a reply cut at
+  the context (Ollama defaults to a 4k context on smaller machines) or a
+  prompt it silently truncated is reported with the setting that fixes it,
+  not re-asked.
 
 No SDK is imported here; the adapter passes in what the SDK parsed.
 """
@@ -25,11 +26,6 @@ SCHEMA_REJECTION_STATUSES = (400, 422, 500)
 REPEATED_FAILURES = 2  # server errors on schema requests (no text to go by) before trying JSON mode
 CHARS_PER_TOKEN = 4
 TRUNCATED_SHARE = 0.6  # the server read under this share of our estimate: it dropped the rest
-SUGGESTED_CONTEXT = 16_384
-CONTEXT_HINT = (
-    f"start Ollama with OLLAMA_CONTEXT_LENGTH={SUGGESTED_CONTEXT} (or give the model "
-    f"PARAMETER num_ctx {SUGGESTED_CONTEXT} in a Modelfile), then run the same command again"
-)
 
 
 def rejects_schema(status: int, text: str) -> bool:
@@ -73,18 +69,18 @@ def estimated_prompt_tokens(request: ModelRequest) -> int:
     return sum(len(message.content) for message in request.messages) // CHARS_PER_TOKEN
 
 
-def check_ollama_context(request: ModelRequest, reply: ModelReply, model: str) -> None:
-    """Raise ``ContextWindowExceeded`` when Ollama cut the reply or the prompt at its context window."""
+def check_ollama_context(request: ModelRequest, reply: ModelReply, model: str, hint: str) -> None:
+    """Raise ``ContextWindowExceeded`` when Ollama cut the reply or the prompt at its context window,
+    with ``hint`` saying which setting fixes it."""
     used = reply.usage
     if reply.finish is Finish.LENGTH and 0 < used.output_tokens < request.max_output_tokens * 0.95:
         raise ContextWindowExceeded(
             f"ollama: {model}'s reply was cut at its context window ({used.input_tokens:,} prompt + "
-            f"{used.output_tokens:,} reply tokens, under the {request.max_output_tokens:,} allowed); "
-            + CONTEXT_HINT
+            f"{used.output_tokens:,} reply tokens, under the {request.max_output_tokens:,} allowed); " + hint
         )
     estimate = estimated_prompt_tokens(request)
     if 0 < used.input_tokens < estimate * TRUNCATED_SHARE:
         raise ContextWindowExceeded(
             f"ollama: {model} read only {used.input_tokens:,} of the prompt's about {estimate:,} tokens "
-            "(it silently drops what does not fit its context window); " + CONTEXT_HINT
+            "(it silently drops what does not fit its context window); " + hint
         )

@@ -1,12 +1,11 @@
-"""OpenAI chat completions, and servers that speak the same protocol (Ollama, vLLM, ...).
+"""OpenAI chat completions, and servers that speak the same protocol (vLLM, llama.cpp, LM Studio, ...).
 
 OpenAI gets strict structured outputs. OpenAI-compatible servers get the JSON
 schema too, and its outline in the system message (a server may accept the
 schema without enforcing it); where one rejects the schema (by what it says,
 whatever the status, or by failing twice with server errors), the client falls
 back to JSON mode with the whole schema in the system message, and remembers
-that for later calls. Ollama replies cut at the model's context window are
-reported with the setting that fixes them (``compat``).
+that for later calls. (Ollama has its own adapter, ``ollama``, on its native API.)
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
 from topicgen.model.clients.compat import (
     REPEATED_FAILURES,
-    check_ollama_context,
     rejects_schema,
     with_schema_outline,
 )
@@ -38,7 +36,6 @@ from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import read_key, redact
 
-OLLAMA_BASE_URL = "http://localhost:11434/v1"
 _FINISH = {"stop": Finish.STOP, "length": Finish.LENGTH, "content_filter": Finish.REFUSAL}
 
 
@@ -108,8 +105,6 @@ class OpenAIChatClient:
         else:
             raise PermanentError(f"{self.provider}: the server rejected every form of the request")
         self._schema_worked = self._schema_worked or not self._json_mode
-        if self.provider == "ollama":
-            check_ollama_context(request, reply, self.model)
         return reply
 
     def _adapt(self, error: openai.APIStatusError) -> bool:
@@ -254,19 +249,6 @@ def compatible_client(model: str, options: ClientOptions) -> OpenAIChatClient:
         strict_schema=True,
         json_mode_fallback=True,
         provider="openai-compatible",
-    )
-
-
-def ollama_client(model: str, options: ClientOptions) -> OpenAIChatClient:
-    return OpenAIChatClient(
-        f"ollama:{model}",
-        model,
-        api_key=_key(options, "OLLAMA_API_KEY", required=False),
-        base_url=options.base_url or os.environ.get("OLLAMA_BASE_URL") or OLLAMA_BASE_URL,
-        options=options,
-        strict_schema=True,
-        json_mode_fallback=True,
-        provider="ollama",
     )
 
 

@@ -37,7 +37,7 @@ KEPT_RESPONSE_HEADERS = (
     "request-id",
     "x-request-id",
 )
-PROVIDER_PATHS = {"/chat/completions": "openai", "/messages": "anthropic"}
+PROVIDER_PATHS = {"/chat/completions": "openai", "/messages": "anthropic", "/api/chat": "ollama"}
 JSONL = "jsonl"  # a recorded batch results file: {"jsonl": [one object a line]}
 _OPENAI_BATCH_PATH = re.compile(r"/(?:files|batches)(?:/|$)")
 

@@ -35,10 +35,12 @@ from topicgen.testing.fake_provider.wire import (
     Action,
     AnthropicWire,
     Drop,
+    OllamaWire,
     OpenAIWire,
     Respond,
     Stall,
     WireUsage,
+    wire_for,
 )
 from topicgen.testing.loopback import LoopbackServer, QuietServer, hung_up
 
@@ -119,6 +121,11 @@ class FakeProvider(LoopbackServer):
 
     @property
     def anthropic_base_url(self) -> str:
+        return self.url
+
+    @property
+    def ollama_base_url(self) -> str:
+        """Ollama's base URL (no ``/v1``: the native API is at ``/api/chat``), e.g. for OLLAMA_BASE_URL."""
         return self.url
 
     # -- configuration and scripting --------------------------------------------------------
@@ -277,14 +284,11 @@ class FakeProvider(LoopbackServer):
 
     def _handle(self, index: int, path: str, headers: dict[str, str], raw: bytes) -> Action:
         path = path.split("?", 1)[0]
-        if path.endswith("/chat/completions"):
-            provider = "openai"
-        elif path.endswith("/messages"):
-            provider = "anthropic"
-        else:
+        found = wire_for(path)
+        if found is None:
             self._record(index, "unknown", path, "", "not_found", {}, False)
             return Respond(404, {"error": {"message": f"no route for {path}"}}, {})
-        wire = OpenAIWire() if provider == "openai" else AnthropicWire()
+        provider, wire = found
         try:
             body = json.loads(raw or b"{}")
             if not isinstance(body, dict):
@@ -344,7 +348,7 @@ class FakeProvider(LoopbackServer):
     def _serve(
         self,
         index: int,
-        wire: OpenAIWire | AnthropicWire,
+        wire: OpenAIWire | AnthropicWire | OllamaWire,
         body: dict[str, Any],
         request: Any,
         topic: str,

@@ -162,6 +162,15 @@ def test_a_recorded_ollama_run_replays_through_the_native_adapter(cli, tmp_path)
     assert len(cli.server.requests) == served  # answered from the recording, not the server
 
 
+def test_a_num_ctx_too_small_for_any_page_is_a_one_line_settings_error(cli, empty_vault):
+    with_settings(empty_vault, "[providers.ollama]\nnum_ctx = 512\n")
+    result = new_rust(cli, empty_vault)
+    assert result.exit_code == 2
+    (line,) = [line for line in result.stderr.splitlines() if "num_ctx" in line]
+    assert "providers.ollama.num_ctx" in line and "1024" in line
+    assert cli.server.requests == []
+
+
 # --- single replies -----------------------------------------------------------------------------
 
 

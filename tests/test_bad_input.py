@@ -407,3 +407,66 @@ def test_regenerating_a_page_that_is_not_utf8_is_refused_and_leaves_it_alone(
 
     assert_refused(cli, result, "graph-theory.md")
     assert page.read_bytes() == NOT_UTF8
+
+
+# --- files named on the command line that never end -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("new", "--vault", "{vault}", "--from", "/dev/zero"),
+        ("import", "/dev/zero"),
+        ("check", "--vault", "{vault}", "/dev/zero"),
+        ("adopt", "--vault", "{vault}", "/dev/zero"),
+        ("render", "/dev/zero"),
+    ],
+    ids=["new --from", "import", "check", "adopt", "render"],
+)
+def test_a_device_named_as_an_input_file_is_refused_at_once(cli: TopicgenCli, vault: Path, args) -> None:
+    result = cli.run(*(arg.format(vault=vault) for arg in args))
+    assert_refused(cli, result, "/dev/zero", "not a file")
+
+
+@pytest.mark.parametrize(
+    ("args", "limit"),
+    [
+        (("new", "--vault", "{vault}", "--from", "-"), "64.0 MiB"),
+        (("import", "-"), "1.0 MiB"),
+        (("render", "-"), "8.0 MiB"),
+    ],
+    ids=["new --from -", "import -", "render -"],
+)
+def test_standard_input_that_never_ends_is_read_only_up_to_a_limit(vault: Path, args, limit: str) -> None:
+    with open("/dev/zero", "rb") as endless:
+        result = subprocess.run(
+            [sys.executable, "-m", "topicgen", *(arg.format(vault=vault) for arg in args)],
+            stdin=endless,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: standard input is over the {limit} topicgen reads from it"
+
+
+def test_topic_names_are_read_from_a_pipe(cli: TopicgenCli, vault: Path, tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "topics"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "w", encoding="utf-8") as stream:
+            stream.write("Graph Theory\n# a comment\nRust\n")
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = cli.run("new", "--from", str(fifo), "--dry-run", "--vault", str(vault))
+    writer.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert [line.split(" → ")[0] for line in result.stdout.splitlines() if line.startswith("=== ")] == [
+        "=== Graph Theory",
+        "=== Rust",
+    ]

@@ -34,14 +34,12 @@ from topicgen.errors import UsageError
 
 def _read_page(page: Path) -> str:
     """A page's text ('-' reads stdin); a missing or non-UTF-8 file is a usage error."""
-    if str(page) == "-":
-        return sys.stdin.read()
-    from topicgen.vault.files import read_page_text
+    from topicgen.vault.files import MAX_PAGE_BYTES, read_named_file, read_page_text
 
-    if page.is_file() or page.is_symlink():
+    if str(page) != "-" and (page.is_file() or page.is_symlink()):
         return read_page_text(page)  # regular files only, never through a link, within the size cap
     try:
-        return page.read_text(encoding="utf-8")
+        return read_named_file(page, limit=MAX_PAGE_BYTES).decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{page} is not UTF-8 text") from None
     except IsADirectoryError:

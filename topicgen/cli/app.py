@@ -101,10 +101,15 @@ def open_cli_vault(option: Path | None, overrides: dict[str, Any] | None = None,
     return vault, settings, location
 
 
+MAX_TOPIC_LIST_BYTES = 64 << 20  # a million topic names, about; a device or an endless pipe stops here
+
+
 def read_topic_file(path: Path) -> list[str]:
     """Topic names, one a line ('#' comments and blank lines skipped); '-' reads them from stdin."""
+    from topicgen.vault.files import read_named_file
+
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        text = read_named_file(path, limit=MAX_TOPIC_LIST_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read topics from {path}: {error}") from None
     lines = (line.strip() for line in text.splitlines())

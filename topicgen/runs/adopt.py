@@ -244,7 +244,8 @@ def resolve_pages(vault: Vault, pages: list[Path]) -> list[Path]:
     for page in pages:
         path = page.expanduser().resolve()
         if not path.is_file():
-            raise UsageError(f"{page}: no such page")
+            what = "not a file" if path.exists() else "no such page"  # a device, a FIFO, a socket
+            raise UsageError(f"{page}: {what}")
         if path.parent != topics:
             raise UsageError(f"{page} is not a page in {vault.topics_dir}")
         if path not in resolved:

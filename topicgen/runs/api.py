@@ -335,12 +335,14 @@ def request_topic(saved: dict[str, Any], prompts: Prompts) -> str | None:
 
 
 def render_saved_reply(path: Path, topic: str | None, vault_root: Path) -> str:
+    from topicgen.model.clients.wire import MAX_RECORDING_BYTES
     from topicgen.model.generate import parse_page_json
     from topicgen.page.render import render_page
     from topicgen.upkeep.view import VaultView
+    from topicgen.vault.files import read_named_file
 
     try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
+        saved = json.loads(read_named_file(path, limit=MAX_RECORDING_BYTES).decode("utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read {path}: {error}") from None
     except json.JSONDecodeError as error:

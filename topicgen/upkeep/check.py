@@ -171,7 +171,8 @@ def pages_to_check(vault: Vault, arguments: list[Path]) -> list[Path]:
             paths.extend(topic_pages(argument))
             continue
         if not argument.is_file():
-            raise UsageError(f"{argument}: no such page")
+            what = "not a file" if argument.exists() else "no such page"  # a device, a FIFO, a socket
+            raise UsageError(f"{argument}: {what}")
         try:
             read_page_text(argument)  # a VaultError (a usage error) names why it cannot be read
         except NotText:

@@ -7,11 +7,12 @@ import errno
 import fcntl
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from topicgen.errors import PageLockedError, VaultError
+from topicgen.errors import PageLockedError, UsageError, VaultError
 
 
 def _current_umask() -> int:
@@ -36,6 +37,39 @@ class NotText(VaultError):
 
 class UnsafeFile(VaultError):
     """A vault file topicgen will not read or write: a link, a device or FIFO, or too large."""
+
+
+def read_named_file(path: Path, *, limit: int) -> bytes:
+    """The bytes of a file a person names on the command line ('-': standard input), never past ``limit``.
+
+    The file is the person's own, not the vault's: a link is followed and a pipe
+    is read (``--from <(grep ...)``). A device or a folder is refused (``/dev/zero``
+    never ends), and reading stops once past ``limit``. Errors are ``UsageError``
+    lines; ``FileNotFoundError`` is left to the caller.
+    """
+    if str(path) == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read(limit + 1) if stream is not None else sys.stdin.read(limit + 1).encode()
+    else:
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            raise
+        except OSError as error:
+            raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+        if stat.S_ISDIR(info.st_mode):
+            raise UsageError(f"{path} is a folder, not a file")
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+            raise UsageError(f"{path} is a device or socket, not a file")
+        try:
+            with path.open("rb") as stream:
+                data = stream.read(limit + 1)
+        except OSError as error:
+            raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > limit:
+        name = "standard input" if str(path) == "-" else str(path)
+        raise UsageError(f"{name} is over the {size_text(limit)} topicgen reads from it")
+    return data
 
 
 def size_text(size: int) -> str:

@@ -470,3 +470,27 @@ def test_topic_names_are_read_from_a_pipe(cli: TopicgenCli, vault: Path, tmp_pat
         "=== Graph Theory",
         "=== Rust",
     ]
+
+
+# --- a provider address that can never answer -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com", "localhost:8000", "http://", "http://localhost:port/v1"]
+)
+def test_a_base_url_in_the_settings_that_is_no_server_address_is_refused_before_any_call(
+    cli: TopicgenCli, vault: Path, url: str
+) -> None:
+    (vault / "topicgen.toml").write_text(f'[providers.openai]\nbase_url = "{url}"\n', encoding="utf-8")
+    assert_refused(cli, new(cli, vault, "Graph Theory"), "providers.openai.base_url", "not a server address")
+
+
+@pytest.mark.parametrize("batch", [(), ("--batch",)], ids=["live", "batch"])
+@pytest.mark.parametrize(
+    ("provider", "variable"), [("openai", "OPENAI_BASE_URL"), ("anthropic", "ANTHROPIC_BASE_URL")]
+)
+def test_a_base_url_variable_that_is_no_server_address_is_refused_before_any_call(
+    cli: TopicgenCli, vault: Path, provider: str, variable: str, batch: tuple[str, ...]
+) -> None:
+    result = new(cli, vault, "Graph Theory", *batch, provider=provider, **{variable: "ftp://example.com"})
+    assert_refused(cli, result, variable, "http:// or https://")

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from topicgen.errors import ConfigError, UsageError
+from topicgen.model.clients import url_problem
 from topicgen.model.costs import Price
 from topicgen.vault import Vault
 from topicgen.vault.frontmatter import GENERATION_PREFIX, OWNED_KEYS
@@ -54,6 +55,13 @@ class ProviderSettings(BaseModel):
     num_ctx: int | None = Field(
         None, ge=1024, le=1_048_576, description="Ollama: context window in tokens (default 16384)"
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        if value is not None and (problem := url_problem(value)) is not None:
+            raise ValueError(f"not a server address: {problem}")
+        return value
 
 
 class Settings(BaseModel):

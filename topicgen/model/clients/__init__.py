@@ -45,6 +45,42 @@ class ClientOptions:
 
 ClientFactory = Callable[[str, ClientOptions], "ModelClient"]
 
+# The variables the built-in providers read their address from when topicgen.toml names none.
+BASE_URL_VARIABLES = {
+    "openai": "OPENAI_BASE_URL",
+    "openai-compatible": "OPENAI_BASE_URL",
+    "ollama": "OLLAMA_BASE_URL",
+    "anthropic": "ANTHROPIC_BASE_URL",
+}
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a provider's address (http or https, with a host), or None if it can."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as error:
+        return str(error)
+    if parts.scheme not in ("http", "https"):
+        return "it must start with http:// or https://"
+    if not parts.hostname:
+        return "it names no host"
+    return None
+
+
+def check_base_url(provider: str, options: ClientOptions) -> None:
+    """A provider address that can never answer is a usage error before any call (not 35 s of retries)."""
+    import os
+
+    variable = BASE_URL_VARIABLES.get(provider)
+    url, source = options.base_url, f"[providers.{provider}] base_url"
+    if url is None and variable:
+        url, source = os.environ.get(variable) or None, variable
+    if url is not None and (problem := url_problem(url)) is not None:
+        raise ConfigError(f"{source} = {url!r} is not a server address: {problem}")
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -87,4 +123,6 @@ def create_client(spec: str, options: ClientOptions | None = None) -> ModelClien
             raise ConfigError(f"unknown model provider {parsed.provider!r} in {spec!r}; known: {known}")
         target = providers[parsed.provider]
     factory = _load(target)
-    return factory(parsed.model, options or ClientOptions())
+    options = options or ClientOptions()
+    check_base_url(parsed.provider, options)
+    return factory(parsed.model, options)

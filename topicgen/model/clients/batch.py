@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from topicgen.errors import ConfigError
-from topicgen.model.clients import ClientOptions, ModelSpec
+from topicgen.model.clients import ClientOptions, ModelSpec, check_base_url
 from topicgen.model.clients.base import ModelReply, ModelRequest
 
 BATCH_FACTORIES = {
@@ -113,4 +113,6 @@ def create_batch_client(spec: str, options: ClientOptions | None = None) -> Batc
         )
     module, _, attribute = target.partition(":")
     factory = getattr(importlib.import_module(module), attribute)
-    return factory(parsed.model, options or ClientOptions())
+    options = options or ClientOptions()
+    check_base_url(parsed.provider, options)
+    return factory(parsed.model, options)

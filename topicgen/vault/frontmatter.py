@@ -37,7 +37,7 @@ _PLAIN_SAFE = re.compile(r"^[^\s\-?:,\[\]{}#&*!|>'\"%@`~][^#]*$")
 _NOT_A_STRING_START = re.compile(r"^[-+.]?[0-9]|^[-+]?\.(inf|nan)$", re.IGNORECASE)
 _KEYWORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ""})
 # Characters YAML 1.1 reads as line breaks (or may not print) inside any scalar: written escaped.
-_ESCAPED = re.compile(r"[\x7f-\x9f\u2028\u2029\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff]")
+_ESCAPED = re.compile(r"[\x7f-\x9f\u2028\u2029\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\ue000-\uf8ff]")
 
 
 class UnsafeYaml(yaml.YAMLError):

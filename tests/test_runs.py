@@ -160,8 +160,10 @@ def test_an_interrupted_run_resumes_without_paying_twice(vault, tmp_path, topicg
     assert f"{len(done)} exists" in result.stderr  # done, not errors
     paid_after = fake_provider.stats().pages
     repaid = [topic for topic, count in paid_after.items() if count > 1]
-    # only replies that were in flight (never validated, so never cached) may be paid again
-    assert len(repaid) <= 2
+    # Only replies never stored may be paid again. Ctrl-C finishes every page whose reply is in hand,
+    # so that is the requests in flight (--concurrency 2); kill -9 also loses replies that arrived
+    # but were not yet validated and cached: at most the pages the run holds (twice --concurrency).
+    assert len(repaid) <= (2 if sig == signal.SIGINT else 4)
     assert cached >= len(done)
     assert FAKE_API_KEY not in out + err + result.stdout + result.stderr
     assert paid_before  # the first run really did spend

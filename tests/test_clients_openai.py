@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from topicgen.errors import AuthError, ConfigError, PermanentError, ProviderUnavailable, RateLimited
+from topicgen.errors import (
+    AuthError,
+    ConfigError,
+    ModelNotFound,
+    PermanentError,
+    ProviderUnavailable,
+    RateLimited,
+)
 from topicgen.model.clients import ClientOptions, create_client
 from topicgen.model.clients.base import Finish, ModelRequest, Usage
 from topicgen.model.prompt import Prompts
@@ -131,14 +138,15 @@ async def test_the_key_is_read_from_openai_api_key(provider, page_json, monkeypa
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(400, PermanentError), (401, AuthError), (403, PermanentError), (404, PermanentError)],
+    [(400, PermanentError), (401, AuthError), (403, PermanentError), (404, ModelNotFound)],
 )
 async def test_client_errors_fail_with_one_line_naming_the_status(provider, status, error):
     provider.then(provider.openai_error(status, "The model `gpt-nope` does not exist\nor you lack access."))
     with pytest.raises(error) as caught:
         await complete("openai:gpt-test", provider)
     message = str(caught.value)
-    assert message == f"openai: HTTP {status}: The model `gpt-nope` does not exist"
+    assert message.startswith(f"openai: HTTP {status}: The model `gpt-nope` does not exist")
+    assert "\n" not in message
     assert len(provider.requests) == 1
 
 

@@ -127,7 +127,7 @@ def test_a_missing_model_is_one_line_naming_ollama_pull(cli, empty_vault):
         OLLAMA_BASE_URL=cli.server.url,
     )
     assert result.exit_code == 1
-    (line,) = [line for line in result.stderr.splitlines() if "llama9" in line]
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert "model 'llama9' not found" in line and "run `ollama pull llama9`" in line
     assert len(cli.server.requests) == 1
 

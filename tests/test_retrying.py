@@ -280,3 +280,49 @@ async def test_no_retry_notice_is_given_for_an_attempt_past_the_last(provider, s
     with pytest.raises(ProviderUnavailable):
         await run(provider, sleep, attempts=3)
     assert notices == [(2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "status", "body"),
+    [
+        (
+            "openai:gpt-nope",
+            404,
+            {
+                "error": {
+                    "message": "The model `gpt-nope` does not exist or you do not have access to it.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "model_not_found",
+                }
+            },
+        ),
+        (
+            "anthropic:claude-nope",
+            404,
+            {"type": "error", "error": {"type": "not_found_error", "message": "model: claude-nope"}},
+        ),
+    ],
+    ids=["openai", "anthropic"],
+)
+async def test_a_model_the_provider_does_not_have_fails_once_and_stops_the_later_calls(
+    provider, sleep, spec, status, body
+):
+    provider.then(httpx2.Response(status, json=body))
+    client = RetryingClient(create_client(spec, provider.options()), sleep=sleep)
+    for _ in range(3):  # every later topic fails the same way, without a request (a retired model, a typo)
+        with pytest.raises(errors.ModelNotFound) as caught:
+            await client.complete(REQUEST)
+        assert "topicgen config" in str(caught.value) and "\n" not in str(caught.value)
+    await client.aclose()
+    assert len(provider.requests) == 1 and sleep.waits == []
+
+
+async def test_a_404_about_a_path_is_not_taken_for_a_missing_model(provider, sleep):
+    not_found = {"error": {"message": "Not Found", "type": "invalid_request_error"}}
+    provider.then(httpx2.Response(404, json=not_found))
+    client = RetryingClient(create_client("openai:gpt-test", provider.options()), sleep=sleep)
+    with pytest.raises(errors.PermanentError) as caught:
+        await client.complete(REQUEST)
+    assert not isinstance(caught.value, errors.ModelNotFound)
+    await client.aclose()

@@ -82,6 +82,10 @@ class AuthError(PermanentError):
     """The API key is missing or rejected."""
 
 
+class ModelNotFound(PermanentError):
+    """The provider has no such model, or not for this key (a typo, a retired model): every call fails."""
+
+
 class ContextWindowExceeded(PermanentError):
     """A local model's context window is too small for the prompt and a page: a setting fixes it."""
 

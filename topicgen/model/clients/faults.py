@@ -19,6 +19,7 @@ import httpx2
 from topicgen.errors import (
     AccountError,
     AuthError,
+    ModelNotFound,
     NetworkError,
     PermanentError,
     ProviderUnavailable,
@@ -121,7 +122,22 @@ def status_error(
         return ProviderUnavailable(text, wait)
     if status == 401:
         return AuthError(text)
+    if status == 404 and is_missing_model(message, body):
+        return ModelNotFound(f"{text} ({MODEL_HINT})")
     return PermanentError(text)
+
+
+MODEL_HINT = "check the model name: `topicgen config` shows it; --model or `model` in topicgen.toml sets it"
+
+
+def is_missing_model(message: str, body: Any = None) -> bool:
+    """A 404 about the model (OpenAI's ``model_not_found``; Anthropic's ``not_found_error`` naming the
+    model), not about a path: a wrong address is a different fix."""
+    lowered, codes = message.lower(), error_codes(body)
+    if "model_not_found" in codes:
+        return True
+    named = "not_found_error" in codes or any(words in lowered for words in ("not found", "does not exist"))
+    return named and "model" in lowered
 
 
 def is_local_address(url: str | None) -> bool:

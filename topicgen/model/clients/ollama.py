@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx2
 
-from topicgen.errors import PermanentError, TopicgenError
+from topicgen.errors import ModelNotFound, PermanentError, TopicgenError
 from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
 from topicgen.model.clients.compat import check_ollama_context, rejects_schema, with_schema_outline
@@ -138,7 +138,7 @@ class OllamaClient:
         message = body_message(body, response.reason_phrase)
         if response.status_code == 404 and "not found" in message.lower():
             if "model" in message.lower():
-                return PermanentError(
+                return ModelNotFound(
                     redact(
                         f"ollama: {message} (the server at {self.address}); run `ollama pull {self.model}`, "
                         "then the same command again"

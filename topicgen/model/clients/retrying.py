@@ -31,6 +31,7 @@ from topicgen.errors import (
     AuthError,
     ContextWindowExceeded,
     ModelError,
+    ModelNotFound,
     PermanentError,
     ServerNotRunning,
     TransientError,
@@ -38,7 +39,7 @@ from topicgen.errors import (
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
 
 Sleep = Callable[[float], Awaitable[None]]
-RUN_STOPPERS = (AccountError, AuthError, ContextWindowExceeded, ServerNotRunning)
+RUN_STOPPERS = (AccountError, AuthError, ContextWindowExceeded, ModelNotFound, ServerNotRunning)
 
 
 class RetryLater(PermanentError):

@@ -140,7 +140,7 @@ def test_a_failure_reason_is_on_the_same_line_as_the_topic(cli: TopicgenCli, emp
 
     assert result.exit_code == 1
     (failed,) = [line for line in lines(result.stderr) if line.startswith("failed")]
-    assert failed == "failed Graph Theory: openai: HTTP 404: The model `fake-model` does not exist"
+    assert failed.startswith("failed Graph Theory: openai: HTTP 404: The model `fake-model` does not exist (")
 
 
 def test_a_retry_is_reported_as_it_happens(cli: TopicgenCli, empty_vault: Path) -> None:

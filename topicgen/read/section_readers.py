@@ -59,6 +59,7 @@ class _Unit:
     parts: list[str]
     bullet: bool
     listing: bool = False  # bullets introduced by a "Where:" line are being taken in
+    symbols: bool = False  # ... introduced by math ending in a colon: only bullets that open with math
 
     @property
     def text(self) -> str:
@@ -69,8 +70,10 @@ class _Unit:
 
         A display equation, a "Where ..." line, a paragraph after a colon or
         starting in lower case continues the item it explains; bullets
-        continue it after a "Where:" line (or an equation's colon) and while
-        that list goes on.
+        continue it after a "Where:" line and while that list goes on, and
+        after math ending in a colon while they open with math (``$K$ is
+        ...``): a bullet of plain text after "$x$:" is an item of its own, as
+        topicgen writes it.
         """
         last = self.parts[-1]
         if node.kind == NodeKind.PARAGRAPH:
@@ -78,10 +81,17 @@ class _Unit:
             return last.endswith(":") or text[:1].islower() or bool(explaining)
         if node.kind != NodeKind.BULLET:
             return False
-        explains = bool(_WHERE.match(last)) or any("$" in part for part in self.parts)
-        return self.listing or (last.endswith(":") and explains)
+        opens_with_math = text.lstrip().startswith("$")
+        if self.listing:
+            return opens_with_math or not self.symbols
+        if not last.endswith(":"):
+            return False
+        return bool(_WHERE.match(last)) or (any("$" in part for part in self.parts) and opens_with_math)
 
     def add(self, node: Node, text: str) -> None:
+        starts = node.kind == NodeKind.BULLET and not self.listing and self.parts[-1].endswith(":")
+        if starts:
+            self.symbols = not _WHERE.match(self.parts[-1])
         self.listing = node.kind == NodeKind.BULLET and (self.listing or self.parts[-1].endswith(":"))
         self.parts.append(text)
         self.last = node.last_line

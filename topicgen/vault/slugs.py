@@ -6,6 +6,7 @@ ever land directly inside its folder, whatever the topic name holds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -57,6 +58,7 @@ def clean_topic_name(name: str) -> str:
     return cleaned
 
 
+@functools.lru_cache(maxsize=1 << 16)  # names repeat across a vault's pages; relinking asks for each often
 def slug_for(name: str) -> str:
     """'Large Language Models' → 'large-language-models'; 'C++' → 'c-plus-plus'.
 

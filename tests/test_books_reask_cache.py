@@ -3,18 +3,24 @@
 A run that paid for a page and for its books re-ask, but did not write the
 page (stopped, or only previewed), asks for neither again when run once more.
 ``--fresh`` asks for both; an answer that is not fully valid is never stored,
-and a stored one is validated again before it is used.
+and a stored one is validated again before it is used. ``regen --verify-only``
+follows the same rules, and the run's summary counts the books answered from
+the cache apart from those asked for.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 
 import pytest
 
-from topicgen.read.parse import read_page
+from topicgen.read.parse import parse_page, read_page
+from topicgen.runs.references import summary_lines
 from topicgen.testing import Reply
+from topicgen.verify.checker import PageReferences
 
 TOPIC = "Graph Theory"
 BATCH = {"TOPICGEN_BATCH_POLL": "0.02"}
@@ -142,3 +148,87 @@ def test_a_batch_run_run_again_after_its_batches_are_cleaned_takes_the_books_fro
     assert len(fake_provider.batch_desk.summary()) == 2  # no new batch, no live call
     assert "from the reply cache" in again.stderr
     assert page_of(empty_vault).exists()
+
+
+def books_asked_for(summary: str) -> int:
+    """How many books the summary says were asked for again."""
+    return int(re.search(r"(\d+) book\(s\) not in the catalog asked for again", summary).group(1))
+
+
+def test_the_summary_says_how_many_books_answers_came_from_the_reply_cache(
+    empty_vault, cli, references, fake_provider
+):
+    references.learn_half_of([TOPIC])
+    first = run(cli, empty_vault, "new", TOPIC)
+    asked = books_asked_for(first.stderr)
+    assert "answered from the reply cache" not in first.stderr
+    page_of(empty_vault).unlink()
+    resumed = run(cli, empty_vault, "new", TOPIC)
+    assert fake_provider.stats().requests == 2  # the first run's page and books re-ask, nothing more
+    assert f"{asked} book(s) not in the catalog asked for again ({asked} answered from the reply cache)" in (
+        resumed.stderr
+    )
+
+
+def test_the_summary_counts_books_answered_from_the_reply_cache_apart_from_books_asked_for():
+    lines = summary_lines(
+        [
+            ("Graph Theory", PageReferences(verified=True, reasked_books=3)),
+            ("Rust", PageReferences(verified=True, reasked_books=2, reask_cached=True)),
+        ]
+    )
+    assert lines == [
+        "references: 5 book(s) not in the catalog asked for again (2 answered from the reply cache)"
+    ]
+
+
+@pytest.fixture
+def unverified(empty_vault: Path, cli, references) -> Path:
+    """A vault whose page was written while the catalog and YouTube were down: marked unverified."""
+    references.learn_half_of([TOPIC])
+    references.outage()
+    run(cli, empty_vault, "new", TOPIC)
+    references.outage(False)
+    return empty_vault
+
+
+def rechecked_but_not_written(vault: Path, cli, fake_provider) -> tuple[str, str]:
+    """Run ``regen --verify-only`` (paying for the books re-ask), then put the page back as it was,
+    mtime and all, as if the run had stopped before its write; (the page before, the page after)."""
+    page = page_of(vault)
+    before, mtime = page.read_text(encoding="utf-8"), page.stat().st_mtime_ns
+    run(cli, vault, "regen", "--verify-only")
+    assert books_reasks(fake_provider) == 1
+    after = page.read_text(encoding="utf-8")
+    page.write_text(before, encoding="utf-8")
+    os.utime(page, ns=(mtime, mtime))
+    fake_provider.reset_stats()
+    return before, after
+
+
+def test_regen_verify_only_run_again_after_a_run_that_did_not_write_the_page_sends_no_books_request(
+    unverified, cli, fake_provider
+):
+    _, after = rechecked_but_not_written(unverified, cli, fake_provider)
+    again = run(cli, unverified, "regen", "--verify-only")
+    assert fake_provider.stats().requests == 0
+    assert "answered from the reply cache" in again.stderr
+    assert read_page(page_of(unverified)).sections["books"] == parse_page(after).sections["books"]
+
+
+def test_regen_verify_only_does_not_reuse_a_books_answer_stored_before_the_page_was_written(
+    unverified, cli, fake_provider
+):
+    before, _ = rechecked_but_not_written(unverified, cli, fake_provider)
+    page_of(unverified).write_text(before, encoding="utf-8")  # written again after the answer was stored
+    run(cli, unverified, "regen", "--verify-only")
+    assert books_reasks(fake_provider) == 1
+
+
+def test_regen_verify_only_fresh_asks_for_the_books_again_whatever_the_cache_holds(
+    unverified, cli, fake_provider
+):
+    rechecked_but_not_written(unverified, cli, fake_provider)
+    again = run(cli, unverified, "regen", "--verify-only", "--fresh")
+    assert books_reasks(fake_provider) == 1
+    assert "answered from the reply cache" not in again.stderr

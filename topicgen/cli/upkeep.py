@@ -160,7 +160,8 @@ def regen(
                 "--verify-only takes page names only (no --stale, --sections, --force, --dry-run)"
             )
         flags = run_overrides(model=model, concurrency=concurrency)
-        _recheck(vault, list(targets or []), flags, record, plain=plain, verbose=verbose)
+        fresh = fresh or record is not None
+        _recheck(vault, list(targets or []), flags, record, fresh=fresh, plain=plain, verbose=verbose)
         return
     if not targets and not stale_pages:
         raise UsageError("name the pages to regenerate, or pass --stale")
@@ -229,6 +230,7 @@ def _recheck(
     flags: dict[str, Any],
     record: Path | None,
     *,
+    fresh: bool,
     plain: bool,
     verbose: bool,
 ) -> None:
@@ -247,7 +249,9 @@ def _recheck(
     shown = display(the_vault, plain=plain, verbose=verbose)
     report = execute(
         engine_for(settings),
-        lambda engine: recheck_references(the_vault, settings, paths, client=client, engine=engine),
+        lambda engine: recheck_references(
+            the_vault, settings, paths, client=client, engine=engine, fresh=fresh
+        ),
         total=len(paths),
         description="checking references",
         display=shown,

@@ -177,16 +177,20 @@ async def recheck_references(
     *,
     client: ModelClient,
     engine: Engine | None = None,
+    use_cache: bool = True,
+    fresh: bool = False,
 ) -> RunReport:
     """``regen --verify-only``: check and ground the references of written pages (see ``runs.recheck``).
 
-    Checks run even when ``[verify] enabled`` is false: asking for them is the point.
+    Checks run even when ``[verify] enabled`` is false: asking for them is the point. The books
+    re-ask goes through the reply cache as a page job's does; ``fresh`` asks the model whatever it holds.
     """
     from topicgen.runs.recheck import Rechecker
 
     checks = settings.verify.model_copy(update={"enabled": True})
     settings = settings.model_copy(update={"verify": checks})
-    worker = Rechecker(vault, settings, client, verify=True)
+    cache = reply_cache(vault, settings) if use_cache else None
+    worker = Rechecker(vault, settings, client, cache=cache, fresh=fresh, verify=True)
     return await run_closing(engine or engine_for(settings), paths, worker.recheck, client, worker)
 
 

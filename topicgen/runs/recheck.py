@@ -6,7 +6,9 @@ books and videos exactly as a fresh page's would be (unknown videos become
 searches, unknown books are asked for again once) and splices only the
 sections that changed. Sections a person edited are left as they are, the
 page's other generation metadata is kept, and the mark becomes true once
-every reference could be looked up.
+every reference could be looked up. The books re-ask goes through the reply
+cache, reading only answers stored after the page was last written, so a
+recheck stopped before its write does not pay for it twice.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.render import VERIFIED_KEY, owned_frontmatter, render_section_blocks, section_texts
 from topicgen.page.sections import section_model, splice, split_body
 from topicgen.read.parse import parse_page
-from topicgen.runs.workshop import Outcome, Status, Workshop
+from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime
 from topicgen.upkeep.staleness import read_page_state, topic_of
 from topicgen.vault.files import page_lock, read_page_text, write_atomic
 from topicgen.vault.frontmatter import GENERATION_PREFIX, compose, raw_frontmatter
@@ -43,8 +45,11 @@ class Rechecker(Workshop):
         spent: list[Usage] = []
         try:
             with page_lock(self.vault.lock_dir, path.stem):
+                since = page_mtime(path)  # a books answer stored before the page was written is not reused
                 before = read_page_text(path)
-                text, references, changed = await self._ground(path, topic, before, state.edited, spent)
+                text, references, changed = await self._ground(
+                    path, topic, before, state.edited, spent, since
+                )
                 if read_page_text(path) != before:
                     raise VaultError(f"{path.name} changed while its references were checked; run again")
                 if text != before:
@@ -56,19 +61,27 @@ class Rechecker(Workshop):
             detail = "references could not all be checked"
         status = Status.WRITTEN if text != before else Status.UNCHANGED
         kept = tuple(key for key in GROUNDED if key in state.edited)
-        return Outcome(topic, status, path, detail, sum(spent, Usage()), kept=kept, references=references)
+        usage, cached = sum(spent, Usage()), references.reask_cached
+        return Outcome(topic, status, path, detail, usage, kept=kept, cached=cached, references=references)
 
     async def _ground(
-        self, path: Path, topic: str, before: str, edited: tuple[str, ...], spent: list[Usage]
+        self,
+        path: Path,
+        topic: str,
+        before: str,
+        edited: tuple[str, ...],
+        spent: list[Usage],
+        since: int | None,
     ) -> tuple[str, PageReferences, tuple[str, ...]]:
-        """(the page's new text, what checking found, the sections rewritten)."""
+        """(the page's new text, what checking found, the sections rewritten); ``since`` is the page's
+        mtime, the ``newer_than`` of its books re-ask."""
         old_data, body = read_frontmatter(before)
         parsed = parse_page(before)
         keys = tuple(key for key in GROUNDED if key in parsed.sections and key not in edited)
         if not keys:
             return before, PageReferences(verified=True), ()
         partial = section_model(keys).model_validate({key: parsed.sections[key] for key in keys})
-        page, references = await self.ground(topic, partial, spent)
+        page, references = await self.ground(topic, partial, spent, newer_than=since)
         changed = tuple(key for key in keys if getattr(page, key) != getattr(partial, key))
         if changed:
             blocks = render_section_blocks(page, self.view.context(topic, path))

@@ -75,11 +75,11 @@ async def ground(
     page = with_search_links(page, searched)
     verdicts = dict(zip(books, book_verdicts, strict=True))
     unknown = {label: books[label] for label, verdict in verdicts.items() if verdict is Verdict.UNKNOWN}
-    reask_tokens = 0
+    reask_tokens, reask_cached = 0, False
     if unknown:
         data = page.model_dump(mode="json")
         shown = context_page(topic, {key: data[key] for key in CONTEXT if key in data})
-        fresh, usage = await _reask_books(
+        fresh, usage, reask_cached = await _reask_books(
             client, prompts, topic, unknown, shown, spent, max_output_tokens, cache
         )
         reask_tokens = usage.input_tokens + usage.output_tokens
@@ -97,6 +97,7 @@ async def ground(
         searched=tuple(videos[index].name for index in sorted(searched)),
         reasked_books=len(unknown),
         reask_tokens=reask_tokens,
+        reask_cached=reask_cached,
         unreachable=tuple(verifier.problems) if Verdict.UNCHECKED in checked else (),
         seconds=lookups,
     )
@@ -111,8 +112,9 @@ async def _reask_books(
     spent: list[Usage],
     max_output_tokens: int,
     cache: ReplyCache | None,
-) -> tuple[BaseModel | None, Usage]:
-    """(a new books section, or None when the one re-ask gave none; what it cost)."""
+) -> tuple[BaseModel | None, Usage, bool]:
+    """(a new books section, or None when the one re-ask gave none; what it cost; whether the
+    reply cache answered it)."""
     problems = {"books": [unknown_book_problem(label, str(book)) for label, book in unknown.items()]}
     try:
         answer = await reask_sections(
@@ -127,17 +129,22 @@ async def _reask_books(
             cache=cache,
         )
     except ModelError:  # the page keeps its books; they are reported as not found
-        return None, Usage()
+        return None, Usage(), False
     if "books" not in answer.data:
-        return None, answer.usage
-    return section_model(("books",)).model_validate({"books": answer.data["books"]}).books, answer.usage
+        return None, answer.usage, answer.cached
+    books = section_model(("books",)).model_validate({"books": answer.data["books"]}).books
+    return books, answer.usage, answer.cached
 
 
 def summary_lines(found: Iterable[tuple[str, PageReferences]]) -> list[str]:
-    """The run summary's lines about references: what was replaced, re-asked and not found; one warning."""
+    """The run summary's lines about references: what was replaced, re-asked and not found; one warning.
+
+    Books whose re-ask the reply cache answered are counted apart: no call was made for them.
+    """
     found = list(found)
     searched = sum(len(refs.searched) for _, refs in found)
     reasked = sum(refs.reasked_books for _, refs in found)
+    cached = sum(refs.reasked_books for _, refs in found if refs.reask_cached)
     unknown = [f"{book} ({topic})" for topic, refs in found for book in refs.unknown_books]
     lines = []
     if searched or reasked or unknown:
@@ -145,7 +152,8 @@ def summary_lines(found: Iterable[tuple[str, PageReferences]]) -> list[str]:
         if searched:
             parts.append(f"{searched} video/channel link(s) not on YouTube, now searches for their name")
         if reasked:
-            parts.append(f"{reasked} book(s) not in the catalog asked for again")
+            from_cache = f" ({cached} answered from the reply cache)" if cached else ""
+            parts.append(f"{reasked} book(s) not in the catalog asked for again{from_cache}")
         if unknown:
             more = (
                 f" and {len(unknown) - SHOWN} more (`topicgen check --verify`)"

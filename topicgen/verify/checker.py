@@ -159,5 +159,6 @@ class PageReferences:
     searched: tuple[str, ...] = ()  # videos and channels now linked as YouTube searches, by name
     reasked_books: int = 0  # books named in the one re-ask of the books section
     reask_tokens: int = 0  # input and output tokens that re-ask cost
+    reask_cached: bool = False  # that re-ask was answered from the reply cache: no call, no tokens
     unreachable: tuple[str, ...] = ()  # why something could not be checked
     seconds: float = 0.0  # wall time this page waited on lookups (not on the books re-ask)

@@ -42,8 +42,6 @@ def _read_page(page: Path) -> str:
         return read_named_file(page, limit=MAX_PAGE_BYTES).decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{page} is not UTF-8 text") from None
-    except IsADirectoryError:
-        raise UsageError(f"{page} is a folder, not a page") from None
     except FileNotFoundError:
         raise UsageError(f"{page}: no such page") from None
     except OSError as error:

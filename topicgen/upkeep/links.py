@@ -180,11 +180,20 @@ class NewNotes:
             slugs.add(slug)
         return cls(by_key, slugs)
 
-    def found_by(self, name: str, slug_of: Callable[[str], str | None]) -> set[str]:
+    def found_by(self, name: str) -> set[str]:
         """The slugs of the new notes ``name`` may find (a superset of what ``NoteIndex.find`` picks)."""
         found = {slug for key in name_keys(name) for slug in self.by_key.get(key, ())}
-        slug = slug_of(name) if self.slugs else None
+        slug = _slug_or_none(name) if self.slugs else None
         return found | {slug} if slug in self.slugs else found
+
+
+def _slug_or_none(name: str) -> str | None:
+    """The slug a name finds a note by, or None when it has no letters or digits (``slug_for`` is
+    memoised: names repeat across pages)."""
+    try:
+        return slug_for(name)
+    except (ValueError, TopicNameError):
+        return None
 
 
 def _affected(paths: Iterable[Path], new: NewNotes) -> Iterator[Path]:
@@ -198,22 +207,12 @@ def _affected(paths: Iterable[Path], new: NewNotes) -> Iterator[Path]:
     """
     if not new.slugs:
         return
-    slugs: dict[str, str | None] = {}  # names repeat across pages: slugify each once
-
-    def slug_of(name: str) -> str | None:
-        if name not in slugs:
-            try:
-                slugs[name] = slug_for(name)
-            except (ValueError, TopicNameError):  # no letters or digits: it names no note
-                slugs[name] = None
-        return slugs[name]
-
     for path in paths:
         try:
             text = read_regular(path).decode("utf-8", "replace")
         except (OSError, VaultError):
             continue
-        if any(new.found_by(name, slug_of) - {path.stem} for name in topic_names(text)):
+        if any(new.found_by(name) - {path.stem} for name in topic_names(text)):
             yield path
 
 

@@ -30,6 +30,7 @@ from topicgen.vault.slugs import clean_topics, slug_for
 # Only what `new` needs before its first request is imported here; the other commands' page jobs,
 # prices, rendering, relinking and the index are imported by the functions that use them.
 if TYPE_CHECKING:
+    from topicgen.model.costs import Price
     from topicgen.runs.regen import RegenJob
 
 EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
@@ -102,15 +103,23 @@ def budget_for(settings: Settings, per_job: Usage) -> Budget | None:
     """The --max-cost budget, pricing each job in flight at ``per_job`` tokens."""
     if settings.max_cost is None:
         return None
+    price = budget_price(settings)
+    assert price is not None  # a budget always has its price
+    return Budget(settings.max_cost, price.cost, per_job_estimate=price.cost(per_job))
+
+
+def budget_price(settings: Settings, *, batch: bool = False) -> Price | None:
+    """The model's price (its batch price with ``batch``); a ``UsageError`` when --max-cost is set
+    and no price is known, since the budget could not be kept."""
     from topicgen.model.costs import price_for
 
-    price = price_for(settings.model, settings.prices)
-    if price is None:
+    price = price_for(settings.model, settings.prices, batch=batch)
+    if price is None and settings.max_cost is not None:
         raise UsageError(
             f'--max-cost needs a price for {settings.model}: add [prices."{settings.model}"] '
             "input = ..., output = ... (USD per million tokens) to topicgen.toml"
         )
-    return Budget(settings.max_cost, price.cost, per_job_estimate=price.cost(per_job))
+    return price
 
 
 async def draft_topics(

@@ -18,10 +18,9 @@ from topicgen.config import Settings
 from topicgen.errors import UsageError
 from topicgen.model.clients.base import ModelClient, Usage
 from topicgen.model.clients.batch import BatchClient, create_batch_client
-from topicgen.model.costs import price_for
 from topicgen.model.reply_cache import ReplyCache
 from topicgen.runs.adopt import Adopter
-from topicgen.runs.api import build_client, client_options
+from topicgen.runs.api import budget_price, build_client, client_options
 from topicgen.runs.batch.runner import BatchRunner, Command
 from topicgen.runs.batch.store import BatchStore, RunRecord
 from topicgen.runs.draft import Drafter
@@ -208,12 +207,7 @@ def _in_vault(vault: Vault, target: str) -> str:
 
 def batch_cost(settings: Settings) -> Callable[[Usage], float] | None:
     """USD of a usage at the model's batch price; ``--max-cost`` needs one."""
-    price = price_for(settings.model, settings.prices, batch=True)
-    if price is None and settings.max_cost is not None:
-        raise UsageError(
-            f'--max-cost needs a price for {settings.model}: add [prices."{settings.model}"] '
-            "input = ..., output = ... (USD per million tokens) to topicgen.toml"
-        )
+    price = budget_price(settings, batch=True)
     return price.cost if price is not None else None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -561,3 +563,17 @@ def sentences_lost(original: str, adopted: str) -> list[str]:
             if words and f" {' '.join(words)} " not in kept:
                 lost.append(sentence)
     return lost
+
+
+def smoke_benchmark(script: str, output: Path, *args: str, timeout: float = 300) -> tuple[str, dict]:
+    """``bench/<script> --smoke ... --output OUTPUT`` in a fresh process: (what it printed, the JSON it
+    wrote). A run that fails fails the test with its output."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), "--smoke", *args, "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout, json.loads(output.read_text(encoding="utf-8"))

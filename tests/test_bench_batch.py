@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import smoke_benchmark
 
 
 def test_the_batch_benchmark_smoke_run_writes_every_page_in_one_batch_and_reports_its_figures(tmp_path: Path):
-    output = tmp_path / "batch.json"
+    printed, results = smoke_benchmark("batch.py", tmp_path / "batch.json")
 
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "batch.py"), "--smoke", "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stdout + done.stderr
-    results = json.loads(output.read_text(encoding="utf-8"))
     assert results["smoke"] is True
     scale = results["scale"]
     assert scale["written"] == scale["topics"] and scale["lost"] == 0 and scale["batches"] == 1
@@ -31,4 +18,4 @@ def test_the_batch_benchmark_smoke_run_writes_every_page_in_one_batch_and_report
         assert scale[phase] >= 0
     for run in results["compared"].values():
         assert run["written"] == run["topics"] and run["cpu_ms_per_page"] > 0
-    assert "batch mode" in done.stdout
+    assert "batch mode" in printed

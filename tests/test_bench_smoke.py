@@ -6,27 +6,14 @@ that every section ran, produced numbers, and that no page was lost.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import smoke_benchmark
 
 
 def test_the_benchmark_smoke_run_measures_every_section_and_loses_no_page(tmp_path: Path) -> None:
-    output = tmp_path / "results.json"
+    printed, results = smoke_benchmark("run.py", tmp_path / "results.json", "--no-stale")
 
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run.py"), "--smoke", "--no-stale", "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stdout + done.stderr
-    results = json.loads(output.read_text(encoding="utf-8"))
     assert results["meta"]["smoke"] is True
     assert results["startup"]
     assert results["local_work"]["drafter_pipeline"]["median_ms"] > 0
@@ -37,4 +24,4 @@ def test_the_benchmark_smoke_run_measures_every_section_and_loses_no_page(tmp_pa
         assert row["bound_s"] > 0 and row["wall_s"] > 0
     for row in results["drift"]:  # bench/drift.py: replies that drift cost no page (issue 8)
         assert row["exit_code"] == 0 and row["written"] == row["topics"]
-    assert "throughput" in done.stdout  # the table was printed
+    assert "throughput" in printed  # the table was printed

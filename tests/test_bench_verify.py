@@ -7,30 +7,19 @@ the re-ask's tokens were counted.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import smoke_benchmark
 
 
 def test_the_reference_check_benchmark_measures_uncached_and_cached_lookups_and_re_ask_tokens(
     tmp_path: Path,
 ) -> None:
-    output = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "verify.py"), "--smoke", "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads(output.read_text(encoding="utf-8"))["verify"]
+    printed, results = smoke_benchmark("verify.py", tmp_path / "results.json", timeout=120)
+    result = results["verify"]
     off, uncached, cached = result["runs"]
     assert (off["run"], uncached["run"], cached["run"]) == ("off", "uncached", "cached")
     assert off["lookup_s"] == 0 and uncached["lookup_s"] > 0 and cached["lookup_s"] > 0
     assert uncached["verified_pages"] == cached["verified_pages"] == result["topics"]
     assert result["reask_usage_per_page"]["output"] > 0
-    assert "reference checks" in done.stdout
+    assert "reference checks" in printed

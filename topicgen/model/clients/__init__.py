@@ -9,9 +9,11 @@ the factory that needs them.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from topicgen.errors import ConfigError
 
@@ -56,8 +58,6 @@ BASE_URL_VARIABLES = {
 
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a provider's address (http or https, with a host), or None if it can."""
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - a port that is not a number raises here
@@ -72,8 +72,6 @@ def url_problem(url: str) -> str | None:
 
 def check_base_url(provider: str, options: ClientOptions) -> None:
     """A provider address that can never answer is a usage error before any call (not 35 s of retries)."""
-    import os
-
     variable = BASE_URL_VARIABLES.get(provider)
     url, source = options.base_url, f"[providers.{provider}] base_url"
     if url is None and variable:

@@ -248,7 +248,7 @@ async def reask_sections(
     again and used instead of a call; only an answer with every section valid is stored.
     """
     reading = ReplyReading({}, dict(problems))
-    key = ""
+    key, first = "", None
     if cache is not None:
         first = section_request(
             prompts, topic, reading.wrong, current_page, max_output_tokens=max_output_tokens
@@ -259,8 +259,9 @@ async def reask_sections(
     total, calls, model_id = Usage(), 0, client.spec
     while reading.wrong and calls < attempts:
         reading, usage, model_id = await _ask_sections(
-            client, prompts, topic, reading, current_page, max_output_tokens, on_usage
+            client, prompts, topic, reading, current_page, max_output_tokens, on_usage, request=first
         )
+        first = None  # a later call asks only for the sections still wrong: a request of its own
         total += usage
         calls += 1
     if cache is not None and calls and not reading.wrong:
@@ -285,9 +286,12 @@ async def _ask_sections(
     current_page: str,
     max_output_tokens: int,
     on_usage: Callable[[Usage], None] | None,
+    *,
+    request: ModelRequest | None = None,
 ) -> tuple[ReplyReading, Usage, str]:
-    """One section re-ask for ``reading.wrong``, merged into ``reading``; its usage and model."""
-    request = section_request(
+    """One section re-ask for ``reading.wrong``, merged into ``reading``; its usage and model.
+    ``request``: the re-ask's request when the caller has built it already (for the cache key)."""
+    request = request or section_request(
         prompts, topic, reading.wrong, current_page, max_output_tokens=max_output_tokens
     )
     reply = await client.complete(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -27,6 +28,25 @@ REFERENCE_VAULT = FIXTURES / "vaults" / "reference"
 LLM_PAGE_JSON = FIXTURES / "pages" / "large-language-models.json"
 HOSTILE = Path(__file__).resolve().parent / "hostile"  # vault content written to attack topicgen (issue 12)
 CORPUS = FIXTURES / "corpus"  # copies of ../shared/corpus, so CI needs nothing outside the repo
+# The day the suite's model facts are of: the catalogue, the SDK lists under fixtures/sdk/ and the
+# genai-prices snapshot under fixtures/prices/. No test reads the calendar or the day's packages.
+TODAY = dt.date(2026, 12, 6)
+SDK_LISTS = FIXTURES / "sdk"
+GENAI_PRICES = FIXTURES / "prices" / "genai-prices-0.2.5.json"
+
+
+def sdk_list(provider: str, version: str) -> dict[str, dt.date | None]:
+    """What an SDK release listed as deprecated (model id → date), read from its fixture copy by
+    the same reader topicgen uses on the installed SDK."""
+    if provider == "openai":
+        from topicgen.model.clients.openai import deprecation_dates
+
+        return deprecation_dates((SDK_LISTS / f"openai-{version}-chat-model-deprecations.txt").read_text())
+    from topicgen.model.clients.anthropic import deprecation_dates
+
+    return deprecation_dates(
+        json.loads((SDK_LISTS / f"anthropic-{version}-deprecated-models.json").read_text())
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +65,46 @@ def no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
     # Reference checks are off unless a test points them at the stand-in (``references`` fixture).
     monkeypatch.setenv("TOPICGEN_VERIFY_ENABLED", "false")
+
+
+@pytest.fixture(autouse=True)
+def pinned_day(no_provider_keys, monkeypatch: pytest.MonkeyPatch):
+    """Every test runs on ``TODAY`` (in this process, and in the commands it starts)."""
+    from topicgen import clock
+
+    clock.set_today(TODAY)
+    monkeypatch.setenv(clock.TODAY_VARIABLE, TODAY.isoformat())
+    yield TODAY
+    clock.set_today(None)
+
+
+@pytest.fixture(autouse=True)
+def sdk_lists(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, dt.date | None]]:
+    """The SDKs' deprecation lists as openai 3.63.0 and anthropic 2.17.0 shipped them, whatever SDK
+    is installed; a test may swap in another release's list (``sdk_list``)."""
+    lists = {"openai": sdk_list("openai", "3.63.0"), "anthropic": sdk_list("anthropic", "2.17.0")}
+    monkeypatch.setattr(
+        "topicgen.model.catalogue.lifecycle.sdk_announcements", lambda provider: lists.get(provider, {})
+    )
+    return lists
+
+
+@pytest.fixture(autouse=True)
+def fixture_prices(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict]:
+    """genai-prices 0.2.5's prices for the catalogued models, whatever genai-prices is installed."""
+    from topicgen.model.catalogue import catalogue
+    from topicgen.model.costs import Price
+
+    snapshot = json.loads(GENAI_PRICES.read_text(encoding="utf-8"))
+
+    def genai_price(provider: str, model: str, *, batch: bool = False):
+        found = catalogue().find(f"{provider}:{model}")
+        entry = snapshot.get(found[0] if found else f"{provider}:{model}", {})
+        rates = entry.get("batch" if batch else "live")
+        return None if rates is None else Price(**rates)
+
+    monkeypatch.setattr("topicgen.model.costs.genai_price", genai_price)
+    return snapshot
 
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import socket
@@ -19,6 +20,8 @@ from topicgen.runs.workshop import Outcome, Status
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
 HAIKU = "anthropic:claude-haiku-4-5"
+SONNET = "anthropic:claude-sonnet-4-6"
+TODAY = dt.date(2026, 12, 6)
 REQUEST = ModelRequest((Message("system", "Write notes."), Message("user", "Rust")), {"type": "object"})
 
 
@@ -31,7 +34,9 @@ def readme_specs() -> set[str]:
 
 
 def test_prices_come_from_genai_prices_with_cache_read_and_write_rates():
-    assert price_for(HAIKU) == Price(input=1.0, output=5.0, cached_input=0.1, cache_write=1.25)
+    assert price_for(HAIKU) == Price(
+        input=1.0, output=5.0, cached_input=0.1, cache_write=1.25, cache_write_1h=2.0
+    )
 
 
 def test_a_dated_model_id_gets_its_models_price():
@@ -55,7 +60,7 @@ def test_local_and_replayed_models_are_free():
 
 def test_an_override_wins_and_what_it_leaves_out_comes_from_genai_prices():
     price = price_for(HAIKU, {HAIKU: Price(input=2.0, output=8.0)})
-    assert price == Price(input=2.0, output=8.0, cached_input=0.1, cache_write=1.25)
+    assert price == Price(input=2.0, output=8.0, cached_input=0.1, cache_write=1.25, cache_write_1h=2.0)
 
 
 def test_an_override_prices_a_model_genai_prices_does_not_know():
@@ -71,22 +76,58 @@ def test_price_overrides_are_read_from_settings_with_cache_writes():
 
 
 def test_batch_prices_are_asked_for_with_a_flag():
-    assert price_for(HAIKU, batch=True) == Price(input=0.5, output=2.5, cached_input=0.05, cache_write=0.625)
+    assert price_for(HAIKU, batch=True) == Price(
+        input=0.5, output=2.5, cached_input=0.05, cache_write=0.625, cache_write_1h=1.0
+    )
     overridden = price_for(HAIKU, {HAIKU: Price(input=2.0, output=8.0)}, batch=True)
     assert (overridden.input, overridden.output) == (1.0, 4.0)
 
 
 def test_looking_up_a_price_makes_no_network_call(monkeypatch):
-    from topicgen.model.costs import library_price
+    from topicgen.model import costs
 
-    library_price.cache_clear()
+    costs._genai_price.cache_clear()
 
     def refuse(*args, **kwargs):
         raise AssertionError("a price lookup tried to reach the network")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    assert price_for("openai:gpt-6-luna") is not None
+    assert costs._genai_price("openai", "gpt-6-luna", False, TODAY) is not None
+
+
+def test_a_model_genai_prices_no_longer_knows_keeps_the_catalogues_last_price(fixture_prices):
+    fixture_prices.pop("anthropic:claude-sonnet-4-5")
+
+    assert price_for("anthropic:claude-sonnet-4-5") == Price(
+        input=3.0, output=15.0, cached_input=0.3, cache_write=3.75, cache_write_1h=6.0
+    )
+
+
+def test_a_newer_genai_prices_wins_over_the_catalogues_recorded_price(fixture_prices):
+    fixture_prices["openai:gpt-6-luna"] = {"live": {"input": 0.05, "output": 0.25}}
+
+    assert (price_for("openai:gpt-6-luna").input, price_for("openai:gpt-6-luna").output) == (0.05, 0.25)
+
+
+def test_a_batch_price_nobody_lists_is_the_live_price_at_half(fixture_prices):
+    fixture_prices["openai:gpt-6-luna"].pop("batch")
+    assert price_for("openai:gpt-6-luna", batch=True) == price_for("openai:gpt-6-luna").scaled(0.5)
+
+
+@pytest.mark.parametrize(
+    ("spec", "priced_as"),
+    [
+        (
+            "openai-compatible:gemini-3-flash-preview",
+            "gemini:gemini-3-flash-preview",
+        ),  # Gemini's OpenAI endpoint
+        ("openai-compatible:google/gemini-3-flash-preview", "gemini:gemini-3-flash-preview"),  # OpenRouter
+        ("openai-compatible:gpt-6-luna", "openai:gpt-6-luna"),
+    ],
+)
+def test_an_openai_compatible_server_serving_a_known_model_is_priced_as_that_model(spec, priced_as):
+    assert price_for(spec) == price_for(priced_as) is not None
 
 
 # --- what a usage costs --------------------------------------------------------------------------
@@ -108,6 +149,48 @@ async def test_an_anthropic_reply_with_cache_writes_is_priced_at_1_25_times_inpu
     )
     expected = (31 * 1.0 + 4_410 * 1.25 + 2_107 * 5.0) / 1_000_000
     assert price_for(HAIKU).cost(reply.usage) == pytest.approx(expected)
+
+
+def test_one_hour_cache_writes_are_priced_at_their_own_rate_in_batches():
+    """Batches cache the prompt for an hour: Sonnet 4.6 batch writes cost $3.00 per million
+    (genai-prices' cache_write_1h at the batch discount), not the 5-minute $1.875."""
+    price = price_for(SONNET, batch=True)
+    usage = Usage(input_tokens=1_000_000, cache_write_tokens=1_000_000, cache_write_1h_tokens=1_000_000)
+
+    assert price.cache_write_1h == 3.0
+    assert price.cost(usage) == pytest.approx(3.0)
+
+
+def test_five_minute_and_one_hour_writes_in_one_usage_are_priced_apart():
+    usage = Usage(input_tokens=3_000_000, cache_write_tokens=3_000_000, cache_write_1h_tokens=1_000_000)
+    assert price_for(SONNET).cost(usage) == pytest.approx(2 * 3.75 + 1 * 6.0)
+
+
+async def test_an_anthropic_reply_reports_its_one_hour_cache_writes_apart(provider):
+    import httpx2
+
+    reply = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-6",
+        "content": [{"type": "text", "text": "{}"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 31,
+            "output_tokens": 100,
+            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": 4_410,
+            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 4_410},
+        },
+    }
+    provider.then(httpx2.Response(200, json=reply))
+    client = create_client(SONNET, provider.options())
+    answer = await client.complete(REQUEST)
+    await client.aclose()
+
+    assert (answer.usage.cache_write_tokens, answer.usage.cache_write_1h_tokens) == (4_410, 4_410)
 
 
 # --- the run summary -----------------------------------------------------------------------------

@@ -11,8 +11,10 @@ REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
 CI = REPO / ".ci" / "run"
 SETUP = (
-    "python -m pip install -e '.[test]' && topicgen new \"Large Language Models\" "
-    "--model replay:fixtures/exchanges --vault fixtures/vaults/reference --output -"
+    "python -m pip install --require-hashes -r requirements.lock && "
+    "python -m pip install --no-deps --no-build-isolation -e . && "
+    'topicgen new "Large Language Models" --model replay:fixtures/exchanges '
+    "--vault fixtures/vaults/reference --output -"
 )
 TEST = "python -m pytest"
 

@@ -35,6 +35,7 @@ def test_the_default_effort_is_low_and_default_sends_none():
         ("openai:o3", "low"),
         ("openai:gpt-4.1-mini", None),  # not a reasoning model: it would reject the parameter
         ("openai:gpt-5.3-chat-latest", None),
+        ("openai:gpt-5-mini", "low"),
         ("ollama:qwen3", None),
     ],
 )
@@ -46,7 +47,7 @@ async def test_openai_reasoning_models_get_the_effort(provider, page_json, spec,
 async def test_an_effort_the_model_rejects_is_dropped_for_the_run(provider, page_json):
     await ask(
         provider,
-        "openai:gpt-5.1",
+        "openai:gpt-5.9-preview",  # not in the catalogue: the family rule sends the effort
         provider.recorded("openai-reasoning-effort-unsupported"),
         provider.openai_reply(page_json),
         provider.openai_reply(page_json),
@@ -93,3 +94,49 @@ async def test_claude_thinking_tokens_are_reported_as_reasoning(provider):
         provider, "anthropic:claude-haiku-5-5", provider.recorded("anthropic-thinking-usage")
     )
     assert reply.usage == Usage(input_tokens=1240, output_tokens=2900, reasoning_tokens=640)
+
+
+@pytest.mark.parametrize(
+    ("spec", "effort", "sent"),
+    [
+        ("openai:gpt-5-mini", "none", "minimal"),  # the catalogue: gpt-5 takes minimal..high
+        ("openai:gpt-6-luna", "max", "xhigh"),
+        ("openai:o3", "none", "low"),
+    ],
+)
+async def test_the_catalogue_turns_an_effort_a_model_lacks_into_the_nearest_it_takes(
+    provider, page_json, spec, effort, sent
+):
+    await ask(provider, spec, provider.openai_reply(page_json), effort=effort)
+    assert provider.bodies[0]["reasoning_effort"] == sent
+
+
+async def test_a_known_model_behind_an_openai_compatible_server_gets_the_effort_it_takes(provider, page_json):
+    await ask(provider, "openai-compatible:gemini-3-flash-preview", provider.openai_reply(page_json))
+    assert provider.bodies[0]["reasoning_effort"] == "low"
+
+
+async def test_an_unknown_model_behind_an_openai_compatible_server_gets_no_effort(provider, page_json):
+    from topicgen.model.clients.effort import effort_note
+
+    await ask(provider, "openai-compatible:qwen2.5-7b", provider.openai_reply(page_json))
+    assert "reasoning_effort" not in provider.bodies[0]
+    assert "not sent" in effort_note("openai-compatible:qwen2.5-7b", "low")
+    assert effort_note("openai-compatible:gemini-3-flash-preview", "low") is None
+
+
+async def test_a_claude_model_without_structured_outputs_gets_the_tool_from_the_first_call(
+    provider, page_json
+):
+    await ask(provider, "anthropic:claude-3-7-sonnet-latest", provider.anthropic_reply(page_json))
+    body = provider.bodies[0]
+    assert body["tool_choice"]["type"] == "tool" and "format" not in body.get("output_config", {})
+
+
+def test_a_dry_run_says_when_the_configured_effort_is_not_sent(cli, empty_vault):
+    unknown = cli.run("new", "Rust", "--dry-run", "--vault", str(empty_vault), "-m", "openai-compatible:qwen2.5")
+    known = cli.run("new", "Rust", "--dry-run", "--vault", str(empty_vault), "-m", "openai-compatible:gpt-6-luna")
+
+    assert "note: reasoning_effort 'low' is not sent to openai-compatible:qwen2.5" in unknown.stderr
+    assert "not sent" not in known.stderr
+    assert "about $" in known.stdout  # priced as openai:gpt-6-luna

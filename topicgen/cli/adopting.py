@@ -24,6 +24,7 @@ from topicgen.cli.app import (
     execute,
     finish,
     open_cli_vault,
+    refuse_retired_model,
     reports_errors,
     run_overrides,
     say,
@@ -151,6 +152,7 @@ def adopt(
         raise UsageError("name the pages to adopt, or pass --all")
     check_batch_flags(batch=batch, no_wait=no_wait, reask=reask)
     the_vault, settings, _ = open_cli_vault(vault, run_overrides(model=model, concurrency=concurrency))
+    refuse_retired_model(settings)
     paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
     if not paths:
         say("no topic pages to adopt")

@@ -215,12 +215,29 @@ def execute(
     return execute(engine, start, total=total, description=description, display=display, warm_up=warm_up)
 
 
-def warn_if_retiring(model: str) -> None:
-    """One line when the model's SDK lists it as retiring (``model.retirement``)."""
-    from topicgen.model.retirement import retirement
+def refuse_retired_model(settings: Any) -> None:
+    """A retired model is refused before anything is planned or spent (exit 2, naming the successor)."""
+    from topicgen.model.catalogue.lifecycle import refuse_retired
 
-    if (retiring := retirement(model)) is not None:
-        say(f"warning: {retiring.describe()}; choose another with --model or `model` in topicgen.toml")
+    refuse_retired(settings.model)
+
+
+def warn_if_retiring(model: str) -> None:
+    """One line when the model is deprecated (``model.catalogue.lifecycle``)."""
+    from topicgen.model.catalogue.lifecycle import lifecycle_warning
+
+    if (warning := lifecycle_warning(model)) is not None:
+        say(f"warning: {warning}")
+
+
+def note_unsent_effort(settings: Any) -> None:
+    """One line when the configured reasoning effort will not be sent (an unknown model behind an
+    openai-compatible server), for a dry run and ``topicgen config``."""
+    from topicgen.model.clients.effort import effort_note
+
+    effort = None if settings.reasoning_effort == "default" else settings.reasoning_effort
+    if (note := effort_note(settings.model, effort)) is not None:
+        say(f"note: {note}")
 
 
 def finish(

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from topicgen.cli.app import ModelOption, VaultOption, app, reports_errors, run_overrides, warn_if_retiring
+from topicgen.cli.app import (
+    ModelOption,
+    VaultOption,
+    app,
+    note_unsent_effort,
+    reports_errors,
+    run_overrides,
+    warn_if_retiring,
+)
 
 
 @app.command("config")
@@ -31,6 +39,7 @@ def show_config(
     settings, sources = settings_with_sources(location.root, run_overrides(model=model))
     rows = list(_rows(settings.model_dump(mode="json"), sources))
     warn_if_retiring(settings.model)  # on stderr: scripts reading the settings are not disturbed
+    note_unsent_effort(settings)
     if as_json:
         typer.echo(
             json.dumps({"setting": "vault", "value": str(location.root), "from": location.how or "none"})

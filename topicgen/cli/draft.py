@@ -27,8 +27,10 @@ from topicgen.cli.app import (
     display,
     execute,
     finish,
+    note_unsent_effort,
     open_cli_vault,
     read_topic_file,
+    refuse_retired_model,
     reports_errors,
     run_overrides,
     say,
@@ -94,6 +96,7 @@ def new(
     )
     printing = dry_run or output == "-"  # nothing is written: a folder that is no vault will do
     the_vault, settings, location = open_cli_vault(vault, flags, required=not printing)
+    refuse_retired_model(settings)
     if dry_run:
         _print_plans(the_vault, cleaned, settings, batch=batch)
         return
@@ -215,6 +218,7 @@ def _print_plans(vault: Any, topics: list[str], settings: Any, *, batch: bool = 
         )
         total += Usage(plan.input_tokens, plan.output_tokens)
     warn_if_retiring(settings.model)
+    note_unsent_effort(settings)
     if batch:
         typer.echo(f"--- {len(topics)} topic(s) in batches: {batch_estimate(settings, total)}")
         return

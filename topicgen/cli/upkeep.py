@@ -27,6 +27,7 @@ from topicgen.cli.app import (
     execute,
     finish,
     open_cli_vault,
+    refuse_retired_model,
     reports_errors,
     run_overrides,
     say,
@@ -171,6 +172,7 @@ def regen(
         model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
     )
     the_vault, settings, _ = open_cli_vault(vault, flags)
+    refuse_retired_model(settings)
     if not dry_run:
         from topicgen.runs.warmup import preload
 
@@ -239,6 +241,7 @@ def _recheck(
     from topicgen.runs.regen import resolve_targets
 
     the_vault, settings, _ = open_cli_vault(vault, flags)
+    refuse_retired_model(settings)
     named = resolve_targets(the_vault.topics_dir, targets) if targets else []
     paths = recheck_targets(the_vault.topics_dir, named)
     if not paths:

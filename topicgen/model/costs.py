@@ -1,11 +1,17 @@
-"""Estimated cost of a run: prices from genai-prices, overridden by ``[prices."<spec>"]``.
+"""Estimated cost of a run: prices from genai-prices, else topicgen's catalogue, overridden by ``[prices]``.
 
 Prices are US dollars per million tokens. ``genai-prices`` (the Pydantic
 team's maintained price data, bundled with the package, never fetched) knows
 current models with their cache-read and cache-write rates and their batch
-prices; a ``[prices."<spec>"]`` table in topicgen.toml wins over it, field by
-field. Local models (``ollama:``) and replays cost nothing. A model neither
-knows has no price, and ``--max-cost`` then asks for one.
+prices, each valid from a date: the price in force on the run's day
+(``topicgen.clock``) is used. Where it does not know a model (it drops
+retired ones; some previews have no entry), the last price topicgen's model
+catalogue recorded is used, so a model never loses its price because a
+package changed. A ``[prices."<spec>"]`` table in topicgen.toml wins over
+both, field by field. Local models (``ollama:``) and replays cost nothing;
+an ``openai-compatible:`` server serving a model known by name (Gemini's
+OpenAI endpoint, OpenRouter's ``vendor/model``) is priced as that model. A
+model nobody knows has no price, and ``--max-cost`` then asks for one.
 
 genai-prices is imported only when a price is looked up, never at start-up.
 """
@@ -15,48 +21,42 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from topicgen import clock
+from topicgen.model.catalogue import Rates, catalogue
 from topicgen.model.clients.base import Usage
 
 FREE_PROVIDERS = ("replay", "ollama")
-PRICED_PROVIDERS = {"openai": "openai", "anthropic": "anthropic"}  # topicgen provider → genai-prices id
+GENAI_PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "gemini": "google"}  # → genai-prices id
 ANTHROPIC_CACHE_WRITE = 1.25  # 5-minute cache writes cost 1.25 × input
-BATCH_DISCOUNT = 0.5  # both providers' batch APIs: half price (applied to [prices] overrides)
+ANTHROPIC_CACHE_WRITE_1H = 2.0  # 1-hour cache writes (batches) cost 2 × input
+BATCH_DISCOUNT = 0.5  # OpenAI's, Anthropic's and Gemini's batch APIs: half price
 
 
-class Price(BaseModel):
-    """USD per million tokens. Cache reads default to a tenth of input; cache writes to input."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cached_input: float | None = Field(None, ge=0, description="cache reads; default: 10% of input")
-    cache_write: float | None = Field(None, ge=0, description="cache writes; default: the input rate")
+class Price(Rates):
+    """USD per million tokens. Cache reads default to a tenth of input; cache writes to input;
+    1-hour cache writes to the 5-minute rate."""
 
     def cost(self, usage: Usage) -> float:
         """``usage.input_tokens`` counts every input token, cache reads and writes included."""
         read = self.input / 10 if self.cached_input is None else self.cached_input
         write = self.input if self.cache_write is None else self.cache_write
+        write_1h = write if self.cache_write_1h is None else self.cache_write_1h
+        hour = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
         fresh = max(0, usage.input_tokens - usage.cached_tokens - usage.cache_write_tokens)
         return (
             fresh * self.input
             + usage.cached_tokens * read
-            + usage.cache_write_tokens * write
+            + (usage.cache_write_tokens - hour) * write
+            + hour * write_1h
             + usage.output_tokens * self.output
         ) / 1_000_000
 
     def scaled(self, factor: float) -> Price:
         return Price(
-            input=self.input * factor,
-            output=self.output * factor,
-            cached_input=None if self.cached_input is None else self.cached_input * factor,
-            cache_write=None if self.cache_write is None else self.cache_write * factor,
+            **{name: None if rate is None else rate * factor for name, rate in self.model_dump().items()}
         )
 
 
@@ -92,7 +92,7 @@ def run_price(spec: str, overrides: Mapping[str, Price] | None, *, batch: bool, 
 
 def _rate(value: Any) -> float | None:
     """A genai-prices rate as a float: the base tier of a tiered price (topicgen's requests stay
-    far below the long-context tiers, which start at 200k tokens and more)."""
+    far below the long-context tiers, which start at 100k tokens and more)."""
     if value is None:
         return None
     if isinstance(value, Decimal | int | float):
@@ -100,20 +100,28 @@ def _rate(value: Any) -> float | None:
     return float(value.base)
 
 
-@functools.lru_cache(maxsize=64)
-def library_price(provider: str, model: str, *, batch: bool = False) -> Price | None:
-    """The price genai-prices knows for a model today (batch prices with ``batch``), else None."""
-    provider_id = PRICED_PROVIDERS.get(provider)
+def genai_price(provider: str, model: str, *, batch: bool = False) -> Price | None:
+    """The price the installed genai-prices gives a model on the run's day (its batch price with
+    ``batch``, None where it has no batch variant), else None. Tests replace this reader with a
+    fixture of the same data (tests/conftest.py), so no test depends on the day's package."""
+    provider_id = GENAI_PROVIDERS.get(provider)
     if provider_id is None:
         return None
+    return _genai_price(provider_id, model, batch, clock.moment().date())
+
+
+@functools.lru_cache(maxsize=128)
+def _genai_price(provider_id: str, model: str, batch: bool, day: Any) -> Price | None:
     from genai_prices.data_snapshot import get_snapshot
 
     try:
         _, info = get_snapshot().find_provider_model(model, None, provider_id, None)
     except LookupError:
         return None
-    context = {"processing": "batch"} if batch else None
-    prices = info.get_prices(datetime.now(UTC), context)
+    live = info.get_prices(clock.moment(), None)
+    prices = info.get_prices(clock.moment(), {"processing": "batch"}) if batch else live
+    if batch and prices == live:  # no batch variant: the provider's rule applies (known_price)
+        return None
     input_rate, output_rate = _rate(prices.input_mtok), _rate(prices.output_mtok)
     if input_rate is None or output_rate is None:
         return None
@@ -122,7 +130,35 @@ def library_price(provider: str, model: str, *, batch: bool = False) -> Price | 
         output=output_rate,
         cached_input=_rate(prices.cache_read_mtok),
         cache_write=_rate(prices.cache_write_mtok),
+        cache_write_1h=_rate(getattr(prices, "cache_write_1h_mtok", None)),
     )
+
+
+def priced_as(spec: str) -> tuple[str, str]:
+    """(provider, model) whose price applies: the catalogue's entry for an alias, and for an
+    openai-compatible server the known model it serves by name."""
+    provider, _, model = spec.partition(":")
+    found = catalogue().find(spec)
+    if found is None and provider == "openai-compatible":
+        found = catalogue().find_by_name(model)
+    if found is None:
+        return provider, model
+    known_provider, _, known_model = found[0].partition(":")
+    return known_provider, known_model
+
+
+def known_price(spec: str, *, batch: bool = False) -> Price | None:
+    """The price of a model from genai-prices on the run's day, else the catalogue's last recorded
+    one; a batch price, where neither has one for the model, is the live price at the batch discount."""
+    provider, model = priced_as(spec)
+    found = catalogue().find(f"{provider}:{model}")
+    price = genai_price(provider, model, batch=batch)
+    if price is None and found is not None:
+        recorded = found[1].batch_price if batch else found[1].price
+        price = None if recorded is None else Price(**recorded.model_dump())
+    if price is None and batch and (live := known_price(spec)) is not None:
+        price = live.scaled(BATCH_DISCOUNT)
+    return price
 
 
 def price_for(
@@ -131,24 +167,27 @@ def price_for(
     """The price of a model spec (``provider:model``), or None when nobody knows it.
 
     An override ``[prices."<spec>"]`` wins; the fields it leaves out come from
-    genai-prices for the same model (or the provider's rule: Anthropic cache
-    writes at 1.25 × input). ``batch=True`` gives the batch API's price; an
-    override is then taken at half, as both providers price batches.
+    the known price of the same model (or the provider's rule: Anthropic cache
+    writes at 1.25 × input, 1-hour ones at 2 ×). ``batch=True`` gives the batch
+    API's price; an override is then taken at half, as the providers price batches.
     """
-    provider, _, model = spec.partition(":")
+    provider = spec.partition(":")[0]
     override = (overrides or {}).get(spec)
     if override is None:
         if provider in FREE_PROVIDERS:
-            return Price(input=0, output=0, cached_input=0, cache_write=0)
-        return library_price(provider, model, batch=batch)
-    known = library_price(provider, model)
-    fields = override.model_dump()
-    for name in ("cached_input", "cache_write"):
+            return Price(input=0, output=0, cached_input=0, cache_write=0, cache_write_1h=0)
+        return known_price(spec, batch=batch)
+    known = known_price(spec)
+    rates = override.model_dump()
+    for name in ("cached_input", "cache_write", "cache_write_1h"):
         if name not in override.model_fields_set and known is not None:
-            fields[name] = getattr(known, name)
-    if fields["cache_write"] is None and provider == "anthropic":
-        fields["cache_write"] = override.input * ANTHROPIC_CACHE_WRITE
-    price = Price(**fields)
+            rates[name] = getattr(known, name)
+    if provider == "anthropic":
+        if rates["cache_write"] is None:
+            rates["cache_write"] = override.input * ANTHROPIC_CACHE_WRITE
+        if rates["cache_write_1h"] is None:
+            rates["cache_write_1h"] = override.input * ANTHROPIC_CACHE_WRITE_1H
+    price = Price(**rates)
     return price.scaled(BATCH_DISCOUNT) if batch else price
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from topicgen.config import Settings, open_vault
 from topicgen.errors import InvalidReply, UsageError, VaultError
+from topicgen.model.catalogue.lifecycle import refuse_retired
 from topicgen.model.clients import ClientOptions, ModelSpec, create_client
 from topicgen.model.clients.base import ModelClient, Usage
 from topicgen.model.clients.ratelimit import RateLimitedClient, RateLimiter
@@ -80,6 +81,7 @@ def build_client(
 
     ``record`` saves every exchange (minus secrets) under that folder.
     """
+    refuse_retired(settings.model)
     options = client_options(settings, record, transport)
     limiter = limiter or RateLimiter(
         settings.rpm, settings.tpm, max_in_flight=settings.concurrency, max_pause=settings.retry_max_wait

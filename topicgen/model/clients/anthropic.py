@@ -17,12 +17,15 @@ import datetime as dt
 import json
 import os
 import re
+import typing
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import anthropic
 from anthropic.types import Message
 
 from topicgen.errors import ConfigError, PermanentError, TopicgenError
+from topicgen.model.catalogue import facts_for
 from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
 from topicgen.model.clients.effort import anthropic_effort, rejects_effort
@@ -58,7 +61,8 @@ class AnthropicClient:
     def __init__(self, model: str, *, api_key: str, options: ClientOptions) -> None:
         self.spec = f"anthropic:{model}"
         self.model = model
-        self._use_tool = False
+        facts = facts_for(self.spec)
+        self._use_tool = facts is not None and facts.structured_outputs is False  # the catalogue knows
         self._effort = anthropic_effort(model, options.reasoning_effort)
         self._sdk = anthropic.AsyncAnthropic(
             api_key=api_key,
@@ -163,9 +167,12 @@ def message_reply(message: Message, model: str, rate_limits: dict[str, str] | No
 
 
 def anthropic_usage(counted: Any) -> Usage:
-    """Anthropic counts uncached input apart from cache reads and writes; topicgen's input is all three."""
+    """Anthropic counts uncached input apart from cache reads and writes; topicgen's input is all three.
+    Writes for an hour (``cache_creation.ephemeral_1h_input_tokens``) are kept apart: they cost more."""
     cached = counted.cache_read_input_tokens or 0
     written = counted.cache_creation_input_tokens or 0
+    split = getattr(counted, "cache_creation", None)
+    hour = (getattr(split, "ephemeral_1h_input_tokens", 0) or 0) if split is not None else 0
     details = getattr(counted, "output_tokens_details", None)
     return Usage(
         counted.input_tokens + cached + written,
@@ -173,6 +180,7 @@ def anthropic_usage(counted: Any) -> Usage:
         cached,
         written,
         (details.thinking_tokens or 0) if details else 0,
+        min(hour, written),
     )
 
 
@@ -196,11 +204,16 @@ def anthropic_client(model: str, options: ClientOptions) -> AnthropicClient:
 
 
 def retirements() -> dict[str, dt.date | None]:
-    """Deprecated Anthropic ids → end-of-life date, from the SDK's ``DEPRECATED_MODELS`` (the dates
-    are words there, 'November 30th, 2026'; None when one is not a date)."""
+    """Deprecated Anthropic ids → end-of-life date, from the SDK's ``DEPRECATED_MODELS``."""
     from anthropic._data import DEPRECATED_MODELS
 
-    return {model: words_date(str(when)) for model, when in dict(DEPRECATED_MODELS).items()}
+    return deprecation_dates(DEPRECATED_MODELS)
+
+
+def deprecation_dates(table: Mapping[str, Any]) -> dict[str, dt.date | None]:
+    """``DEPRECATED_MODELS`` → model id → date (the dates are words there, 'November 30th, 2026';
+    None when one is not a date)."""
+    return {model: words_date(str(when)) for model, when in dict(table).items()}
 
 
 _MONTHS = [
@@ -219,3 +232,35 @@ def words_date(text: str) -> dt.date | None:
     with contextlib.suppress(ValueError):
         return dt.date(int(found.group(3)), month, int(found.group(2)))
     return None
+
+
+def known_models() -> set[str]:
+    """The model ids the installed SDK lists (``anthropic.types.Model``)."""
+    from anthropic.types.model import Model
+
+    literal = next(arg for arg in typing.get_args(Model) if typing.get_origin(arg) is typing.Literal)
+    return set(typing.get_args(literal))
+
+
+def listed_models(api_key: str, http_client: Any = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(model id, facts) from Anthropic's models API, for the catalogue's refresh (a live call):
+    lifecycle, dates and the capabilities topicgen relies on."""
+    client = anthropic.Anthropic(api_key=api_key, http_client=http_client, max_retries=2)
+    for info in client.models.list(limit=1000):
+        capabilities = info.capabilities
+        facts: dict[str, Any] = {
+            "status": info.lifecycle,
+            "retires": info.retires_at.date() if info.retires_at else None,
+            "deprecated": info.deprecated_at.date() if info.deprecated_at else None,
+            "source": "Anthropic models API",
+        }
+        if capabilities is not None:
+            levels = capabilities.effort.model_dump()
+            facts["structured_outputs"] = capabilities.structured_outputs.supported
+            facts["batch"] = capabilities.batch.supported
+            facts["effort"] = tuple(
+                level
+                for level in ("low", "medium", "high", "xhigh", "max")
+                if capabilities.effort.supported and (levels.get(level) or {}).get("supported")
+            )
+        yield info.id, facts

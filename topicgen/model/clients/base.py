@@ -41,7 +41,9 @@ class Usage:
 
     ``input_tokens`` is every input token, cache reads (``cached_tokens``) and
     cache writes (``cache_write_tokens``) included; ``output_tokens`` includes
-    the ``reasoning_tokens`` a reasoning model spent thinking.
+    the ``reasoning_tokens`` a reasoning model spent thinking. Of the cache
+    writes, ``cache_write_1h_tokens`` were written for an hour (Anthropic
+    batches), which is priced higher than the 5-minute kind.
     """
 
     input_tokens: int = 0
@@ -49,6 +51,7 @@ class Usage:
     cached_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_1h_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Usage)))

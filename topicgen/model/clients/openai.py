@@ -16,6 +16,8 @@ import itertools
 import json
 import os
 import re
+import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from topicgen.model.clients.compat import (
     rejects_schema,
     with_schema_outline,
 )
-from topicgen.model.clients.effort import openai_effort, rejects_effort
+from topicgen.model.clients.effort import catalogue_effort, openai_effort, rejects_effort
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
@@ -73,7 +75,11 @@ class OpenAIChatClient:
         self._json_mode = False
         self._schema_worked = False  # a schema request succeeded: later server errors are just errors
         self._schema_failures = 0
-        self._effort = openai_effort(model, options.reasoning_effort) if provider == "openai" else None
+        self._effort = (
+            openai_effort(model, options.reasoning_effort)
+            if provider == "openai"
+            else catalogue_effort(f"{provider}:{model}", options.reasoning_effort)
+        )
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
@@ -269,6 +275,11 @@ def retirements() -> dict[str, dt.date | None]:
         ),
         "",
     )
+    return deprecation_dates(text)
+
+
+def deprecation_dates(text: str) -> dict[str, dt.date | None]:
+    """The SDK's 'Deprecated values' text → model id → shutdown date (None: no longer supported)."""
     dates: dict[str, dt.date | None] = {}
     for item in re.split(r"\n- ", text):
         item = " ".join(item.split())
@@ -277,3 +288,21 @@ def retirements() -> dict[str, dt.date | None]:
         for model in re.findall(r'"([^"]+)"', head + '"'):
             dates[model] = dt.date.fromisoformat(date.group(1)) if date else None
     return dates
+
+
+def known_models() -> set[str]:
+    """The model ids the installed SDK lists (``openai.types.shared.ChatModel``)."""
+    from openai.types.shared.chat_model import ChatModel
+
+    return set(typing.get_args(ChatModel))
+
+
+def listed_models(api_key: str, http_client: Any = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(model id, facts) from OpenAI's models API, for the catalogue's refresh (a live call): a model
+    with a ``shutdown_date`` is deprecated until that date."""
+    client = openai.OpenAI(api_key=api_key, http_client=http_client, max_retries=2)
+    for info in client.models.list():
+        shutdown = getattr(info, "shutdown_date", None)
+        if shutdown:
+            date = dt.date.fromisoformat(str(shutdown)[:10])
+            yield info.id, {"status": "deprecated", "retires": date, "source": "OpenAI models API"}

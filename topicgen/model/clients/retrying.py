@@ -166,10 +166,21 @@ class RetryingClient:
             if isinstance(error, RUN_STOPPERS):
                 self._stop_run(error)
             raise
+        except ModelNotFound as error:
+            gone = self._with_lifecycle(error)
+            self._stop_run(gone)
+            raise gone from None
         except RUN_STOPPERS as error:
             self._stop_run(error)
             raise
         raise AssertionError("unreachable")
+
+    def _with_lifecycle(self, error: ModelNotFound) -> ModelNotFound:
+        """A model the provider no longer has: what the catalogue knows of its retirement and successor."""
+        from topicgen.model.catalogue.lifecycle import not_found_hint
+
+        hint = not_found_hint(self.spec)
+        return error if hint is None else ModelNotFound(f"{error}; {hint}")
 
     async def aclose(self) -> None:
         await self.inner.aclose()

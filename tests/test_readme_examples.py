@@ -24,7 +24,9 @@ import pytest
 from conftest import EXCHANGES, FAKE_API_KEY, LLM_PAGE_JSON, REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-SET_UP = ("pip install", "python -m pytest")  # run by CI in the repository, not in a vault
+# Run in the repository, not in a vault: the set-up (by CI), re-locking and the catalogue's refresh (by a
+# maintainer; tests/test_model_catalogue.py runs the refresh on fixture sources).
+SET_UP = ("pip install", "python -m pytest", "uv pip compile", "python -m topicgen.model.catalogue")
 TOPICS_TXT = "Set Theory\nTopology\n"
 IDEAS_TXT = "# ideas\nLinear Algebra\n"
 

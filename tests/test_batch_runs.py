@@ -275,6 +275,32 @@ def test_batch_flags_that_cannot_work_are_one_line_and_exit_2(args, message, cli
     assert not (empty_vault / "topics").exists() or not list((empty_vault / "topics").glob("*.md"))
 
 
+WITHOUT_BATCH_API = (
+    "--batch needs a provider with a batch API (openai:, anthropic:, or replay: of a recorded batch)"
+)
+
+
+@pytest.mark.parametrize("model", ["ollama:llama3.1", "openai-compatible:qwen3"])
+@pytest.mark.parametrize(
+    "command", [("new", "Graph Theory"), ("regen", "Graph Theory"), ("adopt", "--all")], ids=lambda c: c[0]
+)
+def test_a_batch_dry_run_without_a_batch_api_is_refused_as_the_run_is(
+    command, model, cli, server, empty_vault
+):
+    assert cli.run("new", "Graph Theory", "--vault", str(empty_vault)).exit_code == 0
+    before = cli.snapshot(empty_vault)
+    server.reset_stats()
+    args = (*command, "--batch", "--model", model, "--vault", str(empty_vault))
+
+    dry, real = cli.run(*args, "--dry-run", **BATCH), cli.run(*args, **BATCH)
+
+    assert (dry.exit_code, real.exit_code) == (2, 2)
+    assert f"{WITHOUT_BATCH_API}; {model.split(':')[0]}: has none" in dry.stderr
+    assert dry.stderr == real.stderr and dry.stdout == real.stdout == ""
+    assert cli.snapshot(empty_vault) == before
+    assert server.stats().requests == 0
+
+
 # --- regen and adopt ------------------------------------------------------------------------------
 
 

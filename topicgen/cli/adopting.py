@@ -28,7 +28,7 @@ from topicgen.cli.app import (
     run_overrides,
     say,
 )
-from topicgen.cli.batch import check_batch_flags, run_in_batches
+from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -151,6 +151,8 @@ def adopt(
         raise UsageError("name the pages to adopt, or pass --all")
     check_batch_flags(batch=batch, no_wait=no_wait, reask=reask)
     the_vault, settings, _ = open_cli_vault(vault, run_overrides(model=model, concurrency=concurrency))
+    if batch:
+        check_batch_model(settings)
     paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
     if not paths:
         say("no topic pages to adopt")

@@ -31,7 +31,7 @@ from topicgen.cli.app import (
     run_overrides,
     say,
 )
-from topicgen.cli.batch import check_batch_flags, run_in_batches
+from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -171,6 +171,8 @@ def regen(
         model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
     )
     the_vault, settings, _ = open_cli_vault(vault, flags)
+    if batch:
+        check_batch_model(settings)
     if not dry_run:
         from topicgen.runs.warmup import preload
 

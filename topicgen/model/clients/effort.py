@@ -16,6 +16,7 @@ _OPENAI_REASONING = re.compile(r"^(o\d|gpt-[5-9]|gpt-oss)")
 # Anthropic's effort (output_config.effort): Opus 4.5 and later, Sonnet/Haiku 4.6 and later, 5.x families.
 _ANTHROPIC_EFFORT = re.compile(r"^claude-(opus-4-[5-9]|(sonnet|haiku)-4-[6-9]|[a-z]+-[5-9])")
 _ANTHROPIC_VALUES = {"none": "low", "minimal": "low"}  # Anthropic's scale starts at low
+NO_EFFORT = "no_effort"  # the request form without the effort, once a model has rejected it
 
 
 def openai_effort(model: str, effort: str | None) -> str | None:

@@ -171,8 +171,6 @@ def messages_body(
         body["output_config"] = {"format": {"type": "json_schema", "schema": request.schema}}
     if effort is not None:
         body.setdefault("output_config", {})["effort"] = effort
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
     return body
 
 

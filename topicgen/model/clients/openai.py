@@ -208,8 +208,6 @@ def chat_body(
         body["max_tokens"] = request.max_output_tokens
     if reasoning_effort is not None:
         body["reasoning_effort"] = reasoning_effort
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
     return body
 
 

@@ -15,6 +15,7 @@ from topicgen.errors import ConfigError, PermanentError
 from topicgen.model.clients import ClientOptions, create_client
 from topicgen.model.clients.base import ModelRequest
 from topicgen.model.clients.batch import BatchStatus, create_batch_client
+from topicgen.model.clients.effort import NO_EFFORT
 from topicgen.model.generate import parse_reply
 from topicgen.model.prompt import Prompts
 from topicgen.page.schema import page_json_schema
@@ -86,6 +87,20 @@ async def test_a_batch_line_carries_exactly_the_body_the_live_client_sends(provi
         assert body["system"][0].pop("cache_control") == {"type": "ephemeral", "ttl": "1h"}
         sent["system"][0].pop("cache_control")
     assert body == sent
+
+
+@pytest.mark.parametrize("spec", ["openai:gpt-6-luna", "anthropic:claude-sonnet-4-6"])
+async def test_a_batch_client_told_of_an_effort_refusal_writes_its_lines_without_the_effort(spec, server):
+    base = server.openai_base_url if spec.startswith("openai") else server.anthropic_base_url
+    client = create_batch_client(
+        spec, ClientOptions(api_key=FAKE_API_KEY, base_url=base, reasoning_effort="high")
+    )
+    before = json.dumps(client.line("req-0", request_for("Rust")))
+    client.adapt({NO_EFFORT})  # what a later run reads from the answers an earlier batch brought back
+    after = json.dumps(client.line("req-0", request_for("Rust")))
+    await client.aclose()
+    assert '"high"' in before and '"high"' not in after
+    assert "effort" not in after
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

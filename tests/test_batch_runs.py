@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import FAKE_API_KEY, assert_valid_page
 
-from topicgen.testing import BatchFault, Fault, Reply
+from topicgen.testing import BatchFault, Fault, HttpError, Reply
 from topicgen.vault.slugs import slug_for
 
 PROVIDERS = ("openai", "anthropic")
@@ -275,6 +275,32 @@ def test_batch_flags_that_cannot_work_are_one_line_and_exit_2(args, message, cli
     assert not (empty_vault / "topics").exists() or not list((empty_vault / "topics").glob("*.md"))
 
 
+WITHOUT_BATCH_API = (
+    "--batch needs a provider with a batch API (openai:, anthropic:, or replay: of a recorded batch)"
+)
+
+
+@pytest.mark.parametrize("model", ["ollama:llama3.1", "openai-compatible:qwen3"])
+@pytest.mark.parametrize(
+    "command", [("new", "Graph Theory"), ("regen", "Graph Theory"), ("adopt", "--all")], ids=lambda c: c[0]
+)
+def test_a_batch_dry_run_without_a_batch_api_is_refused_as_the_run_is(
+    command, model, cli, server, empty_vault
+):
+    assert cli.run("new", "Graph Theory", "--vault", str(empty_vault)).exit_code == 0
+    before = cli.snapshot(empty_vault)
+    server.reset_stats()
+    args = (*command, "--batch", "--model", model, "--vault", str(empty_vault))
+
+    dry, real = cli.run(*args, "--dry-run", **BATCH), cli.run(*args, **BATCH)
+
+    assert (dry.exit_code, real.exit_code) == (2, 2)
+    assert f"{WITHOUT_BATCH_API}; {model.split(':')[0]}: has none" in dry.stderr
+    assert dry.stderr == real.stderr and dry.stdout == real.stdout == ""
+    assert cli.snapshot(empty_vault) == before
+    assert server.stats().requests == 0
+
+
 # --- regen and adopt ------------------------------------------------------------------------------
 
 
@@ -476,7 +502,8 @@ def test_a_later_run_sends_requests_an_earlier_batch_refused_for_their_form_as_t
     import asyncio
 
     from topicgen.model.clients import ClientOptions
-    from topicgen.model.clients.anthropic_batch import TOOL, AnthropicBatchClient
+    from topicgen.model.clients.anthropic import TOOL
+    from topicgen.model.clients.anthropic_batch import AnthropicBatchClient
     from topicgen.model.clients.base import Finish, Message, ModelReply, ModelRequest
     from topicgen.model.clients.batch import BatchResult
     from topicgen.runs.batch.store import BatchStore, RunRecord
@@ -500,6 +527,87 @@ def test_a_later_run_sends_requests_an_earlier_batch_refused_for_their_form_as_t
     fresh.adapt(index.forms)
     request = ModelRequest((Message("user", "Write about: Rust"),), {"type": "object", "properties": {}})
     assert fresh.line("a", request)["params"]["tool_choice"]["type"] == "tool"
+
+
+# --- the reasoning effort, as a live run sends it -------------------------------------------------
+
+EFFORT_REFUSALS = {  # what each provider says to an effort the model does not take
+    "openai:gpt-6-luna": "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+    "anthropic:claude-sonnet-4-6": "output_config.effort: This model does not support the effort parameter.",
+}
+
+
+def body_of(line: dict) -> dict:
+    return line.get("body") or line["params"]
+
+
+def effort_of(body: dict):
+    return body.get("reasoning_effort") or body.get("output_config", {}).get("effort")
+
+
+def without_effort(body: dict) -> dict:
+    body = {key: value for key, value in body.items() if key != "reasoning_effort"}
+    if "output_config" in body:
+        body["output_config"] = {k: v for k, v in body["output_config"].items() if k != "effort"}
+    return body
+
+
+@pytest.mark.parametrize("model", EFFORT_REFUSALS)
+def test_a_batch_line_is_the_live_request_body_with_its_reasoning_effort(model, cli, server, tmp_path):
+    env = {"TOPICGEN_MODEL": model, "TOPICGEN_REASONING_EFFORT": "medium", **BATCH}
+    live, batch = tmp_path / "live", tmp_path / "batch"
+    live.mkdir(), batch.mkdir()
+    assert cli.run("new", "Graph Theory", "--vault", str(live), **env).exit_code == 0
+    (sent,) = [request.body for request in live_calls(server)]
+
+    assert cli.run("new", "Graph Theory", "--batch", "--vault", str(batch), **env).exit_code == 0
+
+    ((line,),) = batch_lines(batch)
+    body = body_of(line)
+    assert effort_of(body) == effort_of(sent) == "medium"
+    if "system" in body:  # Anthropic batches keep the cached system prompt for an hour
+        assert body["system"][0].pop("cache_control") == {"type": "ephemeral", "ttl": "1h"}
+        assert sent["system"][0].pop("cache_control") == {"type": "ephemeral"}
+    assert body == sent
+
+
+@pytest.mark.parametrize("model", EFFORT_REFUSALS)
+def test_requests_a_batch_refused_for_their_effort_go_again_without_it_in_the_follow_up_batch(
+    model, cli, server, empty_vault
+):
+    server.script(HttpError(400, EFFORT_REFUSALS[model]), topic="Rust")
+    names = ["Graph Theory", "Rust"]
+    result = cli.run("new", *names, "--batch", "--vault", str(empty_vault), TOPICGEN_MODEL=model, **BATCH)
+
+    assert result.exit_code == 0, result.stderr
+    first, (again,) = batch_lines(empty_vault)
+    (refused,) = [line for line in first if line["custom_id"] == again["custom_id"]]
+    assert [effort_of(body_of(line)) for line in first] == ["low", "low"]
+    assert effort_of(body_of(again)) is None
+    without = {**body_of(refused), "reasoning_effort": None, "output_config": None}
+    assert {key: value for key, value in without.items() if value is not None} == {
+        key: value
+        for key, value in body_of(again).items()
+        if key not in ("reasoning_effort", "output_config")
+    }
+    for name in names:
+        assert_valid_page(page(empty_vault, name), name)
+    assert [b["requests"] for b in server.batch_desk.summary()] == [2, 1]
+    assert live_calls(server) == []
+
+
+def test_an_effort_refusal_of_a_request_sent_without_one_fails_it_rather_than_sending_it_again(
+    cli, server, empty_vault
+):
+    model = "openai:gpt-6-luna"
+    server.script(HttpError(400, EFFORT_REFUSALS[model]), topic="Rust")
+    env = {"TOPICGEN_MODEL": model, "TOPICGEN_REASONING_EFFORT": "default", **BATCH}
+
+    result = cli.run("new", "Graph Theory", "Rust", "--batch", "--vault", str(empty_vault), **env)
+
+    assert result.exit_code == 1
+    assert "effort" in result.stderr and not page(empty_vault, "Rust").exists()
+    assert [b["requests"] for b in server.batch_desk.summary()] == [2]
 
 
 # --- what the summary counts and prices -------------------------------------------------------------

@@ -29,7 +29,7 @@ from topicgen.cli.app import (
     run_overrides,
     say,
 )
-from topicgen.cli.batch import check_batch_flags, run_in_batches
+from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -153,6 +153,8 @@ def adopt(
     check_batch_flags(batch=batch, no_wait=no_wait, reask=reask)
     the_vault, settings, _ = open_cli_vault(vault, run_overrides(model=model, concurrency=concurrency))
     refuse_retired_model(settings)
+    if batch:
+        check_batch_model(settings)
     paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
     if not paths:
         say("no topic pages to adopt")

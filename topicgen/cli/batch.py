@@ -50,6 +50,14 @@ def check_batch_flags(*, batch: bool, no_wait: bool, reask: str, output: str | N
         raise UsageError("--batch writes pages into the vault; it cannot print one (--output -)")
 
 
+def check_batch_model(settings: Any) -> None:
+    """``--batch`` with a model whose provider has no batch API: the run's own usage error (exit 2),
+    raised before a dry run prints its plan, so the dry run says what the run would."""
+    from topicgen.model.clients.batch import require_batch_api
+
+    require_batch_api(settings.model)
+
+
 def run_in_batches(
     vault: Any,
     settings: Any,

@@ -36,7 +36,7 @@ from topicgen.cli.app import (
     say,
     warn_if_retiring,
 )
-from topicgen.cli.batch import check_batch_flags, run_in_batches
+from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -97,6 +97,8 @@ def new(
     printing = dry_run or output == "-"  # nothing is written: a folder that is no vault will do
     the_vault, settings, location = open_cli_vault(vault, flags, required=not printing)
     refuse_retired_model(settings)
+    if batch:
+        check_batch_model(settings)
     if dry_run:
         _print_plans(the_vault, cleaned, settings, batch=batch)
         return

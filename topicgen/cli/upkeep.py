@@ -32,7 +32,7 @@ from topicgen.cli.app import (
     run_overrides,
     say,
 )
-from topicgen.cli.batch import check_batch_flags, run_in_batches
+from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -173,6 +173,8 @@ def regen(
     )
     the_vault, settings, _ = open_cli_vault(vault, flags)
     refuse_retired_model(settings)
+    if batch:
+        check_batch_model(settings)
     if not dry_run:
         from topicgen.runs.warmup import preload
 

@@ -18,7 +18,8 @@ import json
 import os
 import re
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import anthropic
@@ -28,13 +29,14 @@ from topicgen.errors import ConfigError, PermanentError, TopicgenError
 from topicgen.model.catalogue import facts_for
 from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
-from topicgen.model.clients.effort import anthropic_effort, rejects_effort
+from topicgen.model.clients.effort import NO_EFFORT, anthropic_effort, rejects_effort
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import read_key, redact
 
 TOOL_NAME = "write_topic_note"
+TOOL = "tool"  # the request form with the forced tool call, for models that reject structured outputs
 _FINISH = {
     "end_turn": Finish.STOP,
     "tool_use": Finish.STOP,
@@ -57,13 +59,57 @@ def map_anthropic_error(error: Exception, address: str | None = None) -> Topicge
     return PermanentError(redact(f"anthropic: {error}"))
 
 
+@dataclass
+class MessagesForm:
+    """How a run writes its Claude requests: the effort or not, structured outputs or the forced tool.
+
+    The live client and the batch client each hold one and build every body
+    with it, so a batch line is the live body (with the cache kept for an
+    hour); both change it on the same rejections.
+    """
+
+    model: str
+    wanted_effort: str | None = None  # what the settings ask this model for
+    cache_ttl: str | None = None
+    effort: str | None = None  # what is sent now (None once the model has rejected it)
+    use_tool: bool = False
+
+    @classmethod
+    def of(cls, model: str, options: ClientOptions, cache_ttl: str | None = None) -> MessagesForm:
+        effort = anthropic_effort(model, options.reasoning_effort)
+        facts = facts_for(f"anthropic:{model}")
+        use_tool = facts is not None and facts.structured_outputs is False  # the catalogue knows
+        return cls(model, effort, cache_ttl, effort, use_tool)
+
+    def body(self, request: ModelRequest) -> dict[str, Any]:
+        return messages_body(
+            self.model, request, use_tool=self.use_tool, cache_ttl=self.cache_ttl, effort=self.effort
+        )
+
+    def refusal(self, status: int, message: str, body: Any) -> str | None:
+        """The form a rejection asks for: ``NO_EFFORT`` (the model takes no effort, and this run
+        sends one), ``TOOL`` (it refuses structured outputs), or None (it is not about the form)."""
+        if self.wanted_effort is not None and rejects_effort(status, f"{message} {body}"):
+            return NO_EFFORT
+        if rejects_structured(message):
+            return TOOL
+        return None
+
+    def take(self, forms: Iterable[str]) -> bool:
+        """Write requests in these forms from now on; False if they were written so already."""
+        before = (self.effort, self.use_tool)
+        if NO_EFFORT in forms:
+            self.effort = None
+        if TOOL in forms:
+            self.use_tool = True
+        return (self.effort, self.use_tool) != before
+
+
 class AnthropicClient:
     def __init__(self, model: str, *, api_key: str, options: ClientOptions) -> None:
         self.spec = f"anthropic:{model}"
         self.model = model
-        facts = facts_for(self.spec)
-        self._use_tool = facts is not None and facts.structured_outputs is False  # the catalogue knows
-        self._effort = anthropic_effort(model, options.reasoning_effort)
+        self._form = MessagesForm.of(model, options)
         self._sdk = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=options.base_url or os.environ.get("ANTHROPIC_BASE_URL"),
@@ -72,33 +118,21 @@ class AnthropicClient:
             http_client=sdk_http_client(options),
         )
 
-    def _body(self, request: ModelRequest) -> dict[str, Any]:
-        return messages_body(self.model, request, use_tool=self._use_tool, effort=self._effort)
-
     async def complete(self, request: ModelRequest) -> ModelReply:
         for _ in range(3):  # each adaptation (no effort, the forced tool) is made once, for the run
             try:
                 return await self._create(request)
             except anthropic.BadRequestError as error:
-                if not self._adapt(error):
+                message = body_message(error.body, error.message)
+                form = self._form.refusal(error.status_code, message, error.body)
+                if form is None or not self._form.take({form}):
                     raise self._error(error) from None
             except anthropic.AnthropicError as error:
                 raise self._error(error) from None
         raise PermanentError("anthropic: the API rejected every form of the request")
 
-    def _adapt(self, error: anthropic.BadRequestError) -> bool:
-        """Drop an effort the model does not take, or use the tool where structured outputs are refused."""
-        said = f"{body_message(error.body, error.message)} {error.body}"
-        if self._effort is not None and rejects_effort(error.status_code, said):
-            self._effort = None
-            return True
-        if not self._use_tool and rejects_structured(body_message(error.body, error.message)):
-            self._use_tool = True
-            return True
-        return False
-
     async def _create(self, request: ModelRequest) -> ModelReply:
-        raw = await self._sdk.messages.with_raw_response.create(**self._body(request))
+        raw = await self._sdk.messages.with_raw_response.create(**self._form.body(request))
         return message_reply(await raw.parse(), self.model, rate_limit_headers(raw.headers))
 
     def _error(self, error: Exception) -> TopicgenError:
@@ -116,7 +150,7 @@ def messages_body(
     cache_ttl: str | None = None,
     effort: str | None = None,
 ) -> dict[str, Any]:
-    """The messages body for a request (live calls and batch requests send the same).
+    """The messages body for a request (``MessagesForm`` builds live calls and batch requests with it).
 
     ``cache_ttl`` ("1h") keeps the cached system prompt longer, for batches that run for hours.
     """
@@ -141,8 +175,6 @@ def messages_body(
         body["output_config"] = {"format": {"type": "json_schema", "schema": request.schema}}
     if effort is not None:
         body.setdefault("output_config", {})["effort"] = effort
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
     return body
 
 

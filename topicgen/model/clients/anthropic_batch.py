@@ -1,11 +1,12 @@
 """Anthropic's Message Batches: the requests sent in one call, results read from ``results_url``.
 
-Each request's params are exactly what the live client sends (structured
-outputs), except that the cached system prompt is kept for an hour, since a
-batch can run longer than the default five minutes. A model that rejects
-structured outputs errors those requests; as the live client does, the batch
-client then switches to the forced tool call, and the errored requests are
-sent again in that form (``BatchResult.resend_as``) in the follow-up batch.
+Each request's params are built by the live client's ``MessagesForm``
+(structured outputs, the effort), except that the cached system prompt is
+kept for an hour, since a batch can run longer than the default five minutes.
+A model that rejects the effort or structured outputs errors those requests;
+as the live client does, the batch client then drops the effort or switches
+to the forced tool call, and the errored requests are sent again in that form
+(``BatchResult.resend_as``) in the follow-up batch.
 Message batches carry no metadata, so a run killed between creating a batch
 and recording its id finds it by its creation time and request count.
 """
@@ -22,20 +23,18 @@ from anthropic.types.messages import MessageBatch, MessageBatchIndividualRespons
 
 from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.anthropic import (
+    MessagesForm,
     api_key,
     map_anthropic_error,
     message_reply,
-    messages_body,
-    rejects_structured,
 )
 from topicgen.model.clients.base import ModelRequest
 from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
-from topicgen.model.clients.faults import body_message
+from topicgen.model.clients.faults import body_message, error_codes
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import redact
 
 LIMITS = BatchLimits(max_requests=100_000, max_bytes=256 * 1024 * 1024)
-TOOL = "tool"  # the forced tool call, for models that reject structured outputs
 T = TypeVar("T")
 
 
@@ -46,7 +45,7 @@ class AnthropicBatchClient:
     def __init__(self, model: str, *, api_key: str, options: ClientOptions) -> None:
         self.spec = f"anthropic:{model}"
         self.model = model
-        self._use_tool = False
+        self._form = MessagesForm.of(model, options, cache_ttl="1h")
         self._sdk = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=options.base_url or os.environ.get("ANTHROPIC_BASE_URL"),
@@ -56,12 +55,10 @@ class AnthropicBatchClient:
         )
 
     def line(self, custom_id: str, request: ModelRequest) -> dict[str, Any]:
-        params = messages_body(self.model, request, use_tool=self._use_tool, cache_ttl="1h")
-        return {"custom_id": custom_id, "params": params}
+        return {"custom_id": custom_id, "params": self._form.body(request)}
 
     def adapt(self, forms: Iterable[str]) -> None:
-        if TOOL in forms:
-            self._use_tool = True
+        self._form.take(forms)
 
     async def _call(self, call: Awaitable[T]) -> T:
         try:
@@ -120,9 +117,11 @@ class AnthropicBatchClient:
             body = result.error.model_dump() if hasattr(result.error, "model_dump") else {}
             message = body_message(body, None)
             error = redact(f"errored: {message}")
-            if rejects_structured(message):  # as the live client does: the forced tool from now on
-                self._use_tool = True
-                return BatchResult(entry.custom_id, error=error, resend_as=TOOL)
+            status = 400 if "invalid_request_error" in error_codes(body) else 500  # results carry no status
+            form = self._form.refusal(status, message, body)
+            if form is not None:  # as the live client does: no effort, or the forced tool, from now on
+                self._form.take({form})
+                return BatchResult(entry.custom_id, error=error, resend_as=form)
             return BatchResult(entry.custom_id, error=error)
         return BatchResult(entry.custom_id, error="cancelled" if result.type == "canceled" else "expired")
 

@@ -32,7 +32,6 @@ class ModelRequest:
     schema: dict[str, Any]
     schema_name: str = "topic_summary"
     max_output_tokens: int = 16_000
-    temperature: float | None = None
 
 
 @dataclass(frozen=True)

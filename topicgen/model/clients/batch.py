@@ -102,16 +102,23 @@ class BatchClient(Protocol):
     async def aclose(self) -> None: ...
 
 
+def require_batch_api(spec: str) -> ModelSpec:
+    """``spec`` parsed, if its provider has a batch API (``BATCH_FACTORIES`` decides); else the usage
+    error ``--batch`` gets, in a dry run as in the run itself."""
+    parsed = ModelSpec.parse(spec)
+    if parsed.provider not in BATCH_FACTORIES:
+        named = ", ".join(f"{provider}:" for provider in BATCH_FACTORIES if provider != "replay")
+        raise ConfigError(
+            f"--batch needs a provider with a batch API ({named}, or replay: of a recorded batch); "
+            f"{parsed.provider}: has none"
+        )
+    return parsed
+
+
 def create_batch_client(spec: str, options: ClientOptions | None = None) -> BatchClient:
     """The batch client for a model spec; providers without a batch API are a usage error."""
-    parsed = ModelSpec.parse(spec)
-    target = BATCH_FACTORIES.get(parsed.provider)
-    if target is None:
-        raise ConfigError(
-            f"--batch needs a provider with a batch API (openai:, anthropic:, or replay: of a recorded "
-            f"batch); {parsed.provider}: has none"
-        )
-    module, _, attribute = target.partition(":")
+    parsed = require_batch_api(spec)
+    module, _, attribute = BATCH_FACTORIES[parsed.provider].partition(":")
     factory = getattr(importlib.import_module(module), attribute)
     options = options or ClientOptions()
     check_base_url(parsed.provider, options)

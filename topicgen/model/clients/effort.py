@@ -21,6 +21,7 @@ from topicgen.model.catalogue import facts_for, nearest_effort
 _OPENAI_REASONING = re.compile(r"^(o\d|gpt-[5-9]|gpt-oss)")
 _ANTHROPIC_EFFORT = re.compile(r"^claude-(opus-4-[5-9]|(sonnet|haiku)-4-[6-9]|[a-z]+-[5-9])")
 _ANTHROPIC_VALUES = {"none": "low", "minimal": "low"}  # Anthropic's scale starts at low
+NO_EFFORT = "no_effort"  # the request form without the effort, once a model has rejected it
 
 
 def _from_catalogue(spec: str, effort: str) -> tuple[bool, str | None]:

@@ -58,8 +58,6 @@ def chat_body(model: str, request: ModelRequest, num_ctx: int, *, json_mode: boo
             system = with_schema_outline(system, request.schema)
         messages[0] = {"role": "system", "content": system}
     options: dict[str, Any] = {"num_ctx": num_ctx, "num_predict": request.max_output_tokens}
-    if request.temperature is not None:
-        options["temperature"] = request.temperature
     return {
         "model": model,
         "messages": messages,

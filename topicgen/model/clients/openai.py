@@ -17,7 +17,8 @@ import json
 import os
 import re
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from topicgen.model.clients.compat import (
     rejects_schema,
     with_schema_outline,
 )
-from topicgen.model.clients.effort import catalogue_effort, openai_effort, rejects_effort
+from topicgen.model.clients.effort import NO_EFFORT, catalogue_effort, openai_effort, rejects_effort
 from topicgen.model.clients.faults import body_message, connection_error, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
@@ -50,6 +51,56 @@ def map_openai_error(error: Exception, provider: str, address: str | None = None
         message = body_message(error.body, error.message)
         return status_error(provider, error.status_code, message, error.response.headers, error.body)
     return PermanentError(redact(f"{provider}: {error}"))
+
+
+@dataclass
+class ChatForm:
+    """How a run writes its chat completions: the effort or not, the schema or JSON mode.
+
+    The live client and the batch client each hold one and build every body
+    with it, so a batch line is the live body; both drop an effort the model
+    rejects. (JSON mode is a live fallback of OpenAI-compatible servers.)
+    """
+
+    model: str
+    provider: str = "openai"
+    strict: bool = True
+    wanted_effort: str | None = None  # what the settings ask this model for
+    effort: str | None = None  # what is sent now (None once the model has rejected it)
+    json_mode: bool = False
+
+    @classmethod
+    def of(
+        cls, model: str, options: ClientOptions, provider: str = "openai", strict: bool = True
+    ) -> ChatForm:
+        effort = (
+            openai_effort(model, options.reasoning_effort)
+            if provider == "openai"
+            else catalogue_effort(f"{provider}:{model}", options.reasoning_effort)
+        )
+        return cls(model, provider, strict, effort, effort)
+
+    def body(self, request: ModelRequest) -> dict[str, Any]:
+        return chat_body(
+            self.model,
+            request,
+            strict=self.strict,
+            json_mode=self.json_mode,
+            provider=self.provider,
+            reasoning_effort=self.effort,
+        )
+
+    def refusal(self, status: int, said: str) -> str | None:
+        """``NO_EFFORT`` when a rejection (``said``: its message and body) is of the effort this run
+        sends; None when it is not about the form."""
+        return NO_EFFORT if self.wanted_effort is not None and rejects_effort(status, said) else None
+
+    def take(self, forms: Iterable[str]) -> bool:
+        """Write requests in these forms from now on; False if they were written so already."""
+        if NO_EFFORT in forms and self.effort is not None:
+            self.effort = None
+            return True
+        return False
 
 
 class OpenAIChatClient:
@@ -70,32 +121,16 @@ class OpenAIChatClient:
         self.spec = spec
         self.model = model
         self.provider = provider
-        self._strict = strict_schema
+        self._form = ChatForm.of(model, options, provider, strict_schema)
         self._fallback = json_mode_fallback
-        self._json_mode = False
         self._schema_worked = False  # a schema request succeeded: later server errors are just errors
         self._schema_failures = 0
-        self._effort = (
-            openai_effort(model, options.reasoning_effort)
-            if provider == "openai"
-            else catalogue_effort(f"{provider}:{model}", options.reasoning_effort)
-        )
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
             timeout=sdk_timeout(options),
             max_retries=0,
             http_client=sdk_http_client(options),
-        )
-
-    def _body(self, request: ModelRequest) -> dict[str, Any]:
-        return chat_body(
-            self.model,
-            request,
-            strict=self._strict,
-            json_mode=self._json_mode,
-            provider=self.provider,
-            reasoning_effort=self._effort,
         )
 
     async def complete(self, request: ModelRequest) -> ModelReply:
@@ -110,22 +145,22 @@ class OpenAIChatClient:
                 raise self._error(error) from None
         else:
             raise PermanentError(f"{self.provider}: the server rejected every form of the request")
-        self._schema_worked = self._schema_worked or not self._json_mode
+        self._schema_worked = self._schema_worked or not self._form.json_mode
         return reply
 
     def _adapt(self, error: openai.APIStatusError) -> bool:
         """Change the request so it can pass: without the effort the model rejected, or in JSON mode
         where the server rejected the schema (or keeps failing on it). False: nothing to change."""
         said = f"{body_message(error.body, error.message)} {error.body}"
-        if self._effort is not None and rejects_effort(error.status_code, said):
-            self._effort = None
+        form = self._form.refusal(error.status_code, said)
+        if form is not None and self._form.take({form}):
             return True
-        if not self._fallback or self._json_mode:
+        if not self._fallback or self._form.json_mode:
             return False
         if rejects_schema(error.status_code, said) or (
             error.status_code >= 500 and not self._schema_worked and self._count_schema_failure()
         ):
-            self._json_mode = True
+            self._form.json_mode = True
             return True
         return False
 
@@ -134,7 +169,7 @@ class OpenAIChatClient:
         return self._schema_failures >= REPEATED_FAILURES
 
     async def _create(self, request: ModelRequest) -> ModelReply:
-        raw = await self._sdk.chat.completions.with_raw_response.create(**self._body(request))
+        raw = await self._sdk.chat.completions.with_raw_response.create(**self._form.body(request))
         return completion_reply(raw.parse(), self.model, rate_limit_headers(raw.headers))
 
     def _error(self, error: Exception) -> TopicgenError:
@@ -153,7 +188,7 @@ def chat_body(
     provider: str = "openai",
     reasoning_effort: str | None = None,
 ) -> dict[str, Any]:
-    """The chat completions body for a request (live calls and batch lines send the same)."""
+    """The chat completions body for a request (``ChatForm`` builds live calls and batch lines with it)."""
     messages = [{"role": m.role, "content": m.content} for m in request.messages]
     if provider != "openai" and not json_mode and messages and messages[0]["role"] == "system":
         system = with_schema_outline(messages[0]["content"], request.schema)
@@ -178,8 +213,6 @@ def chat_body(
         body["max_tokens"] = request.max_output_tokens
     if reasoning_effort is not None:
         body["reasoning_effort"] = reasoning_effort
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
     return body
 
 

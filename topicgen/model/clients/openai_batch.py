@@ -1,10 +1,14 @@
 """OpenAI's Batch API: a JSONL file of chat completions uploaded to /v1/files, run as one batch.
 
-Each line's body is exactly what the live client sends (strict structured
-outputs). The batch carries ``metadata.topicgen_batch`` with topicgen's name
-for it, so a run killed between creating a batch and recording its id finds
-it again instead of creating a second one. Results (output and error files)
-are streamed line by line and parsed like live replies.
+Each line's body is built by the live client's ``ChatForm``, so it is exactly
+what the live client sends (strict structured outputs, the reasoning effort).
+A model that rejects the effort errors those requests; as the live client
+does, the batch client then drops it, and the errored requests are sent again
+without it (``BatchResult.resend_as``) in the follow-up batch. The batch
+carries ``metadata.topicgen_batch`` with topicgen's name for it, so a run
+killed between creating a batch and recording its id finds it again instead
+of creating a second one. Results (output and error files) are streamed line
+by line and parsed like live replies.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import ModelRequest
 from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
 from topicgen.model.clients.faults import body_message
-from topicgen.model.clients.openai import _key, chat_body, completion_reply, map_openai_error
+from topicgen.model.clients.openai import ChatForm, _key, completion_reply, map_openai_error
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import redact
 
@@ -43,6 +47,7 @@ class OpenAIBatchClient:
     def __init__(self, model: str, *, api_key: str, base_url: str | None, options: ClientOptions) -> None:
         self.spec = f"openai:{model}"
         self.model = model
+        self._form = ChatForm.of(model, options)
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
@@ -52,11 +57,11 @@ class OpenAIBatchClient:
         )
 
     def line(self, custom_id: str, request: ModelRequest) -> dict[str, Any]:
-        body = chat_body(self.model, request)
+        body = self._form.body(request)
         return {"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}
 
     def adapt(self, forms: Iterable[str]) -> None:
-        return None  # strict structured outputs are the only form; a refusal fails the request
+        self._form.take(forms)  # strict structured outputs always; the effort until the model rejects it
 
     async def _call(self, call: Awaitable[T]) -> T:
         try:
@@ -127,8 +132,14 @@ class OpenAIBatchClient:
             code = str(error.get("code") or "error")
             kind = _ERROR_KINDS.get(code) or f"errored: {code}: {error.get('message') or ''}".rstrip(": ")
             return BatchResult(custom_id, error=redact(kind))
-        message = body_message(response.get("body"), None)
-        return BatchResult(custom_id, error=redact(f"errored: HTTP {response.get('status_code')}: {message}"))
+        status, body = response.get("status_code"), response.get("body")
+        message = body_message(body, None)
+        failed = redact(f"errored: HTTP {status}: {message}")
+        form = self._form.refusal(status, f"{message} {body}") if isinstance(status, int) else None
+        if form is not None:  # as the live client does: no effort from now on
+            self._form.take({form})
+            return BatchResult(custom_id, error=failed, resend_as=form)
+        return BatchResult(custom_id, error=failed)
 
     async def aclose(self) -> None:
         await self._sdk.close()

@@ -5,9 +5,9 @@ The cached prefix is everything before the cache marker: the tool definitions
 system prompt. This builds the real request bodies (``messages_body``) for a
 page and measures them. Token counts are estimates (Anthropic's tokenizer is
 not public): prose at 4 characters a token, JSON at 3, so a range is shown.
-The run summary's cache counters give the real figures; the minimums are
-Anthropic's published ones (4,096 for Haiku 4.5 and Opus 4.5/4.6; 1,024 for
-Sonnet 4.5/4.6 and Opus 4.1; Sonnet 4.6 caches from about 2,048 in practice).
+The run summary's cache counters give the real figures; the minimums are the
+current Claude models' in topicgen's model catalogue (Anthropic's published
+ones), except that Sonnet 4.6 caches from about 2,048 in practice.
 
     python bench/prompt_cache.py
 """
@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import json
 
+from topicgen.model.catalogue import catalogue
 from topicgen.model.clients.anthropic import messages_body
 from topicgen.model.clients.base import ModelRequest
 from topicgen.model.prompt import Prompts
 from topicgen.page.schema import page_json_schema
 
+OBSERVED = {"claude-sonnet-4-6": 2_048}  # 1,024 published; about 2,048 observed
 MINIMUMS = {
-    "claude-haiku-4-5": 4_096,
-    "claude-opus-4-6": 4_096,
-    "claude-opus-4-5": 4_096,
-    "claude-sonnet-4-6": 2_048,  # 1,024 published; about 2,048 observed
-    "claude-opus-4-1": 1_024,
+    spec.partition(":")[2]: OBSERVED.get(spec.partition(":")[2], facts.cache_min_tokens)
+    for spec, facts in catalogue().models.items()
+    if spec.startswith("anthropic:") and facts.status != "retired" and facts.cache_min_tokens
 }
 
 

@@ -12,11 +12,59 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
+from typer.core import TyperCommand
 
 from topicgen.errors import TopicgenError, UsageError
 
-app = typer.Typer(
+
+def _argument_name(param: click.Parameter, *, in_usage: bool = False) -> str:
+    """An argument as people write it: ``TOPIC...``, ``[PAGE]...``, ``REPLY.json``; no type names."""
+    name = getattr(param, "metavar", None) or (param.name or "").upper()
+    if in_usage and not param.required:
+        name = f"[{name}]"
+    return name + ("..." if param.nargs != 1 else "")
+
+
+class PlainHelpCommand(TyperCommand):
+    """Help that names arguments as the usage line does (``TOPIC...``), not with Python's type names
+    (typer would show ``TOPIC <list[str]>`` and ``{REPLY.json}``)."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(_argument_name(param, in_usage=True))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_argument_name(param), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class _Typer(typer.Typer):
+    """A typer app whose commands show plain help (``PlainHelpCommand``)."""
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any) -> Any:
+        return super().command(*args, cls=cls or PlainHelpCommand, **kwargs)
+
+
+app = _Typer(
     name="topicgen",
     help="Draft and maintain encyclopedia-style topic notes in a Markdown vault with an LLM.",
     no_args_is_help=True,

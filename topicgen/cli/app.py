@@ -57,14 +57,14 @@ class PlainHelpCommand(TyperCommand):
                     formatter.write_dl(rows)
 
 
-class _Typer(typer.Typer):
+class PlainHelpTyper(typer.Typer):
     """A typer app whose commands show plain help (``PlainHelpCommand``)."""
 
     def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any) -> Any:
         return super().command(*args, cls=cls or PlainHelpCommand, **kwargs)
 
 
-app = _Typer(
+app = PlainHelpTyper(
     name="topicgen",
     help="Draft and maintain encyclopedia-style topic notes in a Markdown vault with an LLM.",
     no_args_is_help=True,

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from topicgen.cli.app import (
-    _Typer,
+    PlainHelpTyper,
     PlainOption,
     ReaskOption,
     VaultOption,
@@ -33,7 +33,7 @@ from topicgen.cli.app import (
 )
 from topicgen.errors import UsageError
 
-batch_app = _Typer(
+batch_app = PlainHelpTyper(
     name="batch",
     help="Batches this vault has in flight: their status; collect their results; cancel them; clean up.",
     no_args_is_help=True,

@@ -20,11 +20,15 @@ MAX_SLUG_LENGTH = 80
 HASH_LENGTH = 6  # a truncated slug ends in '-' and this many hex digits of the whole name's slug
 RESERVED_SLUGS = frozenset({"index"})  # topics/index.md lists the topics
 # English function words a cut slug never ends on: articles, prepositions, conjunctions, copulas.
-STOP_WORDS = frozenset(
-    """a an the and or but nor so yet of in on at to for from by with without within into onto upon
-    over under about above below between among through across against via vs versus per as than
-    is are was were be been being its it this that these those their his her our your my""".split()
-)
+# fmt: off
+STOP_WORDS = frozenset({
+    "a", "an", "the", "and", "or", "but", "nor", "so", "yet", "of", "in", "on", "at", "to", "for",
+    "from", "by", "with", "without", "within", "into", "onto", "upon", "over", "under", "about",
+    "above", "below", "between", "among", "through", "across", "against", "via", "vs", "versus",
+    "per", "as", "than", "is", "are", "was", "were", "be", "been", "being", "its", "it", "this",
+    "that", "these", "those", "their", "his", "her", "our", "your", "my",
+})
+# fmt: on
 _SUFFIX_SYMBOLS = (
     (re.compile(r"(?<=[A-Za-z0-9])\+\+"), " plus plus"),
     (re.compile(r"(?<=[A-Za-z0-9])\+(?![\w+])"), " plus"),

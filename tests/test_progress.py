@@ -291,9 +291,12 @@ def test_colour_is_left_out_on_a_terminal_when_no_color_is_set(cli: TopicgenCli,
 # --- Ctrl-C ----------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_says_plainly_what_becomes_of_the_pages_in_flight(cli: TopicgenCli, empty_vault: Path) -> None:
+def test_ctrl_c_at_concurrency_2_says_2_pages_in_flight_not_the_4_the_run_holds(
+    cli: TopicgenCli, empty_vault: Path
+) -> None:
     cli.server.configure(latency=2.0)
-    command = [sys.executable, "-m", "topicgen", "new", "A", "B", "C", "--concurrency", "2"]
+    topics = ["A", "B", "C", "D", "E", "F"]
+    command = [sys.executable, "-m", "topicgen", "new", *topics, "--concurrency", "2"]
     process = subprocess.Popen(
         [*command, "--vault", str(empty_vault)],
         env={**os.environ, **cli.env()},
@@ -309,6 +312,7 @@ def test_ctrl_c_says_plainly_what_becomes_of_the_pages_in_flight(cli: TopicgenCl
     _, err = process.communicate(timeout=30)
 
     assert process.returncode == 130
-    assert "stopping: no new page starts; 3 page(s) in flight are abandoned; the next run asks again" in err
+    assert cli.server.stats().max_in_flight == 2
+    assert "stopping: no new page starts; 2 page(s) in flight are abandoned; the next run asks again" in err
     assert "replies already received are written and cached; press Ctrl-C again to quit now" in err
-    assert "interrupted: 3 topics left: A, B, C" in err
+    assert "interrupted: 6 topics left: A, B, C, D, E, F" in err

@@ -211,15 +211,13 @@ def totals(report: RunReport, price: Priced | None = None) -> list[str]:
     return parts
 
 
-def reference_parts(report: RunReport) -> list[list[str]]:
-    """What checking the run's books and videos found (``runs.references``): its list of findings as
-    parts a line may be broken between; a warning whole."""
-    from topicgen.runs.references import summary_lines as reference_lines
+def reference_parts(report: RunReport, verbose: bool = False) -> list[list[str]]:
+    """What checking the run's books and videos found (``runs.references``), each line as parts it
+    may be broken between; books not found counted by page unless ``verbose``."""
+    from topicgen.runs.references import summary_parts
 
     found = [(outcome.topic, outcome.references) for _, outcome in report.results if outcome.references]
-    return [
-        line.split("; ") if line.startswith("references: ") else [line] for line in reference_lines(found)
-    ]
+    return summary_parts(found, verbose=verbose)
 
 
 def left_lines(report: RunReport, left_label: str = "topics", width: int | None = LINE_WIDTH) -> list[str]:
@@ -325,9 +323,9 @@ class PlainDisplay(_Display):
         if len(outcomes) > 1:  # one page's line was the progress line
             for outcome in shown:
                 self._write(page_line(outcome, self.root, verbose=self.verbose))
-        for parts in [totals(report, price), *reference_parts(report)]:
+        for parts in [totals(report, price), *reference_parts(report, self.verbose)]:
             for line in fit(parts, self.width):
-                self._write(line, whole=True)  # figures and names are never cut
+                self._write(line)  # broken between parts; cut only when one part alone is too long
         for line in left_lines(report, left_label, self.width):
             self._write(line)
         if self._clipped:
@@ -426,7 +424,7 @@ class TerminalDisplay(_Display):
                     f"/{usage.cache_write_tokens:,}",
                 )
             self.console.print(table)
-        for parts in [totals(report, price), *reference_parts(report)]:
+        for parts in [totals(report, price), *reference_parts(report, self.verbose)]:
             self._print("; ".join(parts))
         for line in left_lines(report, left_label, width=None):
             self._print(line, "yellow")

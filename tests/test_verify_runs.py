@@ -99,7 +99,10 @@ def test_books_not_found_are_counted_per_page_in_lines_of_at_most_100_characters
     assert max(len(line) for line in lines) <= 100, "\n".join(line for line in lines if len(line) > 100)
     summary = " ".join(result.stderr.split())
     counts = ", ".join(f"{topic} 4" for topic in TOPICS)
-    assert f"12 still not found, kept (by page: {counts}); --verbose or `topicgen check --verify` names" in summary
+    assert (
+        f"12 still not found, kept (by page: {counts}); --verbose or `topicgen check --verify` names"
+        in summary
+    )
     assert not [line for line in lines if '" by ' in line]  # no book named one by one
 
 
@@ -157,7 +160,9 @@ def test_the_unverified_warning_without_a_terminal_is_broken_into_lines_of_at_mo
     assert max(len(line) for line in result.stderr.splitlines()) <= 100
     warning = " ".join(result.stderr.split("warning: ", 1)[1].split())
     assert warning.startswith("references on 3 page(s) could not be checked; cannot reach 127.0.0.1:")
-    assert "; they are marked unverified; `topicgen check --verify` or `topicgen regen --verify-only`" in warning
+    assert (
+        "; they are marked unverified; `topicgen check --verify` or `topicgen regen --verify-only`" in warning
+    )
 
 
 def test_a_service_nobody_listens_at_fails_fast_and_the_run_still_succeeds(empty_vault, cli, monkeypatch):

@@ -252,11 +252,22 @@ def display(vault: Any, *, plain: bool, verbose: bool) -> Any:
 
 
 def execute(
-    engine: Any, start: Any, *, total: int, description: str, display: Any, settings: Any = None
+    engine: Any,
+    start: Any,
+    *,
+    total: int,
+    description: str,
+    display: Any,
+    settings: Any = None,
+    client: Any = None,
 ) -> Any:
     """Run the engine (``runs.console``); with ``settings``, what handling replies needs loads while
-    the run waits for its first ones (``runs.warmup.reply_work``)."""
+    the run waits for its first ones (``runs.warmup.reply_work``). With ``client``, pages failed by an
+    error that stops the whole run point at it (``finish`` prints it once, whole)."""
     from topicgen.runs.console import execute
+
+    if client is not None:
+        display.run_stopper = lambda: getattr(client, "stopped_by", None)
     from topicgen.runs.warmup import reply_work
 
     warm_up = reply_work(settings.model, settings.prices, verify=settings.verify.enabled) if settings else []

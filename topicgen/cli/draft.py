@@ -172,6 +172,7 @@ def _draft(
         description=f"drafting with {settings.model}",
         display=shown,
         settings=settings,
+        client=client,
     )
     finish(vault, settings, report, display=shown, print_pages=to_stdout, client=client)
 

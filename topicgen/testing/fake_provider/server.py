@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -72,7 +72,11 @@ class FakeProvider(LoopbackServer):
         batch_max_bytes: int | None = None,
         drift_rate: float = 0.0,
         wrong_section_rate: float = 0.0,
+        port: int = 0,
+        on_page: Callable[[Any], None] | None = None,
     ) -> None:
+        self.bind_port = port
+        self.on_page = on_page  # called with each page (or sections) it makes up, e.g. to teach a catalog
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: _Server | None = None
@@ -112,7 +116,7 @@ class FakeProvider(LoopbackServer):
     # -- lifecycle: start, stop, port and url come from LoopbackServer ----------------------
 
     def _make_server(self) -> _Server:
-        return _Server(("127.0.0.1", 0), _Handler, self)
+        return _Server(self.bind_address, _Handler, self)
 
     @property
     def openai_base_url(self) -> str:
@@ -258,6 +262,8 @@ class FakeProvider(LoopbackServer):
                 if len(self._pages) > 4096:
                     self._pages.clear()
                 self._pages[key] = page
+            if self.on_page is not None:
+                self.on_page(copy.deepcopy(page))
         return copy.deepcopy(page)
 
     def _admit(self, cost: int) -> tuple[float, dict[str, tuple[int, int, float]]]:

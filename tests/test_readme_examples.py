@@ -94,6 +94,19 @@ def git(root: Path, *args: str) -> str:
     return subprocess.run(command, cwd=root, check=True, capture_output=True, text=True).stdout
 
 
+def bash(script: str, cwd: Path, env: dict[str, str], *options: str) -> subprocess.CompletedProcess:
+    """``script`` run by bash as a person would type it, in ``cwd``."""
+    return subprocess.run(
+        ["bash", *options, "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
 @pytest.fixture
 def fresh_vault(tmp_path: Path, fake_provider) -> Path:
     if shutil.which("git") is None or shutil.which("bash") is None:
@@ -130,15 +143,7 @@ def test_every_readme_example_succeeds_and_git_status_shows_only_pages(
         "NO_COLOR": "1",
     }
     for line in commands:
-        done = subprocess.run(
-            ["bash", "-c", local(line, fake_provider)],
-            cwd=fresh_vault,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = bash(local(line, fake_provider), fresh_vault, env)
         assert done.returncode == 0, (
             f"`{line}` failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}"
         )
@@ -163,15 +168,7 @@ def test_the_try_it_without_a_key_script_runs_with_no_key_and_stops_its_stand_in
     env = {name: value for name, value in os.environ.items() if not name.startswith(cleared)}
     env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "NO_COLOR": "1"}
 
-    done = subprocess.run(
-        ["bash", "-e", "-c", stand_in_script()],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = bash(stand_in_script(), tmp_path, env, "-e")
 
     assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     pages = sorted(path.name for path in (tmp_path / "try-vault" / "topics").glob("*.md"))

@@ -265,11 +265,10 @@ def execute(
     the run waits for its first ones (``runs.warmup.reply_work``). With ``client``, pages failed by an
     error that stops the whole run point at it (``finish`` prints it once, whole)."""
     from topicgen.runs.console import execute
+    from topicgen.runs.warmup import reply_work
 
     if client is not None:
         display.run_stopper = lambda: getattr(client, "stopped_by", None)
-    from topicgen.runs.warmup import reply_work
-
     warm_up = reply_work(settings.model, settings.prices, verify=settings.verify.enabled) if settings else []
     return execute(engine, start, total=total, description=description, display=display, warm_up=warm_up)
 

@@ -12,14 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 from typer.core import TyperCommand
 
 from topicgen.errors import TopicgenError, UsageError
 
 
-def _argument_name(param: click.Parameter, *, in_usage: bool = False) -> str:
+def _argument_name(param: Any, *, in_usage: bool = False) -> str:
     """An argument as people write it: ``TOPIC...``, ``[PAGE]...``, ``REPLY.json``; no type names."""
     name = getattr(param, "metavar", None) or (param.name or "").upper()
     if in_usage and not param.required:
@@ -31,7 +30,7 @@ class PlainHelpCommand(TyperCommand):
     """Help that names arguments as the usage line does (``TOPIC...``), not with Python's type names
     (typer would show ``TOPIC <list[str]>`` and ``{REPLY.json}``)."""
 
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
             if param.param_type_name == "argument":
@@ -40,7 +39,7 @@ class PlainHelpCommand(TyperCommand):
                 pieces.extend(param.get_usage_pieces(ctx))
         return pieces
 
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_options(self, ctx: Any, formatter: Any) -> None:
         arguments: list[tuple[str, str]] = []
         options: list[tuple[str, str]] = []
         for param in self.get_params(ctx):

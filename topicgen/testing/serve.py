@@ -57,7 +57,7 @@ def export_lines(variables: dict[str, str]) -> str:
 
 def write_whole(path: Path, text: str) -> None:
     """``text`` into ``path`` by a rename, so a script waiting for the file never reads half of it."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
     os.replace(temporary, path)

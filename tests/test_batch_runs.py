@@ -433,7 +433,7 @@ def test_a_batch_run_grounds_references_and_re_asks_unknown_books_in_the_follow_
                 assert link.key in references.videos | references.channels
     summary = " ".join(result.stderr.split())
     assert "4 video/channel link(s) not on YouTube, now searches for their name" in summary
-    assert "12 book(s) not in the catalog asked for again; 12 still not found, kept:" in summary
+    assert "12 book(s) not in the catalog asked for again; 12 still not found, kept (by page:" in summary
 
 
 def test_reask_live_asks_for_unknown_books_live_in_a_batch_run(cli, server, references, empty_vault):

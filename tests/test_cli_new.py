@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -275,8 +276,17 @@ def test_a_missing_key_exits_2_naming_the_variable_and_writes_nothing(vault, spe
     before = files_under(vault)
     result = topicgen("new", TOPIC, "--model", spec, "--vault", vault)
     assert result.exit_code == 2
-    assert one_line_error(result) == f"error: {variable} is not set: export {variable}=... to use this model"
+    assert one_line_error(result) == (
+        f"error: {variable} is not set: export {variable}=... to use this model; "
+        'to try topicgen without one, see "Try it without a key" in the README'
+    )
     assert files_under(vault) == before
+
+
+def test_the_missing_key_error_points_at_a_readme_section_that_exists(vault):
+    result = topicgen("new", TOPIC, "--model", "openai:gpt-6-luna", "--vault", vault)
+    (section,) = re.findall(r'see "([^"]+)" in the README', result.stderr)
+    assert f"\n## {section}\n" in (REPO / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -196,7 +196,8 @@ def test_a_rejected_key_that_the_provider_echoes_is_redacted(
     result = new(cli, vault, TOPIC, provider=provider)
 
     assert result.exit_code == 1
-    assert "401" in failed_line(result.stderr, TOPIC)
+    assert failed_line(result.stderr, TOPIC).endswith(": the error below")
+    assert "HTTP 401" in result.stderr.splitlines()[-1]
     assert cli.server.requests[0].outcome == "unauthorized"
     cli.assert_vault_clean(vault, before, result.stdout, result.stderr)
 

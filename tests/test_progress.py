@@ -134,13 +134,46 @@ def test_the_summary_names_only_the_pages_that_are_not_plainly_fine(
 
 
 def test_a_failure_reason_is_on_the_same_line_as_the_topic(cli: TopicgenCli, empty_vault: Path) -> None:
-    cli.server.script(HttpError(404, "The model `fake-model` does not exist"))
+    cli.server.script(HttpError(400, "this request is not allowed"))
 
     result = cli.run("new", "Graph Theory", "--vault", str(empty_vault))
 
     assert result.exit_code == 1
     (failed,) = [line for line in lines(result.stderr) if line.startswith("failed")]
-    assert failed.startswith("failed Graph Theory: openai: HTTP 404: The model `fake-model` does not exist (")
+    assert failed == "failed Graph Theory: openai: HTTP 400: this request is not allowed"
+
+
+def test_an_error_that_stops_the_run_prints_once_whole_at_the_end_and_each_page_points_at_it(
+    cli: TopicgenCli, empty_vault: Path
+) -> None:
+    cli.server.configure(api_key="the-right-key")
+
+    result = cli.run("new", "Graph Theory", "Set Theory", "--vault", str(empty_vault), COLUMNS="")
+
+    assert result.exit_code == 1
+    shown = lines(result.stderr)
+    assert [line for line in shown if "Incorrect API key" in line] == [shown[-1]]
+    assert shown[-1].startswith("error: openai: HTTP 401: Incorrect API key provided: [redacted].")
+    assert sorted(line for line in shown if line.startswith("failed")) == [
+        "failed Graph Theory: the error below",
+        "failed Set Theory: the error below",
+    ]
+
+
+def test_pages_failing_the_same_way_name_the_first_rather_than_repeat_its_reason(
+    cli: TopicgenCli, empty_vault: Path
+) -> None:
+    cli.server.script(HttpError(400, "not allowed"), topic="Graph Theory")
+    cli.server.script(HttpError(400, "not allowed"), topic="Set Theory")
+
+    result = cli.run("new", "Graph Theory", "Set Theory", "--concurrency", "1", "--vault", str(empty_vault))
+
+    assert result.exit_code == 1
+    failed = [line for line in lines(result.stderr) if line.startswith("failed")]
+    assert failed[:2] == [
+        "failed Graph Theory: openai: HTTP 400: not allowed",
+        "failed Set Theory: the same error as Graph Theory",
+    ]
 
 
 def test_a_retry_is_reported_as_it_happens(cli: TopicgenCli, empty_vault: Path) -> None:
@@ -288,12 +321,24 @@ def test_colour_is_left_out_on_a_terminal_when_no_color_is_set(cli: TopicgenCli,
     assert "failed Set Theory: openai: HTTP 400: not allowed" in plain
 
 
+def test_on_a_terminal_one_failed_page_shows_its_reason_once(cli: TopicgenCli, empty_vault: Path) -> None:
+    cli.server.script(HttpError(400, "this request is not allowed"))
+
+    code, shown = on_a_terminal(cli, "new", "Graph Theory", "--vault", str(empty_vault), NO_COLOR="1")
+
+    assert code == 1
+    assert shown.count("this request is not allowed") == 1
+
+
 # --- Ctrl-C ----------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_says_plainly_what_becomes_of_the_pages_in_flight(cli: TopicgenCli, empty_vault: Path) -> None:
+def test_ctrl_c_at_concurrency_2_says_2_pages_in_flight_not_the_4_the_run_holds(
+    cli: TopicgenCli, empty_vault: Path
+) -> None:
     cli.server.configure(latency=2.0)
-    command = [sys.executable, "-m", "topicgen", "new", "A", "B", "C", "--concurrency", "2"]
+    topics = ["A", "B", "C", "D", "E", "F"]
+    command = [sys.executable, "-m", "topicgen", "new", *topics, "--concurrency", "2"]
     process = subprocess.Popen(
         [*command, "--vault", str(empty_vault)],
         env={**os.environ, **cli.env()},
@@ -309,6 +354,7 @@ def test_ctrl_c_says_plainly_what_becomes_of_the_pages_in_flight(cli: TopicgenCl
     _, err = process.communicate(timeout=30)
 
     assert process.returncode == 130
-    assert "stopping: no new page starts; 3 page(s) in flight are abandoned; the next run asks again" in err
+    assert cli.server.stats().max_in_flight == 2
+    assert "stopping: no new page starts; 2 page(s) in flight are abandoned; the next run asks again" in err
     assert "replies already received are written and cached; press Ctrl-C again to quit now" in err
-    assert "interrupted: 3 topics left: A, B, C" in err
+    assert "interrupted: 6 topics left: A, B, C, D, E, F" in err

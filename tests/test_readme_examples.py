@@ -31,13 +31,26 @@ TOPICS_TXT = "Set Theory\nTopology\n"
 IDEAS_TXT = "# ideas\nLinear Algebra\n"
 
 
+STAND_IN = "python -m topicgen.testing serve"  # the "Try it without a key" script, run whole below
+
+
 def sh_blocks() -> list[str]:
     return re.findall(r"```sh\n(.*?)```", README, re.DOTALL)
 
 
+def stand_in_script() -> str:
+    """The README's "Try it without a key" block: a script, run as one (it starts a server, sources
+    the variables it prints and works in the folder it makes)."""
+    section = README.split("\n## Try it without a key\n", 1)[1].split("\n## ", 1)[0]
+    (script,) = [block for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL) if STAND_IN in block]
+    return script
+
+
 def readme_commands() -> list[str]:
-    """Every command line of the README's sh blocks, in order, set-up lines aside."""
-    lines = [line.strip() for block in sh_blocks() for line in block.splitlines()]
+    """Every command line of the README's sh blocks, in order, set-up lines and the stand-in script
+    aside."""
+    blocks = [block for block in sh_blocks() if STAND_IN not in block]
+    lines = [line.strip() for block in blocks for line in block.splitlines()]
     return [line for line in lines if line and not any(part in line for part in SET_UP)]
 
 
@@ -48,7 +61,7 @@ def readme_toml() -> str:
 
 def written_on_purpose(commands: list[str]) -> set[str]:
     """Files and folders the examples ask for by name: ``> FILE`` and ``--record DIR``."""
-    return {m for line in commands for m in re.findall(r"(?:>|--record)\s+(\S+)", line)}
+    return {m for line in commands for m in re.findall(r"(?:>|--record|mkdir -p)\s+(\S+)", line)}
 
 
 def local(line: str, fake) -> str:
@@ -81,6 +94,19 @@ def quoted_topics(commands: list[str]) -> list[str]:
 def git(root: Path, *args: str) -> str:
     command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args]
     return subprocess.run(command, cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def bash(script: str, cwd: Path, env: dict[str, str], *options: str) -> subprocess.CompletedProcess:
+    """``script`` run by bash as a person would type it, in ``cwd``."""
+    return subprocess.run(
+        ["bash", *options, "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -119,15 +145,7 @@ def test_every_readme_example_succeeds_and_git_status_shows_only_pages(
         "NO_COLOR": "1",
     }
     for line in commands:
-        done = subprocess.run(
-            ["bash", "-c", local(line, fake_provider)],
-            cwd=fresh_vault,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = bash(local(line, fake_provider), fresh_vault, env)
         assert done.returncode == 0, (
             f"`{line}` failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}"
         )
@@ -143,3 +161,23 @@ def test_every_readme_example_succeeds_and_git_status_shows_only_pages(
     ]
     assert others == [], f"git status shows more than pages and topicgen.toml: {others}"
     assert any(entry.startswith("?? topics/") for entry in status)
+
+
+def test_the_try_it_without_a_key_script_runs_with_no_key_and_stops_its_stand_in(tmp_path: Path):
+    if shutil.which("bash") is None:
+        pytest.skip("bash is needed to run the README as a person would")
+    cleared = ("OPENAI_", "ANTHROPIC_", "OLLAMA_", "TOPICGEN_")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(cleared)}
+    env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "NO_COLOR": "1"}
+
+    done = bash(stand_in_script(), tmp_path, env, "-e")
+
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    pages = sorted(path.name for path in (tmp_path / "try-vault" / "topics").glob("*.md"))
+    assert pages == ["graph-theory.md", "index.md", "rust.md", "set-theory.md"]
+    exported = dict(re.findall(r"^export (\w+)=(\S+)$", done.stdout, re.MULTILINE))
+    assert {value for name, value in exported.items() if name.endswith("_URL")} <= {
+        value for value in exported.values() if value.startswith("http://127.0.0.1:")
+    }
+    assert "not in the catalog" not in done.stderr  # the stand-in catalog knows the stand-in's books
+    assert not (tmp_path / "stand-in.env").exists()  # removed when the stand-in stopped

@@ -218,3 +218,64 @@ async def test_the_record_option_wraps_the_configured_clients_transport(
     await client.aclose()
     (saved,) = (tmp_path / "rec" / "openai").glob("*.json")
     assert SECRET not in saved.read_text(encoding="utf-8")
+
+
+# --- every provider --record writes renders and replays (issue 21.8) -----------------------------
+
+RECORDED_AS = {  # a model spec → the provider its recordings are filed under
+    "openai:fake-model": "openai",
+    "anthropic:fake-model": "anthropic",
+    "ollama:fake-model": "ollama",
+    "openai-compatible:fake-model": "openai",  # OpenAI-compatible servers speak OpenAI's wire
+}
+
+
+def test_every_wire_format_topicgen_records_is_tried_below():
+    from topicgen.model.clients.wire import WIRE_FORMATS
+
+    assert {found.provider for found in WIRE_FORMATS} == set(RECORDED_AS.values())
+
+
+def body_of(page: str) -> str:
+    return page.split("\n---\n", 1)[1]
+
+
+@pytest.mark.parametrize("spec", list(RECORDED_AS))
+def test_a_recording_of_each_provider_renders_and_replays_as_the_page_it_made(
+    cli, empty_vault, tmp_path, spec
+):
+    folder, ollama = tmp_path / "recorded", {"OLLAMA_BASE_URL": cli.server.ollama_base_url}
+    drafted = cli.run(
+        "new", "Rust", "--model", spec, "--record", str(folder), "--vault", str(empty_vault), **ollama
+    )
+    assert drafted.exit_code == 0, drafted.stderr
+    written = body_of((empty_vault / "topics" / "rust.md").read_text(encoding="utf-8"))
+    (recording,) = (folder / RECORDED_AS[spec]).glob("write-the-topic-note-for-rust-*.json")
+
+    rendered = cli.run("render", str(recording), "--vault", str(empty_vault))
+    replayed = cli.run(
+        "new", "Rust", "--model", f"replay:{folder}", "--output", "-", "--vault", str(tmp_path)
+    )
+
+    assert rendered.exit_code == 0, rendered.stderr
+    assert body_of(rendered.stdout).rstrip("\n") == written.rstrip("\n")
+    assert replayed.exit_code == 0, replayed.stderr
+    assert body_of(replayed.stdout).rstrip("\n") == written.rstrip("\n")
+
+
+def test_rendering_a_books_re_ask_recording_says_it_is_not_a_whole_page(cli, empty_vault, tmp_path):
+    folder = tmp_path / "recorded"
+    env = {"TOPICGEN_VERIFY_ENABLED": "true"}
+    from topicgen.testing import ReferenceServer
+
+    with ReferenceServer() as catalog:  # knows no book: the books are asked for again, and recorded
+        drafted = cli.run(
+            "new", "Rust", "--record", str(folder), "--vault", str(empty_vault), **env, **catalog.env()
+        )
+        assert drafted.exit_code == 0, drafted.stderr
+    (reask,) = [path for path in (folder / "openai").glob("*.json") if "write-the-topic" not in path.name]
+
+    rendered = cli.run("render", str(reask), "--vault", str(empty_vault))
+
+    assert rendered.exit_code == 2
+    assert "answers a re-ask of books alone, not a whole page" in rendered.stderr

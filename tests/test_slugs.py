@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from topicgen.errors import TopicNameError, UsageError, VaultError
 from topicgen.vault import Vault
-from topicgen.vault.slugs import MAX_SLUG_LENGTH, clean_topic_name, slug_for
+from topicgen.vault.slugs import HASH_LENGTH, MAX_SLUG_LENGTH, STOP_WORDS, clean_topic_name, slug_for
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
@@ -100,6 +102,36 @@ def test_two_long_names_sharing_their_first_80_characters_get_two_slugs():
 
 def test_a_long_names_slug_is_the_same_every_time():
     assert slug_for(f"{LONG_PREFIX} Beyond") == slug_for(f"{LONG_PREFIX}  beyond")
+
+
+def test_a_long_name_is_cut_after_a_whole_word_not_on_in_and_no_later_word_skipped_in():
+    name = (
+        "Byzantine Fault Tolerant Replication For Distributed Consensus In Decentralized Ledgers "
+        "Across Adversarial Networks Of Untrusted Machines, A Survey Of Methods And Their Costs"
+    )
+    assert len(name) > 160
+    head = slug_for(name)[: -HASH_LENGTH - 1]
+    assert head == "byzantine-fault-tolerant-replication-for-distributed-consensus"
+
+
+def test_a_cut_name_drops_every_stop_word_left_at_its_end():
+    name = "Fault Tolerant Replication Protocols And Their Uses In The Study Of Consensus And Of The Rest"
+    head = slug_for(name)[: -HASH_LENGTH - 1]
+    assert head == "fault-tolerant-replication-protocols-and-their-uses-in-the-study"
+
+
+@given(
+    st.lists(
+        st.sampled_from(["graph", "of", "theory", "in", "the", "x", "and", "consensus", "by"]), min_size=30
+    )
+)
+def test_any_long_names_slug_ends_on_a_whole_word_that_is_no_stop_word(words):
+    slug = slug_for(" ".join(["Survey", *words]))
+    head, digest = slug[: -HASH_LENGTH - 1], slug[-HASH_LENGTH:]
+    whole = "-".join(["survey", *words])
+    assert len(slug) <= MAX_SLUG_LENGTH and re.fullmatch(r"[0-9a-f]+", digest)
+    assert whole.startswith(head + "-")  # whole words, in order
+    assert head.rsplit("-", 1)[-1] not in STOP_WORDS
 
 
 def test_names_under_the_limit_keep_their_plain_slug():

@@ -66,7 +66,7 @@ def test_unknown_books_are_asked_for_again_once_and_named_when_still_unknown(
     empty_vault, cli, references, fake_provider
 ):
     references.learn_half_of(TOPICS)
-    result = cli.run("new", *TOPICS, "--vault", str(empty_vault))
+    result = cli.run("new", *TOPICS, "--verbose", "--vault", str(empty_vault))
     assert result.exit_code == 0, result.stderr
     summary = " ".join(result.stderr.split())
     named = 0
@@ -86,6 +86,24 @@ def test_unknown_books_are_asked_for_again_once_and_named_when_still_unknown(
         assert frontmatter(page_of(empty_vault, topic))["topicgen_verified"] is True
     assert named == 12  # of 24 books, the stand-in knows every other one
     assert "12 book(s) not in the catalog asked for again; 12 still not found, kept:" in summary
+
+
+def test_books_not_found_are_counted_per_page_in_lines_of_at_most_100_characters_without_a_terminal(
+    empty_vault, cli, references
+):
+    references.learn_half_of(TOPICS)
+    result = cli.run("new", *TOPICS, "--vault", str(empty_vault), COLUMNS="")
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert max(len(line) for line in lines) <= 100, "\n".join(line for line in lines if len(line) > 100)
+    summary = " ".join(result.stderr.split())
+    counts = ", ".join(f"{topic} 4" for topic in TOPICS)
+    assert (
+        f"12 still not found, kept (by page: {counts}); --verbose or `topicgen check --verify` names"
+        in summary
+    )
+    assert not [line for line in lines if '" by ' in line]  # no book named one by one
 
 
 def test_a_book_the_re_ask_replaces_with_a_real_one_is_no_longer_reported(
@@ -125,11 +143,26 @@ def test_with_the_services_down_pages_are_written_marked_unverified_with_one_war
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, result.stderr
     assert warnings[0].startswith(
-        "warning: references on 3 page(s) could not be checked (cannot reach 127.0.0.1:"
+        "warning: references on 3 page(s) could not be checked; cannot reach 127.0.0.1:"
     )
     assert "topicgen check --verify" in warnings[0] and "topicgen regen --verify-only" in warnings[0]
     for topic in TOPICS:
         assert frontmatter(page_of(empty_vault, topic))["topicgen_verified"] is False
+
+
+def test_the_unverified_warning_without_a_terminal_is_broken_into_lines_of_at_most_100_characters(
+    empty_vault, cli, references
+):
+    references.outage()
+    result = cli.run("new", *TOPICS, "--vault", str(empty_vault), COLUMNS="")
+
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line) for line in result.stderr.splitlines()) <= 100
+    warning = " ".join(result.stderr.split("warning: ", 1)[1].split())
+    assert warning.startswith("references on 3 page(s) could not be checked; cannot reach 127.0.0.1:")
+    assert (
+        "; they are marked unverified; `topicgen check --verify` or `topicgen regen --verify-only`" in warning
+    )
 
 
 def test_a_service_nobody_listens_at_fails_fast_and_the_run_still_succeeds(empty_vault, cli, monkeypatch):

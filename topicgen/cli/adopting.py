@@ -182,6 +182,7 @@ def adopt(
         total=len(paths),
         description=f"adopting with {settings.model}",
         display=shown,
+        client=client,
     )
     if dry_run:
         _say_estimate(settings, [outcome for _, outcome in report.results])

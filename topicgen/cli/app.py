@@ -13,10 +13,57 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from topicgen.errors import TopicgenError, UsageError
 
-app = typer.Typer(
+
+def _argument_name(param: Any, *, in_usage: bool = False) -> str:
+    """An argument as people write it: ``TOPIC...``, ``[PAGE]...``, ``REPLY.json``; no type names."""
+    name = getattr(param, "metavar", None) or (param.name or "").upper()
+    if in_usage and not param.required:
+        name = f"[{name}]"
+    return name + ("..." if param.nargs != 1 else "")
+
+
+class PlainHelpCommand(TyperCommand):
+    """Help that names arguments as the usage line does (``TOPIC...``), not with Python's type names
+    (typer would show ``TOPIC <list[str]>`` and ``{REPLY.json}``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(_argument_name(param, in_usage=True))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_argument_name(param), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class PlainHelpTyper(typer.Typer):
+    """A typer app whose commands show plain help (``PlainHelpCommand``)."""
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any) -> Any:
+        return super().command(*args, cls=cls or PlainHelpCommand, **kwargs)
+
+
+app = PlainHelpTyper(
     name="topicgen",
     help="Draft and maintain encyclopedia-style topic notes in a Markdown vault with an LLM.",
     no_args_is_help=True,
@@ -204,13 +251,23 @@ def display(vault: Any, *, plain: bool, verbose: bool) -> Any:
 
 
 def execute(
-    engine: Any, start: Any, *, total: int, description: str, display: Any, settings: Any = None
+    engine: Any,
+    start: Any,
+    *,
+    total: int,
+    description: str,
+    display: Any,
+    settings: Any = None,
+    client: Any = None,
 ) -> Any:
     """Run the engine (``runs.console``); with ``settings``, what handling replies needs loads while
-    the run waits for its first ones (``runs.warmup.reply_work``)."""
+    the run waits for its first ones (``runs.warmup.reply_work``). With ``client``, pages failed by an
+    error that stops the whole run point at it (``finish`` prints it once, whole)."""
     from topicgen.runs.console import execute
     from topicgen.runs.warmup import reply_work
 
+    if client is not None:
+        display.run_stopper = lambda: getattr(client, "stopped_by", None)
     warm_up = reply_work(settings.model, settings.prices, verify=settings.verify.enabled) if settings else []
     return execute(engine, start, total=total, description=description, display=display, warm_up=warm_up)
 

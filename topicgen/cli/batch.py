@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from topicgen.cli.app import (
+    PlainHelpTyper,
     PlainOption,
     ReaskOption,
     VaultOption,
@@ -26,12 +27,13 @@ from topicgen.cli.app import (
     display,
     execute,
     finish,
+    open_cli_vault,
     reports_errors,
     say,
 )
 from topicgen.errors import UsageError
 
-batch_app = typer.Typer(
+batch_app = PlainHelpTyper(
     name="batch",
     help="Batches this vault has in flight: their status; collect their results; cancel them; clean up.",
     no_args_is_help=True,
@@ -103,15 +105,14 @@ def run_in_batches(
 @batch_app.command()
 @reports_errors
 def status(
-    vault: VaultOption = Path("."),
+    vault: VaultOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per batch, for scripts.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="Collected batches too.")] = False,
 ) -> None:
     """The vault's batches: id, model, state, requests done and failed (asking the provider)."""
-    from topicgen.config import open_vault
     from topicgen.runs.batch.store import BatchStore
 
-    the_vault, settings = open_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault)
     store = BatchStore.of_vault(the_vault.state_dir)
     records = [record for record in store.batches() if show_all or record.in_flight]
     asyncio.run(_refresh(the_vault, settings, records))
@@ -174,7 +175,7 @@ async def _refresh(vault: Any, settings: Any, records: list[Any]) -> None:
 @batch_app.command()
 @reports_errors
 def collect(
-    vault: VaultOption = Path("."),
+    vault: VaultOption = None,
     retry: Annotated[
         bool,
         typer.Option("--retry", help="Send expired, cancelled and failed requests again, in a new batch."),
@@ -187,12 +188,11 @@ def collect(
     verbose: VerboseOption = False,
 ) -> None:
     """Finish the vault's batch runs: collect their batches and write their pages, as the commands would."""
-    from topicgen.config import open_vault
     from topicgen.runs.batch.api import command_of, describe
     from topicgen.runs.batch.store import BatchStore
 
     check_batch_flags(batch=True, no_wait=no_wait, reask=reask)
-    the_vault, settings = open_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault)
     runs = [run for run in BatchStore.of_vault(the_vault.state_dir).runs() if not run.done]
     if not runs:
         say("no batch runs to collect")
@@ -219,16 +219,16 @@ def collect(
 @reports_errors
 def cancel(
     batch_ids: Annotated[
-        list[str] | None, typer.Argument(help="Batch ids or names (default: all in flight).")
+        list[str] | None,
+        typer.Argument(metavar="BATCH_ID", help="Batch ids or names (default: all in flight)."),
     ] = None,
-    vault: VaultOption = Path("."),
+    vault: VaultOption = None,
 ) -> None:
     """Cancel batches in flight; what they finished is still collected, the rest can be sent again."""
-    from topicgen.config import open_vault
     from topicgen.runs.batch.api import batch_client_for
     from topicgen.runs.batch.store import SUBMITTED, BatchStore
 
-    the_vault, settings = open_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault)
     wanted = set(batch_ids or [])
     records = [
         record
@@ -256,16 +256,15 @@ def cancel(
 @batch_app.command()
 @reports_errors
 def clean(
-    vault: VaultOption = Path("."),
+    vault: VaultOption = None,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be removed; remove nothing."),
 ) -> None:
     """Remove what the vault keeps of batches whose results are all collected and written (never one in
     flight, nor one holding replies a page still waits for). Prints the batch ids removed."""
-    from topicgen.config import open_vault
     from topicgen.runs.batch.store import BatchStore
     from topicgen.vault.files import size_text
 
-    the_vault, _ = open_vault(vault)
+    the_vault, _, _ = open_cli_vault(vault)
     store = BatchStore.of_vault(the_vault.state_dir)
     if not store.folder.is_dir():
         say("no batches recorded in this vault")

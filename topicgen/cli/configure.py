@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -32,52 +32,27 @@ def show_config(
     Keys are never shown: topicgen.toml holds only the names of the variables
     that hold them, and those variables' values are not printed.
     """
-    from topicgen.config import locate_vault, settings_with_sources
+    from topicgen.config import locate_vault
     from topicgen.model.redact import redact
+    from topicgen.upkeep.settings_report import settings_report
 
     location = locate_vault(vault, required=False)
-    settings, sources = settings_with_sources(location.root, run_overrides(model=model))
-    rows = list(_rows(settings.model_dump(mode="json"), sources))
+    settings, rows = settings_report(location.root, run_overrides(model=model))
     warn_if_retiring(settings.model)  # on stderr: scripts reading the settings are not disturbed
     note_unsent_effort(settings)
     if as_json:
         typer.echo(
             json.dumps({"setting": "vault", "value": str(location.root), "from": location.how or "none"})
         )
-        for name, value, source in rows:
+        for row in rows:
+            shown = {"setting": row.name, "value": row.value, "from": row.source}
             typer.echo(
-                redact(json.dumps({"setting": name, "value": value, "from": source}, ensure_ascii=False))
+                redact(json.dumps(shown | ({"note": row.note} if row.note else {}), ensure_ascii=False))
             )
         return
     typer.echo(f"# vault: {location.describe()}")
-    width = max(len(name) for name, _, _ in rows)
-    for name, value, source in rows:
-        shown = json.dumps(value, ensure_ascii=False)
-        typer.echo(redact(f"{name.ljust(width)} = {shown}  # {source}"))
-
-
-def _rows(values: dict[str, Any], sources: dict[str, str], prefix: str = "") -> Any:
-    """(dotted name, value, where it came from) for every setting, tables entry by entry."""
-    for key, value in values.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            yield from _rows(value, sources, f"{name}.")
-            continue
-        source = sources.get(name) or next(
-            (sources[part] for part in _parents(name) if part in sources), "default"
-        )
-        yield name, value, _describe(source)
-
-
-def _parents(name: str) -> list[str]:
-    """A table entry's enclosing tables, nearest first (not the top-level table: it is named whole)."""
-    parts = name.split(".")
-    return [".".join(parts[:size]) for size in range(len(parts) - 1, 1, -1)]
-
-
-def _describe(source: str) -> str:
-    if source.startswith("--"):
-        return f"flag {source}"
-    if source.startswith("TOPICGEN_"):
-        return f"environment {source}"
-    return source if source == "default" else f"file {source}"
+    width = max(len(row.name) for row in rows)
+    for row in rows:
+        value = "none" if row.value is None else json.dumps(row.value, ensure_ascii=False)
+        said = f"{row.source}: {row.note}" if row.note else row.source
+        typer.echo(redact(f"{row.name.ljust(width)} = {value}  # {said}"))

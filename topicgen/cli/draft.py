@@ -100,7 +100,7 @@ def new(
     if batch:
         check_batch_model(settings)
     if dry_run:
-        _print_plans(the_vault, cleaned, settings, batch=batch)
+        _print_plans(the_vault, cleaned, settings, batch=batch, in_a_vault=location.found)
         return
     from topicgen.runs.warmup import preload
 
@@ -177,6 +177,7 @@ def _draft(
         description=f"drafting with {settings.model}",
         display=shown,
         settings=settings,
+        client=client,
     )
     finish(vault, settings, report, display=shown, print_pages=to_stdout, client=client)
 
@@ -193,9 +194,14 @@ def batch_estimate(settings: Any, total: Any) -> str:
     return f"about ${batch.cost(total):.4f} at batch prices{beside}"
 
 
-def _print_plans(vault: Any, topics: list[str], settings: Any, *, batch: bool = False) -> None:
+def _print_plans(
+    vault: Any, topics: list[str], settings: Any, *, batch: bool = False, in_a_vault: bool = True
+) -> None:
     """The templates in effect and the system message once, then each topic's own message, then the
-    model and the estimate (from the same prompt builder as the run)."""
+    model and the estimate (from the same prompt builder as the run).
+
+    Outside a vault a page's place is named inside the vault a real run would need (``topics/x.md``),
+    never a path here that a real run refuses."""
     from topicgen.model.clients.base import Usage
     from topicgen.model.prompt import Prompts
     from topicgen.runs.api import plan_topics
@@ -208,9 +214,15 @@ def _print_plans(vault: Any, topics: list[str], settings: Any, *, batch: bool = 
     typer.echo(f"--- templates: {'; '.join(parts)}")
     typer.echo(f"--- system (the same for every topic)\n{prompts.system()}")
     total = Usage()
+    if not in_a_vault:
+        typer.echo(
+            "--- no vault here: a real run needs one (run it inside a vault, or pass --vault DIR); "
+            "pages go to its topics/ folder"
+        )
     for plan in plan_topics(vault, topics, prompts):
         state = "exists; --force replaces it" if plan.exists else "new"
-        typer.echo(f"=== {plan.topic} → {plan.path} ({state})")
+        place = plan.path if in_a_vault else plan.path.relative_to(vault.root).as_posix()
+        typer.echo(f"=== {plan.topic} → {place} ({state})")
         for message in plan.messages:
             if message["role"] != "system":
                 typer.echo(f"--- {message['role']}\n{message['content']}")

@@ -224,6 +224,7 @@ def _regenerate(
         total=len(jobs),
         description=f"regenerating with {settings.model}",
         display=shown,
+        client=client,
     )
     finish(vault, settings, report, display=shown, client=client)
 
@@ -260,6 +261,7 @@ def _recheck(
         total=len(paths),
         description="checking references",
         display=shown,
+        client=client,
     )
     finish(the_vault, settings, report, display=shown, client=client)
 

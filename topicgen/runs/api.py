@@ -308,23 +308,44 @@ def plan_topics(vault: Vault, topics: Iterable[str], prompts: Prompts | None = N
 def page_data(saved: Any) -> tuple[Any, str | None]:
     """(page object, recorded topic) from the forms a reply is saved in.
 
-    Accepted: the page itself; ``{"topic": ..., "page": ...}``; a recorded
-    OpenAI or Anthropic exchange (its first response's message).
+    Accepted: the page itself; ``{"topic": ..., "page": ...}``; a recorded exchange of any
+    provider ``--record`` writes (``model.clients.wire.WIRE_FORMATS``), read from its last
+    successful response; a provider's response body saved on its own.
     """
+    from topicgen.model.clients.wire import WIRE_FORMATS, wire_format
+
     if not isinstance(saved, dict):
         raise UsageError("a saved reply must be a JSON object")
     if "page" in saved:
         return saved["page"], saved.get("topic")
-    body = saved.get("response", {}).get("body", saved) if "response" in saved else saved
-    if isinstance(body, dict) and "choices" in body:
-        return json.loads(body["choices"][0]["message"]["content"]), None
-    if isinstance(body, dict) and body.get("type") == "message":
-        for block in body.get("content", []):
-            if block.get("type") == "tool_use":
-                return block["input"], None
-            if block.get("type") == "text":
-                return json.loads(block["text"]), None
-    return saved, None
+    if "response" not in saved and "responses" not in saved:
+        return _reply_page(saved, WIRE_FORMATS, otherwise=saved), None
+    formats = WIRE_FORMATS
+    if "provider" in saved:
+        found = wire_format(str(saved["provider"]))
+        if found is None:
+            known = ", ".join(f.provider for f in WIRE_FORMATS)
+            raise UsageError(f"it records provider {saved['provider']!r}; render reads {known}")
+        formats = (found,)
+    responses = saved.get("responses") or [saved["response"]]
+    answered = [r["body"] for r in responses if 200 <= int(r.get("status", 200)) < 300]
+    if not answered:
+        raise UsageError("the recording holds no successful response")
+    return _reply_page(answered[-1], formats), None
+
+
+def _reply_page(body: Any, formats: Iterable[Any], otherwise: Any = None) -> Any:
+    """The page a provider's response body holds, read with the first of ``formats`` that fits;
+    ``otherwise`` when none does (else the last one's error)."""
+    problem: Exception = ValueError("no provider's response")
+    for found in formats:
+        try:
+            return json.loads(found.reply_text(body))
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as error:
+            problem = error
+    if otherwise is not None:
+        return otherwise
+    raise problem
 
 
 TOPIC_MARKER = "TOPICGEN-TOPIC-MARKER"
@@ -332,17 +353,20 @@ TOPIC_MARKER = "TOPICGEN-TOPIC-MARKER"
 
 def request_topic(saved: dict[str, Any], prompts: Prompts) -> str | None:
     """The topic a recorded exchange asked for: its first user message, read with the user template."""
+    from topicgen.model.clients.wire import wire_format
+
     request = saved.get("request")
     body = request.get("body") if isinstance(request, dict) else None
-    messages = body.get("messages") if isinstance(body, dict) else None
-    users = [m for m in messages or [] if isinstance(m, dict) and m.get("role") == "user"]
+    found = wire_format(str(saved.get("provider")))
+    if not isinstance(body, dict) or found is None:
+        return None
+    try:
+        users = found.user_texts(body)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        return None
     if not users:
         return None
-    content = users[0].get("content")
-    if isinstance(content, list):  # Anthropic's content blocks
-        content = "".join(block.get("text", "") for block in content if isinstance(block, dict))
-    if not isinstance(content, str):
-        return None
+    content = users[0]
     prefix, _, suffix = prompts.messages(TOPIC_MARKER)[-1].content.partition(TOPIC_MARKER)
     if not content.startswith(prefix) or not content.endswith(suffix):
         return None
@@ -364,12 +388,19 @@ def render_saved_reply(path: Path, topic: str | None, vault_root: Path) -> str:
         raise UsageError(f"{path} is not valid JSON: {error}") from None
     try:
         data, recorded_topic = page_data(saved)
+    except UsageError as error:
+        raise UsageError(f"{path}: {error}") from None
     except (AttributeError, KeyError, IndexError, TypeError, ValueError):  # a crafted or foreign file
         raise UsageError(
             f"{path} is not a page, a saved reply or a recorded exchange topicgen reads"
         ) from None
     if recorded_topic is not None and not isinstance(recorded_topic, str):
         raise UsageError(f"{path}: its topic must be text")
+    if isinstance(data, dict) and "request" in saved and data and "title_emoji" not in data:
+        raise UsageError(
+            f"{path} answers a re-ask of {', '.join(map(str, data))} alone, not a whole page; "
+            "render the recording of the page itself ('Write the topic note for: ...')"
+        )
     topic = topic or recorded_topic or request_topic(saved, Prompts(vault_root))
     if not topic:
         raise UsageError(f"{path} does not record its topic; pass --topic NAME")

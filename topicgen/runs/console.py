@@ -14,6 +14,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from topicgen.model.clients.ratelimit import RequestGauge, request_gauge
 from topicgen.model.clients.retrying import retry_listener
 from topicgen.runs.engine import Engine, RunReport
 from topicgen.runs.progress import Display
@@ -21,7 +22,8 @@ from topicgen.runs.warmup import IdleWatch, when_idle
 
 
 def stop_message(in_flight: int) -> list[str]:
-    """What the first Ctrl-C says: what happens to the pages in flight."""
+    """What the first Ctrl-C says: what happens to the pages in flight (their requests are with the
+    model: at most ``concurrency``; a page waiting for its turn has asked nothing yet)."""
     pages = (
         f"{in_flight} page(s) in flight are abandoned; the next run asks again"
         if in_flight
@@ -52,7 +54,7 @@ def execute(
         loop = asyncio.get_running_loop()
 
         def stop(*_: Any) -> None:
-            for line in stop_message(engine.in_flight):
+            for line in stop_message(gauge.waiting):
                 display.say(line)
             engine.stop()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -61,6 +63,7 @@ def execute(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
         retry_listener.set(display.retried)
+        request_gauge.set(gauge)
         display.start(total, description)
         when_idle(watch, warm_up)
         try:
@@ -70,6 +73,7 @@ def execute(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
+    gauge = RequestGauge()
     watch = IdleWatch()
     try:
         with asyncio.Runner(loop_factory=watch.new_loop) as runner:

@@ -31,12 +31,13 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from topicgen.model.clients.base import Usage
 from topicgen.model.clients.retrying import RetryNotice
+from topicgen.model.redact import redact
 from topicgen.runs.engine import RunReport, current_item
 from topicgen.runs.workshop import Outcome, Status
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # the summary's needs (prices, reference findings, rich) load
 LINE_WIDTH = 100
 LEFT_ALONE = (Status.EXISTS, Status.UNCHANGED)
 NAMES_SHOWN = 10
+STOPPED = "the error below"  # a page failed by the error that stops the run, printed last
 _HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 _STYLE = {
     Status.WRITTEN: "green",
@@ -140,11 +142,16 @@ def listed(outcome: Outcome, verbose: bool) -> bool:
 
 
 def page_line(
-    outcome: Outcome, root: Path | None, seconds: float | None = None, verbose: bool = False
+    outcome: Outcome,
+    root: Path | None,
+    seconds: float | None = None,
+    verbose: bool = False,
+    reason: str | None = None,
 ) -> str:
-    """``written topics/rust.md 3.2 s 2,140 out``; ``failed Rust: why``; notes after a colon."""
+    """``written topics/rust.md 3.2 s 2,140 out``; ``failed Rust: why`` (``reason``, when given, in
+    place of the page's own); notes after a colon."""
     if outcome.status is Status.FAILED:
-        return f"failed {outcome.topic}: {in_vault(outcome.detail, root) or 'no reason given'}"
+        return f"failed {outcome.topic}: {reason or in_vault(outcome.detail, root) or 'no reason given'}"
     parts = [outcome.status.value, where(outcome, root)]
     if seconds is not None:
         parts.append(f"{seconds:.1f} s")
@@ -211,15 +218,13 @@ def totals(report: RunReport, price: Priced | None = None) -> list[str]:
     return parts
 
 
-def reference_parts(report: RunReport) -> list[list[str]]:
-    """What checking the run's books and videos found (``runs.references``): its list of findings as
-    parts a line may be broken between; a warning whole."""
-    from topicgen.runs.references import summary_lines as reference_lines
+def reference_parts(report: RunReport, verbose: bool = False) -> list[list[str]]:
+    """What checking the run's books and videos found (``runs.references``), each line as parts it
+    may be broken between; books not found counted by page unless ``verbose``."""
+    from topicgen.runs.references import summary_parts
 
     found = [(outcome.topic, outcome.references) for _, outcome in report.results if outcome.references]
-    return [
-        line.split("; ") if line.startswith("references: ") else [line] for line in reference_lines(found)
-    ]
+    return summary_parts(found, verbose=verbose)
 
 
 def left_lines(report: RunReport, left_label: str = "topics", width: int | None = LINE_WIDTH) -> list[str]:
@@ -277,6 +282,18 @@ class _Display:
         self.verbose = verbose
         self._total = 0
         self._started: dict[int, float] = {}
+        # the error that stops the whole run, if one did: the command ends with it, whole, once
+        self.run_stopper: Callable[[], BaseException | None] = lambda: None
+        self._first_with: dict[str, str] = {}  # a failure's reason → the first page that failed so
+
+    def reason(self, outcome: Outcome) -> str | None:
+        """What a failed page's line says in place of its reason, so that one failure prints once:
+        the run-stopping error is printed last, whole; a reason already shown names its page."""
+        stopper = self.run_stopper()
+        if stopper is not None and outcome.detail == redact(str(stopper)):
+            return STOPPED
+        first = self._first_with.setdefault(outcome.detail, outcome.topic)
+        return None if first == outcome.topic else f"the same error as {first}"
 
     def started(self, item: object) -> None:
         self._started[id(item)] = time.perf_counter()
@@ -311,7 +328,8 @@ class PlainDisplay(_Display):
         seconds = self.seconds(item)
         if outcome.status in LEFT_ALONE and self._total > 1 and not listed(outcome, self.verbose):
             return  # counted in the totals; a run of one page always says what became of it
-        self._write(page_line(outcome, self.root, seconds, self.verbose))
+        reason = self.reason(outcome) if outcome.status is Status.FAILED else None
+        self._write(page_line(outcome, self.root, seconds, self.verbose, reason))
 
     def retried(self, notice: RetryNotice) -> None:
         self._write(retry_line(current_item.get(), notice))
@@ -324,10 +342,12 @@ class PlainDisplay(_Display):
         shown = [outcome for outcome in outcomes if listed(outcome, self.verbose)]
         if len(outcomes) > 1:  # one page's line was the progress line
             for outcome in shown:
-                self._write(page_line(outcome, self.root, verbose=self.verbose))
-        for parts in [totals(report, price), *reference_parts(report)]:
+                reason = self.reason(outcome) if outcome.status is Status.FAILED else None
+                if reason != STOPPED:  # those pages were named as they failed; the error comes last
+                    self._write(page_line(outcome, self.root, verbose=self.verbose, reason=reason))
+        for parts in [totals(report, price), *reference_parts(report, self.verbose)]:
             for line in fit(parts, self.width):
-                self._write(line, whole=True)  # figures and names are never cut
+                self._write(line)  # broken between parts; cut only when one part alone is too long
         for line in left_lines(report, left_label, self.width):
             self._write(line)
         if self._clipped:
@@ -386,10 +406,13 @@ class TerminalDisplay(_Display):
 
     def finished(self, item: object, outcome: Outcome) -> None:
         seconds = self.seconds(item)
-        self._failed += outcome.status is Status.FAILED
+        failed = outcome.status is Status.FAILED
+        self._failed += failed
         alone = outcome.status in LEFT_ALONE and self._total < 2  # a run of one page says what became of it
-        if outcome.status is Status.FAILED or alone or (self.verbose and self._total > 1):
-            self._print(page_line(outcome, self.root, seconds, self.verbose), _STYLE[outcome.status])
+        several = self._total > 1  # one page's failure is in the table that follows at once
+        if (failed and several) or alone or (self.verbose and several):
+            reason = self.reason(outcome) if failed else None
+            self._print(page_line(outcome, self.root, seconds, self.verbose, reason), _STYLE[outcome.status])
         if self._progress is not None:
             self._progress.update(self._task, advance=1, failed=self._failed)
 
@@ -416,8 +439,9 @@ class TerminalDisplay(_Display):
                 table.add_column(column, overflow="fold")
             for outcome in shown:
                 usage = outcome.usage
-                shows_detail = outcome.status is Status.FAILED or self.verbose
-                said = [in_vault(outcome.detail, self.root)] if shows_detail else []
+                failed = outcome.status is Status.FAILED
+                detail = (failed and self.reason(outcome)) or in_vault(outcome.detail, self.root)
+                said = [detail] if failed or self.verbose else []
                 table.add_row(  # names and details are untrusted text: shown as text, never as markup
                     Text(outcome.topic if outcome.status is Status.FAILED else where(outcome, self.root)),
                     f"[{_STYLE[outcome.status]}]{outcome.status.value}[/]",
@@ -426,7 +450,7 @@ class TerminalDisplay(_Display):
                     f"/{usage.cache_write_tokens:,}",
                 )
             self.console.print(table)
-        for parts in [totals(report, price), *reference_parts(report)]:
+        for parts in [totals(report, price), *reference_parts(report, self.verbose)]:
             self._print("; ".join(parts))
         for line in left_lines(report, left_label, width=None):
             self._print(line, "yellow")

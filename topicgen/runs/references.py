@@ -35,7 +35,8 @@ from topicgen.verify.checker import (
 )
 
 CONTEXT = ("title_emoji", "books")  # what the books re-ask shows: the topic and its books, not the page
-SHOWN = 20  # unknown books named in the summary line; `check --verify` lists every one
+SHOWN = 20  # unknown books named in the summary line with --verbose; `check --verify` lists every one
+PAGES_SHOWN = 10  # pages named, with their count of unknown books, in the summary line without it
 
 
 def unknown_book_problem(label: str, book: str) -> str:
@@ -136,38 +137,59 @@ async def _reask_books(
     return books, answer.usage, answer.cached
 
 
-def summary_lines(found: Iterable[tuple[str, PageReferences]]) -> list[str]:
-    """The run summary's lines about references: what was replaced, re-asked and not found; one warning.
+def summary_lines(found: Iterable[tuple[str, PageReferences]], *, verbose: bool = False) -> list[str]:
+    """``summary_parts`` as whole lines."""
+    return ["; ".join(parts) for parts in summary_parts(found, verbose=verbose)]
 
-    Books whose re-ask the reply cache answered are counted apart: no call was made for them.
+
+def summary_parts(found: Iterable[tuple[str, PageReferences]], *, verbose: bool = False) -> list[list[str]]:
+    """The run summary's lines about references, each as parts a line may be broken between: what
+    was replaced, re-asked and not found; one warning when services could not be reached.
+
+    Books still not found are counted per page (``verbose``: each one named, up to ``SHOWN``), so
+    a run of many pages says so in a line or two. Books whose re-ask the reply cache answered are
+    counted apart: no call was made for them.
     """
     found = list(found)
     searched = sum(len(refs.searched) for _, refs in found)
     reasked = sum(refs.reasked_books for _, refs in found)
     cached = sum(refs.reasked_books for _, refs in found if refs.reask_cached)
-    unknown = [f"{book} ({topic})" for topic, refs in found for book in refs.unknown_books]
     lines = []
-    if searched or reasked or unknown:
-        parts = []
-        if searched:
-            parts.append(f"{searched} video/channel link(s) not on YouTube, now searches for their name")
-        if reasked:
-            from_cache = f" ({cached} answered from the reply cache)" if cached else ""
-            parts.append(f"{reasked} book(s) not in the catalog asked for again{from_cache}")
-        if unknown:
-            more = (
-                f" and {len(unknown) - SHOWN} more (`topicgen check --verify`)"
-                if len(unknown) > SHOWN
-                else ""
-            )
-            parts.append(f"{len(unknown)} still not found, kept: {'; '.join(unknown[:SHOWN])}{more}")
-        lines.append("references: " + "; ".join(parts))
+    parts = []
+    if searched:
+        parts.append(f"{searched} video/channel link(s) not on YouTube, now searches for their name")
+    if reasked:
+        from_cache = f" ({cached} answered from the reply cache)" if cached else ""
+        parts.append(f"{reasked} book(s) not in the catalog asked for again{from_cache}")
+    parts += _not_found(found, verbose)
+    if parts:
+        lines.append(["references: " + parts[0], *parts[1:]])
     unreachable = [refs for _, refs in found if refs.unreachable]
     if unreachable:
         reasons = sorted({reason for refs in unreachable for reason in refs.unreachable})
         lines.append(
-            f"warning: references on {len(unreachable)} page(s) could not be checked ({'; '.join(reasons)}); "
-            "they are marked unverified: `topicgen check --verify` or `topicgen regen --verify-only` "
-            "finishes the job"
+            [
+                f"warning: references on {len(unreachable)} page(s) could not be checked",
+                *reasons,
+                "they are marked unverified",
+                "`topicgen check --verify` or `topicgen regen --verify-only` finishes the job",
+            ]
         )
     return lines
+
+
+def _not_found(found: list[tuple[str, PageReferences]], verbose: bool) -> list[str]:
+    """The summary's parts about books still not found: each named (verbose), else a count a page."""
+    unknown = [f"{book} ({topic})" for topic, refs in found for book in refs.unknown_books]
+    if not unknown:
+        return []
+    if verbose:
+        more = f" and {len(unknown) - SHOWN} more (`topicgen check --verify`)" if len(unknown) > SHOWN else ""
+        return [f"{len(unknown)} still not found, kept: {'; '.join(unknown[:SHOWN])}{more}"]
+    pages = [(topic, len(refs.unknown_books)) for topic, refs in found if refs.unknown_books]
+    named = ", ".join(f"{topic} {count}" for topic, count in pages[:PAGES_SHOWN])
+    more = f" and {len(pages) - PAGES_SHOWN} more page(s)" if len(pages) > PAGES_SHOWN else ""
+    return [
+        f"{len(unknown)} still not found, kept (by page: {named}{more})",
+        "--verbose or `topicgen check --verify` names them",
+    ]

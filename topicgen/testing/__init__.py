@@ -5,7 +5,8 @@ completions and Anthropic messages wire formats, with latency, rate limits
 and injectable faults. ``ReferenceServer`` stands in for the book catalog and
 YouTube that reference checks ask (known and unknown titles, videos and
 channels, 429s, slow answers, outages). Both use the standard library only and are never
-imported by the ``topicgen`` command itself.
+imported by the ``topicgen`` command itself. ``python -m topicgen.testing serve`` runs both for
+a person trying topicgen without a key (``serve``).
 """
 
 from __future__ import annotations

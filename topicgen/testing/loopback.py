@@ -43,6 +43,12 @@ class LoopbackServer:
     _httpd: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _stopping: threading.Event
+    bind_port: int = 0  # the port to listen on, 0 for any free one; the address is always 127.0.0.1
+
+    @property
+    def bind_address(self) -> tuple[str, int]:
+        """Where ``_make_server`` listens: loopback only, never another interface."""
+        return ("127.0.0.1", self.bind_port)
 
     def _make_server(self) -> ThreadingHTTPServer:
         raise NotImplementedError

@@ -20,7 +20,8 @@ the real services do:
 It can answer slowly (``latency``), be scripted to answer 429 with a
 ``Retry-After`` or any other status, and go down (``outage``: connections
 are closed unanswered). ``learn_half_of`` teaches it every other book,
-video and channel the fake provider invents for some topics. ``stats()``
+video and channel the fake provider invents for some topics; ``learn_page``
+every one of a page (``FakeProvider(on_page=...)``). ``stats()``
 counts requests by route, the User-Agents seen and the most in flight.
 Standard library only.
 """
@@ -78,7 +79,8 @@ def _words(text: str) -> list[str]:
 class ReferenceServer(LoopbackServer):
     """The stand-in services; a context manager. ``url`` is both ``books_url`` and ``videos_url``."""
 
-    def __init__(self, *, latency: float = 0.0) -> None:
+    def __init__(self, *, latency: float = 0.0, port: int = 0) -> None:
+        self.bind_port = port
         self.latency = latency
         self.books: list[dict[str, Any]] = []
         self.videos: set[str] = set()
@@ -116,9 +118,22 @@ class ReferenceServer(LoopbackServer):
         pages = [page_for_schema(schema or page_json_schema(), topic) for topic in topics]
         books = [book for page in pages for book in page.get("books", {}).values()]
         for book in books[::2]:
-            self.add_book(book["title"], [name.strip() for name in book["authors"].split(" and ")])
+            self._learn_book(book)
         for video in [video for page in pages for video in page.get("videos", [])][::2]:
             self.learn_link(video["url"])
+
+    def learn_page(self, page: Any) -> None:
+        """Know every book, video and channel of a page (or of the sections) the fake provider wrote."""
+        if not isinstance(page, dict):
+            return
+        for book in (page.get("books") or {}).values():
+            self._learn_book(book)
+        for video in page.get("videos") or []:
+            self.learn_link(video["url"])
+
+    def _learn_book(self, book: dict[str, str]) -> None:
+        """A book as a page names it: its title, and its authors joined with 'and'."""
+        self.add_book(book["title"], [name.strip() for name in book["authors"].split(" and ")])
 
     def knows_book(self, title: str) -> bool:
         with self._lock:
@@ -146,7 +161,7 @@ class ReferenceServer(LoopbackServer):
     # -- lifecycle: start, stop, port and url come from LoopbackServer ----------------------
 
     def _make_server(self) -> _Server:
-        return _Server(("127.0.0.1", 0), _Handler, self)
+        return _Server(self.bind_address, _Handler, self)
 
     def env(self) -> dict[str, str]:
         """The environment that points topicgen's checks here."""

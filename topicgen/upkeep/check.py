@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from topicgen.errors import UsageError, VaultError
+from topicgen.errors import TopicNameError, UsageError, VaultError
 from topicgen.page.render import VERIFIED_KEY
 from topicgen.read.adoption import plan_adoption
 from topicgen.read.findings import Code, Finding, HasFindings, excerpt
@@ -27,6 +27,7 @@ from topicgen.vault import Vault
 from topicgen.vault.files import NotText, read_page_text
 from topicgen.vault.frontmatter import split_page
 from topicgen.vault.notes import VaultFiles
+from topicgen.vault.slugs import slug_for
 
 _MARKDOWN_LINK = re.compile(
     r"!?\[(?P<text>[^\]]*)\]\((?:<(?P<angled>[^>]+)>|(?P<plain>[^)\s]+))(?:\s+\"[^\"]*\")?\)"
@@ -93,8 +94,20 @@ class LinkChecker:
             for match in _WIKI_LINK.finditer(line):
                 target = match.group("target").strip()
                 if not self._vault_files().resolves(target, path):
-                    findings.append(_broken(index, match.group(0), target))
+                    findings.append(_broken(index, match.group(0), target, self._page_named(target)))
         return findings
+
+    def _page_named(self, target: str) -> str:
+        """For a wiki link by a topic's name (``[[Graph Theory]]``), where that topic's page is: Obsidian
+        resolves a wiki link by file name, and a page's file name is its slug (``graph-theory.md``)."""
+        try:
+            slug = slug_for(target)
+        except TopicNameError:
+            return ""
+        found = self._vault_files().find(slug) if slug != target else None
+        if found is None:
+            return ""
+        return f"; the page for {target!r} is {found}: link it as [[{slug}|{target}]]"
 
     def _resolves(self, page: Path, target: str) -> bool:
         if _SCHEME.match(target) or target.startswith("#"):
@@ -106,8 +119,8 @@ class LinkChecker:
         return (base / target.lstrip("/")).is_file()
 
 
-def _broken(line: int, link: str, target: str) -> Finding:
-    return Finding(line, Code.BROKEN_LINK, f"{excerpt(link)} points at {target}, which does not exist")
+def _broken(line: int, link: str, target: str, hint: str = "") -> Finding:
+    return Finding(line, Code.BROKEN_LINK, f"{excerpt(link)} points at {target}, which does not exist{hint}")
 
 
 def _shown(path: Path, root: Path | None) -> str:

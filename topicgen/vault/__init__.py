@@ -11,6 +11,7 @@ May import: ``topicgen.errors`` only.
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +50,12 @@ class Vault:
     def open(cls, root: Path, topics: str = "topics", books: str = "books") -> Vault:
         root = root.expanduser()
         if not root.is_dir():
-            problem = "is not a folder" if root.exists() else "does not exist"
-            raise VaultError(f"vault folder {root} {problem}")
+            if root.exists():
+                raise VaultError(f"vault folder {root} is not a folder")
+            raise VaultError(
+                f"vault folder {root} does not exist; to start a vault there, create the folder "
+                f"(mkdir -p {shlex.quote(str(root))}) and run the command again"
+            )
         return cls(root.resolve(), topics, books)
 
     def __post_init__(self) -> None:

@@ -208,16 +208,20 @@ class VaultFiles:
 
     def resolves(self, target: str, page: Path | None = None) -> bool:
         """Whether a link target (without ``#heading`` or ``|alias``) names a file of the vault."""
+        return self.find(target, page) is not None
+
+    def find(self, target: str, page: Path | None = None) -> str | None:
+        """The vault file a link target names (its path in the vault, case folded), or None."""
         target = target.strip().replace("\\", "/")
         if not target:
-            return False
+            return None
         for candidate in (target, f"{target}.md"):
             if page is not None and candidate.startswith(("./", "../")):
                 if (page.parent / candidate).is_file():
-                    return True
+                    return candidate
                 continue
             wanted = candidate.lstrip("/").casefold()
             for path in self._by_name.get(wanted.rsplit("/", 1)[-1], ()):
                 if path == wanted or path.endswith("/" + wanted):
-                    return True
-        return False
+                    return path
+        return None

@@ -19,6 +19,16 @@ MAX_NAME_LENGTH = 200
 MAX_SLUG_LENGTH = 80
 HASH_LENGTH = 6  # a truncated slug ends in '-' and this many hex digits of the whole name's slug
 RESERVED_SLUGS = frozenset({"index"})  # topics/index.md lists the topics
+# English function words a cut slug never ends on: articles, prepositions, conjunctions, copulas.
+# fmt: off
+STOP_WORDS = frozenset({
+    "a", "an", "the", "and", "or", "but", "nor", "so", "yet", "of", "in", "on", "at", "to", "for",
+    "from", "by", "with", "without", "within", "into", "onto", "upon", "over", "under", "about",
+    "above", "below", "between", "among", "through", "across", "against", "via", "vs", "versus",
+    "per", "as", "than", "is", "are", "was", "were", "be", "been", "being", "its", "it", "this",
+    "that", "these", "those", "their", "his", "her", "our", "your", "my",
+})
+# fmt: on
 _SUFFIX_SYMBOLS = (
     (re.compile(r"(?<=[A-Za-z0-9])\+\+"), " plus plus"),
     (re.compile(r"(?<=[A-Za-z0-9])\+(?![\w+])"), " plus"),
@@ -62,9 +72,9 @@ def clean_topic_name(name: str) -> str:
 def slug_for(name: str) -> str:
     """'Large Language Models' → 'large-language-models'; 'C++' → 'c-plus-plus'.
 
-    A name whose slug would pass ``MAX_SLUG_LENGTH`` is cut at a word and given
-    a short hash of its whole slug, so two long names sharing their first 80
-    characters still get two pages.
+    A name whose slug would pass ``MAX_SLUG_LENGTH`` is cut after a whole word
+    that is not a stop word and given a short hash of its whole slug, so two
+    long names sharing their first 80 characters still get two pages.
     """
     text = _APOSTROPHES.sub("", name)
     for pattern, replacement in _SUFFIX_SYMBOLS:
@@ -75,8 +85,21 @@ def slug_for(name: str) -> str:
     if len(slug) <= MAX_SLUG_LENGTH:
         return slug
     digest = hashlib.sha256(slug.encode()).hexdigest()[:HASH_LENGTH]
-    head = slugify(text, max_length=MAX_SLUG_LENGTH - HASH_LENGTH - 1, word_boundary=True)
-    return f"{head}-{digest}"
+    return f"{_cut_at_a_word(slug, MAX_SLUG_LENGTH - HASH_LENGTH - 1)}-{digest}"
+
+
+def _cut_at_a_word(slug: str, limit: int) -> str:
+    """The slug's first whole words that fit in ``limit`` characters, without the stop words a cut
+    would leave at its end (``...-consensus-in`` reads as cut mid-phrase); a first word longer than
+    ``limit`` is the one thing cut inside a word."""
+    kept: list[str] = []
+    for word in slug.split("-"):
+        if len("-".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    while len(kept) > 1 and kept[-1] in STOP_WORDS:
+        kept.pop()
+    return "-".join(kept) if kept else slug[:limit]
 
 
 def clean_topics(names: list[str]) -> list[str]:

@@ -47,13 +47,27 @@ class ClientOptions:
 
 ClientFactory = Callable[[str, ClientOptions], "ModelClient"]
 
-# The variables the built-in providers read their address from when topicgen.toml names none.
-BASE_URL_VARIABLES = {
-    "openai": "OPENAI_BASE_URL",
-    "openai-compatible": "OPENAI_BASE_URL",
-    "ollama": "OLLAMA_BASE_URL",
-    "anthropic": "ANTHROPIC_BASE_URL",
+
+@dataclass(frozen=True)
+class ProviderEnvironment:
+    """Where a built-in provider reads its key and address when ``[providers.<name>]`` names neither."""
+
+    key_variable: str
+    key_required: bool
+    address_variable: str
+    default_address: str | None  # None: the address must be given (an OpenAI-compatible server)
+
+
+PROVIDER_ENVIRONMENT = {
+    "openai": ProviderEnvironment("OPENAI_API_KEY", True, "OPENAI_BASE_URL", "https://api.openai.com/v1"),
+    "openai-compatible": ProviderEnvironment("OPENAI_API_KEY", False, "OPENAI_BASE_URL", None),
+    "ollama": ProviderEnvironment("OLLAMA_API_KEY", False, "OLLAMA_BASE_URL", "http://localhost:11434"),
+    "anthropic": ProviderEnvironment(
+        "ANTHROPIC_API_KEY", True, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"
+    ),
 }
+# The variables the built-in providers read their address from when topicgen.toml names none.
+BASE_URL_VARIABLES = {name: found.address_variable for name, found in PROVIDER_ENVIRONMENT.items()}
 
 
 def url_problem(url: str) -> str | None:

@@ -25,12 +25,12 @@ from typing import Any
 import anthropic
 from anthropic.types import Message
 
-from topicgen.errors import ConfigError, PermanentError, TopicgenError
+from topicgen.errors import PermanentError, TopicgenError
 from topicgen.model.catalogue import facts_for
 from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
 from topicgen.model.clients.effort import NO_EFFORT, anthropic_effort, rejects_effort
-from topicgen.model.clients.faults import body_message, connection_error, status_error
+from topicgen.model.clients.faults import body_message, connection_error, missing_key, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import read_key, redact
@@ -227,7 +227,7 @@ def api_key(options: ClientOptions) -> str:
     variable = options.api_key_env or "ANTHROPIC_API_KEY"
     key = read_key(variable, options.api_key)
     if not key:
-        raise ConfigError(f"{variable} is not set: export {variable}=... to use this model")
+        raise missing_key(variable)
     return key
 
 

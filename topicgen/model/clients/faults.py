@@ -19,6 +19,7 @@ import httpx2
 from topicgen.errors import (
     AccountError,
     AuthError,
+    ConfigError,
     ModelNotFound,
     NetworkError,
     PermanentError,
@@ -184,3 +185,11 @@ def connection_error(
     cause = error.__cause__
     reason = f": {cause}" if cause else ""
     return NetworkError(redact(f"{provider}: connection failed{reason}"))
+
+
+TRY_WITHOUT_A_KEY = 'to try topicgen without one, see "Try it without a key" in the README'
+
+
+def missing_key(variable: str) -> ConfigError:
+    """The one line a missing key gets: the variable to set, and where to try topicgen without one."""
+    return ConfigError(f"{variable} is not set: export {variable}=... to use this model; {TRY_WITHOUT_A_KEY}")

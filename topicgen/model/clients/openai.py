@@ -34,7 +34,7 @@ from topicgen.model.clients.compat import (
     with_schema_outline,
 )
 from topicgen.model.clients.effort import NO_EFFORT, catalogue_effort, openai_effort, rejects_effort
-from topicgen.model.clients.faults import body_message, connection_error, status_error
+from topicgen.model.clients.faults import body_message, connection_error, missing_key, status_error
 from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import read_key, redact
@@ -258,7 +258,7 @@ def _key(options: ClientOptions, variable: str, *, required: bool) -> str:
     if key:
         return key
     if required:
-        raise ConfigError(f"{variable} is not set: export {variable}=... to use this model")
+        raise missing_key(variable)
     return "not-needed"
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from topicgen.errors import RateLimited
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
@@ -216,6 +218,18 @@ def estimate_tokens(request: ModelRequest, chars_per_token: int = 4) -> int:
     return chars // chars_per_token + min(request.max_output_tokens, 4_000)
 
 
+@dataclass
+class RequestGauge:
+    """How many requests are with the model right now: sent, their reply not yet back."""
+
+    waiting: int = 0
+
+
+# Whoever shows a run sets a gauge here (``runs.console``); every call of the run counts on it, so
+# a Ctrl-C can say how many requests it abandons (never more than ``concurrency``).
+request_gauge: ContextVar[RequestGauge | None] = ContextVar("request_gauge", default=None)
+
+
 class RateLimitedClient:
     """Every call waits for the limiter; 429s and spent budgets pause all callers."""
 
@@ -227,12 +241,15 @@ class RateLimitedClient:
     async def complete(self, request: ModelRequest) -> ModelReply:
         estimated = estimate_tokens(request)
         await self.limiter.acquire(estimated)
+        gauge = request_gauge.get() or RequestGauge()
+        gauge.waiting += 1
         try:
             reply = await self.inner.complete(request)
         except RateLimited as error:
             self.limiter.pause(error.retry_after)
             raise
         finally:
+            gauge.waiting -= 1
             await self.limiter.release()
             await asyncio.sleep(0)  # the request waiting for this slot goes out before this reply is used
         self.limiter.settle(estimated, reply.usage.input_tokens + reply.usage.output_tokens)

@@ -15,9 +15,15 @@ from topicgen.errors import ConfigError, ReplayMiss
 from topicgen.model.clients import ClientOptions, available_providers, create_client
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
 from topicgen.model.clients.batch import BatchClient
-from topicgen.model.clients.wire import Exchange, ReplayTransport, conversation_key, load_exchanges
+from topicgen.model.clients.wire import (
+    WIRE_FORMATS,
+    Exchange,
+    ReplayTransport,
+    conversation_key,
+    load_exchanges,
+)
 
-PROVIDER_PREFERENCE = ("openai", "anthropic")
+PROVIDER_PREFERENCE = tuple(found.provider for found in WIRE_FORMATS)  # a folder of several: the first
 
 
 class ReplayClient:

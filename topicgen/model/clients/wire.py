@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,6 @@ KEPT_RESPONSE_HEADERS = (
     "request-id",
     "x-request-id",
 )
-PROVIDER_PATHS = {"/chat/completions": "openai", "/messages": "anthropic", "/api/chat": "ollama"}
 JSONL = "jsonl"  # a recorded batch results file: {"jsonl": [one object a line]}
 _OPENAI_BATCH_PATH = re.compile(r"/(?:files|batches)(?:/|$)")
 
@@ -62,16 +62,67 @@ def _text_of(content: Any) -> str:
     return ""
 
 
+def _user_messages(body: dict[str, Any]) -> list[str]:
+    """The user messages of a chat body (``messages``: OpenAI, Anthropic, Ollama), in order."""
+    messages = body.get("messages") or []
+    return [_text_of(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+
+
+def _chat_completion_text(body: dict[str, Any]) -> str:
+    return str(body["choices"][0]["message"]["content"])
+
+
+def _anthropic_message_text(body: dict[str, Any]) -> str:
+    """The page a Messages response holds: a forced tool call's input, else its text."""
+    if body.get("type") != "message":
+        raise ValueError("not an Anthropic message")
+    for block in body["content"]:
+        if block.get("type") == "tool_use":
+            return json.dumps(block["input"], ensure_ascii=False)
+        if block.get("type") == "text":
+            return str(block["text"])
+    raise ValueError("the message holds no text and no tool call")
+
+
+def _ollama_chat_text(body: dict[str, Any]) -> str:
+    return str(body["message"]["content"])
+
+
+@dataclass(frozen=True)
+class WireFormat:
+    """How one provider's chat exchanges read on the wire, for recording, replay and ``render``:
+    the endpoint a request goes to, what the user said, and the page text a response holds."""
+
+    provider: str
+    path_suffix: str  # a request to a path ending so is this provider's chat call
+    user_texts: Callable[[dict[str, Any]], list[str]]  # a request body's user messages, in order
+    reply_text: Callable[[dict[str, Any]], str]  # a successful response body's page JSON
+
+
+# Every provider whose chat exchanges ``--record`` writes, in the order a replay folder holding
+# several prefers them; a new provider is one entry here (OpenAI-compatible servers speak "openai").
+WIRE_FORMATS: tuple[WireFormat, ...] = (
+    WireFormat("openai", "/chat/completions", _user_messages, _chat_completion_text),
+    WireFormat("anthropic", "/messages", _user_messages, _anthropic_message_text),
+    WireFormat("ollama", "/api/chat", _user_messages, _ollama_chat_text),
+)
+
+
+def wire_format(provider: str) -> WireFormat | None:
+    """The wire format of a provider's recordings, or None for one topicgen does not know."""
+    return next((found for found in WIRE_FORMATS if found.provider == provider), None)
+
+
 def conversation_key(user_texts: list[str]) -> str:
     """The replay key: a hash of the user messages, in order."""
     payload = json.dumps(user_texts, ensure_ascii=False).encode()
     return hashlib.sha256(payload).hexdigest()[:20]
 
 
-def key_of_body(body: dict[str, Any]) -> str:
-    messages = body.get("messages") or []
-    texts = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
-    return conversation_key(texts)
+def key_of_body(body: dict[str, Any], provider: str = "openai") -> str:
+    """A request body's replay key, read the way its provider's wire carries the user messages."""
+    found = wire_format(provider)
+    return conversation_key(found.user_texts(body) if found else _user_messages(body))
 
 
 def batch_route(path: str) -> str | None:
@@ -89,9 +140,9 @@ def batch_key(method: str, path: str) -> str:
 
 
 def provider_of_path(path: str) -> str:
-    for suffix, provider in PROVIDER_PATHS.items():
-        if path.endswith(suffix):
-            return provider
+    for found in WIRE_FORMATS:
+        if path.endswith(found.path_suffix):
+            return found.provider
     return "unknown"
 
 
@@ -126,8 +177,10 @@ def exchange_file_name(exchange: Exchange) -> str:
     """'<what was asked, slugified>-<key>.json', so a folder of recordings is browsable."""
     from slugify import slugify
 
-    users = [m for m in exchange.request.get("body", {}).get("messages", []) if m.get("role") == "user"]
-    asked = slugify(_text_of(users[-1].get("content")) if users else "", max_length=48)
+    body = exchange.request.get("body", {})
+    found = wire_format(exchange.provider)
+    users = found.user_texts(body) if found else _user_messages(body)
+    asked = slugify(users[-1] if users else "", max_length=48)
     return f"{asked}-{exchange.key}.json" if asked else f"{exchange.key}.json"
 
 
@@ -283,10 +336,8 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         if batch_provider is not None:
             provider, key = batch_provider, batch_key(request.method, request.url.path)
         else:
-            provider, key = (
-                provider_of_path(request.url.path),
-                key_of_body(json.loads(request.content or b"{}")),
-            )
+            provider = provider_of_path(request.url.path)
+            key = key_of_body(json.loads(request.content or b"{}"), provider)
         slot = (provider, key)
         exchange = self._by_key.get(slot)
         if exchange is None:
@@ -322,7 +373,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         provider = provider_of_path(request.url.path)
         exchange = Exchange(
             provider=provider,
-            key=key_of_body(body),
+            key=key_of_body(body, provider),
             request={"method": request.method, "path": request.url.path, "body": body},
             responses=(_response_record(response, raw),),
         )

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -72,7 +72,11 @@ class FakeProvider(LoopbackServer):
         batch_max_bytes: int | None = None,
         drift_rate: float = 0.0,
         wrong_section_rate: float = 0.0,
+        port: int = 0,
+        on_page: Callable[[Any], None] | None = None,
     ) -> None:
+        self.bind_port = port
+        self.on_page = on_page  # called with each page (or sections) it makes up, e.g. to teach a catalog
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: _Server | None = None
@@ -112,7 +116,7 @@ class FakeProvider(LoopbackServer):
     # -- lifecycle: start, stop, port and url come from LoopbackServer ----------------------
 
     def _make_server(self) -> _Server:
-        return _Server(("127.0.0.1", 0), _Handler, self)
+        return _Server(self.bind_address, _Handler, self)
 
     @property
     def openai_base_url(self) -> str:
@@ -258,6 +262,8 @@ class FakeProvider(LoopbackServer):
                 if len(self._pages) > 4096:
                     self._pages.clear()
                 self._pages[key] = page
+            if self.on_page is not None:
+                self.on_page(copy.deepcopy(page))
         return copy.deepcopy(page)
 
     def _admit(self, cost: int) -> tuple[float, dict[str, tuple[int, int, float]]]:
@@ -374,7 +380,7 @@ class FakeProvider(LoopbackServer):
         good_text = json.dumps(page, ensure_ascii=False)
         prompt_tokens = token_count(wire.prompt_text(body))
         system = wire.cacheable_prefix(body)
-        content, finish = self._content(item, page, good_text)
+        content, finish = reply_content(item, page, good_text)
         cached = 0
         caches = bool(system) and request.caches and token_count(system or "") >= self.cache_min_tokens
         if system and caches:
@@ -425,25 +431,26 @@ class FakeProvider(LoopbackServer):
             self._drift["replies"] += bool(kinds)
         return page
 
-    def _content(self, item: ScriptItem | None, page: Any, good_text: str) -> tuple[Any, str]:
-        """The reply's content (a str of text, or data for a tool call) and how it finished."""
-        if item is None:
-            return page, "stop"
-        if item is Fault.INVALID_JSON:
-            return f"Sure! Here is the note you asked for:\n```json\n{good_text}\n```", "stop"
-        if item is Fault.SCHEMA_VIOLATION:
-            return violate(page), "stop"
-        if item is Fault.TRUNCATED:
-            return good_text[: len(good_text) // 2], "length"
-        if item is Fault.REFUSAL:
-            return REFUSAL_TEXT, "refusal"
-        assert isinstance(item, Reply)
-        if item.text is not None:
-            return item.text, item.finish
-        data = copy.deepcopy(item.data) if item.data is not None else page
-        for path, value in (item.patch or {}).items():
-            set_path(data, path, value)
-        return data, item.finish
+
+def reply_content(item: ScriptItem | None, page: Any, good_text: str) -> tuple[Any, str]:
+    """The reply's content (a str of text, or data for a tool call) and how it finished."""
+    if item is None:
+        return page, "stop"
+    if item is Fault.INVALID_JSON:
+        return f"Sure! Here is the note you asked for:\n```json\n{good_text}\n```", "stop"
+    if item is Fault.SCHEMA_VIOLATION:
+        return violate(page), "stop"
+    if item is Fault.TRUNCATED:
+        return good_text[: len(good_text) // 2], "length"
+    if item is Fault.REFUSAL:
+        return REFUSAL_TEXT, "refusal"
+    assert isinstance(item, Reply)
+    if item.text is not None:
+        return item.text, item.finish
+    data = copy.deepcopy(item.data) if item.data is not None else page
+    for path, value in (item.patch or {}).items():
+        set_path(data, path, value)
+    return data, item.finish
 
 
 class _Server(QuietServer):

@@ -50,6 +50,16 @@ def check_batch_flags(*, batch: bool, no_wait: bool, reask: str, output: str | N
         raise UsageError("--batch writes pages into the vault; it cannot print one (--output -)")
 
 
+def batch_settings(settings: Any) -> Any:
+    """A batch run's settings: of a fallback chain, the first model with a batch API, alone
+    (``runs.batch.api.for_batches``)."""
+    if len(settings.models) == 1:
+        return settings
+    from topicgen.runs.batch.api import for_batches
+
+    return for_batches(settings)
+
+
 def run_in_batches(
     vault: Any,
     settings: Any,

@@ -72,6 +72,7 @@ class FakeProvider(LoopbackServer):
         batch_max_bytes: int | None = None,
         drift_rate: float = 0.0,
         wrong_section_rate: float = 0.0,
+        missing_models: Iterable[str] = (),
     ) -> None:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -102,6 +103,7 @@ class FakeProvider(LoopbackServer):
         self.batch_desk = BatchDesk(self)
         self.drift_rate = drift_rate  # share of generated replies that drift as real ones do
         self.wrong_section_rate = wrong_section_rate  # share of replies with one section emptied
+        self.missing_models = frozenset(missing_models)  # answered with the provider's "model not found"
         self.seed = seed
         self._replies_seen: Counter[tuple[str, str]] = Counter()
         self.rpm: int | None = None
@@ -138,6 +140,8 @@ class FakeProvider(LoopbackServer):
                     self._set_limit(name, value)
                 elif name == "faults":
                     self.faults = tuple(value)
+                elif name == "missing_models":
+                    self.missing_models = frozenset(value)
                 elif name == "seed":
                     self._random = random.Random(value)
                     self.seed = value
@@ -310,6 +314,8 @@ class FakeProvider(LoopbackServer):
             # Like the real APIs, the message names the key it was given: output must redact it.
             message = f"Incorrect API key provided: {presented}. You can find your API key in settings."
             return done("unauthorized", wire.error(401, message, {}))
+        if str(body.get("model")) in self.missing_models:
+            return done("model_not_found", wire.missing_model(str(body.get("model"))))
         if body.get("stream"):
             return done("bad_request", wire.error(400, "this fake provider does not stream", {}))
         request = wire.structure(body, self)
@@ -374,7 +380,7 @@ class FakeProvider(LoopbackServer):
         good_text = json.dumps(page, ensure_ascii=False)
         prompt_tokens = token_count(wire.prompt_text(body))
         system = wire.cacheable_prefix(body)
-        content, finish = self._content(item, page, good_text)
+        content, finish = reply_content(item, page, good_text)
         cached = 0
         caches = bool(system) and request.caches and token_count(system or "") >= self.cache_min_tokens
         if system and caches:
@@ -425,25 +431,26 @@ class FakeProvider(LoopbackServer):
             self._drift["replies"] += bool(kinds)
         return page
 
-    def _content(self, item: ScriptItem | None, page: Any, good_text: str) -> tuple[Any, str]:
-        """The reply's content (a str of text, or data for a tool call) and how it finished."""
-        if item is None:
-            return page, "stop"
-        if item is Fault.INVALID_JSON:
-            return f"Sure! Here is the note you asked for:\n```json\n{good_text}\n```", "stop"
-        if item is Fault.SCHEMA_VIOLATION:
-            return violate(page), "stop"
-        if item is Fault.TRUNCATED:
-            return good_text[: len(good_text) // 2], "length"
-        if item is Fault.REFUSAL:
-            return REFUSAL_TEXT, "refusal"
-        assert isinstance(item, Reply)
-        if item.text is not None:
-            return item.text, item.finish
-        data = copy.deepcopy(item.data) if item.data is not None else page
-        for path, value in (item.patch or {}).items():
-            set_path(data, path, value)
-        return data, item.finish
+
+def reply_content(item: ScriptItem | None, page: Any, good_text: str) -> tuple[Any, str]:
+    """The reply's content (a str of text, or data for a tool call) and how it finished."""
+    if item is None:
+        return page, "stop"
+    if item is Fault.INVALID_JSON:
+        return f"Sure! Here is the note you asked for:\n```json\n{good_text}\n```", "stop"
+    if item is Fault.SCHEMA_VIOLATION:
+        return violate(page), "stop"
+    if item is Fault.TRUNCATED:
+        return good_text[: len(good_text) // 2], "length"
+    if item is Fault.REFUSAL:
+        return REFUSAL_TEXT, "refusal"
+    assert isinstance(item, Reply)
+    if item.text is not None:
+        return item.text, item.finish
+    data = copy.deepcopy(item.data) if item.data is not None else page
+    for path, value in (item.patch or {}).items():
+        set_path(data, path, value)
+    return data, item.finish
 
 
 class _Server(QuietServer):

@@ -307,6 +307,13 @@ async def _ask_sections(
     return reading.merge(answer), reply.usage, reply.model
 
 
+def answering_specs(client: ModelClient) -> tuple[str, ...]:
+    """The models a client's replies may come from, the one it asks now first: a fallback chain's
+    reply stored under any of its models serves a resumed run, whichever model it asks first."""
+    chain: tuple[str, ...] = getattr(client, "specs", ())
+    return (client.spec, *(spec for spec in chain if spec != client.spec))
+
+
 async def generate_page(
     client: ModelClient,
     prompts: Prompts,
@@ -331,19 +338,21 @@ async def generate_page(
     conversation = list(messages or prompts.messages(topic))
     asked = tuple(conversation)  # the first request's messages: what the reply cache keys it by
     schema = schema or request_schema(model)
-    key_spec = client.spec
-    key = request_key(key_spec, conversation, schema) if cache else ""
-    if cache and (hit := cache.get(key)):
-        try:
-            page = (model or page_model()).model_validate(hit.data)
-            return Generation(page, hit.model, Usage(), 0, cached=True, spec=key_spec)
-        except ValidationError:
-            pass
+    keys = (
+        {spec: request_key(spec, conversation, schema) for spec in answering_specs(client)} if cache else {}
+    )
+    for spec, key in keys.items():
+        if cache and (hit := cache.get(key)):
+            try:
+                page = (model or page_model()).model_validate(hit.data)
+                return Generation(page, hit.model, Usage(), 0, cached=True, spec=spec)
+            except ValidationError:
+                pass
     total, reask_usage = Usage(), Usage()
     reading: ReplyReading | None = None
     reasked: list[str] = []
     last_error: InvalidReply | None = None
-    model_id, spec = client.spec, key_spec
+    model_id, spec = client.spec, client.spec
     for attempt in range(1, reasks + 2):
         if reading is not None:  # some sections are wrong: ask for those alone
             reasked += [key for key in reading.wrong if key not in reasked]
@@ -375,8 +384,8 @@ async def generate_page(
         page = _whole(reading, model)
         if cache:
             data = reading.valid if reading.page is page else page.model_dump(mode="json")
-            # kept under the model that wrote it: a chain that moved on meanwhile asked another one
-            stored = key if spec == key_spec else request_key(spec, list(asked), schema)
+            # kept under the model that wrote it (a chain may have moved on while it was asked)
+            stored = keys.get(spec) or request_key(spec, list(asked), schema)
             await off_loop(cache.put, stored, data, model_id, total, topic)
         notes = tuple(str(note) for note in reading.notes)
         return Generation(page, model_id, total, attempt, False, notes, tuple(reasked), reask_usage, spec)

@@ -71,6 +71,11 @@ class LazyClient:
         """The built client's (a fallback chain's changes as it moves on), else the configured model's."""
         return self._client.spec if self._client is not None else self._spec
 
+    @property
+    def specs(self) -> tuple[str, ...]:
+        """A built fallback chain's models (``generate.answering_specs``)."""
+        return getattr(self._client, "specs", ())
+
     async def complete(self, request: ModelRequest) -> ModelReply:
         async with self._lock:
             if self._client is None:

@@ -15,9 +15,9 @@ call that met it, and every call after it, goes to the next model; no request
 is sent to the unavailable one again, and one line (``fallback_listener``)
 says so. Anything else stays with the page it happened to: an unusable reply
 is re-asked of the same model (validation lives above every client), a
-refused request or a timeout fails that page alone. Once every model is
-unavailable, each call fails at once with the last one's error, as a single
-model's stopped run does.
+refused request or a timeout fails that page alone. The last model of the
+chain has nothing to fall back on: it is asked as a one-model run's model
+is, and its own stack stops the run, or fails a page, as it would then.
 
 Each reply carries the spec of the model that wrote it (``ModelReply.spec``),
 so a page records the model that actually answered.
@@ -40,7 +40,7 @@ from topicgen.errors import (
     ServerNotRunning,
 )
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
-from topicgen.model.clients.retrying import RetryLater, copy_error
+from topicgen.model.clients.retrying import RetryLater
 
 UNAVAILABLE = (
     ModelNotFound,
@@ -62,7 +62,7 @@ class Switch:
     to: str
 
     def __str__(self) -> str:
-        return f"{self.left} is unavailable for this run ({self.reason}): the rest of the run uses {self.to}"
+        return f"{self.left} is unavailable, the rest of the run uses {self.to}: {self.reason}"
 
 
 @runtime_checkable
@@ -87,28 +87,31 @@ class FallbackClient:
         self.switches: list[Switch] = []
         self._on_switch = on_switch
         self._current = 0
-        self._last_error: ModelError | None = None
 
     @property
     def spec(self) -> str:
         """The spec of the model asked now (the reply cache keys a request by it)."""
-        return self.clients[min(self._current, len(self.clients) - 1)].spec
+        return self.clients[self._current].spec
+
+    @property
+    def specs(self) -> tuple[str, ...]:
+        """Every model of the chain, in order (a reply cached under any of them is the chain's)."""
+        return tuple(client.spec for client in self.clients)
 
     @property
     def stopped_by(self) -> ModelError | None:
-        """The last model's error once no model of the chain is left (shown once at the run's end)."""
-        return self._last_error if self._current >= len(self.clients) else None
+        """What stopped the run for the last model, once the chain has come to it (shown once)."""
+        return getattr(self.clients[self._current], "stopped_by", None)
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         while True:
             index = self._current
-            if index >= len(self.clients):
-                assert self._last_error is not None
-                raise copy_error(self._last_error)
             client = self.clients[index]
             try:
                 reply = await client.complete(request)
             except UNAVAILABLE as error:
+                if index == len(self.clients) - 1:
+                    raise  # the last model: nothing to fall back on
                 self._give_up(index, error)
                 continue
             return replace(reply, spec=client.spec)
@@ -120,9 +123,6 @@ class FallbackClient:
         if isinstance(stoppable := self.clients[index], Stoppable):
             stoppable.stop(error)  # its calls in flight send nothing more: no retry, no waiting request
         self._current += 1
-        self._last_error = error
-        if self._current == len(self.clients):  # nothing to switch to: the run's end says why, once
-            return
         switch = Switch(self.clients[index].spec, error, self.clients[self._current].spec)
         self.switches.append(switch)
         for listener in (self._on_switch, fallback_listener.get()):

@@ -172,7 +172,7 @@ class RetryingClient:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         if (stopped := self._stop_error()) is not None:
-            raise copy_error(stopped)
+            raise _copy(stopped)
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
         retried: dict[type, int] = {}  # retries of each capped fault kind in this call
         retrying = AsyncRetrying(
@@ -188,10 +188,10 @@ class RetryingClient:
                     self.gate()
                     return await self.inner.complete(request)
         except _Stopped as stopped:
-            raise copy_error(stopped.error) from None
+            raise _copy(stopped.error) from None
         except TransientError as error:
             if (stopped := self._stop_error()) is not None:  # another call stopped the run meanwhile
-                raise copy_error(stopped) from None
+                raise _copy(stopped) from None
             if self._too_long(error):
                 assert error.retry_after is not None
                 later = RetryLater(
@@ -223,7 +223,7 @@ class RetryingClient:
         await self.inner.aclose()
 
 
-def copy_error(error: ModelError) -> ModelError:
+def _copy(error: ModelError) -> ModelError:
     """The same error again (a fresh instance: concurrent calls must not share one traceback)."""
     copy = error.__class__.__new__(error.__class__)
     copy.__dict__.update(error.__dict__)

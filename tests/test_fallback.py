@@ -118,6 +118,19 @@ def test_a_run_of_one_model_shows_no_count_by_model(cli, empty_vault):
     assert "by model" not in result.stderr
 
 
+def test_a_reply_a_later_model_wrote_serves_the_next_run_from_the_cache(cli, empty_vault):
+    cli.server.configure(missing_models={"gpt-6-luna"})
+    cli.run("new", "Logic", "-o", "-", "--vault", str(empty_vault), TOPICGEN_MODEL=CHAIN)
+    cli.server.reset_stats()
+
+    result = cli.run("new", "Logic", "--vault", str(empty_vault), "--plain", TOPICGEN_MODEL=CHAIN)
+
+    assert result.exit_code == 0, result.stderr
+    assert cli.server.stats().requests == 0  # not even the first model is asked
+    assert "from the reply cache" in result.stderr
+    assert recorded_model(empty_vault / "topics" / "logic.md") == SECOND
+
+
 def test_a_page_written_by_a_later_model_is_stale_when_the_config_asks(cli, empty_vault):
     cli.server.configure(missing_models={"gpt-6-luna"})
     new(cli, empty_vault, "--concurrency", "1")
@@ -271,6 +284,18 @@ def test_a_batch_run_goes_to_the_first_model_of_the_chain_with_a_batch_api(cli, 
     assert {record.provider for record in cli.server.requests} <= {"anthropic"}
 
 
+def test_batch_collect_finishes_a_chain_run_with_the_model_its_batches_went_to(cli, empty_vault):
+    chain = f"ollama:llama3.1,{SECOND}"
+    vault = str(empty_vault)
+    submitted = cli.run("new", "Logic", "--batch", "--no-wait", "--vault", vault, TOPICGEN_MODEL=chain)
+    assert submitted.exit_code == 0, submitted.stderr
+
+    result = cli.run("batch", "collect", "--vault", vault, TOPICGEN_MODEL=chain, TOPICGEN_BATCH_POLL="0.05")
+
+    assert result.exit_code == 0, result.stderr
+    assert recorded_model(empty_vault / "topics" / "logic.md") == SECOND
+
+
 # --- settings: where a chain comes from ------------------------------------------------------------
 
 
@@ -294,6 +319,13 @@ def test_one_spec_is_a_chain_of_one_shown_as_it_was_given(tmp_path):
 
     assert settings.models == (SECOND,)
     assert settings.model_dump(mode="json")["model"] == SECOND
+
+
+def test_a_copy_of_the_settings_takes_a_model_as_the_setting_is_written(tmp_path):
+    settings = load_settings(tmp_path, environ={"TOPICGEN_MODEL": CHAIN})
+
+    assert settings.model_copy(update={"model": SECOND}).models == (SECOND,)
+    assert settings.model_copy(update={"model": f"{SECOND},{FIRST}"}).models == (SECOND, FIRST)
 
 
 @pytest.mark.parametrize(

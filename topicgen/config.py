@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -152,6 +153,14 @@ class Settings(BaseModel):
         """The model a run asks first: the one spec, or the chain's first. Estimates, ``--dry-run``
         prices and ``stale_on_model_change`` are about it; ``models`` is the whole chain."""
         return self.models[0]
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Settings:
+        """As pydantic's, and ``update={"model": spec}`` (a spec or a chain, as a setting is written)
+        sets the chain: ``model`` is no field of its own, so pydantic's copy would ignore it."""
+        if update is not None and "model" in update:
+            update = {**update, "models": self._chain(update["model"])}
+            del update["model"]
+        return super().model_copy(update=update, deep=deep)
 
     @field_validator("site_url")
     @classmethod

@@ -42,8 +42,7 @@ def for_batches(settings: Settings) -> Settings:
     chain's first is kept and ``create_batch_client`` says it has none."""
     if len(settings.models) == 1:
         return settings
-    chosen = batch_model(settings.models) or settings.model
-    return settings.model_copy(update={"models": (chosen,)})
+    return settings.model_copy(update={"model": batch_model(settings.models) or settings.model})
 
 
 def batch_client_for(settings: Settings, record: Path | None = None) -> BatchClient:

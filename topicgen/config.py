@@ -9,11 +9,12 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
 from topicgen.errors import ConfigError, UsageError
 from topicgen.model.clients import url_problem
@@ -67,9 +68,11 @@ class ProviderSettings(BaseModel):
 class Settings(BaseModel):
     """Every setting, with the defaults a new vault gets."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True)
 
-    model: str = DEFAULT_MODEL
+    # ``model`` in the file, the environment and --model: one spec, or a fallback chain of them
+    # (``settings.model`` is the chain's first; see ``model.clients.fallback``)
+    models: tuple[str, ...] = Field((DEFAULT_MODEL,), alias="model")
     site_url: str | None = None
     concurrency: int = Field(4, ge=1, le=256)
     retries: int = Field(6, ge=1, le=20, description="attempts per call on transient faults")
@@ -115,13 +118,49 @@ class Settings(BaseModel):
                 raise ValueError(f"{key!r} is written by topicgen itself; [frontmatter] sets other keys")
         return value
 
-    @field_validator("model")
+    @field_validator("models", mode="before")
     @classmethod
-    def _model_spec(cls, value: str) -> str:
-        provider, sep, name = value.partition(":")
-        if not sep or not provider or not name:
-            raise ValueError("must look like provider:model, e.g. openai:gpt-6-luna")
+    def _chain(cls, value: Any) -> Any:
+        """A spec, a list of specs, or specs separated by commas (``TOPICGEN_MODEL``) → the chain."""
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            raise ValueError("must be a model spec, or a list of them for a fallback chain")
+        return tuple(spec.strip() for item in value for spec in item.split(",") if spec.strip())
+
+    @field_validator("models")
+    @classmethod
+    def _model_specs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must name a model, e.g. openai:gpt-6-luna")
+        for spec in value:
+            provider, sep, name = spec.partition(":")
+            if not sep or not provider or not name:
+                named = "" if len(value) == 1 else f"{spec!r} "
+                raise ValueError(f"{named}must look like provider:model, e.g. openai:gpt-6-luna")
+        if len(set(value)) < len(value):
+            twice = next(spec for spec in value if value.count(spec) > 1)
+            raise ValueError(f"{twice} is in the fallback chain twice")
         return value
+
+    @field_serializer("models")
+    def _shown_as_given(self, value: tuple[str, ...]) -> str | list[str]:
+        """One model shows as the spec it is; a chain as the list it is in topicgen.toml."""
+        return value[0] if len(value) == 1 else list(value)
+
+    @property
+    def model(self) -> str:
+        """The model a run asks first: the one spec, or the chain's first. Estimates, ``--dry-run``
+        prices and ``stale_on_model_change`` are about it; ``models`` is the whole chain."""
+        return self.models[0]
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Settings:
+        """As pydantic's, and ``update={"model": spec}`` (a spec or a chain, as a setting is written)
+        sets the chain: ``model`` is no field of its own, so pydantic's copy would ignore it."""
+        if update is not None and "model" in update:
+            update = {**update, "models": self._chain(update["model"])}
+            del update["model"]
+        return super().model_copy(update=update, deep=deep)
 
     @field_validator("site_url")
     @classmethod
@@ -134,9 +173,10 @@ class Settings(BaseModel):
         return self.providers.get(name, ProviderSettings())
 
 
+SETTING_NAMES = [field.alias or name for name, field in Settings.model_fields.items()]  # as users write them
 ENV_SETTINGS = {
     name: f"{ENV_PREFIX}{name.upper()}"
-    for name in Settings.model_fields
+    for name in SETTING_NAMES
     if name not in {"paths", "providers", "prices", "verify", "frontmatter"}
 }
 TABLE_ENV_SETTINGS = {  # (table, key) → variable: TOPICGEN_VERIFY_BOOKS_URL sets [verify] books_url
@@ -191,7 +231,7 @@ def _describe(error: ValidationError, sources: dict[str, str]) -> str:
             )
         tables = {"paths": Paths, "providers": ProviderSettings, "prices": Price, "verify": VerifySettings}
         table = tables.get(str(loc[0]))
-        known = list((table if table and len(loc) > 1 else Settings).model_fields)
+        known = list(table.model_fields) if table and len(loc) > 1 else SETTING_NAMES
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"{source}: unknown setting {where!r}{hint}"

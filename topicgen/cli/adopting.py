@@ -23,13 +23,14 @@ from topicgen.cli.app import (
     display,
     execute,
     finish,
+    models_text,
     open_cli_vault,
     refuse_retired_model,
     reports_errors,
     run_overrides,
     say,
 )
-from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batches
+from topicgen.cli.batch import batch_settings, check_batch_flags, check_batch_model, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -154,6 +155,7 @@ def adopt(
     the_vault, settings, _ = open_cli_vault(vault, run_overrides(model=model, concurrency=concurrency))
     refuse_retired_model(settings)
     if batch:
+        settings = batch_settings(settings)
         check_batch_model(settings)
     paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
     if not paths:
@@ -180,7 +182,7 @@ def adopt(
             engine=engine,
         ),
         total=len(paths),
-        description=f"adopting with {settings.model}",
+        description=f"adopting with {models_text(settings)}",
         display=shown,
         client=client,
     )
@@ -198,8 +200,10 @@ def _say_estimate(settings: Any, outcomes: list[Any]) -> None:
     total = sum(asked, Usage())
     price = price_for(settings.model, settings.prices)
     cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
+    if price and len(settings.models) > 1:
+        cost += f" at {settings.model}'s price"
     alone = sum(1 for outcome in outcomes if outcome.detail.startswith("left alone"))
     if alone:
         say(f"{alone} page(s) left alone (not outline pages, or topicgen's already): no failure")
-    say(f"{len(asked)} page(s) would ask {settings.model}; no call made")
+    say(f"{len(asked)} page(s) would ask {models_text(settings)}; no call made")
     say(f"estimate: about {total.input_tokens:,} input and {total.output_tokens:,} output tokens, {cost}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -106,12 +106,13 @@ VaultOption = Annotated[
     ),
 ]
 ModelOption = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--model",
         "-m",
         metavar="PROVIDER:MODEL",
-        help="Model spec: openai:, anthropic:, ollama:, openai-compatible:<model> or replay:<dir>.",
+        help="Model spec: openai:, anthropic:, ollama:, openai-compatible:<model> or replay:<dir>. "
+        "Given more than once, a fallback chain: the next model is asked once one is unavailable.",
     ),
 ]
 
@@ -237,7 +238,7 @@ NoVerifyOption = Annotated[
 
 
 def run_overrides(*, no_verify: bool = False, **flags: Any) -> dict[str, Any]:
-    overrides = {key: value for key, value in flags.items() if value is not None}
+    overrides = {key: value for key, value in flags.items() if value is not None and value != []}
     if no_verify:
         overrides["verify"] = {"enabled": False}
     return overrides
@@ -273,28 +274,38 @@ def execute(
 
 
 def refuse_retired_model(settings: Any) -> None:
-    """A retired model is refused before anything is planned or spent (exit 2, naming the successor)."""
+    """A retired model, any of a fallback chain's, is refused before anything is planned or spent
+    (exit 2, naming it and its successor)."""
     from topicgen.model.catalogue.lifecycle import refuse_retired
 
-    refuse_retired(settings.model)
+    for spec in settings.models:
+        refuse_retired(spec)
 
 
-def warn_if_retiring(model: str) -> None:
-    """One line when the model is deprecated (``model.catalogue.lifecycle``)."""
+def warn_if_retiring(models: str | Iterable[str]) -> None:
+    """One line for each deprecated model, one spec or a fallback chain's (``model.catalogue.lifecycle``)."""
     from topicgen.model.catalogue.lifecycle import lifecycle_warning
 
-    if (warning := lifecycle_warning(model)) is not None:
-        say(f"warning: {warning}")
+    for model in (models,) if isinstance(models, str) else models:
+        if (warning := lifecycle_warning(model)) is not None:
+            say(f"warning: {warning}")
 
 
 def note_unsent_effort(settings: Any) -> None:
-    """One line when the configured reasoning effort will not be sent (an unknown model behind an
-    openai-compatible server), for a dry run and ``topicgen config``."""
+    """One line for each model whose configured reasoning effort will not be sent (an unknown model
+    behind an openai-compatible server), for a dry run and ``topicgen config``."""
     from topicgen.model.clients.effort import effort_note
 
     effort = None if settings.reasoning_effort == "default" else settings.reasoning_effort
-    if (note := effort_note(settings.model, effort)) is not None:
-        say(f"note: {note}")
+    for spec in settings.models:
+        if (note := effort_note(spec, effort)) is not None:
+            say(f"note: {note}")
+
+
+def models_text(settings: Any) -> str:
+    """The model a run uses, as a line names it: ``openai:gpt-6-luna``, or a fallback chain's
+    ``openai:gpt-6-luna, then anthropic:claude-haiku-5-5``."""
+    return ", then ".join(settings.models)
 
 
 def finish(
@@ -313,8 +324,8 @@ def finish(
     running) ends the output once, whole. ``batch``: the run's replies came from batches,
     priced at the batch price (and its live calls, ``--reask live``, at the live one)."""
     from topicgen.model.clients.base import Usage
-    from topicgen.model.costs import cache_note, run_price
-    from topicgen.runs.api import refresh_after_run
+    from topicgen.model.costs import cache_note
+    from topicgen.runs.api import refresh_after_run, summary_price
     from topicgen.runs.workshop import Status
 
     outcomes = [outcome for _, outcome in report.results]
@@ -327,12 +338,12 @@ def finish(
     if warning:
         say(f"warning: {warning}")
     live = getattr(report, "live_usage", None) or Usage()
-    display.summary(report, run_price(settings.model, settings.prices, batch=batch, live=live))
+    display.summary(report, summary_price(settings, outcomes, batch=batch, live=live))
     spent = [outcome.usage for outcome in outcomes if outcome.usage.input_tokens]
     if note := cache_note(settings.model, sum(spent, Usage()), len(spent)):
         say(f"note: {note}")
     if (stopped := getattr(client, "stopped_by", None)) is not None:
         say(f"error: {stopped}")
-    warn_if_retiring(settings.model)
+    warn_if_retiring(settings.models)
     if any(outcome.status is Status.FAILED for outcome in outcomes) or report.interrupted:
         raise typer.Exit(130 if report.interrupted else 1)

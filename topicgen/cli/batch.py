@@ -60,6 +60,19 @@ def check_batch_model(settings: Any) -> None:
     require_batch_api(settings.model)
 
 
+def batch_settings(settings: Any) -> Any:
+    """A batch run's settings: of a fallback chain, the first model with a batch API, alone
+    (``runs.batch.api.for_batches``); one line says which when it is not the chain's first."""
+    if len(settings.models) == 1:
+        return settings
+    from topicgen.runs.batch.api import for_batches
+
+    chosen = for_batches(settings)
+    if chosen.model != settings.model:
+        say(f"--batch: the batches go to {chosen.model}, the chain's first model with a batch API")
+    return chosen
+
+
 def run_in_batches(
     vault: Any,
     settings: Any,

@@ -38,7 +38,7 @@ def show_config(
 
     location = locate_vault(vault, required=False)
     settings, rows = settings_report(location.root, run_overrides(model=model))
-    warn_if_retiring(settings.model)  # on stderr: scripts reading the settings are not disturbed
+    warn_if_retiring(settings.models)  # on stderr: scripts reading the settings are not disturbed
     note_unsent_effort(settings)
     if as_json:
         typer.echo(

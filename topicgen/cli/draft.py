@@ -27,6 +27,7 @@ from topicgen.cli.app import (
     display,
     execute,
     finish,
+    models_text,
     note_unsent_effort,
     open_cli_vault,
     read_topic_file,
@@ -36,7 +37,7 @@ from topicgen.cli.app import (
     say,
     warn_if_retiring,
 )
-from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batches
+from topicgen.cli.batch import batch_settings, check_batch_flags, check_batch_model, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -98,13 +99,15 @@ def new(
     the_vault, settings, location = open_cli_vault(vault, flags, required=not printing)
     refuse_retired_model(settings)
     if batch:
+        settings = batch_settings(settings)
         check_batch_model(settings)
     if dry_run:
         _print_plans(the_vault, cleaned, settings, batch=batch, in_a_vault=location.found)
         return
     from topicgen.runs.warmup import preload
 
-    preload(settings.model)  # the SDK loads while the vault is checked and the run is set up
+    for spec in settings.models:
+        preload(spec)  # the SDKs load while the vault is checked and the run is set up
     if output != "-":
         if force:
             from topicgen.runs.api import refuse_notes_of_ones_own
@@ -174,7 +177,7 @@ def _draft(
             use_cache=cache,
         ),
         total=len(topics),
-        description=f"drafting with {settings.model}",
+        description=f"drafting with {models_text(settings)}",
         display=shown,
         settings=settings,
         client=client,
@@ -231,7 +234,7 @@ def _print_plans(
             f"{plan.output_tokens:,} output tokens; no call made"
         )
         total += Usage(plan.input_tokens, plan.output_tokens)
-    warn_if_retiring(settings.model)
+    warn_if_retiring(settings.models)
     note_unsent_effort(settings)
     if batch:
         typer.echo(f"--- {len(topics)} topic(s) in batches: {batch_estimate(settings, total)}")
@@ -240,8 +243,10 @@ def _print_plans(
 
     price = price_for(settings.model, settings.prices)
     cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
+    if price and len(settings.models) > 1:
+        cost += f" at {settings.model}'s price"
     typer.echo(
-        f"--- {len(topics)} topic(s) with {settings.model}: about {total.input_tokens:,} input and "
+        f"--- {len(topics)} topic(s) with {models_text(settings)}: about {total.input_tokens:,} input and "
         f"{total.output_tokens:,} output tokens, {cost}; no call made"
     )
 

@@ -26,13 +26,14 @@ from topicgen.cli.app import (
     display,
     execute,
     finish,
+    models_text,
     open_cli_vault,
     refuse_retired_model,
     reports_errors,
     run_overrides,
     say,
 )
-from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batches
+from topicgen.cli.batch import batch_settings, check_batch_flags, check_batch_model, run_in_batches
 from topicgen.errors import UsageError
 
 
@@ -174,11 +175,13 @@ def regen(
     the_vault, settings, _ = open_cli_vault(vault, flags)
     refuse_retired_model(settings)
     if batch:
+        settings = batch_settings(settings)
         check_batch_model(settings)
     if not dry_run:
         from topicgen.runs.warmup import preload
 
-        preload(settings.model)  # the SDK loads while the pages are read and planned
+        for spec in settings.models:
+            preload(spec)  # the SDKs load while the pages are read and planned
     current = vault_fingerprint(the_vault.root)
     chosen: dict[str, Any] = {"targets": list(targets or []), "stale": stale_pages, "sections": keys}
     jobs, left_alone = plan_regen(the_vault.topics_dir, settings, current, **chosen, force=force)
@@ -222,7 +225,7 @@ def _regenerate(
             vault, settings, jobs, client=client, force=force, fresh=fresh, engine=engine
         ),
         total=len(jobs),
-        description=f"regenerating with {settings.model}",
+        description=f"regenerating with {models_text(settings)}",
         display=shown,
         client=client,
     )
@@ -291,8 +294,10 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any], *, batch: bool
     cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
     if price and batch:
         cost += " at batch prices"
+    elif price and len(settings.models) > 1:
+        cost += f" at {settings.model}'s price"
     console.print(
-        f"{len(jobs)} page(s) with {settings.model}; estimate {total.input_tokens:,} input and "
+        f"{len(jobs)} page(s) with {models_text(settings)}; estimate {total.input_tokens:,} input and "
         f"{total.output_tokens:,} output tokens, {cost}; no call made",
         soft_wrap=True,
     )

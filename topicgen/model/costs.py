@@ -80,6 +80,44 @@ class BatchRunPrice:
         return self.batch.cost(batched) + self.live_price.cost(self.live)
 
 
+@dataclass(frozen=True)
+class DearestPrice:
+    """A fallback chain's price for a budget: each usage at the dearest of the chain's prices, so
+    ``--max-cost`` holds whichever model writes the page."""
+
+    prices: tuple[Price, ...]
+
+    def cost(self, usage: Usage) -> float:
+        return max(price.cost(usage) for price in self.prices)
+
+
+@dataclass(frozen=True)
+class ChainRunPrice:
+    """A fallback chain run's price: the pages each model wrote (``written``: their usage) at that
+    model's price, and the rest of the usage (pages that failed) at ``rest``."""
+
+    written: tuple[tuple[Price, Usage], ...]
+    rest: Price
+
+    def cost(self, usage: Usage) -> float:
+        attributed = sum((part for _, part in self.written), Usage())
+        left = Usage(*(max(0, getattr(usage, f.name) - getattr(attributed, f.name)) for f in fields(Usage)))
+        return sum(price.cost(part) for price, part in self.written) + self.rest.cost(left)
+
+
+def chain_run_price(
+    written: Mapping[str, Usage], first: str, overrides: Mapping[str, Price] | None
+) -> ChainRunPrice | None:
+    """The summary's price of a chain run: each model's pages (``written``: spec → their usage) at
+    its own price, anything else at the ``first`` model's; None when one of them has no price."""
+    prices: dict[str, Price] = {}
+    for spec in (first, *written):
+        if (price := price_for(spec, overrides)) is None:
+            return None
+        prices[spec] = price
+    return ChainRunPrice(tuple((prices[spec], usage) for spec, usage in written.items()), prices[first])
+
+
 def run_price(spec: str, overrides: Mapping[str, Price] | None, *, batch: bool, live: Usage) -> Priced | None:
     """What a run's summary prices its usage at: the live price, or for a batch run the batch price
     with its live calls (``live``) at the live one."""

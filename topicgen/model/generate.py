@@ -72,6 +72,7 @@ class Generation:
     notes: tuple[str, ...] = ()  # drift accepted and normalised: 'qualities: list-length: 9 items; ...'
     reasked: tuple[str, ...] = ()  # sections asked for again on their own, in the order asked
     reask_usage: Usage = field(default_factory=Usage)  # what the re-asks (whole or sections) cost
+    spec: str | None = None  # the model spec that wrote the page (a fallback chain's member that answered)
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,13 @@ async def _ask_sections(
     return reading.merge(answer), reply.usage, reply.model
 
 
+def answering_specs(client: ModelClient) -> tuple[str, ...]:
+    """The models a client's replies may come from, the one it asks now first: a fallback chain's
+    reply stored under any of its models serves a resumed run, whichever model it asks first."""
+    chain: tuple[str, ...] = getattr(client, "specs", ())
+    return (client.spec, *(spec for spec in chain if spec != client.spec))
+
+
 async def generate_page(
     client: ModelClient,
     prompts: Prompts,
@@ -328,19 +336,23 @@ async def generate_page(
     instead of a call, and every newly validated page is stored.
     """
     conversation = list(messages or prompts.messages(topic))
+    asked = tuple(conversation)  # the first request's messages: what the reply cache keys it by
     schema = schema or request_schema(model)
-    key = request_key(client.spec, conversation, schema) if cache else ""
-    if cache and (hit := cache.get(key)):
-        try:
-            page = (model or page_model()).model_validate(hit.data)
-            return Generation(page, hit.model, Usage(), 0, cached=True)
-        except ValidationError:
-            pass
+    keys = (
+        {spec: request_key(spec, conversation, schema) for spec in answering_specs(client)} if cache else {}
+    )
+    for spec, key in keys.items():
+        if cache and (hit := cache.get(key)):
+            try:
+                page = (model or page_model()).model_validate(hit.data)
+                return Generation(page, hit.model, Usage(), 0, cached=True, spec=spec)
+            except ValidationError:
+                pass
     total, reask_usage = Usage(), Usage()
     reading: ReplyReading | None = None
     reasked: list[str] = []
     last_error: InvalidReply | None = None
-    model_id = client.spec
+    model_id, spec = client.spec, client.spec
     for attempt in range(1, reasks + 2):
         if reading is not None:  # some sections are wrong: ask for those alone
             reasked += [key for key in reading.wrong if key not in reasked]
@@ -352,7 +364,7 @@ async def generate_page(
         else:
             request = ModelRequest(tuple(conversation), schema, max_output_tokens=max_output_tokens)
             reply = await client.complete(request)
-            model_id = reply.model
+            model_id, spec = reply.model, reply.spec or client.spec
             total += reply.usage
             if attempt > 1:
                 reask_usage += reply.usage
@@ -372,8 +384,10 @@ async def generate_page(
         page = _whole(reading, model)
         if cache:
             data = reading.valid if reading.page is page else page.model_dump(mode="json")
-            await off_loop(cache.put, key, data, model_id, total, topic)
+            # kept under the model that wrote it (a chain may have moved on while it was asked)
+            stored = keys.get(spec) or request_key(spec, list(asked), schema)
+            await off_loop(cache.put, stored, data, model_id, total, topic)
         notes = tuple(str(note) for note in reading.notes)
-        return Generation(page, model_id, total, attempt, False, notes, tuple(reasked), reask_usage)
+        return Generation(page, model_id, total, attempt, False, notes, tuple(reasked), reask_usage, spec)
     assert last_error is not None
     raise InvalidReply(f"{last_error} (gave up after {reasks + 1} attempts)", last_error.errors)

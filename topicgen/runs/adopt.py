@@ -61,10 +61,20 @@ class LazyClient:
     """A client built on first use, so adopting pages that miss nothing needs no model, key or network."""
 
     def __init__(self, spec: str, build: Callable[[], ModelClient]) -> None:
-        self.spec = spec
+        self._spec = spec
         self._build = build
         self._client: ModelClient | None = None
         self._lock = asyncio.Lock()
+
+    @property
+    def spec(self) -> str:
+        """The built client's (a fallback chain's changes as it moves on), else the configured model's."""
+        return self._client.spec if self._client is not None else self._spec
+
+    @property
+    def specs(self) -> tuple[str, ...]:
+        """A built fallback chain's models (``generate.answering_specs``)."""
+        return getattr(self._client, "specs", ())
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         async with self._lock:
@@ -179,7 +189,8 @@ class Adopter(Workshop):
                 data.update(written.model_dump(mode="json"))
         page = TopicSummary.model_validate(data, context=PAGE_CONTEXT)
         as_written = {key: parsed.unfit_lines[key] for key in adoption.as_written}
-        return canonical_text(parsed, page, context, self.provenance(), as_written), generation, references
+        provenance = self.provenance(generation=generation)
+        return canonical_text(parsed, page, context, provenance, as_written), generation, references
 
 
 PAGE_OUTPUT_TOKENS = 3_000  # about what the reference page costs

@@ -31,7 +31,7 @@ from topicgen.vault.slugs import clean_topics, slug_for
 # Only what `new` needs before its first request is imported here; the other commands' page jobs,
 # prices, rendering, relinking and the index are imported by the functions that use them.
 if TYPE_CHECKING:
-    from topicgen.model.costs import Price
+    from topicgen.model.costs import Priced
     from topicgen.runs.regen import RegenJob
 
 EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
@@ -50,12 +50,15 @@ def reply_cache(vault: Vault, settings: Settings) -> ReplyCache | None:
     return ReplyCache.of_vault(vault.state_dir)
 
 
-def client_options(settings: Settings, record: Path | None = None, transport: Any = None) -> ClientOptions:
-    """What the configured model's adapter (live or batch) is built with.
+def client_options(
+    settings: Settings, record: Path | None = None, transport: Any = None, *, spec: str | None = None
+) -> ClientOptions:
+    """What the configured model's adapter (live or batch) is built with; ``spec`` names one model
+    of a fallback chain (its provider's table applies), by default the first.
 
     ``record`` saves every exchange (minus secrets) under that folder.
     """
-    configured = settings.provider(ModelSpec.parse(settings.model).provider)
+    configured = settings.provider(ModelSpec.parse(spec or settings.model).provider)
     if record is not None:
         from topicgen.model.clients.wire import RecordingTransport
 
@@ -79,19 +82,40 @@ def build_client(
 ) -> ModelClient:
     """The configured model's client: retries around the rate limiter around the adapter.
 
+    A fallback chain (``model`` lists several) is a ``FallbackClient`` over one such stack per
+    model, each with its own retries and budgets (``limiter`` is the first model's). Every model
+    is checked and built before the first call: a retired one, or one whose key is not set, is
+    a usage error now rather than when the run would turn to it.
+
     ``record`` saves every exchange (minus secrets) under that folder.
     """
-    refuse_retired(settings.model)
-    options = client_options(settings, record, transport)
+    for spec in settings.models:
+        refuse_retired(spec)
+    stacks = []
+    for index, spec in enumerate(settings.models):
+        options = client_options(settings, record, transport, spec=spec)
+        stacks.append(model_stack(settings, spec, options, limiter if index == 0 else None))
+    if len(stacks) == 1:
+        return stacks[0]
+    from topicgen.model.clients.fallback import FallbackClient
+
+    return FallbackClient(stacks)
+
+
+def model_stack(
+    settings: Settings, spec: str, options: ClientOptions, limiter: RateLimiter | None = None
+) -> RetryingClient:
+    """One model's client: retries around the rate limiter around the adapter. A request that waited
+    for its slot is not sent once the run has stopped for the model (``RetryingClient.gate``)."""
     limiter = limiter or RateLimiter(
         settings.rpm, settings.tpm, max_in_flight=settings.concurrency, max_pause=settings.retry_max_wait
     )
-    return RetryingClient(
-        RateLimitedClient(create_client(settings.model, options), limiter),
-        attempts=settings.retries,
-        initial_wait=settings.retry_wait,
-        max_wait=settings.retry_max_wait,
+    limited = RateLimitedClient(create_client(spec, options), limiter)
+    retrying = RetryingClient(
+        limited, attempts=settings.retries, initial_wait=settings.retry_wait, max_wait=settings.retry_max_wait
     )
+    limited.gate = retrying.gate
+    return retrying
 
 
 def engine_for(settings: Settings, per_job: Usage = EXPECTED_USAGE) -> Engine:
@@ -110,18 +134,39 @@ def budget_for(settings: Settings, per_job: Usage) -> Budget | None:
     return Budget(settings.max_cost, price.cost, per_job_estimate=price.cost(per_job))
 
 
-def budget_price(settings: Settings, *, batch: bool = False) -> Price | None:
-    """The model's price (its batch price with ``batch``); a ``UsageError`` when --max-cost is set
-    and no price is known, since the budget could not be kept."""
-    from topicgen.model.costs import price_for
+def budget_price(settings: Settings, *, batch: bool = False) -> Priced | None:
+    """The model's price (its batch price with ``batch``); for a fallback chain, the dearest of its
+    models' prices, whichever model writes a page. A ``UsageError`` when --max-cost is set and a
+    model has no known price, since the budget could not be kept."""
+    from topicgen.model.costs import DearestPrice, price_for
 
-    price = price_for(settings.model, settings.prices, batch=batch)
-    if price is None and settings.max_cost is not None:
-        raise UsageError(
-            f'--max-cost needs a price for {settings.model}: add [prices."{settings.model}"] '
-            "input = ..., output = ... (USD per million tokens) to topicgen.toml"
-        )
-    return price
+    prices = []
+    for spec in settings.models:
+        price = price_for(spec, settings.prices, batch=batch)
+        if price is None and settings.max_cost is not None:
+            raise UsageError(
+                f'--max-cost needs a price for {spec}: add [prices."{spec}"] '
+                "input = ..., output = ... (USD per million tokens) to topicgen.toml"
+            )
+        prices.append(price)
+    if len(prices) == 1:
+        return prices[0]
+    known = tuple(price for price in prices if price is not None)
+    return DearestPrice(known) if len(known) == len(prices) else None
+
+
+def summary_price(settings: Settings, outcomes: list[Outcome], *, batch: bool, live: Usage) -> Priced | None:
+    """What a run's summary prices its usage at: the model's price (``costs.run_price``), or in a
+    fallback chain each page at the price of the model that wrote it."""
+    from topicgen.model.costs import chain_run_price, run_price
+
+    written: dict[str, Usage] = {}
+    for outcome in outcomes:
+        if outcome.model is not None:
+            written[outcome.model] = written.get(outcome.model, Usage()) + outcome.usage
+    if written:
+        return chain_run_price(written, settings.model, settings.prices)
+    return run_price(settings.model, settings.prices, batch=batch, live=live)
 
 
 async def draft_topics(

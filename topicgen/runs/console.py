@@ -14,6 +14,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from topicgen.model.clients.fallback import fallback_listener
 from topicgen.model.clients.ratelimit import RequestGauge, request_gauge
 from topicgen.model.clients.retrying import retry_listener
 from topicgen.runs.engine import Engine, RunReport
@@ -64,6 +65,7 @@ def execute(
             loop.add_signal_handler(sig, stop)
         retry_listener.set(display.retried)
         request_gauge.set(gauge)
+        fallback_listener.set(lambda switch: display.say(str(switch)))
         display.start(total, description)
         when_idle(watch, warm_up)
         try:

@@ -32,6 +32,7 @@ from topicgen.vault.slugs import names_page, slug_for
 # Rendering, reading existing pages and regenerating them (--force) are imported where they are
 # used: a new page needs none of them before its request is sent.
 if TYPE_CHECKING:
+    from topicgen.model.generate import Generation
     from topicgen.runs.regen import Regenerator
 
 
@@ -101,7 +102,7 @@ class Drafter(Workshop):
                 since = page_mtime(path) if self.to_stdout else None
                 result = await self.ask(topic, spent, newer_than=since)
                 page, references = await self.ground(topic, result.page, spent, newer_than=since)
-                text = await off_loop(self.render, page, topic, references.verified)
+                text = await off_loop(self.render, page, topic, references.verified, result)
                 usage = sum(spent, Usage()) if spent else result.usage
                 if self.to_stdout:
                     printed = Outcome(topic, Status.PRINTED, None, "", usage, result.attempts, text)
@@ -125,10 +126,12 @@ class Drafter(Workshop):
         ).with_generation(result)
         return replace(written, references=references)
 
-    def render(self, page: Any, topic: str, verified: bool | None) -> str:
+    def render(
+        self, page: Any, topic: str, verified: bool | None, generation: Generation | None = None
+    ) -> str:
         from topicgen.page.render import render_page
 
-        return render_page(page, self.view.context(topic), self.provenance(verified))
+        return render_page(page, self.view.context(topic), self.provenance(verified, generation))
 
     async def _replace(self, topic: str, path: Path) -> Outcome:
         """``--force`` on an existing page: regenerate it whole if topicgen wrote it, else refuse."""

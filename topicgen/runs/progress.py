@@ -211,11 +211,21 @@ def totals(report: RunReport, price: Priced | None = None) -> list[str]:
     usage = total_usage(outcomes)
     parts = [
         f"{', '.join(done) or 'nothing done'} in {report.elapsed:.1f}s",
+        *by_model(outcomes),
         f"tokens: {token_counts(usage)}",
     ]
     if price is not None:
         parts.append(f"about ${price.cost(usage):.4f}")
     return parts
+
+
+def by_model(outcomes: Iterable[Outcome]) -> list[str]:
+    """'by model: 3 openai:gpt-6-luna, 2 anthropic:claude-haiku-5-5': the pages each model of a
+    fallback chain wrote (nothing for a run of one model)."""
+    counts = Counter(outcome.model for outcome in outcomes if outcome.model is not None)
+    if not counts:
+        return []
+    return ["by model: " + ", ".join(f"{count} {model}" for model, count in counts.items())]
 
 
 def reference_parts(report: RunReport, verbose: bool = False) -> list[list[str]]:

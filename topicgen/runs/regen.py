@@ -130,7 +130,7 @@ class Regenerator(Workshop):
             title = f"{generation.page.title_emoji} {job.topic}"
         owned = owned_frontmatter(title, context)
         verified = references.verified if references else old_data.get(VERIFIED_KEY)
-        provenance = self.provenance(verified if isinstance(verified, bool) else None)
+        provenance = self.provenance(verified if isinstance(verified, bool) else None, generation)
         metadata = generation_metadata(provenance, new_body)
         recorded = dict(old_data.get("topicgen_sections") or {})
         for key in job.keep:  # a kept edit stays marked as edited

@@ -65,9 +65,10 @@ class Outcome:
     reask_usage: Usage = field(default_factory=Usage)  # tokens the re-asks cost (part of ``usage``)
     references: PageReferences | None = None  # what checking its books and videos found (issue 11)
     estimate: Usage | None = None  # a dry run's token estimate for what the model would be asked
+    model: str | None = None  # the model of a fallback chain that wrote it (None: the run's one model)
 
     def with_generation(self, generation: Generation | None) -> Outcome:
-        """This outcome carrying what a generation noted and re-asked."""
+        """This outcome carrying what a generation noted and re-asked, and the chain's model that wrote it."""
         if generation is None:
             return self
         return replace(
@@ -75,6 +76,7 @@ class Outcome:
             notes=generation.notes,
             reasked=generation.reasked,
             reask_usage=generation.reask_usage,
+            model=generation.spec,
         )
 
     # what a person should look at in a page that did not fail (text left out, references that
@@ -155,10 +157,13 @@ class Workshop:
         """The run's reference checker (built on first use), or None when checks are off."""
         return verifier_for(self.vault, self.settings, self.view) if self._verify else None
 
-    def provenance(self, verified: bool | None = None) -> Provenance:
+    def provenance(self, verified: bool | None = None, generation: Generation | None = None) -> Provenance:
+        """What the page's frontmatter records: the model that wrote it (``generation``'s, in a
+        fallback chain), when, from which prompt and schema, and whether its references were checked."""
         from topicgen.page.render import Provenance
 
-        return Provenance(self.settings.model, self.clock(), self.fingerprint, verified)
+        model = generation.spec if generation is not None and generation.spec else self.settings.model
+        return Provenance(model, self.clock(), self.fingerprint, verified)
 
     async def ground(
         self, topic: str, page: BaseModel, spent: list[Usage], *, newer_than: int | None = None
@@ -202,7 +207,7 @@ class Workshop:
         replaced: a cached reply no newer than it is the one the page was made from, so the
         model is asked again.
         """
-        return await generate_page(
+        generation = await generate_page(
             self.client,
             self.prompts,
             topic,
@@ -215,6 +220,8 @@ class Workshop:
             cache=self.cache.newer_than(newer_than) if self.cache is not None else None,
             current_page=current_page,
         )
+        chained = len(self.settings.models) > 1  # one model: the page records it as configured
+        return generation if chained else replace(generation, spec=None)
 
 
 def verifier_for(vault: Vault, settings: Settings, view: VaultView) -> Verifier | None:

@@ -176,8 +176,9 @@ def assess(state: PageState, settings: Settings, fingerprint: str, now: datetime
         if age > settings.max_age_days:
             reasons.append(f"{age} days old (max_age_days = {settings.max_age_days})")
             whole = True
-    if settings.stale_on_model_change and state.model != settings.model:
-        reasons.append(f"made by {state.model}, configured model is {settings.model}")
+    if settings.stale_on_model_change and state.model != settings.model:  # a chain's: its first
+        which = "configured model" if len(settings.models) == 1 else "the fallback chain's first model"
+        reasons.append(f"made by {state.model}, {which} is {settings.model}")
         whole = True
     missing = [key for key in ALL_KEYS if key not in state.present]
     if missing:

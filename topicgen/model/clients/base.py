@@ -64,6 +64,7 @@ class ModelReply:
     usage: Usage = field(default_factory=Usage)
     refusal: str | None = None
     rate_limits: dict[str, str] = field(default_factory=dict)
+    spec: str | None = None  # the spec of the model that wrote it, when a fallback chain chose one
 
 
 @runtime_checkable

@@ -115,6 +115,11 @@ def require_batch_api(spec: str) -> ModelSpec:
     return parsed
 
 
+def batch_model(specs: Iterable[str]) -> str | None:
+    """The first of ``specs`` (a fallback chain) whose provider has a batch API, or None."""
+    return next((spec for spec in specs if ModelSpec.parse(spec).provider in BATCH_FACTORIES), None)
+
+
 def create_batch_client(spec: str, options: ClientOptions | None = None) -> BatchClient:
     """The batch client for a model spec; providers without a batch API are a usage error."""
     parsed = require_batch_api(spec)

@@ -231,12 +231,19 @@ request_gauge: ContextVar[RequestGauge | None] = ContextVar("request_gauge", def
 
 
 class RateLimitedClient:
-    """Every call waits for the limiter; 429s and spent budgets pause all callers."""
+    """Every call waits for the limiter; 429s and spent budgets pause all callers.
 
-    def __init__(self, inner: ModelClient, limiter: RateLimiter) -> None:
+    ``gate``, when set, is called once a request has its slot, right before it is sent, and
+    raises to keep it from going out (``RetryingClient.gate``: the run stopped while it waited).
+    """
+
+    def __init__(
+        self, inner: ModelClient, limiter: RateLimiter, gate: Callable[[], None] | None = None
+    ) -> None:
         self.inner = inner
         self.spec = inner.spec
         self.limiter = limiter
+        self.gate = gate
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         estimated = estimate_tokens(request)
@@ -244,14 +251,20 @@ class RateLimitedClient:
         gauge = request_gauge.get() or RequestGauge()
         gauge.waiting += 1
         try:
+            if self.gate is not None:
+                self.gate()
             reply = await self.inner.complete(request)
-        except RateLimited as error:
-            self.limiter.pause(error.retry_after)
-            raise
-        finally:
+        except BaseException as error:
             gauge.waiting -= 1
+            if isinstance(error, RateLimited):
+                self.limiter.pause(error.retry_after)
+            # no yield here: an error that stops the run reaches the retrying layer (and its gate)
+            # before the request waiting for this slot can go out
             await self.limiter.release()
-            await asyncio.sleep(0)  # the request waiting for this slot goes out before this reply is used
+            raise
+        gauge.waiting -= 1
+        await self.limiter.release()
+        await asyncio.sleep(0)  # the request waiting for this slot goes out before this reply is used
         self.limiter.settle(estimated, reply.usage.input_tokens + reply.usage.output_tokens)
         self.limiter.observe(reply.rate_limits)
         return reply

@@ -42,6 +42,15 @@ Sleep = Callable[[float], Awaitable[None]]
 RUN_STOPPERS = (AccountError, AuthError, ContextWindowExceeded, ModelNotFound, ServerNotRunning)
 
 
+class _Stopped(Exception):
+    """Raised instead of a request once the run has stopped for the model (``RetryingClient.gate``);
+    it carries the stop's error up, and is not an error of its own."""
+
+    def __init__(self, error: ModelError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class RetryLater(PermanentError):
     """The provider asks for a pause longer than topicgen waits: the topic fails, the run can resume later."""
 
@@ -112,10 +121,13 @@ class RetryingClient:
         return min(self._attempts, attempt + left)
 
     def _worth_retrying(self, retried: dict[type, int]) -> Callable[[BaseException], bool]:
-        """A retry predicate for one call: counts the retries of each capped fault kind in ``retried``."""
+        """A retry predicate for one call: counts the retries of each capped fault kind in ``retried``.
+        Nothing is retried once another call has stopped the run for this model."""
 
         def worth(error: BaseException) -> bool:
             if not isinstance(error, TransientError) or self._too_long(error):
+                return False
+            if self._stop_error() is not None:
                 return False
             if error.max_retries is not None:
                 retried[type(error)] = retried.get(type(error), 0) + 1
@@ -130,17 +142,37 @@ class RetryingClient:
     def _stop_run(self, error: ModelError, seconds: float = math.inf) -> None:
         self._stopped = (error, self._clock() + seconds)
 
+    def _stop_error(self) -> ModelError | None:
+        """The error every call of this model fails with now, if the run stopped for it (a stop for
+        a while ends when the while has passed)."""
+        if self._stopped is None:
+            return None
+        error, until = self._stopped
+        if self._clock() < until:
+            return error
+        self._stopped = None
+        return None
+
+    def stop(self, error: ModelError) -> None:
+        """No request to this model from now on, retries of calls in flight included: each call fails
+        with ``error`` (a fallback chain that has moved past the model)."""
+        self._stop_run(error)
+
+    def gate(self) -> None:
+        """Called right before a request goes out: raises instead once the run has stopped for this
+        model, for a request that waited (for a retry, or for its rate-limit slot) while another call
+        stopped it. ``build_client`` hands it to the rate limiter's client too."""
+        if (error := self._stop_error()) is not None:
+            raise _Stopped(error)
+
     @property
     def stopped_by(self) -> ModelError | None:
         """The error that fails every call of this run the same way, if one did (shown once, whole)."""
         return self._stopped[0] if self._stopped else None
 
     async def complete(self, request: ModelRequest) -> ModelReply:
-        if self._stopped is not None:
-            error, until = self._stopped
-            if self._clock() < until:
-                raise _copy(error)
-            self._stopped = None
+        if (stopped := self._stop_error()) is not None:
+            raise _copy(stopped)
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
         retried: dict[type, int] = {}  # retries of each capped fault kind in this call
         retrying = AsyncRetrying(
@@ -153,8 +185,13 @@ class RetryingClient:
         try:
             async for attempt in retrying:
                 with attempt:
+                    self.gate()
                     return await self.inner.complete(request)
+        except _Stopped as stopped:
+            raise _copy(stopped.error) from None
         except TransientError as error:
+            if (stopped := self._stop_error()) is not None:  # another call stopped the run meanwhile
+                raise _copy(stopped) from None
             if self._too_long(error):
                 assert error.retry_after is not None
                 later = RetryLater(

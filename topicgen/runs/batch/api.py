@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from topicgen.config import Settings
 from topicgen.errors import UsageError
 from topicgen.model.clients.base import ModelClient, Usage
-from topicgen.model.clients.batch import BatchClient, create_batch_client
+from topicgen.model.clients.batch import BatchClient, batch_model, create_batch_client
 from topicgen.model.reply_cache import ReplyCache
 from topicgen.runs.adopt import Adopter
 from topicgen.runs.api import budget_price, build_client, client_options
@@ -32,6 +32,17 @@ from topicgen.verify.checker import Verifier
 
 KINDS = ("new", "regen", "adopt")
 W = TypeVar("W", bound=Workshop)
+
+
+def for_batches(settings: Settings) -> Settings:
+    """The settings of a batch run: one model, a fallback chain's first that has a batch API.
+
+    A batch is submitted to one model and recorded under it (``batch collect`` finishes it with
+    that model), so a chain's other models take no part; with none that has a batch API, the
+    chain's first is kept and ``create_batch_client`` says it has none."""
+    if len(settings.models) == 1:
+        return settings
+    return settings.model_copy(update={"model": batch_model(settings.models) or settings.model})
 
 
 def batch_client_for(settings: Settings, record: Path | None = None) -> BatchClient:

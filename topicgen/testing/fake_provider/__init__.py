@@ -30,7 +30,8 @@ topicgen's adapters) to take it for the real thing:
   500, 503, 529, a dropped connection, a stall past the client's timeout,
   invalid JSON, schema-violating JSON, a truncated reply and a refusal.
   ``Reply`` scripts a particular 200 reply (a patched page, raw text) and
-  ``HttpError`` any other status.
+  ``HttpError`` any other status. A model in ``missing_models`` is answered
+  with the provider's own 404 "model not found", as a retired or misspelt one is.
 - The batch APIs (OpenAI Files + Batches, Anthropic Message Batches) answer
   each request as the live endpoints would, ending ``batch_delay`` seconds
   after creation; ``BatchFault`` scripts an expired or cancelled request,

@@ -74,6 +74,7 @@ class FakeProvider(LoopbackServer):
         wrong_section_rate: float = 0.0,
         port: int = 0,
         on_page: Callable[[Any], None] | None = None,
+        missing_models: Iterable[str] = (),
     ) -> None:
         self.bind_port = port
         self.on_page = on_page  # called with each page (or sections) it makes up, e.g. to teach a catalog
@@ -106,6 +107,7 @@ class FakeProvider(LoopbackServer):
         self.batch_desk = BatchDesk(self)
         self.drift_rate = drift_rate  # share of generated replies that drift as real ones do
         self.wrong_section_rate = wrong_section_rate  # share of replies with one section emptied
+        self.missing_models = frozenset(missing_models)  # answered with the provider's "model not found"
         self.seed = seed
         self._replies_seen: Counter[tuple[str, str]] = Counter()
         self.rpm: int | None = None
@@ -142,6 +144,8 @@ class FakeProvider(LoopbackServer):
                     self._set_limit(name, value)
                 elif name == "faults":
                     self.faults = tuple(value)
+                elif name == "missing_models":
+                    self.missing_models = frozenset(value)
                 elif name == "seed":
                     self._random = random.Random(value)
                     self.seed = value
@@ -316,6 +320,8 @@ class FakeProvider(LoopbackServer):
             # Like the real APIs, the message names the key it was given: output must redact it.
             message = f"Incorrect API key provided: {presented}. You can find your API key in settings."
             return done("unauthorized", wire.error(401, message, {}))
+        if str(body.get("model")) in self.missing_models:
+            return done("model_not_found", wire.missing_model(str(body.get("model"))))
         if body.get("stream"):
             return done("bad_request", wire.error(400, "this fake provider does not stream", {}))
         request = wire.structure(body, self)

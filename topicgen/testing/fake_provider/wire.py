@@ -148,6 +148,19 @@ class OpenAIWire:
         body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         return Respond(status, body, {"x-request-id": f"req_fake_{status}", **headers})
 
+    def missing_model(self, model: str) -> Respond:
+        """The 404 OpenAI sends for a model it does not have (or not for this key)."""
+        message = f"The model `{model}` does not exist or you do not have access to it."
+        body = {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "model_not_found",
+            }
+        }
+        return Respond(404, body, {"x-request-id": "req_fake_404"})
+
     def rate_limit_headers(self, limits: Mapping[str, tuple[int, int, float]]) -> dict[str, str]:
         found = {}
         for name, suffix in (("rpm", "requests"), ("tpm", "tokens")):
@@ -249,6 +262,10 @@ class AnthropicWire:
         }
         return Respond(status, body, {"request-id": f"req_fake_{status}", **headers})
 
+    def missing_model(self, model: str) -> Respond:
+        """The 404 Anthropic sends for a model it does not have."""
+        return self.error(404, f"model: {model}", {})
+
     def rate_limit_headers(self, limits: Mapping[str, tuple[int, int, float]]) -> dict[str, str]:
         found = {}
         for name, kinds in (("rpm", ("requests",)), ("tpm", ("tokens", "input-tokens", "output-tokens"))):
@@ -316,6 +333,10 @@ class OllamaWire(OpenAIWire):
 
     def error(self, status: int, message: str, headers: Mapping[str, str]) -> Respond:
         return Respond(status, {"error": message}, dict(headers))
+
+    def missing_model(self, model: str) -> Respond:
+        """The 404 Ollama sends for a model it has not pulled."""
+        return self.error(404, f"model '{model}' not found", {})
 
     def rate_limit_headers(self, limits: Mapping[str, tuple[int, int, float]]) -> dict[str, str]:
         return {}

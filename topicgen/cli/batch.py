@@ -28,6 +28,7 @@ from topicgen.cli.app import (
     finish,
     reports_errors,
     say,
+    warn,
 )
 from topicgen.errors import UsageError
 
@@ -103,7 +104,7 @@ def status(
     from topicgen.config import open_vault
     from topicgen.runs.batch.store import BatchStore
 
-    the_vault, settings = open_vault(vault)
+    the_vault, settings = open_vault(vault, notify=warn)
     store = BatchStore.of_vault(the_vault.state_dir)
     records = [record for record in store.batches() if show_all or record.in_flight]
     asyncio.run(_refresh(the_vault, settings, records))
@@ -184,7 +185,7 @@ def collect(
     from topicgen.runs.batch.store import BatchStore
 
     check_batch_flags(batch=True, no_wait=no_wait, reask=reask)
-    the_vault, settings = open_vault(vault)
+    the_vault, settings = open_vault(vault, notify=warn)
     runs = [run for run in BatchStore.of_vault(the_vault.state_dir).runs() if not run.done]
     if not runs:
         say("no batch runs to collect")
@@ -220,7 +221,7 @@ def cancel(
     from topicgen.runs.batch.api import batch_client_for
     from topicgen.runs.batch.store import SUBMITTED, BatchStore
 
-    the_vault, settings = open_vault(vault)
+    the_vault, settings = open_vault(vault, notify=warn)
     wanted = set(batch_ids or [])
     records = [
         record
@@ -257,7 +258,7 @@ def clean(
     from topicgen.runs.batch.store import BatchStore
     from topicgen.vault.files import size_text
 
-    the_vault, _ = open_vault(vault)
+    the_vault, _ = open_vault(vault, notify=warn)
     store = BatchStore.of_vault(the_vault.state_dir)
     if not store.folder.is_dir():
         say("no batches recorded in this vault")

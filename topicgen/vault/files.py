@@ -82,14 +82,15 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
-def open_regular(path: Path, *, limit: int, follow_links: bool = False) -> BinaryIO:
+def open_regular(path: Path, *, limit: int | None, follow_links: bool = False) -> BinaryIO:
     """A regular file of at most ``limit`` bytes, open for reading; nothing else is opened.
 
     Every file topicgen reads from a vault comes through here (or ``read_regular``): a
     FIFO would block forever, ``/dev/zero`` never ends, and a link could lead anywhere
     on the machine, so a link is not followed (``follow_links`` is for the user's own
     files, which may well be links into a dotfiles checkout) and whatever is not a
-    regular file is refused before a byte is read. ``FileNotFoundError`` is left to the caller.
+    regular file is refused before a byte is read. ``limit=None`` is for a reader that reads a
+    bounded head of a file of any size. ``FileNotFoundError`` is left to the caller.
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
     try:
@@ -104,7 +105,7 @@ def open_regular(path: Path, *, limit: int, follow_links: bool = False) -> Binar
         info = os.fstat(handle)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile(f"{path} is not a regular file")
-        if info.st_size > limit:
+        if limit is not None and info.st_size > limit:
             raise UnsafeFile(
                 f"{path} is {size_text(info.st_size)}, over the {size_text(limit)} topicgen reads; left alone"
             )
@@ -139,6 +140,10 @@ def state_folder(folder: Path, *, under: Path) -> Path:
         raise VaultError(f"refusing to write outside {under}: {folder}") from None
     if ".." in parts:
         raise VaultError(f"refusing to write outside {under}: {folder}")
+    try:
+        under.mkdir(parents=True, exist_ok=True)  # ``under`` itself was checked when the vault was opened
+    except OSError as error:
+        raise VaultError(f"cannot write in {under}: {error.strerror or error}") from None
     current = under
     for part in parts:
         current = current / part

@@ -11,6 +11,11 @@ Replies are stored as ``<custom id>\\t<json>`` lines, found again by offset.
 
 Runs (the command a batch run was started with) are kept too, so
 ``topicgen batch collect`` can finish them.
+
+The state folder may have come with a clone, so it is handled as untrusted:
+every file is read as a regular file within a size bound (a FIFO or a link to
+``/dev/zero`` is one error line, never a hang), and every folder and file is
+made and written without following a link.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
@@ -27,17 +33,22 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from topicgen.errors import VaultError
 from topicgen.model.clients.base import Finish, ModelReply, Usage
-from topicgen.model.clients.batch import BatchResult
+from topicgen.model.clients.batch import MAX_REQUESTS_BYTES, BatchResult
+from topicgen.vault.files import open_for_writing, open_regular, read_regular, state_folder
 
 PLANNED, SUBMITTING, SUBMITTED, COLLECTED = "planned", "submitting", "submitted", "collected"
 MISSING = "missing from the batch's results"
 RESEND_MARK = b'"resend_as": '
 COUNTED = "counted"  # custom ids, one a line, whose answers finished pages have used
 _RESEND = re.compile(rb'"resend_as": "(\w+)"')
+MAX_RECORD_BYTES = 1 << 20  # batch.json and runs/*.json are a few hundred bytes
+MAX_LIST_BYTES = MAX_REQUESTS_BYTES // 4  # labels.json and counted: a custom id and a label per request
+MAX_REPLIES_BYTES = 32 << 30  # replies.tsv: every reply of a batch of up to 100,000 requests
+MAX_LINE_BYTES = 64 << 20  # one reply in replies.tsv
 
 
 @dataclass
@@ -111,6 +122,12 @@ def _write_json(path: Path, data: Any) -> None:
             os.unlink(temporary)
 
 
+def _lines(stream: BinaryIO) -> Iterator[bytes]:
+    """A file's lines, none read past ``MAX_LINE_BYTES`` (a line that long is cut, and fails to parse)."""
+    while line := stream.readline(MAX_LINE_BYTES):
+        yield line
+
+
 def _reply_json(reply: ModelReply) -> dict[str, Any]:
     return {
         "text": reply.text,
@@ -143,8 +160,8 @@ class AnswerIndex:
         """The answers of one collected batch (``counted``: those a finished page has used)."""
         offset = 0
         counted = counted or set()
-        with path.open("rb") as stream:
-            for line in stream:
+        with open_regular(path, limit=MAX_REPLIES_BYTES) as stream:
+            for line in _lines(stream):
                 custom_id = line.split(b"\t", 1)[0].decode()
                 self._where[custom_id] = (path, offset, batch, collected)
                 offset += len(line)
@@ -171,40 +188,35 @@ class AnswerIndex:
         if found is None:
             return None
         path, offset, batch, collected = found
-        with path.open("rb") as stream:
+        with open_regular(path, limit=MAX_REPLIES_BYTES) as stream:
             stream.seek(offset)
-            data = json.loads(stream.readline().split(b"\t", 1)[1])
+            data = json.loads(stream.readline(MAX_LINE_BYTES).split(b"\t", 1)[1])
         reply = _reply_of(data["reply"]) if data.get("reply") else None
         counted = custom_id in self._counted
         return Answer(reply, data.get("error"), batch, collected, data.get("resend_as"), counted)
 
 
 class BatchStore:
-    """The batches and batch runs of one vault."""
+    """The batches and batch runs of one vault; ``under`` is the folder below which no step of a path
+    the store writes may be a link (the state folder)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, under: Path | None = None) -> None:
         self.folder = folder
+        self.under = folder.parent if under is None else under
 
     @classmethod
     def of_vault(cls, state_dir: Path) -> BatchStore:
-        return cls(state_dir / "batches")
+        return cls(state_dir / "batches", state_dir)
 
     def _ensure(self, folder: Path) -> Path:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise VaultError(f"cannot write in {folder}: {error.strerror or error}") from None
-        return folder
+        return state_folder(folder, under=self.under)
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """One process at a time plans, submits or collects in this vault (others wait their turn)."""
-        handle = os.open(self._ensure(self.folder) / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with open_for_writing(self._ensure(self.folder) / ".lock", append=True) as stream:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
             yield
-        finally:
-            os.close(handle)
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -223,8 +235,10 @@ class BatchStore:
 
     def _load_run(self, path: Path) -> RunRecord | None:
         try:
-            return RunRecord(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
+            return RunRecord(**json.loads(read_regular(path, limit=MAX_RECORD_BYTES)))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError):  # damaged: not a run to finish
             return None
 
     def runs(self) -> list[RunRecord]:
@@ -237,18 +251,34 @@ class BatchStore:
     def batches(self, spec: str | None = None) -> list[BatchRecord]:
         """Every batch recorded (of one model spec, if given), oldest first."""
         found = []
-        if self.folder.is_dir():
-            for path in self.folder.glob("*/batch.json"):
-                try:
-                    record = BatchRecord(**json.loads(path.read_text(encoding="utf-8")))
-                except (OSError, ValueError, TypeError):
-                    continue
-                if spec is None or record.spec == spec:
-                    found.append(record)
+        for folder in self._batch_folders():
+            try:
+                saved = json.loads(read_regular(folder / "batch.json", limit=MAX_RECORD_BYTES))
+                record = BatchRecord(**saved)
+            except (OSError, ValueError, TypeError):  # not there yet (being planned), or damaged
+                continue
+            if record.name != folder.name:
+                continue  # a record naming another folder (``../..``): not one of ours
+            if spec is None or record.spec == spec:
+                found.append(record)
         return sorted(found, key=lambda record: (record.created, record.name))
 
+    def _batch_folders(self) -> list[Path]:
+        """The folders under ``batches/`` (``runs`` aside); a link there is passed over, never followed."""
+        try:
+            entries = list(os.scandir(self.folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as error:
+            raise VaultError(f"cannot read {self.folder}: {error.strerror or error}") from None
+        folders = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and entry.name != "runs":
+                folders.append(Path(entry.path))
+        return folders
+
     def save(self, record: BatchRecord) -> None:
-        _write_json(self.folder / record.name / "batch.json", asdict(record))
+        _write_json(self._ensure(self.folder / record.name) / "batch.json", asdict(record))
 
     def new_name(self, run: RunRecord) -> str:
         """A fresh batch folder's name (the folder is made; it counts once ``batch.json`` is there)."""
@@ -273,9 +303,10 @@ class BatchStore:
 
     def labels(self, record: BatchRecord) -> dict[str, str]:
         try:
-            return json.loads((self.folder / record.name / "labels.json").read_text(encoding="utf-8"))
+            labels = json.loads(read_regular(self.folder / record.name / "labels.json", limit=MAX_LIST_BYTES))
         except (OSError, ValueError):
             return {}
+        return labels if isinstance(labels, dict) else {}
 
     def in_flight(self, spec: str) -> dict[str, BatchRecord]:
         """custom id → the batch it is in, for batches not collected yet."""
@@ -297,8 +328,8 @@ class BatchStore:
     def counted(self, name: str) -> set[str]:
         """The custom ids of a batch whose answers finished pages have used (``count``)."""
         try:
-            return set((self.folder / name / COUNTED).read_text(encoding="utf-8").split())
-        except OSError:
+            return set(read_regular(self.folder / name / COUNTED, limit=MAX_LIST_BYTES).decode().split())
+        except (OSError, UnicodeDecodeError):
             return set()
 
     def count(self, used: Iterable[tuple[str, str]]) -> None:
@@ -310,8 +341,8 @@ class BatchStore:
         for batch, ids in by_batch.items():
             path = self.folder / batch / COUNTED
             # unrecorded, a later rerun counts them again: no worse than before
-            with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as stream:
-                stream.write("".join(f"{custom_id}\n" for custom_id in ids))
+            with contextlib.suppress(OSError, VaultError), open_for_writing(path, append=True) as stream:
+                stream.write("".join(f"{custom_id}\n" for custom_id in ids).encode())
 
     # -- cleaning ------------------------------------------------------------------------------
 
@@ -358,8 +389,8 @@ class BatchStore:
         """Whether every answer of a collected batch was used by a finished page or answered again later."""
         counted = self.counted(record.name)
         try:
-            with (self.folder / record.name / "replies.tsv").open("rb") as stream:
-                for line in stream:
+            with open_regular(self.folder / record.name / "replies.tsv", limit=MAX_REPLIES_BYTES) as stream:
+                for line in _lines(stream):
                     custom_id = line.split(b"\t", 1)[0].decode()
                     if custom_id not in counted and index.batch_of(custom_id) == record.name:
                         return False
@@ -374,10 +405,10 @@ class BatchStore:
         says why, when the whole batch failed).
         """
         labels = self.labels(record)
-        final = self.folder / record.name / "replies.tsv"
+        final = self._ensure(self.folder / record.name) / "replies.tsv"
         partial = final.with_suffix(".part")
         replied = 0
-        with partial.open("w", encoding="utf-8") as stream:
+        with open_for_writing(partial) as raw, io.TextIOWrapper(raw, encoding="utf-8") as stream:
             async for result in results:
                 if result.custom_id not in labels:
                     continue

@@ -389,6 +389,15 @@ def empty_vault(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def elsewhere(tmp_path: Path) -> Path:
+    """A folder beside the vault (outside it) holding someone's unrelated index.md."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "index.md").write_text("someone else's index\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
 def cli(topicgen_cli: TopicgenCli) -> TopicgenCli:
     """A shorter name for ``topicgen_cli``."""
     return topicgen_cli

@@ -21,16 +21,16 @@ def hostile_settings(name: str, server: str = "") -> str:
 
 
 @pytest.fixture
-def elsewhere() -> Iterator[FakeProvider]:
+def their_server() -> Iterator[FakeProvider]:
     """The server a hostile vault points at, on loopback; it must never see a request."""
     with FakeProvider() as server:
         yield server
 
 
 @pytest.fixture
-def cloned(empty_vault: Path, elsewhere: FakeProvider) -> Path:
-    """A cloned vault whose topicgen.toml sends the key, read from GITHUB_TOKEN, to ``elsewhere``."""
-    text = hostile_settings("key-to-another-server.toml", elsewhere.openai_base_url)
+def cloned(empty_vault: Path, their_server: FakeProvider) -> Path:
+    """A cloned vault whose topicgen.toml sends the key, read from GITHUB_TOKEN, to ``their_server``."""
+    text = hostile_settings("key-to-another-server.toml", their_server.openai_base_url)
     (empty_vault / "topicgen.toml").write_text(text, encoding="utf-8")
     return empty_vault
 
@@ -54,14 +54,14 @@ def user_config(user_folders: Path, text: str) -> Path:
 
 
 def test_an_untrusted_vault_cannot_send_the_key_to_its_server_nor_read_another_variable(
-    cli: TopicgenCli, cloned: Path, elsewhere: FakeProvider
+    cli: TopicgenCli, cloned: Path, their_server: FakeProvider
 ) -> None:
     cli.server.configure(api_key=FAKE_API_KEY)
 
     result = new(cli, cloned)
 
     assert result.exit_code == 0, result.stderr
-    assert elsewhere.requests == []
+    assert their_server.requests == []
     assert cli.server.requests and all(request.authorized for request in cli.server.requests)
     (line,) = warnings(result.stderr)
     assert "providers.openai.api_key_env, providers.openai.base_url" in line
@@ -70,23 +70,23 @@ def test_an_untrusted_vault_cannot_send_the_key_to_its_server_nor_read_another_v
 
 
 def test_an_untrusted_vault_naming_only_an_address_gets_no_key_sent_there(
-    cli: TopicgenCli, empty_vault: Path, elsewhere: FakeProvider
+    cli: TopicgenCli, empty_vault: Path, their_server: FakeProvider
 ) -> None:
-    text = hostile_settings("address-only.toml", elsewhere.openai_base_url)
+    text = hostile_settings("address-only.toml", their_server.openai_base_url)
     (empty_vault / "topicgen.toml").write_text(text, encoding="utf-8")
 
     result = new(cli, empty_vault)
 
     assert result.exit_code == 0, result.stderr
-    assert elsewhere.requests == [] and cli.server.requests  # the user's OPENAI_BASE_URL holds
+    assert their_server.requests == [] and cli.server.requests  # the user's OPENAI_BASE_URL holds
     (line,) = warnings(result.stderr)
     assert "providers.openai.base_url" in line
 
 
 def test_a_trusted_vault_file_decides_until_it_changes(
-    cli: TopicgenCli, cloned: Path, elsewhere: FakeProvider
+    cli: TopicgenCli, cloned: Path, their_server: FakeProvider
 ) -> None:
-    elsewhere.configure(api_key=GITHUB_TOKEN)
+    their_server.configure(api_key=GITHUB_TOKEN)
     trusted = cli.run("trust", "--vault", str(cloned))
     assert trusted.exit_code == 0, trusted.stderr
     assert "api_key_env" in trusted.stdout and "GITHUB_TOKEN" in trusted.stdout
@@ -95,15 +95,15 @@ def test_a_trusted_vault_file_decides_until_it_changes(
 
     assert first.exit_code == 0, first.stderr
     assert warnings(first.stderr) == []
-    assert elsewhere.requests and all(request.authorized for request in elsewhere.requests)
-    sent = len(elsewhere.requests)
+    assert their_server.requests and all(request.authorized for request in their_server.requests)
+    sent = len(their_server.requests)
 
     with (cloned / "topicgen.toml").open("a", encoding="utf-8") as stream:
         stream.write("# one more line\n")
     second = new(cli, cloned, "--force")
 
     assert second.exit_code == 0, second.stderr
-    assert len(elsewhere.requests) == sent
+    assert len(their_server.requests) == sent
     (line,) = warnings(second.stderr)
     assert "changed since you trusted it" in line
 
@@ -133,15 +133,15 @@ def test_trusting_a_vault_without_settings_is_refused(cli: TopicgenCli, empty_va
 
 
 def test_the_users_own_config_decides_where_the_key_goes_without_trust(
-    cli: TopicgenCli, empty_vault: Path, elsewhere: FakeProvider, user_folders: Path
+    cli: TopicgenCli, empty_vault: Path, their_server: FakeProvider, user_folders: Path
 ) -> None:
-    elsewhere.configure(api_key=GITHUB_TOKEN)
-    user_config(user_folders, hostile_settings("key-to-another-server.toml", elsewhere.openai_base_url))
+    their_server.configure(api_key=GITHUB_TOKEN)
+    user_config(user_folders, hostile_settings("key-to-another-server.toml", their_server.openai_base_url))
 
     result = new(cli, empty_vault)
 
     assert result.exit_code == 0, result.stderr
-    assert elsewhere.requests and cli.server.requests == []
+    assert their_server.requests and cli.server.requests == []
     assert warnings(result.stderr) == []
 
 

@@ -27,15 +27,6 @@ UNBOUNDED_READS = json.loads((HOSTILE / "state" / "unbounded-reads.json").read_t
 NO_HANG = 60  # seconds: a read that blocks on a FIFO or never ends would not finish at all
 
 
-@pytest.fixture
-def outside(tmp_path: Path) -> Path:
-    """A folder beside the vault, holding one file of someone else's."""
-    folder = tmp_path / "outside"
-    folder.mkdir()
-    (folder / "theirs.txt").write_text("not topicgen's\n", encoding="utf-8")
-    return folder
-
-
 def files_beside(vault: Path) -> dict[str, bytes]:
     """Every file outside ``vault`` in its parent folder (the test's tmp folder)."""
     return {
@@ -57,7 +48,7 @@ def one_error_line(result) -> str:
 
 @pytest.mark.parametrize("plant", ESCAPING_LINKS, ids=[plant["link"] for plant in ESCAPING_LINKS])
 def test_a_link_planted_in_the_state_folder_leads_no_write_out_of_the_vault(
-    cli: TopicgenCli, empty_vault: Path, outside: Path, plant: dict
+    cli: TopicgenCli, empty_vault: Path, elsewhere: Path, plant: dict
 ) -> None:
     link = empty_vault / plant["link"]
     link.parent.mkdir(parents=True, exist_ok=True)
@@ -69,13 +60,13 @@ def test_a_link_planted_in_the_state_folder_leads_no_write_out_of_the_vault(
     line = one_error_line(result)
     assert "symbolic link" in line or "leads outside the vault" in line
     assert files_beside(empty_vault) == before
-    assert not (outside / "escaped").exists()
+    assert not (elsewhere / "escaped").exists()
     assert cli.server.requests == []
 
 
 @pytest.mark.parametrize("cache", ["replies", "verify"])
 def test_a_link_deeper_in_a_cache_is_never_written_through(
-    cli: TopicgenCli, references, empty_vault: Path, outside: Path, cache: str
+    cli: TopicgenCli, references, empty_vault: Path, elsewhere: Path, cache: str
 ) -> None:
     """(``references`` turns reference checks on, so lookups are cached too.)"""
     assert cli.run("new", TOPIC, "--vault", str(empty_vault)).exit_code == 0
@@ -85,7 +76,7 @@ def test_a_link_deeper_in_a_cache_is_never_written_through(
         for entry in folder.iterdir():
             entry.unlink()
         folder.rmdir()
-        os.symlink(outside, folder)
+        os.symlink(elsewhere, folder)
     before = files_beside(empty_vault)
 
     result = cli.run("new", TOPIC, "--force", "--vault", str(empty_vault))
@@ -97,12 +88,12 @@ def test_a_link_deeper_in_a_cache_is_never_written_through(
 
 @pytest.mark.parametrize("name", ["counted", "replies.part", "requests.jsonl"])
 def test_a_batch_file_planted_as_a_link_is_never_written_through(
-    tmp_path: Path, outside: Path, name: str
+    tmp_path: Path, elsewhere: Path, name: str
 ) -> None:
     store = BatchStore.of_vault(tmp_path / ".topicgen")
     folder = tmp_path / ".topicgen" / "batches" / "tg-planted"
     folder.mkdir(parents=True)
-    os.symlink(outside / "theirs.txt", folder / name)
+    os.symlink(elsewhere / "index.md", folder / name)
 
     if name == "counted":
         store.count([("tg-planted", "request-1")])
@@ -112,13 +103,13 @@ def test_a_batch_file_planted_as_a_link_is_never_written_through(
         with pytest.raises(UnsafeFile, match="symbolic link"):
             open_for_writing(folder / name)
 
-    assert (outside / "theirs.txt").read_text(encoding="utf-8") == "not topicgen's\n"
+    assert (elsewhere / "index.md").read_text(encoding="utf-8") == "someone else's index\n"
 
 
-def test_a_batch_record_naming_a_folder_outside_is_not_one_of_ours(tmp_path: Path, outside: Path) -> None:
+def test_a_batch_record_naming_a_folder_outside_is_not_one_of_ours(tmp_path: Path, elsewhere: Path) -> None:
     folder = tmp_path / ".topicgen" / "batches" / "tg-planted"
     folder.mkdir(parents=True)
-    record = {"name": "../../../outside", "run": "r", "spec": "openai:x", "provider": "openai"}
+    record = {"name": "../../../elsewhere", "run": "r", "spec": "openai:x", "provider": "openai"}
     (folder / "batch.json").write_text(json.dumps({**record, "requests": 1, "bytes": 1}), encoding="utf-8")
 
     assert BatchStore.of_vault(tmp_path / ".topicgen").batches() == []

@@ -258,3 +258,83 @@ def test_a_lookup_cache_entry_saying_a_made_up_book_was_found_is_a_miss_unless_s
 
     assert ours.get("book:a made up book") is None
     assert theirs.get("book:a made up book") is True
+
+
+# --- 20.8, the batch store: a batch, a run or a reply someone else recorded is not this user's ----------
+
+
+def another_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, who: str) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / who))  # another user: another key
+
+
+def test_a_batch_planned_in_a_cloned_vault_is_never_submitted_with_the_users_key(
+    cli: TopicgenCli, empty_vault: Path
+) -> None:
+    state = empty_vault / ".topicgen"
+    shipped = BatchStore(state / "batches", state, key=b"someone else's key, 32 bytes ...")
+    run = shipped.open_run("new", {"topics": ["Expensive Topic"]}, "openai:fake-model")
+    name = shipped.new_name(run)
+    lines = "".join(json.dumps({"custom_id": f"x{n}", "body": {}}) + "\n" for n in range(3))
+    shipped.requests_path_of(name).write_text(lines, encoding="utf-8")
+    shipped.record_planned(name, run, "openai", {"x0": "a", "x1": "b", "x2": "c"}, len(lines))
+
+    collected = cli.run("batch", "collect", "--vault", str(empty_vault), **BATCH)
+    drafted = cli.run("new", TOPIC, "--batch", "--vault", str(empty_vault), **BATCH)
+
+    assert collected.stderr.strip() == "no batch runs to collect"
+    assert drafted.exit_code == 0, drafted.stderr
+    assert [batch["requests"] for batch in cli.server.batch_desk.summary()] == [1]  # the user's own, alone
+
+
+def test_batch_replies_shipped_with_a_vault_are_not_the_models_answer(
+    cli: TopicgenCli, empty_vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    another_user(monkeypatch, tmp_path, "the-author")
+    assert cli.run("new", TOPIC, "--batch", "--vault", str(empty_vault), **BATCH).exit_code == 0
+    (empty_vault / "topics" / "graph-theory.md").unlink()  # the clone ships its state, not the page
+    another_user(monkeypatch, tmp_path, "the-user")
+
+    result = cli.run("new", TOPIC, "--batch", "--vault", str(empty_vault), **BATCH)
+
+    assert result.exit_code == 0, result.stderr
+    assert len(cli.server.batch_desk.summary()) == 2  # asked anew, not answered from the author's batch
+
+
+def test_an_edited_batch_reply_is_no_answer(tmp_path: Path) -> None:
+    import asyncio
+
+    from topicgen.model.clients.base import Finish, ModelReply
+    from topicgen.model.clients.batch import BatchResult
+    from topicgen.runs.batch.store import RunRecord
+
+    store = BatchStore(tmp_path / "batches", key=b"k" * 32)
+    run = RunRecord("run1", "new", {}, "openai:m")
+    name = store.new_name(run)
+    store.requests_path_of(name).write_text('{"custom_id": "a"}\n', encoding="utf-8")
+    (record,) = [store.record_planned(name, run, "openai", {"a": "Rust"}, 1)]
+
+    async def results():
+        yield BatchResult("a", ModelReply('{"joke": "the model\'s"}', Finish.STOP, "m"))
+
+    asyncio.run(store.collect(record, results(), ""))
+    replies = tmp_path / "batches" / name / "replies.tsv"
+    assert store.answers("openai:m").get("a") is not None
+    replies.write_text(replies.read_text(encoding="utf-8").replace("the model's", "FORGED"), encoding="utf-8")
+
+    assert store.answers("openai:m").get("a") is None
+
+
+def test_a_requests_file_changed_after_planning_is_not_uploaded(tmp_path: Path) -> None:
+    from topicgen.errors import VaultError
+    from topicgen.runs.batch.store import RunRecord
+
+    store = BatchStore(tmp_path / "batches", key=b"k" * 32)
+    run = RunRecord("run1", "new", {}, "openai:m")
+    name = store.new_name(run)
+    store.requests_path_of(name).write_text('{"custom_id": "a"}\n', encoding="utf-8")
+    record = store.record_planned(name, run, "openai", {"a": "Rust"}, 1)
+    store.check_requests(record)  # as planned: fine
+    store.requests_path_of(name).write_text('{"custom_id": "a"}\n{"custom_id": "z"}\n', encoding="utf-8")
+
+    with pytest.raises(VaultError, match="changed since its batch was planned"):
+        store.check_requests(record)

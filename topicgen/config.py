@@ -262,8 +262,8 @@ class LoadedSettings:
         changed = self.trust is TrustState.CHANGED
         why = "it changed since you trusted it" if changed else "you have not trusted it"
         return (
-            f"{self.vault_file} sets {names}, which decide where your API key goes: ignored, since {why}; "
-            f"review the file, then run `topicgen trust` to use them"
+            f"{self.vault_file} sets {names}, where your API key would go: ignored, since {why}; "
+            "review the file, then run `topicgen trust` to use it"
         )
 
 

@@ -15,7 +15,11 @@ Runs (the command a batch run was started with) are kept too, so
 The state folder may have come with a clone, so it is handled as untrusted:
 every file is read as a regular file within a size bound (a FIFO or a link to
 ``/dev/zero`` is one error line, never a hang), and every folder and file is
-made and written without following a link.
+made and written without following a link. Batch and run records, and each
+stored reply, are sealed with this user's key (``topicgen.user.seal``): a
+batch or run someone else recorded is not this user's to submit, resume or
+answer from, and an edited reply is no answer; a batch's requests file is
+checked against the digest its record holds before it is uploaded.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -38,6 +43,7 @@ from typing import Any, BinaryIO
 from topicgen.errors import VaultError
 from topicgen.model.clients.base import Finish, ModelReply, Usage
 from topicgen.model.clients.batch import MAX_REQUESTS_BYTES, BatchResult
+from topicgen.user.seal import is_sealed, seal, user_key
 from topicgen.vault.files import open_for_writing, open_regular, read_regular, state_folder
 
 PLANNED, SUBMITTING, SUBMITTED, COLLECTED = "planned", "submitting", "submitted", "collected"
@@ -71,6 +77,7 @@ class BatchRecord:
     failed: int = 0
     problem: str = ""
     collected: float | None = None
+    requests_sha256: str = ""  # of the requests file as planned: what is uploaded must be that
 
     @property
     def in_flight(self) -> bool:
@@ -128,6 +135,35 @@ def _lines(stream: BinaryIO) -> Iterator[bytes]:
         yield line
 
 
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _sealed(key: bytes, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with its seal: a record of ``kind`` ("batch", "run") this user wrote."""
+    return {**data, "seal": seal(key, kind.encode(), _canonical(data))}
+
+
+def _unsealed(key: bytes, kind: str, saved: Any) -> dict[str, Any] | None:
+    """A sealed record's data, or None when this user did not write it (shipped, edited, old)."""
+    if not isinstance(saved, dict):
+        return None
+    mac = saved.pop("seal", None)
+    return saved if is_sealed(key, mac, kind.encode(), _canonical(saved)) else None
+
+
+def _reply_seal(key: bytes, batch: str, custom_id: bytes, entry: bytes) -> str:
+    return seal(key, b"reply", batch.encode(), custom_id, entry)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open_regular(path, limit=MAX_REQUESTS_BYTES) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _reply_json(reply: ModelReply) -> dict[str, Any]:
     return {
         "text": reply.text,
@@ -151,7 +187,8 @@ class AnswerIndex:
     for the batch client to write its next lines in (``BatchClient.adapt``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, key: bytes) -> None:
+        self.key = key
         self._where: dict[str, tuple[Path, int, str, float]] = {}
         self._counted: set[str] = set()
         self.forms: set[str] = set()
@@ -162,15 +199,27 @@ class AnswerIndex:
         counted = counted or set()
         with open_regular(path, limit=MAX_REPLIES_BYTES) as stream:
             for line in _lines(stream):
-                custom_id = line.split(b"\t", 1)[0].decode()
-                self._where[custom_id] = (path, offset, batch, collected)
+                start = offset
                 offset += len(line)
+                if self._entry(line, batch) is None:
+                    continue  # not sealed by this user for this batch: no answer
+                custom_id = line.split(b"\t", 1)[0].decode()
+                self._where[custom_id] = (path, start, batch, collected)
                 if custom_id in counted:
                     self._counted.add(custom_id)
                 else:
                     self._counted.discard(custom_id)
                 if RESEND_MARK in line and (form := _RESEND.search(line)):
                     self.forms.add(form.group(1).decode())
+
+    def _entry(self, line: bytes, batch: str) -> bytes | None:
+        """The JSON of a stored reply line (``<custom id>\\t<json>\\t<seal>``), if this user sealed it."""
+        parts = line.rstrip(b"\r\n").split(b"\t")
+        if len(parts) != 3:
+            return None
+        custom_id, entry, mac = parts
+        expected = _reply_seal(self.key, batch, custom_id, entry)
+        return entry if hmac.compare_digest(mac, expected.encode()) else None
 
     def __contains__(self, custom_id: str) -> bool:
         return custom_id in self._where
@@ -190,7 +239,10 @@ class AnswerIndex:
         path, offset, batch, collected = found
         with open_regular(path, limit=MAX_REPLIES_BYTES) as stream:
             stream.seek(offset)
-            data = json.loads(stream.readline(MAX_LINE_BYTES).split(b"\t", 1)[1])
+            entry = self._entry(stream.readline(MAX_LINE_BYTES), batch)
+        if entry is None:
+            return None
+        data = json.loads(entry)
         reply = _reply_of(data["reply"]) if data.get("reply") else None
         counted = custom_id in self._counted
         return Answer(reply, data.get("error"), batch, collected, data.get("resend_as"), counted)
@@ -200,9 +252,10 @@ class BatchStore:
     """The batches and batch runs of one vault; ``under`` is the folder below which no step of a path
     the store writes may be a link (the state folder)."""
 
-    def __init__(self, folder: Path, under: Path | None = None) -> None:
+    def __init__(self, folder: Path, under: Path | None = None, key: bytes | None = None) -> None:
         self.folder = folder
         self.under = folder.parent if under is None else under
+        self.key = user_key() if key is None else key
 
     @classmethod
     def of_vault(cls, state_dir: Path) -> BatchStore:
@@ -231,15 +284,17 @@ class BatchStore:
         return record
 
     def save_run(self, record: RunRecord) -> None:
-        _write_json(self._ensure(self.folder / "runs") / f"{record.id}.json", asdict(record))
+        path = self._ensure(self.folder / "runs") / f"{record.id}.json"
+        _write_json(path, _sealed(self.key, "run", asdict(record)))
 
     def _load_run(self, path: Path) -> RunRecord | None:
+        """A run this user recorded; None for a damaged one, or one recorded by someone else."""
         try:
-            return RunRecord(**json.loads(read_regular(path, limit=MAX_RECORD_BYTES)))
-        except FileNotFoundError:
+            saved = _unsealed(self.key, "run", json.loads(read_regular(path, limit=MAX_RECORD_BYTES)))
+            record = RunRecord(**saved) if saved is not None else None
+        except (OSError, ValueError, TypeError):  # gone, or damaged: not a run to finish
             return None
-        except (OSError, ValueError, TypeError):  # damaged: not a run to finish
-            return None
+        return record if record is not None and f"{record.id}.json" == path.name else None
 
     def runs(self) -> list[RunRecord]:
         folder = self.folder / "runs"
@@ -254,7 +309,10 @@ class BatchStore:
         for folder in self._batch_folders():
             try:
                 saved = json.loads(read_regular(folder / "batch.json", limit=MAX_RECORD_BYTES))
-                record = BatchRecord(**saved)
+                data = _unsealed(self.key, "batch", saved)
+                if data is None:
+                    continue  # recorded by someone else (a cloned vault's), or edited: not this user's
+                record = BatchRecord(**data)
             except (OSError, ValueError, TypeError):  # not there yet (being planned), or damaged
                 continue
             if record.name != folder.name:
@@ -278,7 +336,8 @@ class BatchStore:
         return folders
 
     def save(self, record: BatchRecord) -> None:
-        _write_json(self._ensure(self.folder / record.name) / "batch.json", asdict(record))
+        path = self._ensure(self.folder / record.name) / "batch.json"
+        _write_json(path, _sealed(self.key, "batch", asdict(record)))
 
     def new_name(self, run: RunRecord) -> str:
         """A fresh batch folder's name (the folder is made; it counts once ``batch.json`` is there)."""
@@ -295,8 +354,15 @@ class BatchStore:
         """Record a batch whose lines are written (and synced): its labels, then its state."""
         _write_json(self.folder / name / "labels.json", labels)
         record = BatchRecord(name, run.id, run.spec, provider, len(labels), size)
+        record.requests_sha256 = _file_sha256(self.requests_path(record))
         self.save(record)
         return record
+
+    def check_requests(self, record: BatchRecord) -> None:
+        """Refuse to upload a requests file that is not the one this batch was planned with."""
+        path = self.requests_path(record)
+        if _file_sha256(path) != record.requests_sha256:
+            raise VaultError(f"{path} changed since its batch was planned: not submitted (remove its folder)")
 
     def requests_path(self, record: BatchRecord) -> Path:
         return self.folder / record.name / "requests.jsonl"
@@ -318,7 +384,7 @@ class BatchStore:
         }
 
     def answers(self, spec: str) -> AnswerIndex:
-        index = AnswerIndex()
+        index = AnswerIndex(self.key)
         for record in self.batches(spec):
             path = self.folder / record.name / "replies.tsv"
             if record.state == COLLECTED and path.exists():
@@ -398,6 +464,11 @@ class BatchStore:
             pass
         return True
 
+    def _reply_line(self, batch: str, custom_id: str, entry: dict[str, Any]) -> str:
+        text = json.dumps(entry, ensure_ascii=False)
+        mac = _reply_seal(self.key, batch, custom_id.encode(), text.encode())
+        return f"{custom_id}\t{text}\t{mac}\n"
+
     async def collect(self, record: BatchRecord, results: AsyncIterator[BatchResult], problem: str) -> int:
         """Store every result of an ended batch, then mark it collected; returns how many had replies.
 
@@ -419,10 +490,10 @@ class BatchStore:
                 if result.reply is not None:
                     entry = {"reply": _reply_json(result.reply)}
                     replied += 1
-                stream.write(f"{result.custom_id}\t{json.dumps(entry, ensure_ascii=False)}\n")
+                stream.write(self._reply_line(record.name, result.custom_id, entry))
             for custom_id in labels:
                 reason = f"the batch failed: {problem}" if problem else MISSING
-                stream.write(f"{custom_id}\t{json.dumps({'error': reason}, ensure_ascii=False)}\n")
+                stream.write(self._reply_line(record.name, custom_id, {"error": reason}))
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(partial, final)

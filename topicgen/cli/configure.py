@@ -102,7 +102,7 @@ def trust_vault(
     The trust is kept outside the vault (with the file's SHA-256): when the file
     changes, it is untrusted again.
     """
-    from topicgen.config import locate_vault, read_vault_file, routing_settings
+    from topicgen.config import CONFIG_FILE, locate_vault, read_vault_file, routing_settings
     from topicgen.model.redact import redact
     from topicgen.user import trust
 
@@ -112,7 +112,7 @@ def trust_vault(
         return
     root = locate_vault(vault).root
     if revoke:
-        file = root / "topicgen.toml"
+        file = root / CONFIG_FILE
         done = trust.revoke(file)
         typer.echo(f"{file}: {'no longer trusted' if done else 'was not trusted'}")
         return

@@ -107,6 +107,24 @@ def fixture_prices(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict]:
     return snapshot
 
 
+@pytest.fixture(autouse=True)
+def user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's own topicgen files (config.toml, trusted vaults, the cache key) live in a fresh
+    folder per test, never in the developer's home: ``user_folders / "config"`` and ``/ "data"``."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    return home
+
+
+def trust_settings(root: Path) -> None:
+    """What ``topicgen trust`` does: the user trusts the vault's topicgen.toml as it is now."""
+    from topicgen.user.trust import trust
+
+    file = root / "topicgen.toml"
+    trust(file, file.read_bytes())
+
+
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -428,6 +446,15 @@ def empty_vault(tmp_path: Path) -> Path:
     root = tmp_path / "vault"
     root.mkdir()
     return root
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path) -> Path:
+    """A folder beside the vault (outside it) holding someone's unrelated index.md."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "index.md").write_text("someone else's index\n", encoding="utf-8")
+    return folder
 
 
 @pytest.fixture

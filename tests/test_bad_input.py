@@ -205,7 +205,7 @@ def test_a_settings_file_that_is_not_utf8_is_refused(cli: TopicgenCli, vault: Pa
 def test_a_folder_named_like_the_settings_file_is_refused(cli: TopicgenCli, vault: Path) -> None:
     (vault / "topicgen.toml").mkdir()
 
-    assert_refused(cli, new(cli, vault, "Graph Theory"), "topicgen.toml", "cannot read")
+    assert_refused(cli, new(cli, vault, "Graph Theory"), "topicgen.toml", "not a regular file")
 
 
 def test_a_bad_environment_value_is_refused_naming_the_variable(cli: TopicgenCli, vault: Path) -> None:

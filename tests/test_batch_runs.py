@@ -453,7 +453,7 @@ def test_a_page_whose_books_came_back_in_a_follow_up_batch_counts_its_first_repl
     assert result.exit_code == 0, result.stderr
     assert "from the reply cache" not in result.stderr
     replies = [
-        json.loads(line.split("\t", 1)[1])["reply"]["usage"]["output_tokens"]
+        json.loads(line.split("\t")[1])["reply"]["usage"]["output_tokens"]
         for path in (empty_vault / ".topicgen" / "batches").glob("tg-*/replies.tsv")
         for line in path.read_text(encoding="utf-8").splitlines()
     ]
@@ -511,6 +511,7 @@ def test_a_later_run_sends_requests_an_earlier_batch_refused_for_their_form_as_t
     store = BatchStore(tmp_path / "batches")
     run = RunRecord("run1", "new", {}, "anthropic:fake-model")
     name = store.new_name(run)
+    store.requests_path_of(name).write_text('{"custom_id": "a"}\n{"custom_id": "b"}\n', encoding="utf-8")
     store.record_planned(name, run, "anthropic", {"a": "Rust", "b": "Graph Theory"}, 10)
 
     async def results():
@@ -629,7 +630,7 @@ def batch_usage(vault: Path):
     total = Usage()
     for path in (vault / ".topicgen" / "batches").glob("tg-*/replies.tsv"):
         for line in path.read_text(encoding="utf-8").splitlines():
-            reply = json.loads(line.split("\t", 1)[1]).get("reply")
+            reply = json.loads(line.split("\t")[1]).get("reply")
             if reply:
                 total += Usage(**reply["usage"])
     return total

@@ -229,9 +229,9 @@ async def test_openai_compatible_uses_the_configured_base_url_and_max_tokens(pro
         "openai-compatible:qwen2.5",
         provider,
         page_request(max_output_tokens=8000),
-        base_url="http://vllm:8000/v1",
+        base_url="https://vllm:8000/v1",
     )
-    assert str(provider.requests[0].url) == "http://vllm:8000/v1/chat/completions"
+    assert str(provider.requests[0].url) == "https://vllm:8000/v1/chat/completions"
     assert provider.bodies[0]["max_tokens"] == 8000
 
 

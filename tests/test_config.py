@@ -5,16 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import trust_settings
 
 from topicgen.config import DEFAULT_MODEL, ENV_SETTINGS, Settings, load_settings
 from topicgen.errors import ConfigError
 
 
 def settings_from(
-    tmp_path: Path, toml: str | None = None, env: dict | None = None, flags: dict | None = None
+    tmp_path: Path,
+    toml: str | None = None,
+    env: dict | None = None,
+    flags: dict | None = None,
+    *,
+    trusted: bool = False,
 ):
     if toml is not None:
         (tmp_path / "topicgen.toml").write_text(toml, encoding="utf-8")
+    if trusted:
+        trust_settings(tmp_path)
     return load_settings(tmp_path, flags, environ=env or {})
 
 
@@ -59,6 +67,7 @@ def test_the_file_sets_every_kind_of_value(tmp_path):
         base_url = "http://localhost:8000/v1"
         api_key_env = "VLLM_KEY"
         """.replace("\n        ", "\n"),
+        trusted=True,
     )
     assert settings.model == "anthropic:claude-sonnet-4-5"
     assert settings.site_url == "https://bagrounds.org"  # trailing slash dropped

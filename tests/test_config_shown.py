@@ -26,8 +26,12 @@ def config(vault: Path, *args: str, **env: str) -> dict[str, str]:
 
 
 def write_toml(vault: Path, text: str) -> Path:
+    """The vault's topicgen.toml, trusted (its [providers] addresses are used: ``topicgen trust``)."""
+    from conftest import trust_settings
+
     path = vault / "topicgen.toml"
     path.write_text(text, encoding="utf-8")
+    trust_settings(vault)
     return path
 
 
@@ -59,7 +63,7 @@ def test_ollama_base_url_from_the_environment_is_shown_as_not_used_when_the_file
     lines = config(empty_vault, OLLAMA_BASE_URL="http://127.0.0.1:11434")
 
     assert lines["providers.ollama.base_url"].endswith(
-        f'= "http://gpu-box.local:11434"  # file {toml}: '
+        f'= "http://gpu-box.local:11434"  # file {toml} (trusted): '
         "OLLAMA_BASE_URL=http://127.0.0.1:11434 is not used: the file's base_url wins"
     )
 
@@ -100,7 +104,7 @@ def test_a_password_in_an_address_is_hidden(empty_vault):
         empty_vault, '[providers.openai-compatible]\nbase_url = "http://me:hunter22@localhost:8000/v1"\n'
     )
     lines = config(empty_vault)
-    assert '"http://me:[redacted]@localhost:8000/v1"' in lines["providers.openai-compatible.base_url"]
+    assert '"http://[redacted]@localhost:8000/v1"' in lines["providers.openai-compatible.base_url"]
 
 
 def test_config_json_gives_the_value_in_effect_and_a_note(empty_vault):

@@ -16,15 +16,6 @@ from topicgen.vault.files import MAX_PAGE_BYTES, UnsafeFile, page_lock, read_reg
 TOPIC = "Graph Theory"
 
 
-@pytest.fixture
-def elsewhere(tmp_path: Path) -> Path:
-    """A folder outside the vault holding someone's unrelated index.md."""
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
-    (folder / "index.md").write_text("someone else's index\n", encoding="utf-8")
-    return folder
-
-
 def test_a_topics_folder_linked_out_of_the_vault_is_refused_before_any_call(
     cli, empty_vault: Path, elsewhere: Path
 ) -> None:

@@ -10,7 +10,7 @@ import time
 
 import httpx2
 import pytest
-from conftest import assert_valid_page, closed_port_url
+from conftest import assert_valid_page, closed_port_url, trust_settings
 
 from topicgen.errors import ContextWindowExceeded, PermanentError, ServerNotRunning
 from topicgen.model.clients import ClientOptions, create_client
@@ -143,6 +143,7 @@ def test_an_old_v1_base_url_still_reaches_the_native_api(cli, empty_vault):
 
 def test_an_old_v1_base_url_in_the_settings_file_still_works(cli, empty_vault):
     with_settings(empty_vault, f'[providers.ollama]\nbase_url = "{cli.server.openai_base_url}/"\n')
+    trust_settings(empty_vault)
     result = cli.run("new", "Rust", "--vault", str(empty_vault), provider="ollama")
     assert result.exit_code == 0, result.stderr
     assert {record.path for record in cli.server.requests} == {"/api/chat"}

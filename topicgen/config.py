@@ -1,7 +1,14 @@
-"""Settings: ``topicgen.toml`` at the vault root, environment, then flags.
+"""Settings: the user's own ``config.toml``, ``topicgen.toml`` at the vault root, environment, then flags.
 
-Precedence is CLI flag > environment (``TOPICGEN_*``) > file > default. Every
-value is validated; a bad one is reported in one line naming where it came from.
+Precedence is CLI flag > environment (``TOPICGEN_*``) > the vault's file > the
+user's file > default. Every value is validated; a bad one is reported in one
+line naming where it came from.
+
+A vault is often someone else's (a clone), so its file may not decide where a
+key goes: ``[providers.*]`` ``base_url`` and ``api_key_env`` are taken from it
+only once the user trusts that file as it is (``topicgen trust``, recorded
+outside the vault with the file's hash); otherwise they are left out and
+reported (``LoadedSettings.ignored``).
 """
 
 from __future__ import annotations
@@ -9,8 +16,9 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -19,7 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 from topicgen.errors import ConfigError, UsageError
 from topicgen.model.clients import url_problem
 from topicgen.model.costs import Price
+from topicgen.user.dirs import user_config_file
+from topicgen.user.trust import MAX_SETTINGS_BYTES, TrustState, trust_state
 from topicgen.vault import Vault
+from topicgen.vault.files import read_regular
 from topicgen.vault.frontmatter import GENERATION_PREFIX, OWNED_KEYS
 from topicgen.verify.settings import VerifySettings
 
@@ -28,6 +39,7 @@ DEFAULT_MODEL = "openai:gpt-6-luna"  # cheapest current OpenAI model (tests/test
 ENV_PREFIX = "TOPICGEN_"
 TABLES = frozenset({"verify"})  # tables that environment and flags set key by key
 _SECRET_NAMES = {"api_key", "apikey", "key", "token", "api_token", "secret"}
+ROUTING_KEYS = ("base_url", "api_key_env")  # where a key is sent, and which variable it is read from
 
 
 FrontmatterValue = str | bool | int | float | list[str]
@@ -184,16 +196,47 @@ TABLE_ENV_SETTINGS = {  # (table, key) → variable: TOPICGEN_VERIFY_BOOKS_URL s
 }
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _read_file(path: Path, *, follow_links: bool = False) -> tuple[dict[str, Any], bytes]:
+    """A settings file's table and the bytes it was parsed from (read once: the bytes trust is checked on).
+
+    A vault's file is read like every vault file (regular, not a link, bounded);
+    the user's own may be a link (into a dotfiles checkout, say).
+    """
     try:
-        with path.open("rb") as stream:
-            return tomllib.load(stream)
+        raw = read_regular(path, limit=MAX_SETTINGS_BYTES, follow_links=follow_links)
+        return tomllib.loads(raw.decode("utf-8")), raw
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    except UsageError as error:
+        raise ConfigError(str(error)) from None
+
+
+def routing_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a file's table that decide where a key goes: dotted name → value."""
+    providers = data.get("providers")
+    if not isinstance(providers, dict):
+        return {}
+    return {
+        f"providers.{name}.{key}": table[key]
+        for name, table in providers.items()
+        if isinstance(table, dict)
+        for key in ROUTING_KEYS
+        if key in table
+    }
+
+
+def _without(data: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the dotted ``providers.<name>.<key>`` settings named (a provider left empty goes)."""
+    providers = {name: dict(table) for name, table in data["providers"].items()}
+    for dotted in names:
+        _, name, key = dotted.split(".", 2)
+        del providers[name][key]
+    kept = {name: table for name, table in providers.items() if table}
+    return {**{k: v for k, v in data.items() if k != "providers"}, **({"providers": kept} if kept else {})}
 
 
 def _from_environment(environ: dict[str, str]) -> dict[str, Any]:
@@ -208,10 +251,11 @@ def _from_environment(environ: dict[str, str]) -> dict[str, Any]:
 
 
 def _merge(merged: dict[str, Any], layer: dict[str, Any]) -> None:
-    """Later layers win; a table given by a later layer (``verify``) is merged key by key."""
+    """Later layers win; a table both give (``verify``, ``[providers.ollama]``) is merged key by key."""
     for key, value in layer.items():
-        if isinstance(value, dict) and key in TABLES and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = dict(merged[key])
+            _merge(merged[key], value)
         else:
             merged[key] = value
 
@@ -239,13 +283,36 @@ def _describe(error: ValidationError, sources: dict[str, str]) -> str:
     return f"{source}: {where}: {message} (got {first.get('input')!r})"
 
 
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Settings, where each came from, and what a vault's file set that was not used."""
+
+    settings: Settings
+    sources: dict[str, str]  # dotted name → "--model", "TOPICGEN_MODEL" or a file's path
+    vault_file: Path
+    trust: TrustState | None = None  # the vault file's, when it sets where a key goes
+    ignored: dict[str, Any] = dataclass_field(default_factory=dict)  # dotted name → the value left out
+
+    def ignored_warning(self) -> str | None:
+        """One line saying which of the vault file's settings were left out, why, and how to use them."""
+        if not self.ignored:
+            return None
+        names = ", ".join(sorted(self.ignored))
+        changed = self.trust is TrustState.CHANGED
+        why = "it changed since you trusted it" if changed else "you have not trusted it"
+        return (
+            f"{self.vault_file} sets {names}, where your API key would go: ignored, since {why}; "
+            "review the file, then run `topicgen trust` to use it"
+        )
+
+
 def load_settings(
     vault: Path,
     overrides: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
-    """Settings for a vault: defaults < topicgen.toml < TOPICGEN_* variables < ``overrides``."""
-    return settings_with_sources(vault, overrides, environ)[0]
+    """Settings for a vault: defaults < the user's file < topicgen.toml < TOPICGEN_* < ``overrides``."""
+    return read_settings(vault, overrides, environ).settings
 
 
 def settings_with_sources(
@@ -254,18 +321,50 @@ def settings_with_sources(
     environ: dict[str, str] | None = None,
 ) -> tuple[Settings, dict[str, str]]:
     """The settings, and where each one set came from (``model`` → ``--model``, ``TOPICGEN_MODEL`` or
-    the file's path; a table's entries as ``verify.enabled``); a setting not named is the default."""
+    a file's path; a table's entries as ``verify.enabled``); a setting not named is the default."""
+    loaded = read_settings(vault, overrides, environ)
+    return loaded.settings, loaded.sources
+
+
+def _file_layer(path: Path, data: dict[str, Any], merged: dict[str, Any], sources: dict[str, str]) -> None:
+    _merge(merged, data)
+    for key, value in data.items():
+        if isinstance(value, dict):  # a table's own entries (and a provider's), for `topicgen config`
+            for name, inner in value.items():
+                sources[f"{key}.{name}"] = str(path)
+                if isinstance(inner, dict):
+                    sources.update({f"{key}.{name}.{entry}": str(path) for entry in inner})
+        sources[key] = str(path)
+
+
+def read_settings(
+    vault: Path,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> LoadedSettings:
+    """The settings in effect for a vault, with their sources and what its untrusted file was denied.
+
+    Layers, later winning: defaults, the user's ``config.toml``, the vault's
+    ``topicgen.toml`` (without where-a-key-goes settings unless trusted),
+    ``TOPICGEN_*`` variables, ``overrides`` (flags).
+    """
     environ = dict(os.environ if environ is None else environ)
-    file = vault / CONFIG_FILE
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    if file.exists():  # a folder or unreadable file by that name is an error, not "no settings"
-        data = _read_file(file)
-        merged.update(data)
-        sources.update(dict.fromkeys(data, str(file)))
-        for key, value in data.items():  # a table's own entries, for `topicgen config`
-            if isinstance(value, dict):
-                sources.update({f"{key}.{name}": str(file) for name in value})
+    user_file = user_config_file()
+    if user_file.exists():  # a folder or unreadable file by that name is an error, not "no settings"
+        _file_layer(user_file, _read_file(user_file, follow_links=True)[0], merged, sources)
+    file = vault / CONFIG_FILE
+    trust, ignored = None, {}
+    if file.exists() or file.is_symlink():
+        data, raw = _read_file(file)
+        routing = routing_settings(data)
+        if routing:
+            trust = trust_state(file, raw)
+            if trust is not TrustState.TRUSTED:  # still checked, so a mistake shows before it is trusted
+                _validate({"providers": data["providers"]}, {"providers": str(file)})
+                data, ignored = _without(data, routing), routing
+        _file_layer(file, data, merged, sources)
     env = _from_environment(environ)
     _merge(merged, env)
     for key, value in env.items():
@@ -278,16 +377,42 @@ def settings_with_sources(
     for key, value in flags.items():
         names = [f"{key}.{name}" for name in value] if key in TABLES and isinstance(value, dict) else [key]
         sources.update({name: f"--{name.split('.')[-1].replace('_', '-')}" for name in names})
+    return LoadedSettings(_validate(merged, sources), sources, file, trust, ignored)
+
+
+def _validate(merged: dict[str, Any], sources: dict[str, str]) -> Settings:
     try:
-        return Settings.model_validate(merged), sources
+        return Settings.model_validate(merged)
     except ValidationError as error:
         raise ConfigError(_describe(error, sources)) from None
 
 
-def open_vault(root: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Vault, Settings]:
-    """The vault at ``root`` and its settings, with the folders the settings name."""
+def read_vault_file(root: Path) -> tuple[Path, dict[str, Any], bytes]:
+    """A vault's ``topicgen.toml``: its path, its table and its bytes; ``ConfigError`` if it has none."""
+    file = root / CONFIG_FILE
+    if not (file.exists() or file.is_symlink()):
+        raise ConfigError(f"{root} has no {CONFIG_FILE}: there are no vault settings to trust")
+    data, raw = _read_file(file)
+    _validate(data, dict.fromkeys(data, str(file)))
+    return file, data, raw
+
+
+def open_vault(
+    root: str | Path,
+    overrides: dict[str, Any] | None = None,
+    *,
+    notify: Callable[[str], None] | None = None,
+) -> tuple[Vault, Settings]:
+    """The vault at ``root`` and its settings, with the folders the settings name.
+
+    ``notify`` is told, in one line, of settings the vault's file holds that were
+    not used (``LoadedSettings.ignored_warning``).
+    """
     vault = Vault.open(Path(root))
-    settings = load_settings(vault.root, overrides)
+    loaded = read_settings(vault.root, overrides)
+    if notify is not None and (warning := loaded.ignored_warning()) is not None:
+        notify(warning)
+    settings = loaded.settings
     return Vault(vault.root, settings.paths.topics, settings.paths.books), settings
 
 

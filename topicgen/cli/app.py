@@ -121,19 +121,25 @@ def say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def warn(message: str) -> None:
+    say(f"warning: {message}")
+
+
 def reports_errors(command: Command) -> Command:
-    """Turn topicgen's errors into one line on stderr: exit 2 for usage, 1 otherwise."""
+    """Turn topicgen's errors into one line on stderr: exit 2 for usage, 1 otherwise.
+
+    The line is redacted: an address a setting holds may carry a password or a key.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except UsageError as error:
-            say(f"error: {error}")
-            raise typer.Exit(2) from None
         except TopicgenError as error:
-            say(f"error: {error}")
-            raise typer.Exit(1) from None
+            from topicgen.model.redact import redact
+
+            say(f"error: {redact(str(error))}")
+            raise typer.Exit(2 if isinstance(error, UsageError) else 1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -145,7 +151,7 @@ def open_cli_vault(option: Path | None, overrides: dict[str, Any] | None = None,
     location = locate_vault(option, required=required)
     if location.found and location.how != "--vault" and location.root != location.start:
         say(f"using the vault at {location.describe()}")
-    vault, settings = open_vault(location.root, overrides)
+    vault, settings = open_vault(location.root, overrides, notify=warn)
     return vault, settings, location
 
 

@@ -45,7 +45,11 @@ def show_config(
             json.dumps({"setting": "vault", "value": str(location.root), "from": location.how or "none"})
         )
         for row in rows:
-            shown = {"setting": row.name, "value": row.value, "from": row.source}
+            shown = {
+                "setting": row.name,
+                "ignored" if row.ignored else "value": row.value,
+                "from": row.source,
+            }
             typer.echo(
                 redact(json.dumps(shown | ({"note": row.note} if row.note else {}), ensure_ascii=False))
             )
@@ -55,4 +59,44 @@ def show_config(
     for row in rows:
         value = "none" if row.value is None else json.dumps(row.value, ensure_ascii=False)
         said = f"{row.source}: {row.note}" if row.note else row.source
-        typer.echo(redact(f"{row.name.ljust(width)} = {value}  # {said}"))
+        line = f"{row.name.ljust(width)} = {value}  # {said}"
+        typer.echo(redact(f"# {line}" if row.ignored else line))
+
+
+@app.command("trust")
+@reports_errors
+def trust_vault(
+    vault: VaultOption = None,
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Trust this vault's topicgen.toml no longer.")
+    ] = False,
+    show: Annotated[
+        bool, typer.Option("--list", help="List every trusted topicgen.toml and whether it changed since.")
+    ] = False,
+) -> None:
+    """Let this vault's topicgen.toml decide where your API key goes ([providers.*] base_url, api_key_env).
+
+    A vault's file may point a provider at any server and name any variable as
+    its key, so those settings are ignored until you trust the file as it is now.
+    The trust is kept outside the vault (with the file's SHA-256): when the file
+    changes, it is untrusted again.
+    """
+    from topicgen.config import CONFIG_FILE, locate_vault, read_vault_file, routing_settings
+    from topicgen.model.redact import redact
+    from topicgen.user import trust
+
+    if show:
+        for record, state in trust.trusted_files():
+            typer.echo(f"{state.value if state else 'gone'}: {record.path}")
+        return
+    root = locate_vault(vault).root
+    if revoke:
+        file = root / CONFIG_FILE
+        done = trust.revoke(file)
+        typer.echo(f"{file}: {'no longer trusted' if done else 'was not trusted'}")
+        return
+    file, data, raw = read_vault_file(root)
+    trust.trust(file, raw)
+    routing = routing_settings(data)
+    uses = ", ".join(f"{name} = {json.dumps(value)}" for name, value in sorted(routing.items()))
+    typer.echo(redact(f"trusted {file} as it is now" + (f"; topicgen will use {uses}" if uses else "")))

@@ -3,7 +3,9 @@
 Every key topicgen reads goes through ``read_key``, which remembers its value,
 so ``redact`` hides it wherever it turns up, whatever its shape and whatever
 variable held it (``api_key_env = "VLLM_API_KEY"`` included). Anything shaped
-like a well-known key is hidden too.
+like a well-known key is hidden too, and so are the credentials an address
+can carry: its userinfo (``http://admin:pass@host``) and secret-looking query
+values (``?api_key=``, ``&token=``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ KEY_VARIABLES = (
 )
 MIN_SECRET_LENGTH = 4  # shorter values would redact ordinary words; no real key is that short
 _KEY_PATTERN = re.compile(r"\b(sk-(?:ant-|proj-)?[A-Za-z0-9_\-*]{8,}|Bearer\s+[A-Za-z0-9_\-.]{8,})")
+# Both patterns start at a fixed anchor (``://``, or ``?``/``&``/``;``) and stop at the first character
+# that cannot belong to what they hide, so a long hostile message is scanned in linear time.
+_USERINFO = re.compile(r"(?<=://)[^\s/?#@\[\]\\\"'<>]+@")
+_SECRET_QUERY = re.compile(
+    r"([?&;](?:[a-z0-9_.-]*[_.-])?(?:api[_-]?key|apikey|key|token|secret|password|passwd|pwd|auth|"
+    r"sig|signature|credentials?|access[_-]?token|client[_-]?secret)=)[^&#\s\"'<>]+",
+    re.IGNORECASE,
+)
 _read_keys: set[str] = set()
 
 
@@ -53,4 +63,9 @@ def redact(text: str, *secrets: str | None) -> str:
     }
     for form in sorted(forms, key=len, reverse=True):  # a longer secret first, in case one holds another
         text = text.replace(form, "[redacted]")
-    return _KEY_PATTERN.sub("[redacted]", text)
+    return redact_addresses(_KEY_PATTERN.sub("[redacted]", text))
+
+
+def redact_addresses(text: str) -> str:
+    """``text`` with the credentials of every address in it hidden: ``https://[redacted]@host/v1?key=[redacted]``."""
+    return _SECRET_QUERY.sub(r"\1[redacted]", _USERINFO.sub("[redacted]@", text))

@@ -169,7 +169,7 @@ def other_topic(path: Path) -> str | None:
 
     try:
         note = read_note(path)
-    except OSError:
+    except (OSError, VaultError):
         return None
     names = (note.title, *note.aliases)
     if note.title == path.stem or "\ufffd" in note.title or any(names_page(n, path.stem) for n in names):

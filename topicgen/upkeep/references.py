@@ -13,10 +13,12 @@ import asyncio
 from pathlib import Path
 
 from topicgen.config import Settings
+from topicgen.errors import VaultError
 from topicgen.read.findings import Code, Finding, excerpt
 from topicgen.read.parse import ParsedPage, parse_page
 from topicgen.upkeep.check import PageReport
 from topicgen.vault import Vault
+from topicgen.vault.files import read_page_text
 from topicgen.vault.notes import NoteIndex
 from topicgen.verify.cache import LookupCache
 from topicgen.verify.checker import BookRef, Verdict, Verifier, VideoRef
@@ -43,8 +45,8 @@ async def verify_reports(vault: Vault, settings: Settings, reports: list[PageRep
 
 async def _verify_report(verifier: Verifier, report: PageReport) -> None:
     try:
-        parsed = parse_page(report.path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
+        parsed = parse_page(read_page_text(report.path))
+    except VaultError:
         return  # check has reported it unreadable
     found = await reference_findings(verifier, parsed)
     checked = not any(finding.code is Code.UNVERIFIED for finding in found)
@@ -89,8 +91,8 @@ def unverified_pages(topics_dir: Path, pages: list[Path]) -> list[Path]:
     marked = []
     for path in pages:
         try:
-            data, _ = read_frontmatter(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
+            data, _ = read_frontmatter(read_page_text(path))
+        except VaultError:
             continue
         if data.get(VERIFIED_KEY) is False:
             marked.append(path)

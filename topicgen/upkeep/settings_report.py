@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from topicgen.config import Settings, settings_with_sources
+from topicgen.config import Settings, read_settings
 from topicgen.model.clients import PROVIDER_ENVIRONMENT, ModelSpec
+from topicgen.model.redact import redact_addresses
 from topicgen.vault.notes import pages_end_with_newline
 
 # What an unset setting means, shown in place of null (the README's "default" column says the same).
@@ -48,6 +48,7 @@ class SettingRow:
     value: Any  # in effect, as JSON; None only when nothing is (``note`` then says what that means)
     source: str  # "default", "file <path>", "environment NAME", "flag --name", or a rule's own words
     note: str = ""  # what an unset value means; what else set it and why that is not used
+    ignored: bool = False  # set by a vault file the user has not trusted: shown, not in effect
 
 
 def describe_source(source: str) -> str:
@@ -60,12 +61,8 @@ def describe_source(source: str) -> str:
 
 
 def shown_address(url: str) -> str:
-    """An address with any password in it hidden."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":[redacted]@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    """An address with any credentials in it hidden (``model.redact``: user:password@, ?api_key=...)."""
+    return redact_addresses(url)
 
 
 def settings_report(
@@ -74,7 +71,8 @@ def settings_report(
     """The settings of the vault at ``root`` and a row for each: the top-level ones, tables entry by
     entry, the providers the vault names or its model uses."""
     environ = dict(os.environ if environ is None else environ)
-    settings, sources = settings_with_sources(root, overrides, environ)
+    loaded = read_settings(root, overrides, environ)
+    settings, sources = loaded.settings, loaded.sources
     rows = [
         row
         for name, value in settings.model_dump(mode="json").items()
@@ -86,6 +84,16 @@ def settings_report(
         habit = pages_end_with_newline(root / settings.paths.topics)
         rows[at] = SettingRow("final_newline", habit, "default", "as the vault's pages end (or none yet)")
     rows += ProviderRows(settings, sources, environ).rows()
+    if loaded.trust is not None and not loaded.ignored:  # where the key goes, from a file the user trusts
+        trusted = describe_source(str(loaded.vault_file))
+        rows = [
+            replace(row, source=f"{row.source} (trusted)") if row.source == trusted else row for row in rows
+        ]
+    why = f"ignored: {loaded.trust.value if loaded.trust else ''}; see `topicgen trust`"
+    rows += [
+        SettingRow(name, value, describe_source(str(loaded.vault_file)), why, ignored=True)
+        for name, value in loaded.ignored.items()
+    ]
     return settings, rows
 
 
@@ -136,7 +144,11 @@ class ProviderRows:
         configured = self.settings.providers.get(provider)
         if configured is None or key not in configured.model_fields_set:
             return None
-        return self.sources.get(f"providers.{provider}") or self.sources.get("providers")
+        return (
+            self.sources.get(f"providers.{provider}.{key}")
+            or self.sources.get(f"providers.{provider}")
+            or self.sources.get("providers")
+        )
 
     def _provider(self, provider: str) -> Iterator[SettingRow]:
         configured = self.settings.provider(provider)

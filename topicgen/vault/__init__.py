@@ -19,6 +19,8 @@ from pathlib import Path
 from topicgen.errors import VaultError
 
 STATE_DIR = ".topicgen"
+# The folders topicgen makes in its state folder (each writer also refuses a link at any deeper step).
+STATE_FOLDERS = ("cache", "cache/replies", "cache/verify", "batches", "batches/runs", "locks")
 # Written into the state folder: everything there is topicgen's working state (reply cache, locks,
 # batch state) and stays out of commits, this file included; prompt overrides are the vault's own.
 STATE_GITIGNORE = """\
@@ -61,6 +63,12 @@ class Vault:
     def __post_init__(self) -> None:
         for folder in (self.topics_dir, self.books_dir, self.state_dir, self.lock_dir):
             inside_vault(self.root, folder)
+        for name in STATE_FOLDERS:  # made by topicgen alone: a link there came with someone's vault
+            if (self.state_dir / name).is_symlink():
+                raise VaultError(
+                    f"{self.state_dir / name} is a symbolic link; topicgen never follows a link inside "
+                    f"{STATE_DIR}/: remove it"
+                )
 
     @property
     def topics_dir(self) -> Path:

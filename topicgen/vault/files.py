@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from topicgen.errors import PageLockedError, UsageError, VaultError
 
@@ -81,40 +82,106 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
-def read_regular(path: Path, *, limit: int = MAX_PAGE_BYTES) -> bytes:
-    """The bytes of a regular file, opened without following a link and never read past ``limit``.
+def open_regular(path: Path, *, limit: int | None, follow_links: bool = False) -> BinaryIO:
+    """A regular file of at most ``limit`` bytes, open for reading; nothing else is opened.
 
-    A FIFO would block forever and ``/dev/zero`` never ends; a link could lead
-    anywhere on the machine. ``FileNotFoundError`` is left to the caller.
+    Every file topicgen reads from a vault comes through here (or ``read_regular``): a
+    FIFO would block forever, ``/dev/zero`` never ends, and a link could lead anywhere
+    on the machine, so a link is not followed (``follow_links`` is for the user's own
+    files, which may well be links into a dotfiles checkout) and whatever is not a
+    regular file is refused before a byte is read. ``limit=None`` is for a reader that reads a
+    bounded head of a file of any size. ``FileNotFoundError`` is left to the caller.
     """
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
     try:
         handle = os.open(path, flags)
     except FileNotFoundError:
         raise
     except OSError as error:
-        if error.errno == errno.ELOOP:
+        if error.errno == errno.ELOOP and not follow_links:
             raise UnsafeFile(f"{path} is a symbolic link; topicgen does not follow links") from None
         raise VaultError(f"cannot read {path}: {error.strerror or error}") from None
     try:
         info = os.fstat(handle)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile(f"{path} is not a regular file")
-        if info.st_size > limit:
+        if limit is not None and info.st_size > limit:
             raise UnsafeFile(
                 f"{path} is {size_text(info.st_size)}, over the {size_text(limit)} topicgen reads; left alone"
             )
-        data = os.read(handle, limit + 1)
-        while len(data) <= limit:
-            more = os.read(handle, limit + 1 - len(data))
-            if not more:
-                break
-            data += more
-        if len(data) > limit:  # it grew while being read
-            raise UnsafeFile(f"{path} is over the {size_text(limit)} topicgen reads; left alone")
-        return data
-    finally:
+        return os.fdopen(handle, "rb")
+    except BaseException:
         os.close(handle)
+        raise
+
+
+def read_regular(path: Path, *, limit: int = MAX_PAGE_BYTES, follow_links: bool = False) -> bytes:
+    """The bytes of a regular file (``open_regular``), never read past ``limit``."""
+    with open_regular(path, limit=limit, follow_links=follow_links) as stream:
+        try:
+            data = stream.read(limit + 1)
+        except OSError as error:
+            raise VaultError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > limit:  # it grew while being read
+        raise UnsafeFile(f"{path} is over the {size_text(limit)} topicgen reads; left alone")
+    return data
+
+
+def state_folder(folder: Path, *, under: Path) -> Path:
+    """Make ``folder`` and every missing folder between it and ``under``, refusing a link at any step.
+
+    topicgen's state folder (``.topicgen``) is written by topicgen alone; a link
+    inside it (``.topicgen/cache -> ../..``, shipped with a cloned vault) would lead
+    its writes out of the vault, so no step below ``under`` may be one.
+    """
+    try:
+        parts = folder.relative_to(under).parts
+    except ValueError:
+        raise VaultError(f"refusing to write outside {under}: {folder}") from None
+    if ".." in parts:
+        raise VaultError(f"refusing to write outside {under}: {folder}")
+    try:
+        under.mkdir(parents=True, exist_ok=True)  # ``under`` itself was checked when the vault was opened
+    except OSError as error:
+        raise VaultError(f"cannot write in {under}: {error.strerror or error}") from None
+    current = under
+    for part in parts:
+        current = current / part
+        try:
+            current.mkdir()
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise VaultError(f"cannot write in {current.parent}: {error.strerror or error}") from None
+        try:
+            mode = os.lstat(current).st_mode
+        except OSError as error:
+            raise VaultError(f"cannot write in {current}: {error.strerror or error}") from None
+        if stat.S_ISLNK(mode):
+            raise UnsafeFile(f"{current} is a symbolic link; topicgen never writes through a link; remove it")
+        if not stat.S_ISDIR(mode):
+            raise VaultError(f"{current} is a file, but topicgen needs a folder there")
+    return folder
+
+
+def open_for_writing(path: Path, *, append: bool = False) -> BinaryIO:
+    """A state file opened for writing (emptied, or for ``append``), never through a link or into a FIFO.
+
+    ``O_NOFOLLOW`` refuses a planted link; ``O_NONBLOCK`` makes a FIFO with no
+    reader an error instead of a wait, and anything but a regular file is refused.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    flags |= os.O_APPEND if append else os.O_TRUNC
+    try:
+        handle = os.open(path, flags, 0o666)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnsafeFile(f"{path} is a symbolic link; topicgen never writes through a link") from None
+        raise VaultError(f"cannot write {path}: {error.strerror or error}") from None
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise UnsafeFile(f"{path} is not a regular file; topicgen only writes regular files")
+    return os.fdopen(handle, "ab" if append else "wb")
 
 
 def refuse_link(path: Path) -> None:
@@ -123,11 +190,12 @@ def refuse_link(path: Path) -> None:
         raise UnsafeFile(f"{path} is a symbolic link; topicgen never writes through or over a link")
 
 
-def write_atomic(path: Path, text: str, *, overwrite: bool) -> None:
+def write_atomic(path: Path, text: str, *, overwrite: bool, mode: int | None = None) -> None:
     """Write via a temporary file in the same folder, fsync, then rename into place.
 
     Without ``overwrite`` the final step is a hard link, which fails if the
-    page appeared meanwhile, so a page is never replaced by accident.
+    page appeared meanwhile, so a page is never replaced by accident. ``mode``:
+    the file's permissions (a secret's 0o600); by default a page keeps its own.
     """
     folder = path.parent
     refuse_link(path)
@@ -141,10 +209,11 @@ def write_atomic(path: Path, text: str, *, overwrite: bool) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-        except FileNotFoundError:
-            mode = NEW_FILE_MODE
+        if mode is None:
+            try:
+                mode = stat.S_IMODE(path.stat().st_mode)
+            except FileNotFoundError:
+                mode = NEW_FILE_MODE
         os.chmod(temporary, mode)
         if overwrite:
             os.replace(temporary, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from topicgen.errors import TopicNameError
+from topicgen.errors import TopicNameError, VaultError
+from topicgen.vault.files import open_regular
 from topicgen.vault.frontmatter import read_frontmatter
 from topicgen.vault.slugs import slug_for
 
@@ -77,7 +79,8 @@ def _fast_title(frontmatter: str) -> tuple[str, tuple[str, ...]] | None:
 
 
 def read_note(path: Path) -> Note:
-    with path.open("r", encoding="utf-8", errors="replace") as stream:
+    """A note's title and aliases, from at most its first ``HEAD_BYTES`` (a regular file, not a link)."""
+    with io.TextIOWrapper(open_regular(path, limit=None), encoding="utf-8", errors="replace") as stream:
         head = stream.read(HEAD_FAST)
         if head.startswith("---") and "\n---" not in head[3:]:
             head += stream.read(HEAD_BYTES - HEAD_FAST)
@@ -153,7 +156,7 @@ class NoteIndex:
         for path in (folder / name for name in page_names(folder)):
             try:
                 notes.append(read_note(path))
-            except OSError:  # a note that cannot be read now: nothing to link to
+            except (OSError, VaultError):  # a note that cannot be read now: nothing to link to
                 continue
         return cls(notes)
 

@@ -82,7 +82,7 @@ class Service:
     ) -> None:
         self.name = name
         self.base_url = base_url
-        self.host = urlsplit(base_url).netloc or base_url
+        self.host = urlsplit(base_url).netloc.rpartition("@")[2] or base_url  # never its user:password
         self.settings = settings
         self.client = client
         self.down: str | None = None

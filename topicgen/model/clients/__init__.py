@@ -9,6 +9,7 @@ the factory that needs them.
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,14 +85,46 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+# The variables the built-in providers read their key from when ``api_key_env`` names none.
+KEY_VARIABLES = {
+    "openai": "OPENAI_API_KEY",
+    "openai-compatible": "OPENAI_API_KEY",
+    "ollama": "OLLAMA_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+}
+
+
+def is_loopback(host: str) -> bool:
+    """This machine: ``localhost`` (and ``*.localhost``), 127.0.0.0/8 or ::1; never the local network."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_base_url(provider: str, options: ClientOptions) -> None:
-    """A provider address that can never answer is a usage error before any call (not 35 s of retries)."""
+    """A provider address that can never answer is a usage error before any call (not 35 s of retries),
+    and so is one that would carry a key in the clear: plain http to a host other than this machine."""
     variable = BASE_URL_VARIABLES.get(provider)
     url, source = options.base_url, f"[providers.{provider}] base_url"
     if url is None and variable:
         url, source = os.environ.get(variable) or None, variable
-    if url is not None and (problem := url_problem(url)) is not None:
+    if url is None:
+        return
+    if (problem := url_problem(url)) is not None:
         raise ConfigError(f"{source} = {url!r} is not a server address: {problem}")
+    parts = urlsplit(url.strip())
+    key_variable = options.api_key_env or KEY_VARIABLES.get(provider)
+    key = options.api_key or (os.environ.get(key_variable) if key_variable else None)
+    if parts.scheme == "http" and key and not is_loopback(parts.hostname or ""):
+        held = f"the key in {key_variable}" if not options.api_key and key_variable else "the API key"
+        raise ConfigError(
+            f"{source} = {url!r} is plain http to {parts.hostname}: refusing to send {held} unencrypted; "
+            "use https://, or a server on this machine (127.0.0.1, ::1, localhost)"
+        )
 
 
 @dataclass(frozen=True)

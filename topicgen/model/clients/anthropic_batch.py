@@ -29,10 +29,11 @@ from topicgen.model.clients.anthropic import (
     message_reply,
 )
 from topicgen.model.clients.base import ModelRequest
-from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
+from topicgen.model.clients.batch import MAX_REQUESTS_BYTES, BatchLimits, BatchResult, BatchStatus
 from topicgen.model.clients.faults import body_message, error_codes
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import redact
+from topicgen.vault.files import open_regular
 
 LIMITS = BatchLimits(max_requests=100_000, max_bytes=256 * 1024 * 1024)
 T = TypeVar("T")
@@ -135,7 +136,7 @@ CHUNK = 1 << 20
 
 def _lines(path: Path) -> Iterator[bytes]:
     """The JSON lines of a requests file, without their newlines."""
-    with path.open("rb") as stream:
+    with open_regular(path, limit=MAX_REQUESTS_BYTES) as stream:
         for line in stream:
             if line.strip():
                 yield line.rstrip(b"\r\n")

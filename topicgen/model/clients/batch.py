@@ -25,6 +25,9 @@ BATCH_FACTORIES = {
     "anthropic": "topicgen.model.clients.anthropic_batch:anthropic_batch_client",
     "replay": "topicgen.model.clients.replay:replay_batch_client",
 }
+# A batch's requests file is under its provider's limit (200 MB at OpenAI, 256 MB at Anthropic);
+# a larger one in a vault's state folder is not ours, and is not read.
+MAX_REQUESTS_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)

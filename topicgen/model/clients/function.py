@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from topicgen.model.clients.base import Finish, ModelClient, ModelReply, ModelRequest, Usage
-from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
+from topicgen.model.clients.batch import MAX_REQUESTS_BYTES, BatchLimits, BatchResult, BatchStatus
+from topicgen.vault.files import open_regular
 
 Answer = str | ModelReply
 Function = Callable[[ModelRequest], Answer | Awaitable[Answer]]
@@ -69,7 +70,7 @@ class FunctionBatchClient:
         return None
 
     async def create(self, name: str, lines: Path, prepared: str | None) -> str:
-        with lines.open(encoding="utf-8") as stream:
+        with open_regular(lines, limit=MAX_REQUESTS_BYTES) as stream:
             ids = [json.loads(text)["custom_id"] for text in stream if text.strip()]
         self._batches[name] = [BatchResult(i, await self.client.complete(self._asked[i])) for i in ids]
         return name

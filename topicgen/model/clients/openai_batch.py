@@ -26,11 +26,12 @@ from pydantic import ValidationError
 
 from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import ModelRequest
-from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
+from topicgen.model.clients.batch import MAX_REQUESTS_BYTES, BatchLimits, BatchResult, BatchStatus
 from topicgen.model.clients.faults import body_message
 from topicgen.model.clients.openai import ChatForm, _key, completion_reply, map_openai_error
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import redact
+from topicgen.vault.files import open_regular
 
 ENDPOINT = "/v1/chat/completions"
 LIMITS = BatchLimits(max_requests=50_000, max_bytes=200 * 1024 * 1024)
@@ -70,7 +71,7 @@ class OpenAIBatchClient:
             raise map_openai_error(error, self.provider) from None
 
     async def prepare(self, name: str, lines: Path) -> str | None:
-        with lines.open("rb") as stream:  # streamed into the upload in chunks, never held whole
+        with open_regular(lines, limit=MAX_REQUESTS_BYTES) as stream:  # streamed, never held whole
             upload = (f"{name}.jsonl", stream, "application/jsonl")
             created = await self._call(self._sdk.files.create(file=upload, purpose="batch"))
         return created.id

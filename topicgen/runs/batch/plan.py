@@ -9,6 +9,7 @@ before anything is submitted: requests past the budget are left out.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from topicgen.model.clients.base import ModelRequest, Usage
 from topicgen.model.clients.batch import BatchClient, BatchLimits
 from topicgen.page.schema import page_json_schema
 from topicgen.runs.batch.store import BatchRecord, BatchStore, RunRecord
+from topicgen.vault.files import open_for_writing
 
 CHARS_PER_TOKEN = 4
 WHOLE_PAGE_OUTPUT_TOKENS = 3_000  # about what the reference page costs
@@ -36,7 +38,7 @@ class _Open:
 
     def __init__(self, store: BatchStore, run: RunRecord) -> None:
         self.name = store.new_name(run)
-        self.stream: IO[str] = store.requests_path_of(self.name).open("w", encoding="utf-8")
+        self.stream: IO[str] = io.TextIOWrapper(open_for_writing(store.requests_path_of(self.name)), "utf-8")
         self.labels: dict[str, str] = {}
         self.bytes = 0
 

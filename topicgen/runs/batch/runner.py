@@ -265,6 +265,7 @@ class BatchRunner:
                 self.notify(f"found batch {record.name} ({found}) created by an earlier run")
                 return
         if record.file_id is None:
+            self.store.check_requests(record)  # what is uploaded is what was planned, nothing put there since
             record.file_id = await self.client.prepare(record.name, path)
             self.store.save(record)
         record.state, record.submitting_since = SUBMITTING, time.time()

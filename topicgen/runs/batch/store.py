@@ -11,6 +11,15 @@ Replies are stored as ``<custom id>\\t<json>`` lines, found again by offset.
 
 Runs (the command a batch run was started with) are kept too, so
 ``topicgen batch collect`` can finish them.
+
+The state folder may have come with a clone, so it is handled as untrusted:
+every file is read as a regular file within a size bound (a FIFO or a link to
+``/dev/zero`` is one error line, never a hang), and every folder and file is
+made and written without following a link. Batch and run records, and each
+stored reply, are sealed with this user's key (``topicgen.user.seal``): a
+batch or run someone else recorded is not this user's to submit, resume or
+answer from, and an edited reply is no answer; a batch's requests file is
+checked against the digest its record holds before it is uploaded.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import hmac
+import io
 import json
 import os
 import re
@@ -27,17 +38,23 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from topicgen.errors import VaultError
 from topicgen.model.clients.base import Finish, ModelReply, Usage
-from topicgen.model.clients.batch import BatchResult
+from topicgen.model.clients.batch import MAX_REQUESTS_BYTES, BatchResult
+from topicgen.user.seal import is_sealed, seal, user_key
+from topicgen.vault.files import open_for_writing, open_regular, read_regular, state_folder
 
 PLANNED, SUBMITTING, SUBMITTED, COLLECTED = "planned", "submitting", "submitted", "collected"
 MISSING = "missing from the batch's results"
 RESEND_MARK = b'"resend_as": '
 COUNTED = "counted"  # custom ids, one a line, whose answers finished pages have used
 _RESEND = re.compile(rb'"resend_as": "(\w+)"')
+MAX_RECORD_BYTES = 1 << 20  # batch.json and runs/*.json are a few hundred bytes
+MAX_LIST_BYTES = MAX_REQUESTS_BYTES // 4  # labels.json and counted: a custom id and a label per request
+MAX_REPLIES_BYTES = 32 << 30  # replies.tsv: every reply of a batch of up to 100,000 requests
+MAX_LINE_BYTES = 64 << 20  # one reply in replies.tsv
 
 
 @dataclass
@@ -60,6 +77,7 @@ class BatchRecord:
     failed: int = 0
     problem: str = ""
     collected: float | None = None
+    requests_sha256: str = ""  # of the requests file as planned: what is uploaded must be that
 
     @property
     def in_flight(self) -> bool:
@@ -111,6 +129,41 @@ def _write_json(path: Path, data: Any) -> None:
             os.unlink(temporary)
 
 
+def _lines(stream: BinaryIO) -> Iterator[bytes]:
+    """A file's lines, none read past ``MAX_LINE_BYTES`` (a line that long is cut, and fails to parse)."""
+    while line := stream.readline(MAX_LINE_BYTES):
+        yield line
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _sealed(key: bytes, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with its seal: a record of ``kind`` ("batch", "run") this user wrote."""
+    return {**data, "seal": seal(key, kind.encode(), _canonical(data))}
+
+
+def _unsealed(key: bytes, kind: str, saved: Any) -> dict[str, Any] | None:
+    """A sealed record's data, or None when this user did not write it (shipped, edited, old)."""
+    if not isinstance(saved, dict):
+        return None
+    mac = saved.pop("seal", None)
+    return saved if is_sealed(key, mac, kind.encode(), _canonical(saved)) else None
+
+
+def _reply_seal(key: bytes, batch: str, custom_id: bytes, entry: bytes) -> str:
+    return seal(key, b"reply", batch.encode(), custom_id, entry)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open_regular(path, limit=MAX_REQUESTS_BYTES) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _reply_json(reply: ModelReply) -> dict[str, Any]:
     return {
         "text": reply.text,
@@ -134,7 +187,8 @@ class AnswerIndex:
     for the batch client to write its next lines in (``BatchClient.adapt``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, key: bytes) -> None:
+        self.key = key
         self._where: dict[str, tuple[Path, int, str, float]] = {}
         self._counted: set[str] = set()
         self.forms: set[str] = set()
@@ -143,17 +197,29 @@ class AnswerIndex:
         """The answers of one collected batch (``counted``: those a finished page has used)."""
         offset = 0
         counted = counted or set()
-        with path.open("rb") as stream:
-            for line in stream:
-                custom_id = line.split(b"\t", 1)[0].decode()
-                self._where[custom_id] = (path, offset, batch, collected)
+        with open_regular(path, limit=MAX_REPLIES_BYTES) as stream:
+            for line in _lines(stream):
+                start = offset
                 offset += len(line)
+                if self._entry(line, batch) is None:
+                    continue  # not sealed by this user for this batch: no answer
+                custom_id = line.split(b"\t", 1)[0].decode()
+                self._where[custom_id] = (path, start, batch, collected)
                 if custom_id in counted:
                     self._counted.add(custom_id)
                 else:
                     self._counted.discard(custom_id)
                 if RESEND_MARK in line and (form := _RESEND.search(line)):
                     self.forms.add(form.group(1).decode())
+
+    def _entry(self, line: bytes, batch: str) -> bytes | None:
+        """The JSON of a stored reply line (``<custom id>\\t<json>\\t<seal>``), if this user sealed it."""
+        parts = line.rstrip(b"\r\n").split(b"\t")
+        if len(parts) != 3:
+            return None
+        custom_id, entry, mac = parts
+        expected = _reply_seal(self.key, batch, custom_id, entry)
+        return entry if hmac.compare_digest(mac, expected.encode()) else None
 
     def __contains__(self, custom_id: str) -> bool:
         return custom_id in self._where
@@ -171,40 +237,39 @@ class AnswerIndex:
         if found is None:
             return None
         path, offset, batch, collected = found
-        with path.open("rb") as stream:
+        with open_regular(path, limit=MAX_REPLIES_BYTES) as stream:
             stream.seek(offset)
-            data = json.loads(stream.readline().split(b"\t", 1)[1])
+            entry = self._entry(stream.readline(MAX_LINE_BYTES), batch)
+        if entry is None:
+            return None
+        data = json.loads(entry)
         reply = _reply_of(data["reply"]) if data.get("reply") else None
         counted = custom_id in self._counted
         return Answer(reply, data.get("error"), batch, collected, data.get("resend_as"), counted)
 
 
 class BatchStore:
-    """The batches and batch runs of one vault."""
+    """The batches and batch runs of one vault; ``under`` is the folder below which no step of a path
+    the store writes may be a link (the state folder)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, under: Path | None = None, key: bytes | None = None) -> None:
         self.folder = folder
+        self.under = folder.parent if under is None else under
+        self.key = user_key() if key is None else key
 
     @classmethod
     def of_vault(cls, state_dir: Path) -> BatchStore:
-        return cls(state_dir / "batches")
+        return cls(state_dir / "batches", state_dir)
 
     def _ensure(self, folder: Path) -> Path:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise VaultError(f"cannot write in {folder}: {error.strerror or error}") from None
-        return folder
+        return state_folder(folder, under=self.under)
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """One process at a time plans, submits or collects in this vault (others wait their turn)."""
-        handle = os.open(self._ensure(self.folder) / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with open_for_writing(self._ensure(self.folder) / ".lock", append=True) as stream:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
             yield
-        finally:
-            os.close(handle)
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -219,13 +284,17 @@ class BatchStore:
         return record
 
     def save_run(self, record: RunRecord) -> None:
-        _write_json(self._ensure(self.folder / "runs") / f"{record.id}.json", asdict(record))
+        path = self._ensure(self.folder / "runs") / f"{record.id}.json"
+        _write_json(path, _sealed(self.key, "run", asdict(record)))
 
     def _load_run(self, path: Path) -> RunRecord | None:
+        """A run this user recorded; None for a damaged one, or one recorded by someone else."""
         try:
-            return RunRecord(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
+            saved = _unsealed(self.key, "run", json.loads(read_regular(path, limit=MAX_RECORD_BYTES)))
+            record = RunRecord(**saved) if saved is not None else None
+        except (OSError, ValueError, TypeError):  # gone, or damaged: not a run to finish
             return None
+        return record if record is not None and f"{record.id}.json" == path.name else None
 
     def runs(self) -> list[RunRecord]:
         folder = self.folder / "runs"
@@ -237,18 +306,38 @@ class BatchStore:
     def batches(self, spec: str | None = None) -> list[BatchRecord]:
         """Every batch recorded (of one model spec, if given), oldest first."""
         found = []
-        if self.folder.is_dir():
-            for path in self.folder.glob("*/batch.json"):
-                try:
-                    record = BatchRecord(**json.loads(path.read_text(encoding="utf-8")))
-                except (OSError, ValueError, TypeError):
-                    continue
-                if spec is None or record.spec == spec:
-                    found.append(record)
+        for folder in self._batch_folders():
+            try:
+                saved = json.loads(read_regular(folder / "batch.json", limit=MAX_RECORD_BYTES))
+                data = _unsealed(self.key, "batch", saved)
+                if data is None:
+                    continue  # recorded by someone else (a cloned vault's), or edited: not this user's
+                record = BatchRecord(**data)
+            except (OSError, ValueError, TypeError):  # not there yet (being planned), or damaged
+                continue
+            if record.name != folder.name:
+                continue  # a record naming another folder (``../..``): not one of ours
+            if spec is None or record.spec == spec:
+                found.append(record)
         return sorted(found, key=lambda record: (record.created, record.name))
 
+    def _batch_folders(self) -> list[Path]:
+        """The folders under ``batches/`` (``runs`` aside); a link there is passed over, never followed."""
+        try:
+            entries = list(os.scandir(self.folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as error:
+            raise VaultError(f"cannot read {self.folder}: {error.strerror or error}") from None
+        folders = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and entry.name != "runs":
+                folders.append(Path(entry.path))
+        return folders
+
     def save(self, record: BatchRecord) -> None:
-        _write_json(self.folder / record.name / "batch.json", asdict(record))
+        path = self._ensure(self.folder / record.name) / "batch.json"
+        _write_json(path, _sealed(self.key, "batch", asdict(record)))
 
     def new_name(self, run: RunRecord) -> str:
         """A fresh batch folder's name (the folder is made; it counts once ``batch.json`` is there)."""
@@ -265,17 +354,25 @@ class BatchStore:
         """Record a batch whose lines are written (and synced): its labels, then its state."""
         _write_json(self.folder / name / "labels.json", labels)
         record = BatchRecord(name, run.id, run.spec, provider, len(labels), size)
+        record.requests_sha256 = _file_sha256(self.requests_path(record))
         self.save(record)
         return record
+
+    def check_requests(self, record: BatchRecord) -> None:
+        """Refuse to upload a requests file that is not the one this batch was planned with."""
+        path = self.requests_path(record)
+        if _file_sha256(path) != record.requests_sha256:
+            raise VaultError(f"{path} changed since its batch was planned: not submitted (remove its folder)")
 
     def requests_path(self, record: BatchRecord) -> Path:
         return self.folder / record.name / "requests.jsonl"
 
     def labels(self, record: BatchRecord) -> dict[str, str]:
         try:
-            return json.loads((self.folder / record.name / "labels.json").read_text(encoding="utf-8"))
+            labels = json.loads(read_regular(self.folder / record.name / "labels.json", limit=MAX_LIST_BYTES))
         except (OSError, ValueError):
             return {}
+        return labels if isinstance(labels, dict) else {}
 
     def in_flight(self, spec: str) -> dict[str, BatchRecord]:
         """custom id → the batch it is in, for batches not collected yet."""
@@ -287,7 +384,7 @@ class BatchStore:
         }
 
     def answers(self, spec: str) -> AnswerIndex:
-        index = AnswerIndex()
+        index = AnswerIndex(self.key)
         for record in self.batches(spec):
             path = self.folder / record.name / "replies.tsv"
             if record.state == COLLECTED and path.exists():
@@ -297,8 +394,8 @@ class BatchStore:
     def counted(self, name: str) -> set[str]:
         """The custom ids of a batch whose answers finished pages have used (``count``)."""
         try:
-            return set((self.folder / name / COUNTED).read_text(encoding="utf-8").split())
-        except OSError:
+            return set(read_regular(self.folder / name / COUNTED, limit=MAX_LIST_BYTES).decode().split())
+        except (OSError, UnicodeDecodeError):
             return set()
 
     def count(self, used: Iterable[tuple[str, str]]) -> None:
@@ -310,8 +407,8 @@ class BatchStore:
         for batch, ids in by_batch.items():
             path = self.folder / batch / COUNTED
             # unrecorded, a later rerun counts them again: no worse than before
-            with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as stream:
-                stream.write("".join(f"{custom_id}\n" for custom_id in ids))
+            with contextlib.suppress(OSError, VaultError), open_for_writing(path, append=True) as stream:
+                stream.write("".join(f"{custom_id}\n" for custom_id in ids).encode())
 
     # -- cleaning ------------------------------------------------------------------------------
 
@@ -358,14 +455,19 @@ class BatchStore:
         """Whether every answer of a collected batch was used by a finished page or answered again later."""
         counted = self.counted(record.name)
         try:
-            with (self.folder / record.name / "replies.tsv").open("rb") as stream:
-                for line in stream:
+            with open_regular(self.folder / record.name / "replies.tsv", limit=MAX_REPLIES_BYTES) as stream:
+                for line in _lines(stream):
                     custom_id = line.split(b"\t", 1)[0].decode()
                     if custom_id not in counted and index.batch_of(custom_id) == record.name:
                         return False
         except FileNotFoundError:
             pass
         return True
+
+    def _reply_line(self, batch: str, custom_id: str, entry: dict[str, Any]) -> str:
+        text = json.dumps(entry, ensure_ascii=False)
+        mac = _reply_seal(self.key, batch, custom_id.encode(), text.encode())
+        return f"{custom_id}\t{text}\t{mac}\n"
 
     async def collect(self, record: BatchRecord, results: AsyncIterator[BatchResult], problem: str) -> int:
         """Store every result of an ended batch, then mark it collected; returns how many had replies.
@@ -374,10 +476,10 @@ class BatchStore:
         says why, when the whole batch failed).
         """
         labels = self.labels(record)
-        final = self.folder / record.name / "replies.tsv"
+        final = self._ensure(self.folder / record.name) / "replies.tsv"
         partial = final.with_suffix(".part")
         replied = 0
-        with partial.open("w", encoding="utf-8") as stream:
+        with open_for_writing(partial) as raw, io.TextIOWrapper(raw, encoding="utf-8") as stream:
             async for result in results:
                 if result.custom_id not in labels:
                     continue
@@ -388,10 +490,10 @@ class BatchStore:
                 if result.reply is not None:
                     entry = {"reply": _reply_json(result.reply)}
                     replied += 1
-                stream.write(f"{result.custom_id}\t{json.dumps(entry, ensure_ascii=False)}\n")
+                stream.write(self._reply_line(record.name, result.custom_id, entry))
             for custom_id in labels:
                 reason = f"the batch failed: {problem}" if problem else MISSING
-                stream.write(f"{custom_id}\t{json.dumps({'error': reason}, ensure_ascii=False)}\n")
+                stream.write(self._reply_line(record.name, custom_id, {"error": reason}))
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(partial, final)

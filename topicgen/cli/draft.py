@@ -95,7 +95,7 @@ def new(
     printing = dry_run or output == "-"  # nothing is written: a folder that is no vault will do
     the_vault, settings, location = open_cli_vault(vault, flags, required=not printing)
     if dry_run:
-        _print_plans(the_vault, cleaned, settings, batch=batch)
+        _print_plans(the_vault, cleaned, settings, batch=batch, force=force)
         return
     from topicgen.runs.warmup import preload
 
@@ -188,9 +188,12 @@ def batch_estimate(settings: Any, total: Any) -> str:
     return f"about ${batch.cost(total):.4f} at batch prices{beside}"
 
 
-def _print_plans(vault: Any, topics: list[str], settings: Any, *, batch: bool = False) -> None:
+def _print_plans(
+    vault: Any, topics: list[str], settings: Any, *, batch: bool = False, force: bool = False
+) -> None:
     """The templates in effect and the system message once, then each topic's own message, then the
-    model and the estimate (from the same prompt builder as the run)."""
+    model and the estimate (from the same prompt builder as the run). Only pages the run would ask
+    for are counted: a page that is already there costs nothing without --force."""
     from topicgen.model.clients.base import Usage
     from topicgen.model.prompt import Prompts
     from topicgen.runs.api import plan_topics
@@ -203,9 +206,11 @@ def _print_plans(vault: Any, topics: list[str], settings: Any, *, batch: bool = 
     typer.echo(f"--- templates: {'; '.join(parts)}")
     typer.echo(f"--- system (the same for every topic)\n{prompts.system()}")
     total = Usage()
-    for plan in plan_topics(vault, topics, prompts):
-        state = "exists; --force replaces it" if plan.exists else "new"
-        typer.echo(f"=== {plan.topic} → {plan.path} ({state})")
+    asked = 0
+    for plan in plan_topics(vault, topics, prompts, force=force):
+        typer.echo(f"=== {plan.topic} → {plan.path} ({plan.state})")
+        if not plan.asked:
+            continue
         for message in plan.messages:
             if message["role"] != "system":
                 typer.echo(f"--- {message['role']}\n{message['content']}")
@@ -213,18 +218,21 @@ def _print_plans(vault: Any, topics: list[str], settings: Any, *, batch: bool = 
             f"--- estimate: about {plan.input_tokens:,} input tokens (prompt + schema) and "
             f"{plan.output_tokens:,} output tokens; no call made"
         )
+        asked += 1
         total += Usage(plan.input_tokens, plan.output_tokens)
     warn_if_retiring(settings.model)
+    left = len(topics) - asked
+    counted = f"{asked} to ask for" + (f", {left} left as they are (no call)" if left else "")
     if batch:
-        typer.echo(f"--- {len(topics)} topic(s) in batches: {batch_estimate(settings, total)}")
+        typer.echo(f"--- {len(topics)} topic(s) in batches, {counted}: {batch_estimate(settings, total)}")
         return
     from topicgen.model.costs import price_for
 
     price = price_for(settings.model, settings.prices)
     cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
     typer.echo(
-        f"--- {len(topics)} topic(s) with {settings.model}: about {total.input_tokens:,} input and "
-        f"{total.output_tokens:,} output tokens, {cost}; no call made"
+        f"--- {len(topics)} topic(s) with {settings.model}, {counted}: about {total.input_tokens:,} "
+        f"input and {total.output_tokens:,} output tokens, {cost}; no call made"
     )
 
 

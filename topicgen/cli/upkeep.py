@@ -271,22 +271,25 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any], *, batch: bool
     prompts = Prompts(vault.root)
     price = price_for(settings.model, settings.prices, batch=batch)
     table = Table(show_edge=False)
-    for column in ("page", "sections", "kept (edited)", "tokens in/out (est.)"):
+    for column in ("page", "sections", "kept (edited)", "replaced (edited)", "tokens in/out (est.)"):
         table.add_column(column, overflow="fold")
     total = Usage()
+    asked = 0
     for job in jobs:
         tokens_in, tokens_out = plan_tokens(job, prompts)
         total += Usage(tokens_in, tokens_out)
+        asked += bool(job.sections)
         what = "whole page" if job.whole else ", ".join(job.sections) or "nothing"
-        table.add_row(job.path.name, what, ", ".join(job.keep), f"{tokens_in:,}/{tokens_out:,}")
+        row = (job.path.name, what, ", ".join(job.keep), ", ".join(job.replaces))
+        table.add_row(*row, f"{tokens_in:,}/{tokens_out:,}")
     console = Console()
     console.print(table)
     cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
     if price and batch:
         cost += " at batch prices"
     console.print(
-        f"{len(jobs)} page(s) with {settings.model}; estimate {total.input_tokens:,} input and "
-        f"{total.output_tokens:,} output tokens, {cost}; no call made",
+        f"{asked} of {len(jobs)} page(s) asked of {settings.model}; estimate {total.input_tokens:,} "
+        f"input and {total.output_tokens:,} output tokens, {cost}; no call made",
         soft_wrap=True,
     )
 

@@ -151,7 +151,7 @@ def refuse_notes_of_ones_own(vault: Vault, topics: list[str]) -> None:
     refused = []
     for topic in topics:
         path = vault.topic_path(slug_for(topic))
-        if not os.path.lexists(path) or other_topic(path) is not None:
+        if not os.path.lexists(path) or other_topic(path, topic) is not None:
             continue  # no page, or another topic's: the run reports that page on its own
         if (reason := not_ours(path, vault)) is not None:
             refused.append(reason)
@@ -288,19 +288,51 @@ class Plan:
     messages: list[dict[str, str]]
     input_tokens: int
     output_tokens: int
+    asked: bool = True  # the run would ask the model for this page; when not, it costs nothing
+    state: str = "new"  # what the run would do with the page, in a few words
 
 
-def plan_topics(vault: Vault, topics: Iterable[str], prompts: Prompts | None = None) -> Iterator[Plan]:
+def plan_topics(
+    vault: Vault, topics: Iterable[str], prompts: Prompts | None = None, *, force: bool = False
+) -> Iterator[Plan]:
     """What ``new`` would send for each topic, with a token estimate; no call is made.
 
-    Plans come one at a time, so a list of 100,000 topics is never held as prompts.
+    A page that is already there is asked for only with ``force``, and only when
+    it is topicgen's page of the same topic (under its own name, as the run asks
+    for it); the plan says which edited sections that replaces. Plans come one
+    at a time, so a list of 100,000 topics is never held as prompts.
     """
     prompts = prompts or Prompts(vault.root)
+    claims: dict[str, str] = {}  # slug → the first topic of the list with that file name
     for topic in topics:
-        request = prompts.messages(topic)
+        slug = slug_for(topic)
+        path = vault.topic_path(slug)
+        asked, state, name = _plan_state(vault, path, topic, force)
+        claimed = claims.setdefault(slug, topic) if asked or state.startswith("exists") else topic
+        if claimed != topic:  # clean_topics keeps two names of one slug only when they are two topics
+            asked, state = False, f'shares its file with "{claimed}", another topic: refused, no call'
+        request = prompts.messages(name)
         messages = [{"role": m.role, "content": m.content} for m in request]
-        path = vault.topic_path(slug_for(topic))
-        yield Plan(topic, path, path.exists(), messages, request_tokens(request), EXPECTED_OUTPUT_TOKENS)
+        tokens = (request_tokens(request), EXPECTED_OUTPUT_TOKENS) if asked else (0, 0)
+        yield Plan(topic, path, os.path.lexists(path), messages, *tokens, asked=asked, state=state)
+
+
+def _plan_state(vault: Vault, path: Path, topic: str, force: bool) -> tuple[bool, str, str]:
+    """(asked, what the run would do, the name it asks for) for one topic of ``new --dry-run``."""
+    if not os.path.lexists(path):
+        return True, "new", topic
+    if (owner := other_topic(path, topic)) is not None:
+        return False, f'the page of "{owner}", another topic: refused, no call', topic
+    if not force:
+        return False, "exists: no call; --force replaces it", topic
+    if (refusal := not_ours(path, vault)) is not None:
+        return False, f"refused: {refusal.split('; ', 1)[0]}", topic
+    from topicgen.upkeep.staleness import ALL_KEYS, read_page_state, topic_of
+
+    state = read_page_state(path)
+    edited = [key for key in ALL_KEYS if key in state.edited]
+    replacing = f", replacing edited {', '.join(edited)}" if edited else ""
+    return True, f"exists; --force regenerates it whole{replacing}", topic_of(state.title, path)
 
 
 def page_data(saved: Any) -> tuple[Any, str | None]:

@@ -81,6 +81,7 @@ class Outcome:
     # could not be verified, ...): one short phrase each; a page with warnings is listed in the
     # run's summary
     warnings: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()  # sections a person edited, replaced all the same (--force): named
 
 
 CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage

@@ -2,7 +2,7 @@
 
 The renderer makes the summary; this adds what belongs to the page rather
 than to the page data: its frontmatter keys (other tools' keys verbatim, via
-``compose``), the text a person wrote after the summary, and the final
+``compose``), the text a person wrote above and after the summary, and the final
 newline if the file had one. For every page topicgen generates,
 ``canonical_text(parse_page(page), ...)`` is the page, byte for byte.
 """
@@ -24,7 +24,7 @@ from topicgen.page.render import (
     page_title,
     render_body,
 )
-from topicgen.page.sections import Block, BodyParts, splice, split_body
+from topicgen.page.sections import Block, BodyParts, merge_head, splice, split_body
 from topicgen.read.parse import ParsedPage
 from topicgen.read.parsed import OwnSection
 from topicgen.vault.frontmatter import compose
@@ -63,6 +63,9 @@ def canonical_body(
             for key, lines in as_written.items()
         }
         body = splice(split_body(body), blocks).join()
+    if parsed.head:  # a person's text above the summary stays there, around topicgen's own lines
+        parts = split_body(body)
+        body = BodyParts(merge_head(parsed.head, parts.head), parts.blocks, parts.tail).join()
     after = ([[f"{KEPT_HEADING}{end}", *kept_lines(parsed, end)]] if parsed.kept else []) + (
         [parsed.tail] if parsed.tail else []
     )

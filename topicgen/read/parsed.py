@@ -48,6 +48,9 @@ class ParsedPage(HasFindings):
     frontmatter: dict[str, Any] = field(default_factory=dict)
     frontmatter_raw: str | None = None
     tail: list[str] = field(default_factory=list)  # a person's own text after the summary, verbatim
+    # the lines above the summary when a person wrote some there, verbatim (topicgen's breadcrumb,
+    # title and summary heading among them mark where rendering puts its own); else empty
+    head: list[str] = field(default_factory=list)
     own_sections: list[OwnSection] = field(default_factory=list)  # a person's sections inside it
     kept: list[tuple[int, str]] = field(default_factory=list)  # (line, text) no section holds, as written
     unfit_lines: dict[str, list[str]] = field(default_factory=dict)  # unfit section → its lines, verbatim

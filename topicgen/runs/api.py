@@ -225,6 +225,8 @@ def refresh_after_run(vault: Vault, settings: Settings, outcomes: list[Outcome])
         )
     except VaultError as error:
         return str(error)
+    finally:
+        vault.tidy_state()  # the locks of relinking and the index are released: no empty folder stays
     return None
 
 

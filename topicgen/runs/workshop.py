@@ -182,9 +182,14 @@ class Workshop:
         )
 
     async def aclose(self) -> None:
+        """Close the reference checker and tidy the state folder: a run that wrote nothing leaves
+        nothing behind (no empty lock folder, no state folder holding only its ``.gitignore``)."""
         verifier = self.__dict__.get("verifier")  # never built: nothing to close
-        if verifier is not None:
-            await verifier.aclose()
+        try:
+            if verifier is not None:
+                await verifier.aclose()
+        finally:
+            self.vault.tidy_state()
 
     async def ask(
         self,

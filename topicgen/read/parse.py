@@ -491,6 +491,8 @@ class _PageParser:
             self._note(line, drift_code(note.drift), f"{note.where}: {note.detail}", key)
         page.sections[key] = model.model_dump(mode="json")[key]
         page.item_lines[key] = dict(extract.lines)
+        page.wording.labels.update({(key, field): self._fix(text) for field, text in extract.labels.items()})
+        page.wording.items.update({(key, *path): self._fix(text) for path, text in extract.items.items()})
 
     def _unfit(self, page: ParsedPage, block: _Block) -> None:
         """A section the outline cannot hold: adopt keeps its lines as they are, under its heading."""

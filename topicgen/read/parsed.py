@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from topicgen.page.drift import PAGE_CONTEXT
 from topicgen.page.schema import TopicSummary
 from topicgen.page.sections import SECTIONS, section_model
+from topicgen.page.wording import Wording
 from topicgen.read.findings import BLOCKS_ADOPT, Code, Finding, HasFindings
 from topicgen.read.kinds import LEFT_ALONE, PageKind
 
@@ -57,6 +58,7 @@ class ParsedPage(HasFindings):
     final_newline: bool = False
     section_lines: dict[str, int] = field(default_factory=dict)  # key → line of its heading
     item_lines: dict[str, dict[tuple[Any, ...], int]] = field(default_factory=dict)  # key → data path → line
+    wording: Wording = field(default_factory=Wording)  # labels and references in the page's own words
 
     @property
     def is_topic(self) -> bool:

@@ -332,22 +332,34 @@ class SectionReader:
                 continue
             current = label
             extract.lines[(label.field,)] = node.line
-            names = [self._topic(child, section, label, extract) for child in node.children]
             if label is parent:
-                if rest:
-                    extract.items[(label.field, None)] = rest
-                value[label.field] = note_name(rest) if rest else (names[0] if len(names) == 1 else "")
-            else:
-                written = [name.strip() for name in re.split(r"[,;]", rest) if name.strip()]
-                if not names:
-                    extract.items.update({(label.field, index): name for index, name in enumerate(written)})
-                value[label.field] = names or [note_name(name) for name in written]
+                value[label.field] = self._parent(node, rest, section, label, extract)
+                continue
+            inline = [name.strip() for name in re.split(r"[,;]", rest) if name.strip()]
+            for index, name in enumerate(inline):  # names on the label's line, then its nested list
+                extract.lines[(label.field, index)] = node.line
+                extract.items[(label.field, index)] = name
+            names = [self._topic(child, section, label, extract) for child in node.children]
+            value[label.field] = [note_name(name) for name in inline] + names
         absent = [label_text(label) for label in section.labels if label.field not in value]
         if absent:
             extract.unfit = extract.unfit or f"no {', '.join(absent)} item"
             return extract
         extract.value = value
         return extract
+
+    def _parent(self, node: Node, rest: str, section: Section, label: Label, extract: Extract) -> str:
+        """The parent topic: named on its label's line, or as the one item of a list under it."""
+        if rest:
+            for child in node.children:
+                self._unplaced(child, section, "a list nested under the parent topic")
+            extract.items[(label.field, None)] = rest
+            return note_name(rest)
+        names = [self._topic(child, section, label, extract) for child in node.children]
+        if len(names) != 1:
+            return ""
+        extract.items[(label.field, None)] = extract.items.pop((label.field, 0))
+        return names[0]
 
     def _topic(self, node: Node, section: Section, label: Label, extract: Extract) -> str:
         """One child or advanced topic: a name with its emoji (a link to a vault note unwrapped)."""

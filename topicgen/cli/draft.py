@@ -55,8 +55,9 @@ def new(
     force: Annotated[
         bool,
         typer.Option(
-            help="Regenerate pages topicgen already wrote, asking the model again "
-            "(your own keys, sections and notes stay; a page topicgen did not write is refused: adopt it)."
+            help="Regenerate pages topicgen already wrote, asking the model again, naming the edited "
+            "sections it replaces (your own keys, sections and notes stay; a page topicgen did not write "
+            "is refused: adopt it; another topic's page of the same file name is never replaced)."
         ),
     ] = False,
     fresh: FreshOption = False,

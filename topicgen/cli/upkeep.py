@@ -122,7 +122,10 @@ def regen(
         str | None,
         typer.Option(metavar="SECTION,...", help="Only these sections, comma-separated, e.g. joke,books."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Also replace sections a person edited.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(help="Also replace sections a person edited (each is named in the plan and summary)."),
+    ] = False,
     fresh: FreshOption = False,
     dry_run: Annotated[
         bool, typer.Option(help="Show the plan and a token and cost estimate; call nothing.")

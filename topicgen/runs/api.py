@@ -325,10 +325,11 @@ def _plan_state(vault: Vault, path: Path, topic: str, force: bool) -> tuple[bool
         return True, "new", topic
     if (owner := other_topic(path, topic)) is not None:
         return False, f'the page of "{owner}", another topic: refused, no call', topic
+    refusal = not_ours(path, vault)
+    if refusal is not None:  # a person's note: --force refuses it, `topicgen adopt` takes it over
+        return False, f"exists: no call; {refusal}", topic
     if not force:
         return False, "exists: no call; --force replaces it", topic
-    if (refusal := not_ours(path, vault)) is not None:
-        return False, f"refused: {refusal.split('; ', 1)[0]}", topic
     from topicgen.upkeep.staleness import ALL_KEYS, read_page_state, topic_of
 
     state = read_page_state(path)

@@ -150,8 +150,8 @@ class _PageParser:
         page.kind = kind_of(count, has_summary=summary_line is not None, category_marker=marker)
         if page.kind is not PageKind.TOPIC:
             return self._finish(page, [])
-        if summary_line is None:
-            self._no_summary_heading(title_line)
+        if summary_line is None:  # an outline page without it: adopt adds it above the first section
+            self._note(title_line or 0, Code.HEADING_VARIANT, f"no '## {PAGE_HEADING}' heading")
         self._own_text(page, body, title_line, summary_line)
         self._title(page, title_line)
         page.own_sections = self._own_sections(blocks)
@@ -318,25 +318,20 @@ class _PageParser:
         has_list = any(BULLET.match(raw) for _, raw in block.lines)
         return has_list and bool(block.lines) and not block.lines[-1][1].strip()
 
-    def _no_summary_heading(self, title_line: int | None) -> None:
-        """An outline page without its summary heading: adopt adds it above the first section."""
-        self._note(title_line or 0, Code.HEADING_VARIANT, f"no '## {PAGE_HEADING}' heading")
-
     def _own_text(
         self, page: ParsedPage, body: list[tuple[int, str]], title_line: int | None, summary_line: int | None
     ) -> None:
         """A person's text above the summary heading (or, with none, above the first section) is
         theirs where it is: noted, never unplaced, and kept in place (``ParsedPage.head``)."""
-        end = summary_line if summary_line is not None else None
-        own = [number for number, _ in self._before if number != title_line and (end is None or number < end)]
+        own = [n for n, _ in self._before if n != title_line and (summary_line is None or n < summary_line)]
         if not own:
             return
         where = f"lines {own[0]}-{own[-1]}" if len(own) > 1 else f"line {own[0]}"
-        text = excerpt(self.lines[own[0] - 1])
-        self._note(
-            own[0], Code.OWN_TEXT, f"text of your own above the summary ({where}): {text!r}, kept there"
+        message = (
+            f"text of your own above the summary ({where}): {excerpt(self.lines[own[0] - 1])!r}, kept there"
         )
-        last = end if end is not None else own[-1]
+        self._note(own[0], Code.OWN_TEXT, message)
+        last = summary_line if summary_line is not None else own[-1]
         head = []
         for number, raw in body:
             if number > last:

@@ -21,7 +21,7 @@ from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS, Label
 from topicgen.page.sections import split_body
 from topicgen.page.text_rules import link_target, vault_link_text
-from topicgen.page.wording import Wording
+from topicgen.page.wording import ITEMS, Wording
 from topicgen.vault.frontmatter import compose
 from topicgen.vault.notes import Note, NoteIndex, title_key
 
@@ -135,7 +135,7 @@ def _render_template(name: str, page: BaseModel, context: PageContext, **extra: 
         label_text=lambda label, section: label_text(label, wording.label(section, label.field)),
         book_text=lambda section, label, book: book_text(context, section, label, book),
         topic_text=lambda section, label, name, index=None: topic_text(context, section, label, name, index),
-        as_written=wording.item,
+        as_written=lambda rendered, section, index: wording.item(rendered, section, ITEMS, index),
         **extra,
     )
     return text.split("\n")

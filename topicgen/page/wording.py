@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from topicgen.page.outline import ZWJ
 
+ITEMS = "items"  # the field a list section's items (videos) are remembered under
 _WORD = re.compile(r"[^\W_]+")
 _LINK = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)")  # a Markdown link or image, a wikilink or embed
 _LINK_TEXT = re.compile(r"!?\[(?P<text>[^\]]*)\]\((?P<href>[^)]*)\)")

@@ -19,7 +19,7 @@ from topicgen.page.emoji import split_leading_emoji
 from topicgen.page.outline import SECTIONS, Kind, Label, Section
 from topicgen.page.render import label_text
 from topicgen.page.text_rules import echoes_instructions
-from topicgen.page.wording import words
+from topicgen.page.wording import ITEMS, words
 from topicgen.read.blocks import Node, NodeKind, parse_blocks
 from topicgen.read.findings import Code, excerpt
 from topicgen.read.recognise import (
@@ -36,7 +36,6 @@ from topicgen.read.recognise import (
 )
 
 JOKE_KEY = "joke"
-ITEMS = "items"  # the field name a list section's items are remembered under (``Extract.items``)
 Note = Callable[[int, Code, str, "str | None"], None]
 Keep = Callable[[int, int], None]  # (first line, last line) of text no section can hold
 _WHERE = re.compile(r"^where\b", re.IGNORECASE)
@@ -51,10 +50,8 @@ class Extract:
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict)  # data path → line
     unfit: str | None = None
     extras: list[tuple[int, str]] = field(default_factory=list)  # extra jokes
-    labels: dict[str, str] = field(
-        default_factory=dict
-    )  # label field → its words as written (not the outline's)
-    items: dict[tuple[str, int | None], str] = field(default_factory=dict)  # (field, index) → item as written
+    labels: dict[str, str] = field(default_factory=dict)  # label field → its words, not the outline's
+    items: dict[tuple[str, int | None], str] = field(default_factory=dict)  # (field, index) → as written
 
     def wrote_label(self, label: Label, written: str) -> None:
         """Remember a label's words as the page wrote them, where they are not the outline's."""

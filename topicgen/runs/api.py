@@ -304,15 +304,17 @@ def plan_topics(
     for it); the plan says which edited sections that replaces. Plans come one
     at a time, so a list of 100,000 topics is never held as prompts.
     """
+    from topicgen.upkeep.owners import FileClaims
+
     prompts = prompts or Prompts(vault.root)
-    claims: dict[str, str] = {}  # slug → the first topic of the list with that file name
+    claims = FileClaims()  # as the run decides: the page's own topic, else the first to ask for it
     for topic in topics:
-        slug = slug_for(topic)
-        path = vault.topic_path(slug)
+        path = vault.topic_path(slug_for(topic))
+        if (owner := claims.owner(path, topic)) is not None:
+            state = f'the page of "{owner}", another topic: refused, no call'
+            yield Plan(topic, path, os.path.lexists(path), [], 0, 0, asked=False, state=state)
+            continue
         asked, state, name = _plan_state(vault, path, topic, force)
-        claimed = claims.setdefault(slug, topic) if asked or state.startswith("exists") else topic
-        if claimed != topic:  # clean_topics keeps two names of one slug only when they are two topics
-            asked, state = False, f'shares its file with "{claimed}", another topic: refused, no call'
         request = prompts.messages(name)
         messages = [{"role": m.role, "content": m.content} for m in request]
         tokens = (request_tokens(request), EXPECTED_OUTPUT_TOKENS) if asked else (0, 0)
@@ -323,8 +325,6 @@ def _plan_state(vault: Vault, path: Path, topic: str, force: bool) -> tuple[bool
     """(asked, what the run would do, the name it asks for) for one topic of ``new --dry-run``."""
     if not os.path.lexists(path):
         return True, "new", topic
-    if (owner := other_topic(path, topic)) is not None:
-        return False, f'the page of "{owner}", another topic: refused, no call', topic
     refusal = not_ours(path, vault)
     if refusal is not None:  # a person's note: --force refuses it, `topicgen adopt` takes it over
         return False, f"exists: no call; {refusal}", topic

@@ -80,19 +80,17 @@ class Drafter(Workshop):
         super().__init__(*args, **kwargs)
         self.to_stdout = to_stdout
         self._regenerator: Regenerator | None = None
-        self._claims: dict[str, str] = {}  # slug → the topic of this run that drafts its page
+        from topicgen.upkeep.owners import FileClaims
+
+        self._claims = FileClaims()  # two names of one file in a run: the first drafts the page
 
     async def draft(self, topic: str) -> Outcome:
         slug = slug_for(topic)
         path = self.vault.topic_path(slug)
-        exists = os.path.lexists(path) and not self.to_stdout
-        owner = other_topic(path, topic) if exists else None
-        if owner is None:  # of two topics of one file name in a run, the first drafts the page
-            claimed = self._claims.setdefault(slug, topic)
-            owner = claimed if claimed != topic and not _same_topic(claimed, topic) else None
+        owner = self._claims.owner(path, topic) if not self.to_stdout else None
         if owner is not None:
             return Outcome(topic, Status.FAILED, path, another_topics_page(path, owner, self.vault))
-        if exists:
+        if os.path.lexists(path) and not self.to_stdout:
             if not self.force:
                 return Outcome(topic, Status.EXISTS, path, "already exists; --force replaces it")
             return await self._replace(topic, path)
@@ -164,12 +162,6 @@ def another_topics_page(path: Path, owner: str, vault: Vault | None = None) -> s
     from topicgen.upkeep.owners import held_by_another
 
     return held_by_another(_shown(path, vault), owner)
-
-
-def _same_topic(one: str, other: str) -> bool:
-    from topicgen.upkeep.owners import same_topic
-
-    return same_topic(one, other)
 
 
 def other_topic(path: Path, topic: str) -> str | None:

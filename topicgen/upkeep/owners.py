@@ -10,9 +10,9 @@ by a topic's name asks here first, and never writes another topic's page.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from topicgen.page.emoji import split_leading_emoji
 from topicgen.vault.notes import Note, read_note, title_key
 
 
@@ -28,6 +28,8 @@ def page_note(path: Path) -> Note | None:
 
 def topic_name(note: Note) -> str:
     """The topic a page names: its title without the leading emoji (the file name when it has none)."""
+    from topicgen.page.emoji import split_leading_emoji  # the emoji tables load only when a name is shown
+
     _, name = split_leading_emoji(note.title)
     return name or note.title
 
@@ -60,3 +62,18 @@ def holder(path: Path, topic: str) -> str | None:
 def held_by_another(shown: str, owner: str) -> str:
     """Why a topic may not have the file ``shown``: it is the page of ``owner``, in one line."""
     return f'{shown} is the page of "{owner}", another topic; name this one differently'
+
+
+class FileClaims:
+    """Which topic each file of one run belongs to: the topic its page names, or (no page yet) the
+    first topic of the run that asks for it. The other names of that file are other topics."""
+
+    def __init__(self) -> None:
+        self._first: dict[Path, str] = {}
+
+    def owner(self, path: Path, topic: str) -> str | None:
+        """The other topic the file ``path`` belongs to, or None when it is ``topic``'s to write."""
+        if os.path.lexists(path) and (found := holder(path, topic)) is not None:
+            return found
+        first = self._first.setdefault(path, topic)
+        return None if first == topic or same_topic(first, topic) else first

@@ -617,9 +617,9 @@ def sentences_lost(original: str, adopted: str) -> list[str]:
     """Every sentence of the original page's summary that the adopted page no longer holds.
 
     A sentence counts as kept when its words stand, in order and together,
-    in the adopted page. Headings are structure, not sentences; a label that
-    opens an item ("Common:", "**Topical:**") may be written the outline's
-    way, and "edited by" as "by ... (editors)" (translators, compilers too).
+    in the adopted page: a label that opens an item ("Common:", "**Topical:**")
+    and "edited by" included, as the page wrote them (issue 21). Headings are
+    structure, not sentences.
     """
     import re
 
@@ -643,8 +643,6 @@ def sentences_lost(original: str, adopted: str) -> list[str]:
         text = bold.content if bold is not None and not bold.content.startswith(("*", "_")) else line
         text = link.sub(shown, text)
         text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text)
-        text = re.sub(r"^(?:[^\w\s*]+\s*)?(?:\*\*|__)?[^:*_\[\]]{1,40}?:(?:\*\*|__)?\s+", "", text)
-        text = re.sub(r"\b(?:edited|translated|compiled) by\b", "by", text)
         for sentence in split_sentences(text):
             words = page_words(sentence)
             if words and f" {' '.join(words)} " not in kept:

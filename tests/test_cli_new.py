@@ -410,8 +410,15 @@ def test_topics_can_be_read_from_a_file(vault, page_model, tmp_path):
 
 
 def test_a_topic_named_twice_is_drafted_once(vault, page_model):
-    result = topicgen("new", "C++", "c plus plus", "--model", "page:test", "--vault", vault)
+    result = topicgen("new", "C++", "c++", "--model", "page:test", "--vault", vault)
     assert result.exit_code == 0
+    assert len(page_model.STATE["asked"]) == 1
+
+
+def test_two_topics_of_one_file_name_in_one_run_draft_the_first_and_refuse_the_second(vault, page_model):
+    result = topicgen("new", "C++", "c plus plus", "--model", "page:test", "--vault", vault)
+    assert result.exit_code == 1
+    assert 'is the page of "C++", another topic' in result.stderr
     assert len(page_model.STATE["asked"]) == 1
 
 

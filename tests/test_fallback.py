@@ -255,7 +255,7 @@ def test_a_dry_run_names_the_chain_and_prices_the_first_model(cli, empty_vault):
 
     assert result.exit_code == 0, result.stderr
     last = result.stdout.strip().splitlines()[-1]
-    assert last.startswith(f"--- 1 topic(s) with {FIRST}, then {SECOND}: about ")
+    assert last.startswith(f"--- 1 topic(s) with {FIRST}, then {SECOND}, 1 to ask for: about ")
     assert last.endswith(f"at {FIRST}'s price; no call made")
 
 

@@ -6,6 +6,7 @@ flag what the README promises to keep) draw their pages from here.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 
@@ -159,3 +160,92 @@ def assert_in_order(wanted: list[str], lines: list[str]) -> None:
     for line in wanted:
         assert line in lines[position:], f"{line!r} was lost"
         position = lines.index(line, position) + 1
+
+
+# --- issue 21: two names of one file, and the links a person writes ---------------------------------
+
+_NAME_WORDS = ("graph", "theory", "rust", "quantum", "computing", "élan", "naïve", "data", "x")
+# Ways of writing a name that keep its slug: the same topic written another way (case, accents,
+# spacing, punctuation), or another topic (a symbol spelled out, an apostrophe dropped).
+_SAME_TOPIC = (
+    lambda name: name.lower(),
+    lambda name: name.upper(),
+    lambda name: name.replace(" ", "-"),
+    lambda name: name + "!",
+    lambda name: name.replace("é", "e").replace("ï", "i"),
+)
+_OTHER_TOPIC = (
+    lambda name: name.replace("++", " Plus Plus"),
+    lambda name: name.replace("#", " Sharp"),
+    lambda name: name.replace("'s", "s"),
+)
+
+
+@st.composite
+def names_of_one_file(draw: st.DrawFn) -> tuple[str, str]:
+    """Two different topic names that share a slug (``C++`` and ``C Plus Plus``, ``Rust`` and ``rust``)."""
+    from hypothesis import assume
+
+    from topicgen.errors import TopicNameError
+    from topicgen.vault.slugs import clean_topic_name, slug_for
+
+    base = " ".join(
+        word.capitalize() for word in draw(st.lists(st.sampled_from(_NAME_WORDS), min_size=1, max_size=3))
+    )
+    first = base + draw(st.sampled_from(("++", "#", "'s", "", " 2")))
+    second = draw(st.sampled_from(_OTHER_TOPIC))(first) if draw(st.booleans()) else first
+    for change in draw(st.lists(st.sampled_from(_SAME_TOPIC), min_size=second == first, max_size=2)):
+        second = change(second)
+    try:
+        first, second = clean_topic_name(first), clean_topic_name(second)
+    except TopicNameError:
+        assume(False)
+    assume(first != second and slug_for(first) == slug_for(second))
+    return first, second
+
+
+_LINK_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " ", min_size=1, max_size=16).map(
+    lambda text: " ".join(text.split()) or "note"
+)
+_SLUG = st.from_regex(r"[a-z][a-z0-9-]{0,14}", fullmatch=True)
+
+
+_BULLET = re.compile(r"^\s*[-*+] ")
+
+
+@st.composite
+def persons_links(draw: st.DrawFn) -> str:
+    """A link as a person writes one: to a note (which may be missing here), a web page, or a wiki link."""
+    slug = draw(_SLUG)
+    target = draw(
+        st.sampled_from((f"../books/{slug}.md", f"./{slug}.md", f"{slug}.md", f"https://example.org/{slug}"))
+    )
+    text = draw(_LINK_TEXT)
+    return draw(st.sampled_from((f"[{text}]({target})", f"[[{slug}]]", f"[[{slug}|{text}]]")))
+
+
+def with_links(page: str, draw: st.DrawFn) -> tuple[str, list[str]]:
+    """``page`` with links a person wrote into some of its summary's items: around a book's title or a
+    topic's name, or between two words of any item. Returns the page and the links added."""
+    lines = page.split("\n")
+    body = lines.index("---", 1) + 1  # the summary's items, not the frontmatter's lists
+    items = [index for index, line in enumerate(lines[body:], body) if _BULLET.match(line)]
+    added = []
+    for index in draw(st.lists(st.sampled_from(items), min_size=1, max_size=4, unique=True)):
+        link = draw(persons_links())
+        line = lines[index]
+        start = _BULLET.match(line).end()
+        words_at = [at for at, char in enumerate(line) if char == " " and at > start + 1]
+        quoted = line.find(': "')
+        nested = line.startswith("    - ") and line.count(" ") >= 7
+        if "](" in link and (quoted > 0 or nested) and draw(st.booleans()):  # around a title or a name
+            begin = quoted + 3 if quoted > 0 else line.index(" ", 6) + 1
+            end = line.find('"', begin) if quoted > 0 else line.rstrip().rindex(" ")
+            cut = draw(st.integers(begin + 1, max(begin + 1, end)))
+            link = f"[{line[begin:cut]}]({link.split('](')[-1]}"
+            lines[index] = f"{line[:begin]}{link}{line[cut:]}"
+        else:
+            at = draw(st.sampled_from(words_at)) if words_at else len(line.rstrip())
+            lines[index] = f"{line[:at]} {link}{line[at:]}"
+        added.append(link)
+    return "\n".join(lines), added

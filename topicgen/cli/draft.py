@@ -58,8 +58,9 @@ def new(
     force: Annotated[
         bool,
         typer.Option(
-            help="Regenerate pages topicgen already wrote, asking the model again "
-            "(your own keys, sections and notes stay; a page topicgen did not write is refused: adopt it)."
+            help="Regenerate pages topicgen already wrote, asking the model again, naming the edited "
+            "sections it replaces (your own keys, sections and notes stay; a page topicgen did not write "
+            "is refused: adopt it; another topic's page of the same file name is never replaced)."
         ),
     ] = False,
     fresh: FreshOption = False,
@@ -102,7 +103,7 @@ def new(
         settings = batch_settings(settings)
         check_batch_model(settings)
     if dry_run:
-        _print_plans(the_vault, cleaned, settings, batch=batch, in_a_vault=location.found)
+        _print_plans(the_vault, cleaned, settings, batch=batch, force=force, in_a_vault=location.found)
         return
     from topicgen.runs.warmup import preload
 
@@ -198,10 +199,17 @@ def batch_estimate(settings: Any, total: Any) -> str:
 
 
 def _print_plans(
-    vault: Any, topics: list[str], settings: Any, *, batch: bool = False, in_a_vault: bool = True
+    vault: Any,
+    topics: list[str],
+    settings: Any,
+    *,
+    batch: bool = False,
+    force: bool = False,
+    in_a_vault: bool = True,
 ) -> None:
     """The templates in effect and the system message once, then each topic's own message, then the
-    model and the estimate (from the same prompt builder as the run).
+    model and the estimate (from the same prompt builder as the run). Only pages the run would ask
+    for are counted: a page that is already there costs nothing without --force.
 
     Outside a vault a page's place is named inside the vault a real run would need (``topics/x.md``),
     never a path here that a real run refuses."""
@@ -222,10 +230,12 @@ def _print_plans(
             "--- no vault here: a real run needs one (run it inside a vault, or pass --vault DIR); "
             "pages go to its topics/ folder"
         )
-    for plan in plan_topics(vault, topics, prompts):
-        state = "exists; --force replaces it" if plan.exists else "new"
+    asked = 0
+    for plan in plan_topics(vault, topics, prompts, force=force):
         place = plan.path if in_a_vault else plan.path.relative_to(vault.root).as_posix()
-        typer.echo(f"=== {plan.topic} → {place} ({state})")
+        typer.echo(f"=== {plan.topic} → {place} ({plan.state})")
+        if not plan.asked:
+            continue
         for message in plan.messages:
             if message["role"] != "system":
                 typer.echo(f"--- {message['role']}\n{message['content']}")
@@ -233,11 +243,14 @@ def _print_plans(
             f"--- estimate: about {plan.input_tokens:,} input tokens (prompt + schema) and "
             f"{plan.output_tokens:,} output tokens; no call made"
         )
+        asked += 1
         total += Usage(plan.input_tokens, plan.output_tokens)
     warn_if_retiring(settings.models)
     note_unsent_effort(settings)
+    left = len(topics) - asked
+    counted = f"{asked} to ask for" + (f", {left} left as they are (no call)" if left else "")
     if batch:
-        typer.echo(f"--- {len(topics)} topic(s) in batches: {batch_estimate(settings, total)}")
+        typer.echo(f"--- {len(topics)} topic(s) in batches, {counted}: {batch_estimate(settings, total)}")
         return
     from topicgen.model.costs import price_for
 
@@ -246,8 +259,8 @@ def _print_plans(
     if price and len(settings.models) > 1:
         cost += f" at {settings.model}'s price"
     typer.echo(
-        f"--- {len(topics)} topic(s) with {models_text(settings)}: about {total.input_tokens:,} input and "
-        f"{total.output_tokens:,} output tokens, {cost}; no call made"
+        f"--- {len(topics)} topic(s) with {models_text(settings)}, {counted}: about "
+        f"{total.input_tokens:,} input and {total.output_tokens:,} output tokens, {cost}; no call made"
     )
 
 

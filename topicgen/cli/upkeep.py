@@ -124,7 +124,10 @@ def regen(
         str | None,
         typer.Option(metavar="SECTION,...", help="Only these sections, comma-separated, e.g. joke,books."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Also replace sections a person edited.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(help="Also replace sections a person edited (each is named in the plan and summary)."),
+    ] = False,
     fresh: FreshOption = False,
     dry_run: Annotated[
         bool, typer.Option(help="Show the plan and a token and cost estimate; call nothing.")
@@ -281,14 +284,17 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any], *, batch: bool
     prompts = Prompts(vault.root)
     price = price_for(settings.model, settings.prices, batch=batch)
     table = Table(show_edge=False)
-    for column in ("page", "sections", "kept (edited)", "tokens in/out (est.)"):
+    for column in ("page", "sections", "kept (edited)", "replaced (edited)", "tokens in/out (est.)"):
         table.add_column(column, overflow="fold")
     total = Usage()
+    asked = 0
     for job in jobs:
         tokens_in, tokens_out = plan_tokens(job, prompts)
         total += Usage(tokens_in, tokens_out)
+        asked += bool(job.sections)
         what = "whole page" if job.whole else ", ".join(job.sections) or "nothing"
-        table.add_row(job.path.name, what, ", ".join(job.keep), f"{tokens_in:,}/{tokens_out:,}")
+        row = (job.path.name, what, ", ".join(job.keep), ", ".join(job.replaces))
+        table.add_row(*row, f"{tokens_in:,}/{tokens_out:,}")
     console = Console()
     console.print(table)
     cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
@@ -297,8 +303,8 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any], *, batch: bool
     elif price and len(settings.models) > 1:
         cost += f" at {settings.model}'s price"
     console.print(
-        f"{len(jobs)} page(s) with {models_text(settings)}; estimate {total.input_tokens:,} input and "
-        f"{total.output_tokens:,} output tokens, {cost}; no call made",
+        f"{asked} of {len(jobs)} page(s) asked of {models_text(settings)}; estimate "
+        f"{total.input_tokens:,} input and {total.output_tokens:,} output tokens, {cost}; no call made",
         soft_wrap=True,
     )
 

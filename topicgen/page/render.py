@@ -21,6 +21,7 @@ from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS, Label
 from topicgen.page.sections import split_body
 from topicgen.page.text_rules import link_target, vault_link_text
+from topicgen.page.wording import ITEMS, Wording
 from topicgen.vault.frontmatter import compose
 from topicgen.vault.notes import Note, NoteIndex, title_key
 
@@ -44,6 +45,7 @@ class PageContext:
     topics_href: str = "."
     frontmatter: tuple[tuple[str, Any], ...] = (("share", True),)  # [frontmatter]: a new page's first keys
     final_newline: bool = False  # the reference page ends without one
+    wording: Wording = field(default_factory=Wording)  # a page's own words, kept by adopt (page.wording)
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,10 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def label_text(label: Label) -> str:
-    return f"**{label.text}:**" if label.bold else f"{label.text}:"
+def label_text(label: Label, text: str | None = None) -> str:
+    """A label as the outline writes it (bold or not, then a colon), with its words or ``text``."""
+    text = text or label.text
+    return f"**{text}:**" if label.bold else f"{text}:"
 
 
 def note_link(note: Note, asked: str, folder_href: str) -> str:
@@ -106,17 +110,32 @@ def topic_ref(context: PageContext, text: str) -> str:
     return f"{link} {trailing}" if trailing else link
 
 
+def book_text(context: PageContext, section: str, label: Label, book: dict[str, str]) -> str:
+    """A book after its label: ``"Title" by Authors note`` (its title linked when the vault has its
+    note), or the page's own words for it when those would be lost (``Wording``)."""
+    note = f" {book['note']}" if book["note"] else ""
+    rendered = f"{book_ref(context, book['title'])} by {book['authors']}{note}"
+    return context.wording.item(rendered, section, label.field)
+
+
+def topic_text(context: PageContext, section: str, label: Label, name: str, index: int | None = None) -> str:
+    """A parent, child or advanced topic (linked when the vault has its note), or the page's own words."""
+    return context.wording.item(topic_ref(context, name), section, label.field, index)
+
+
 def page_title(page: BaseModel, topic: str) -> str:
     return f"{page.title_emoji} {topic}"
 
 
 def _render_template(name: str, page: BaseModel, context: PageContext, **extra: Any) -> list[str]:
     template = _environment().get_template(name)
+    wording = context.wording
     text = template.render(
         page=page.model_dump(),
-        label_text=label_text,
-        book_ref=lambda title: book_ref(context, title),
-        topic_ref=lambda text: topic_ref(context, text),
+        label_text=lambda label, section: label_text(label, wording.label(section, label.field)),
+        book_text=lambda section, label, book: book_text(context, section, label, book),
+        topic_text=lambda section, label, name, index=None: topic_text(context, section, label, name, index),
+        as_written=lambda rendered, section, index: wording.item(rendered, section, ITEMS, index),
         **extra,
     )
     return text.split("\n")

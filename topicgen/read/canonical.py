@@ -2,13 +2,14 @@
 
 The renderer makes the summary; this adds what belongs to the page rather
 than to the page data: its frontmatter keys (other tools' keys verbatim, via
-``compose``), the text a person wrote after the summary, and the final
+``compose``), the text a person wrote above and after the summary, and the final
 newline if the file had one. For every page topicgen generates,
 ``canonical_text(parse_page(page), ...)`` is the page, byte for byte.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
@@ -23,8 +24,10 @@ from topicgen.page.render import (
     owned_frontmatter,
     page_title,
     render_body,
+    section_texts,
 )
-from topicgen.page.sections import Block, BodyParts, splice, split_body
+from topicgen.page.sections import Block, BodyParts, merge_head, splice, split_body
+from topicgen.page.wording import Wording
 from topicgen.read.parse import ParsedPage
 from topicgen.read.parsed import OwnSection
 from topicgen.vault.frontmatter import compose
@@ -63,6 +66,9 @@ def canonical_body(
             for key, lines in as_written.items()
         }
         body = splice(split_body(body), blocks).join()
+    if parsed.head:  # a person's text above the summary stays there, around topicgen's own lines
+        parts = split_body(body)
+        body = BodyParts(merge_head(parsed.head, parts.head), parts.blocks, parts.tail).join()
     after = ([[f"{KEPT_HEADING}{end}", *kept_lines(parsed, end)]] if parsed.kept else []) + (
         [parsed.tail] if parsed.tail else []
     )
@@ -112,9 +118,23 @@ def canonical_text(
     """The whole file: frontmatter (owned keys, the page's own keys, generation metadata) and body."""
     body = canonical_body(parsed, page, context, as_written) + ("\n" if parsed.final_newline else "")
     generation = generation_metadata(provenance, body) if provenance else {}
+    if generation and (theirs := in_their_words(page, context)):
+        for key in theirs:  # a person's words: their edit, kept by regen and relinking (--force names it)
+            generation["topicgen_sections"].pop(key, None)
+        del generation["topicgen_body_hash"]  # the body is not all topicgen's: no shortcut for staleness
     owned = owned_frontmatter(page_title(page, context.topic), context)
     frontmatter = compose(owned, generation, parsed.frontmatter_raw)
     return f"{frontmatter}\n{body}"
+
+
+def in_their_words(page: BaseModel, context: PageContext) -> list[str]:
+    """The sections written in the page's own words (``Wording``) rather than as the renderer writes
+    them from the data: those whose text the wording changes."""
+    if not context.wording:
+        return []
+    theirs = section_texts(render_body(page, context))
+    ours = section_texts(render_body(page, replace(context, wording=Wording())))
+    return [key for key, text in theirs.items() if ours.get(key) != text]
 
 
 def rendered_again(parsed: ParsedPage, context: PageContext) -> str:

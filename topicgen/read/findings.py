@@ -38,6 +38,7 @@ class Code(StrEnum):
     UNPLACED = "unplaced"  # text the parser could not place in any section
     UNREADABLE = "unreadable"
     OWN_SECTION = "own-section"  # a person's own section inside the summary: kept where it is, a note
+    OWN_TEXT = "own-text"  # a person's text above the summary: kept where it is, a note
     UNKNOWN_BOOK = "unknown-book"  # check --verify: the book catalog does not have it
     UNKNOWN_VIDEO = "unknown-video"  # check --verify: no such video or channel on YouTube
     # notes: variants the parser accepts and adopt normalises
@@ -71,6 +72,7 @@ def drift_code(drift: Drift) -> Code:
 NOTE_CODES = frozenset(
     {
         Code.OWN_SECTION,
+        Code.OWN_TEXT,
         Code.HEADING_VARIANT,
         Code.LIST_VARIANT,
         Code.BULLET_EMOJI,

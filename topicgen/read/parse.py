@@ -150,8 +150,9 @@ class _PageParser:
         page.kind = kind_of(count, has_summary=summary_line is not None, category_marker=marker)
         if page.kind is not PageKind.TOPIC:
             return self._finish(page, [])
-        if summary_line is None:
-            self._no_summary_heading(title_line)
+        if summary_line is None:  # an outline page without it: adopt adds it above the first section
+            self._note(title_line or 0, Code.HEADING_VARIANT, f"no '## {PAGE_HEADING}' heading")
+        self._own_text(page, body, title_line, summary_line)
         self._title(page, title_line)
         page.own_sections = self._own_sections(blocks)
         end_line = body[tail_at - 1][0] if tail_at else len(self.lines)
@@ -238,6 +239,8 @@ class _PageParser:
         self._before = before
         if summary_line is not None:
             for number, line in before:
+                if number < summary_line:
+                    continue  # a person's text above the summary stays where it is (``_own_text``)
                 self._note(number, Code.UNPLACED, f"text before the first section: {excerpt(line)!r}")
                 self._keep(number, number)
             for number, _ in preamble:
@@ -315,13 +318,32 @@ class _PageParser:
         has_list = any(BULLET.match(raw) for _, raw in block.lines)
         return has_list and bool(block.lines) and not block.lines[-1][1].strip()
 
-    def _no_summary_heading(self, title_line: int | None) -> None:
-        """An outline page without its summary heading: adopt adds it; text above the outline is kept."""
-        self._note(title_line or 0, Code.HEADING_VARIANT, f"no '## {PAGE_HEADING}' heading")
-        for number, line in self._before:
-            if number != title_line:
-                self._note(number, Code.UNPLACED, f"text before the first section: {excerpt(line)!r}")
-                self._keep(number, number)
+    def _own_text(
+        self, page: ParsedPage, body: list[tuple[int, str]], title_line: int | None, summary_line: int | None
+    ) -> None:
+        """A person's text above the summary heading (or, with none, above the first section) is
+        theirs where it is: noted, never unplaced, and kept in place (``ParsedPage.head``)."""
+        own = [n for n, _ in self._before if n != title_line and (summary_line is None or n < summary_line)]
+        if not own:
+            return
+        where = f"lines {own[0]}-{own[-1]}" if len(own) > 1 else f"line {own[0]}"
+        message = (
+            f"text of your own above the summary ({where}): {excerpt(self.lines[own[0] - 1])!r}, kept there"
+        )
+        self._note(own[0], Code.OWN_TEXT, message)
+        last = summary_line if summary_line is not None else own[-1]
+        head = []
+        for number, raw in body:
+            if number > last:
+                break
+            if number == title_line:
+                raw = raw.rstrip()
+            elif number == summary_line:
+                raw = f"## {PAGE_HEADING}"  # however the page wrote it, the place topicgen's heading goes
+            elif number not in own and BREADCRUMB.match(raw.rstrip()) and not raw.startswith("[Home]("):
+                continue  # another breadcrumb: topicgen's takes its place at the top
+            head.append(raw)
+        page.head = head
 
     def _has_category_marker(self, body: list[tuple[int, str]]) -> bool:
         for _, raw in body:
@@ -464,6 +486,8 @@ class _PageParser:
             self._note(line, drift_code(note.drift), f"{note.where}: {note.detail}", key)
         page.sections[key] = model.model_dump(mode="json")[key]
         page.item_lines[key] = dict(extract.lines)
+        page.wording.labels.update({(key, field): self._fix(text) for field, text in extract.labels.items()})
+        page.wording.items.update({(key, *path): self._fix(text) for path, text in extract.items.items()})
 
     def _unfit(self, page: ParsedPage, block: _Block) -> None:
         """A section the outline cannot hold: adopt keeps its lines as they are, under its heading."""

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from topicgen.page.drift import PAGE_CONTEXT
 from topicgen.page.schema import TopicSummary
 from topicgen.page.sections import SECTIONS, section_model
+from topicgen.page.wording import Wording
 from topicgen.read.findings import BLOCKS_ADOPT, Code, Finding, HasFindings
 from topicgen.read.kinds import LEFT_ALONE, PageKind
 
@@ -48,12 +49,16 @@ class ParsedPage(HasFindings):
     frontmatter: dict[str, Any] = field(default_factory=dict)
     frontmatter_raw: str | None = None
     tail: list[str] = field(default_factory=list)  # a person's own text after the summary, verbatim
+    # the lines above the summary when a person wrote some there, verbatim (topicgen's breadcrumb,
+    # title and summary heading among them mark where rendering puts its own); else empty
+    head: list[str] = field(default_factory=list)
     own_sections: list[OwnSection] = field(default_factory=list)  # a person's sections inside it
     kept: list[tuple[int, str]] = field(default_factory=list)  # (line, text) no section holds, as written
     unfit_lines: dict[str, list[str]] = field(default_factory=dict)  # unfit section → its lines, verbatim
     final_newline: bool = False
     section_lines: dict[str, int] = field(default_factory=dict)  # key → line of its heading
     item_lines: dict[str, dict[tuple[Any, ...], int]] = field(default_factory=dict)  # key → data path → line
+    wording: Wording = field(default_factory=Wording)  # labels and references in the page's own words
 
     @property
     def is_topic(self) -> bool:

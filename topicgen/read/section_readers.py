@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from topicgen.page.emoji import split_leading_emoji
 from topicgen.page.outline import SECTIONS, Kind, Label, Section
 from topicgen.page.render import label_text
 from topicgen.page.text_rules import echoes_instructions
+from topicgen.page.wording import ITEMS, words
 from topicgen.read.blocks import Node, NodeKind, parse_blocks
 from topicgen.read.findings import Code, excerpt
 from topicgen.read.recognise import (
@@ -48,6 +50,14 @@ class Extract:
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict)  # data path → line
     unfit: str | None = None
     extras: list[tuple[int, str]] = field(default_factory=list)  # extra jokes
+    labels: dict[str, str] = field(default_factory=dict)  # label field → its words, not the outline's
+    items: dict[tuple[str, int | None], str] = field(default_factory=dict)  # (field, index) → as written
+
+    def wrote_label(self, label: Label, written: str) -> None:
+        """Remember a label's words as the page wrote them, where they are not the outline's."""
+        _, text = split_leading_emoji(written.strip())
+        if text and words(text) != words(label.text):
+            self.labels[label.field] = text
 
 
 @dataclass
@@ -227,7 +237,9 @@ class SectionReader:
             return extract
         at = found[-1]  # the closing item is the last one naming the label
         node = nodes[at]
-        _, rest = self._label_of(node, strip_bullet_emoji(node.text, expected)[0], [closing], section)
+        _, rest = self._label_of(
+            node, strip_bullet_emoji(node.text, expected)[0], [closing], section, extract
+        )
         parts = [rest] + [self._item(child, section, expected, extract, ()) for child in node.children]
         parts += [self._item(after, section, expected, extract, ()) for after in nodes[at + 1 :]]
         items = self._list_items(section, nodes[:at], extract)
@@ -240,12 +252,13 @@ class SectionReader:
         return extract
 
     def _label_of(
-        self, node: Node, text: str, labels: Iterable[Label], section: Section
+        self, node: Node, text: str, labels: Iterable[Label], section: Section, extract: Extract
     ) -> tuple[Label | None, str]:
         """The outline label an item or sub-heading starts with, and the text after it."""
         label, rest, candidate = _item_label(node, text, labels)
         if label is None:
             return None, text
+        extract.wrote_label(label, candidate)
         if not (node.kind == NodeKind.BULLET and text.startswith(label_text(label))):
             written = excerpt(candidate)
             self._note(
@@ -262,7 +275,7 @@ class SectionReader:
         for node in nodes:
             head, _ = split_marker_emoji(node.text)
             text, _ = strip_bullet_emoji(node.text, emojis)
-            label, rest = self._label_of(node, text, section.labels, section)
+            label, rest = self._label_of(node, text, section.labels, section, extract)
             if label is None and node.kind == NodeKind.BULLET and bare(head) in by_emoji:
                 label, rest = by_emoji[bare(head)], text
             if label is None:
@@ -304,7 +317,7 @@ class SectionReader:
         current: Label | None = None
         for node in nodes:
             text, _ = strip_bullet_emoji(node.text, emojis)
-            label, rest = self._label_of(node, text, section.labels, section)
+            label, rest = self._label_of(node, text, section.labels, section, extract)
             if label is None:
                 if current is not None and current is not parent and node.kind == NodeKind.BULLET:
                     value[current.field].append(self._topic(node, section, current, extract))
@@ -316,18 +329,34 @@ class SectionReader:
                 continue
             current = label
             extract.lines[(label.field,)] = node.line
-            names = [self._topic(child, section, label, extract) for child in node.children]
             if label is parent:
-                value[label.field] = note_name(rest) if rest else (names[0] if len(names) == 1 else "")
-            else:
-                inline = [note_name(name.strip()) for name in re.split(r"[,;]", rest) if name.strip()]
-                value[label.field] = names or inline
+                value[label.field] = self._parent(node, rest, section, label, extract)
+                continue
+            inline = [name.strip() for name in re.split(r"[,;]", rest) if name.strip()]
+            for index, name in enumerate(inline):  # names on the label's line, then its nested list
+                extract.lines[(label.field, index)] = node.line
+                extract.items[(label.field, index)] = name
+            names = [self._topic(child, section, label, extract) for child in node.children]
+            value[label.field] = [note_name(name) for name in inline] + names
         absent = [label_text(label) for label in section.labels if label.field not in value]
         if absent:
             extract.unfit = extract.unfit or f"no {', '.join(absent)} item"
             return extract
         extract.value = value
         return extract
+
+    def _parent(self, node: Node, rest: str, section: Section, label: Label, extract: Extract) -> str:
+        """The parent topic: named on its label's line, or as the one item of a list under it."""
+        if rest:
+            for child in node.children:
+                self._unplaced(child, section, "a list nested under the parent topic")
+            extract.items[(label.field, None)] = rest
+            return note_name(rest)
+        names = [self._topic(child, section, label, extract) for child in node.children]
+        if len(names) != 1:
+            return ""
+        extract.items[(label.field, None)] = extract.items.pop((label.field, 0))
+        return names[0]
 
     def _topic(self, node: Node, section: Section, label: Label, extract: Extract) -> str:
         """One child or advanced topic: a name with its emoji (a link to a vault note unwrapped)."""
@@ -340,6 +369,7 @@ class SectionReader:
             self._unplaced(node.children[0], section, "a list nested under a topic")
         index = sum(1 for path in extract.lines if len(path) == 2 and path[0] == label.field)
         extract.lines[(label.field, index)] = node.line
+        extract.items[(label.field, index)] = text
         return note_name(text)
 
     def _read_books(self, section: Section, nodes: list[Node]) -> Extract:
@@ -371,6 +401,8 @@ class SectionReader:
                 self._unplaced(child, section, "a nested line under a book")
             book = parse_book(label_rest[1])
             extract.lines[(label.field,)] = node.line
+            extract.wrote_label(label, label_rest[0])
+            extract.items[(label.field, None)] = label_rest[1]
             if book is None:
                 expected = "'\"Title\" by Authors'"
                 extract.unfit = (
@@ -403,6 +435,7 @@ class SectionReader:
             for child in node.children:
                 self._unplaced(child, section, "a nested line under a video")
             extract.lines[(len(videos),)] = node.line
+            extract.items[(ITEMS, len(videos))] = text
             videos.append(video)
         extract.value = videos
         return extract

@@ -26,10 +26,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from topicgen.errors import ModelError, PageLockedError, UsageError, VaultError
-from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest, Usage
+from topicgen.model.clients.base import Message, ModelClient, ModelReply, ModelRequest, Usage
 from topicgen.model.generate import Generation
 from topicgen.model.redact import redact
-from topicgen.model.reply_cache import request_key
+from topicgen.model.reply_cache import CachedReply, request_key
 from topicgen.page.drift import PAGE_CONTEXT
 from topicgen.page.outline import SECTIONS, Kind
 from topicgen.page.schema import TopicSummary, page_json_schema
@@ -140,13 +140,26 @@ class Adopter(Workshop):
         )
 
     def estimate(self, adoption: Adoption) -> Usage:
-        """Tokens the model would be asked for (a dry run's estimate, from the run's own request)."""
+        """Tokens the model would be asked for (a dry run's estimate, from the run's own request):
+        none when nothing is missing, or when the reply cache already holds the answer."""
         if not adoption.asks or adoption.parsed.topic is None:
             return Usage()
         _, body = split_page(adoption.text)
         messages = self.prompts.section_messages(adoption.parsed.topic, list(adoption.asks), body.strip())
+        model = section_model(adoption.asks)
+        if self.cached_reply(adoption, messages, model) is not None:
+            return Usage()
         share = len(adoption.asks) / len(SECTIONS)
-        return Usage(request_tokens(messages, section_model(adoption.asks)), int(PAGE_OUTPUT_TOKENS * share))
+        return Usage(request_tokens(messages, model), int(PAGE_OUTPUT_TOKENS * share))
+
+    def cached_reply(
+        self, adoption: Adoption, messages: list[Message], model: type[BaseModel]
+    ) -> CachedReply | None:
+        """The reply the run would take from the cache instead of asking the model, if there is one."""
+        if self.cache is None:
+            return None
+        cache = self.cache.newer_than(page_mtime(adoption.path))
+        return cache.get(request_key(self.client.spec, messages, page_json_schema(model)))
 
     async def rewrite(
         self, adoption: Adoption, spent: list[Usage]
@@ -158,7 +171,7 @@ class Adopter(Workshop):
         """
         parsed = adoption.parsed
         assert parsed.topic is not None
-        context = self.view.context(parsed.topic, adoption.path)
+        context = replace(self.view.context(parsed.topic, adoption.path), wording=parsed.wording)
         data = parsed.data()
         for key in adoption.asks:
             data.pop(key, None)
@@ -168,11 +181,9 @@ class Adopter(Workshop):
             model: type[BaseModel] = section_model(adoption.asks)
             _, body = split_page(adoption.text)
             messages = self.prompts.section_messages(parsed.topic, list(adoption.asks), body.strip())
-            schema = page_json_schema(model)
             since = page_mtime(adoption.path)
             if self.dry_run:
-                cache = self.cache.newer_than(since) if self.cache else None
-                hit = cache.get(request_key(self.client.spec, messages, schema)) if cache else None
+                hit = self.cached_reply(adoption, messages, model)
                 data.update(hit.data if hit else {key: placeholder(key) for key in adoption.asks})
             else:
                 generation = await self.ask(

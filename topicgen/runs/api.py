@@ -198,7 +198,7 @@ def refuse_notes_of_ones_own(vault: Vault, topics: list[str]) -> None:
     refused = []
     for topic in topics:
         path = vault.topic_path(slug_for(topic))
-        if not os.path.lexists(path) or other_topic(path) is not None:
+        if not os.path.lexists(path) or other_topic(path, topic) is not None:
             continue  # no page, or another topic's: the run reports that page on its own
         if (reason := not_ours(path, vault)) is not None:
             refused.append(reason)
@@ -272,6 +272,8 @@ def refresh_after_run(vault: Vault, settings: Settings, outcomes: list[Outcome])
         )
     except VaultError as error:
         return str(error)
+    finally:
+        vault.tidy_state()  # the locks of relinking and the index are released: no empty folder stays
     return None
 
 
@@ -335,19 +337,52 @@ class Plan:
     messages: list[dict[str, str]]
     input_tokens: int
     output_tokens: int
+    asked: bool = True  # the run would ask the model for this page; when not, it costs nothing
+    state: str = "new"  # what the run would do with the page, in a few words
 
 
-def plan_topics(vault: Vault, topics: Iterable[str], prompts: Prompts | None = None) -> Iterator[Plan]:
+def plan_topics(
+    vault: Vault, topics: Iterable[str], prompts: Prompts | None = None, *, force: bool = False
+) -> Iterator[Plan]:
     """What ``new`` would send for each topic, with a token estimate; no call is made.
 
-    Plans come one at a time, so a list of 100,000 topics is never held as prompts.
+    A page that is already there is asked for only with ``force``, and only when
+    it is topicgen's page of the same topic (under its own name, as the run asks
+    for it); the plan says which edited sections that replaces. Plans come one
+    at a time, so a list of 100,000 topics is never held as prompts.
     """
+    from topicgen.upkeep.owners import FileClaims
+
     prompts = prompts or Prompts(vault.root)
+    claims = FileClaims()  # as the run decides: the page's own topic, else the first to ask for it
     for topic in topics:
-        request = prompts.messages(topic)
-        messages = [{"role": m.role, "content": m.content} for m in request]
         path = vault.topic_path(slug_for(topic))
-        yield Plan(topic, path, path.exists(), messages, request_tokens(request), EXPECTED_OUTPUT_TOKENS)
+        if (owner := claims.owner(path, topic)) is not None:
+            state = f'the page of "{owner}", another topic: refused, no call'
+            yield Plan(topic, path, os.path.lexists(path), [], 0, 0, asked=False, state=state)
+            continue
+        asked, state, name = _plan_state(vault, path, topic, force)
+        request = prompts.messages(name)
+        messages = [{"role": m.role, "content": m.content} for m in request]
+        tokens = (request_tokens(request), EXPECTED_OUTPUT_TOKENS) if asked else (0, 0)
+        yield Plan(topic, path, os.path.lexists(path), messages, *tokens, asked=asked, state=state)
+
+
+def _plan_state(vault: Vault, path: Path, topic: str, force: bool) -> tuple[bool, str, str]:
+    """(asked, what the run would do, the name it asks for) for one topic of ``new --dry-run``."""
+    if not os.path.lexists(path):
+        return True, "new", topic
+    refusal = not_ours(path, vault)
+    if refusal is not None:  # a person's note: --force refuses it, `topicgen adopt` takes it over
+        return False, f"exists: no call; {refusal}", topic
+    if not force:
+        return False, "exists: no call; --force replaces it", topic
+    from topicgen.upkeep.staleness import ALL_KEYS, read_page_state, topic_of
+
+    state = read_page_state(path)
+    edited = [key for key in ALL_KEYS if key in state.edited]
+    replacing = f", replacing edited {', '.join(edited)}" if edited else ""
+    return True, f"exists; --force regenerates it whole{replacing}", topic_of(state.title, path)
 
 
 def page_data(saved: Any) -> tuple[Any, str | None]:

@@ -27,7 +27,7 @@ from topicgen.model.redact import redact
 from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, write_whole
 from topicgen.vault import Vault
 from topicgen.vault.files import PageExists, page_lock, read_regular
-from topicgen.vault.slugs import names_page, slug_for
+from topicgen.vault.slugs import slug_for
 
 # Rendering, reading existing pages and regenerating them (--force) are imported where they are
 # used: a new page needs none of them before its request is sent.
@@ -81,14 +81,16 @@ class Drafter(Workshop):
         super().__init__(*args, **kwargs)
         self.to_stdout = to_stdout
         self._regenerator: Regenerator | None = None
+        from topicgen.upkeep.owners import FileClaims
+
+        self._claims = FileClaims()  # two names of one file in a run: the first drafts the page
 
     async def draft(self, topic: str) -> Outcome:
         slug = slug_for(topic)
         path = self.vault.topic_path(slug)
-        owner = other_topic(path) if not self.to_stdout else None
+        owner = self._claims.owner(path, topic) if not self.to_stdout else None
         if owner is not None:
-            detail = f"{path.name} is the page of {owner!r}, another topic; name this one differently"
-            return Outcome(topic, Status.FAILED, path, detail)
+            return Outcome(topic, Status.FAILED, path, another_topics_page(path, owner, self.vault))
         if os.path.lexists(path) and not self.to_stdout:
             if not self.force:
                 return Outcome(topic, Status.EXISTS, path, "already exists; --force replaces it")
@@ -136,7 +138,7 @@ class Drafter(Workshop):
     async def _replace(self, topic: str, path: Path) -> Outcome:
         """``--force`` on an existing page: regenerate it whole if topicgen wrote it, else refuse."""
         from topicgen.runs.regen import Regenerator, RegenJob
-        from topicgen.upkeep.staleness import ALL_KEYS
+        from topicgen.upkeep.staleness import ALL_KEYS, read_page_state, topic_of
 
         refusal = not_ours(path, self.vault)
         if refusal is not None:
@@ -152,26 +154,26 @@ class Drafter(Workshop):
                 cache=self.cache,
             )
             self._regenerator.verifier = self.verifier  # one reference checker, closed with this job
-        return await self._regenerator.regen(RegenJob(path, topic, ALL_KEYS, (), ("--force",)))
+        state = read_page_state(path)  # the page keeps its own name ('Rust' asked for as 'rust')
+        edited = tuple(key for key in ALL_KEYS if key in state.edited)
+        job = RegenJob(path, topic_of(state.title, path), ALL_KEYS, (), ("--force",), replaces=edited)
+        return await self._regenerator.regen(job)
 
 
-def other_topic(path: Path) -> str | None:
-    """The title of the page at ``path`` when it names a different topic, else None.
+def another_topics_page(path: Path, owner: str, vault: Vault | None = None) -> str:
+    """Why a topic fails when its file is the page of ``owner``: one line naming that topic."""
+    from topicgen.upkeep.owners import held_by_another
 
-    A page whose own title (or an alias) maps to another slug is another
-    topic's: a long name cut to 80 characters before slugs carried a hash, say.
-    Replacing it would lose that topic's page. A page with no title of its own
-    (only its file name) is taken to be the topic's.
+    return held_by_another(_shown(path, vault), owner)
+
+
+def other_topic(path: Path, topic: str) -> str | None:
+    """The topic whose page is at ``path`` when it is not ``topic``'s, else None.
+
+    Two names that share a file name are two topics (``C++`` and ``C Plus
+    Plus``): replacing the page would lose the other topic's (see
+    ``topicgen.upkeep.owners``).
     """
-    if not path.is_file() or path.is_symlink():
-        return None
-    from topicgen.vault.notes import read_note
+    from topicgen.upkeep.owners import holder
 
-    try:
-        note = read_note(path)
-    except (OSError, VaultError):
-        return None
-    names = (note.title, *note.aliases)
-    if note.title == path.stem or "\ufffd" in note.title or any(names_page(n, path.stem) for n in names):
-        return None
-    return note.title
+    return holder(path, topic)

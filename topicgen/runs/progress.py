@@ -122,18 +122,23 @@ def drift_and_reasks(outcome: Outcome) -> str:
     return "; ".join(part for part in parts if part)
 
 
+def edits(outcome: Outcome) -> list[str]:
+    """What became of the sections a person edited: kept, or replaced (``--force``), each named."""
+    kept = [f"kept edited {', '.join(outcome.kept)}"] if outcome.kept else []
+    replaced = [f"replaced edited {', '.join(outcome.replaced)}"] if outcome.replaced else []
+    return kept + replaced
+
+
 def attention(outcome: Outcome) -> list[str]:
     """What a person should look at in a page that did not fail; a page with any is listed."""
-    kept = [f"kept edited {', '.join(outcome.kept)}"] if outcome.kept else []
     reasked = [f"re-asked {', '.join(outcome.reasked)}"] if outcome.reasked else []
-    return kept + reasked + list(outcome.warnings)
+    return edits(outcome) + reasked + list(outcome.warnings)
 
 
 def remarks(outcome: Outcome) -> list[str]:
-    """Everything a page's line says after its figures: edits kept, drift, re-asks, warnings."""
-    kept = [f"kept edited {', '.join(outcome.kept)}"] if outcome.kept else []
+    """Everything a page's line says after its figures: edits kept or replaced, drift, re-asks, warnings."""
     drift = [text] if (text := drift_and_reasks(outcome)) else []
-    return kept + drift + list(outcome.warnings)
+    return edits(outcome) + drift + list(outcome.warnings)
 
 
 def listed(outcome: Outcome, verbose: bool) -> bool:
@@ -198,6 +203,9 @@ def totals(report: RunReport, price: Priced | None = None) -> list[str]:
     kept = sum(len(outcome.kept) for outcome in outcomes)
     if kept:
         done.append(f"{kept} edited section(s) kept")
+    replaced = sum(len(outcome.replaced) for outcome in outcomes)
+    if replaced:
+        done.append(f"{replaced} edited section(s) replaced")
     cached = sum(outcome.cached for outcome in outcomes)
     if cached:
         done.append(f"{cached} from the reply cache")

@@ -48,6 +48,7 @@ class RegenJob:
     sections: tuple[str, ...]  # to ask for
     keep: tuple[str, ...] = ()  # edited sections kept as they are
     reasons: tuple[str, ...] = ()
+    replaces: tuple[str, ...] = ()  # edited sections asked for again all the same (--force): named
 
     @property
     def whole(self) -> bool:
@@ -60,14 +61,13 @@ class RegenJob:
 def job_for(assessment: Assessment, sections: tuple[str, ...] | None = None, force: bool = False) -> RegenJob:
     """What a regen of this page asks for: the given sections, or what its staleness needs."""
     state = assessment.page
-    if sections is None:
-        wanted = assessment.regenerate + (assessment.keep if force else ())
-        keep = () if force else assessment.keep
-    else:
-        keep = () if force else tuple(key for key in sections if key in state.edited)
-        wanted = tuple(key for key in sections if key not in keep)
-    ordered = tuple(key for key in ALL_KEYS if key in wanted)
-    return RegenJob(state.path, topic_of(state.title, state.path), ordered, keep, assessment.reasons)
+    wanted = assessment.regenerate + assessment.keep if sections is None else tuple(sections)
+    edited = tuple(key for key in ALL_KEYS if key in wanted and key in state.edited)
+    keep = () if force else edited
+    ordered = tuple(key for key in ALL_KEYS if key in wanted and key not in keep)
+    replaces = edited if force else ()
+    topic = topic_of(state.title, state.path)
+    return RegenJob(state.path, topic, ordered, keep, assessment.reasons, replaces)
 
 
 class Regenerator(Workshop):
@@ -100,7 +100,7 @@ class Regenerator(Workshop):
             kept=job.keep,
             cached=generation.cached,
         ).with_generation(generation)
-        return replace(written, references=references)
+        return replace(written, references=references, replaced=job.replaces)
 
     async def _rewrite(self, job: RegenJob, before: str, spent: list[Usage]):
         previous, body = split_page(before)
@@ -157,7 +157,10 @@ def job_request(prompts: Prompts, job: RegenJob, body: str) -> tuple[list[Messag
 
 
 def plan_tokens(job: RegenJob, prompts: Prompts) -> tuple[int, int]:
-    """(input, output) token estimate for one job, from the request the run would send (--dry-run)."""
+    """(input, output) token estimate for one job, from the request the run would send (--dry-run);
+    a job that asks for nothing (its sections all kept because a person edited them) costs nothing."""
+    if not job.sections:
+        return 0, 0
     try:
         _, body = split_page(read_page_text(job.path))
     except (OSError, VaultError):
@@ -170,6 +173,7 @@ def plan_tokens(job: RegenJob, prompts: Prompts) -> tuple[int, int]:
 def resolve_targets(topics_dir: Path, targets: list[str]) -> list[Path]:
     """Pages named by topic ('Quantum Computing') or by path ('topics/quantum-computing.md')."""
     from topicgen.errors import UsageError
+    from topicgen.upkeep.owners import holder
     from topicgen.vault.slugs import clean_topic_name, slug_for
 
     paths = []
@@ -180,11 +184,17 @@ def resolve_targets(topics_dir: Path, targets: list[str]) -> list[Path]:
             if path.parent != topics_dir.resolve():
                 raise UsageError(f"{target} is not a page in {topics_dir}")
         else:
-            path = topics_dir / f"{slug_for(clean_topic_name(target))}.md"
+            name = clean_topic_name(target)
+            path = topics_dir / f"{slug_for(name)}.md"
         if path.is_symlink():
             raise UsageError(f"{path} is a symbolic link; topicgen never writes through or over a link")
         if not path.is_file():
             raise UsageError(f"no page for {target!r} (looked for {path}); `topicgen new` drafts one")
+        if not target.endswith(".md") and (owner := holder(path, name)) is not None:
+            raise UsageError(
+                f'{path.parent.name}/{path.name} is the page of "{owner}", not of "{name}"; '
+                f'name it "{owner}" or by its path to regenerate it'
+            )
         if path not in paths:
             paths.append(path)
     return paths

@@ -83,6 +83,7 @@ class Outcome:
     # could not be verified, ...): one short phrase each; a page with warnings is listed in the
     # run's summary
     warnings: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()  # sections a person edited, replaced all the same (--force): named
 
 
 CHARS_PER_TOKEN = 4  # a rough, provider-neutral estimate; real counts come back in usage
@@ -186,9 +187,14 @@ class Workshop:
         )
 
     async def aclose(self) -> None:
+        """Close the reference checker and tidy the state folder: a run that wrote nothing leaves
+        nothing behind (no empty lock folder, no state folder holding only its ``.gitignore``)."""
         verifier = self.__dict__.get("verifier")  # never built: nothing to close
-        if verifier is not None:
-            await verifier.aclose()
+        try:
+            if verifier is not None:
+                await verifier.aclose()
+        finally:
+            self.vault.tidy_state()
 
     async def ask(
         self,

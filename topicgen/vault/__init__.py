@@ -10,6 +10,7 @@ May import: ``topicgen.errors`` only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import tempfile
@@ -101,19 +102,40 @@ class Vault:
     def ensure_writable(self) -> None:
         """Fail before any model call when pages or their locks could not be written.
 
-        Each folder is created if missing and probed with a temporary file, so a
-        file where a folder should be, a read-only mount or missing permissions
-        are one ``VaultError`` up front instead of a failure per page after paying.
+        Each folder (or, while it does not exist, the nearest folder above it)
+        is probed with an unnamed temporary file, so a file where a folder
+        should be, a read-only mount or missing permissions are one
+        ``VaultError`` up front instead of a failure per page after paying.
+        Nothing is created: a run that fails before writing a page leaves the
+        folder as it found it (not even ``topics/``), so it does not become a vault.
         """
         for folder in (self.topics_dir, self.lock_dir):
             if folder.exists() and not folder.is_dir():
                 raise VaultError(f"{folder} is a file, but topicgen needs a folder there")
+            existing = folder
+            while not os.path.lexists(existing) and existing != self.root:
+                existing = existing.parent
+            if not existing.is_dir():
+                raise VaultError(f"cannot write in {folder}: {existing} is a file, not a folder")
             try:
-                folder.mkdir(parents=True, exist_ok=True)
-                with tempfile.TemporaryFile(dir=folder):
+                with tempfile.TemporaryFile(dir=existing):
                     pass
             except OSError as error:
-                raise VaultError(f"cannot write in {folder}: {error.strerror or error}") from None
+                raise VaultError(f"cannot write in {existing}: {error.strerror or error}") from None
+
+    def tidy_state(self) -> None:
+        """What a run made only to work in goes when it ends: an empty lock folder, and the state
+        folder when nothing but topicgen's own ``.gitignore`` is left in it (best effort)."""
+        with contextlib.suppress(OSError):
+            self.lock_dir.rmdir()  # only when empty: another run's locks keep it
+        ignore = self.state_dir / ".gitignore"
+        try:
+            if os.listdir(self.state_dir) != [".gitignore"] or ignore.read_text("utf-8") != STATE_GITIGNORE:
+                return
+            ignore.unlink()
+            self.state_dir.rmdir()
+        except OSError:
+            return
 
     def topic_path(self, slug: str) -> Path:
         """The page of a slug; the page itself may be a link, which writing refuses (never follows)."""

@@ -257,6 +257,8 @@ def page_lock(lock_dir: Path, name: str) -> Iterator[None]:
         try:
             lock_dir.mkdir(parents=True, exist_ok=True)
             handle = os.open(path, flags, 0o644)
+        except FileNotFoundError:
+            continue  # a run that just ended removed the empty folder (``Vault.tidy_state``): make it again
         except OSError as error:
             if error.errno == errno.ELOOP:
                 raise UnsafeFile(f"{path} is a symbolic link; remove it") from None

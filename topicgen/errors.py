@@ -94,6 +94,11 @@ class AccountError(PermanentError):
     """Quota, credit or spend limit exhausted: nothing works until someone pays or raises a limit."""
 
 
+class QuotaExhausted(AccountError):
+    """A quota of one model for a period is used up (Gemini's requests per day): every call to that model
+    fails until the period ends, while another model of the same account may still answer."""
+
+
 class ReplayMiss(PermanentError):
     """A replayed run asked for an exchange that was never recorded."""
 

@@ -309,7 +309,7 @@ def page_data(saved: Any) -> tuple[Any, str | None]:
     """(page object, recorded topic) from the forms a reply is saved in.
 
     Accepted: the page itself; ``{"topic": ..., "page": ...}``; a recorded
-    OpenAI or Anthropic exchange (its first response's message).
+    OpenAI, Anthropic or Gemini exchange (its first response's message).
     """
     if not isinstance(saved, dict):
         raise UsageError("a saved reply must be a JSON object")
@@ -318,6 +318,9 @@ def page_data(saved: Any) -> tuple[Any, str | None]:
     body = saved.get("response", {}).get("body", saved) if "response" in saved else saved
     if isinstance(body, dict) and "choices" in body:
         return json.loads(body["choices"][0]["message"]["content"]), None
+    if isinstance(body, dict) and "candidates" in body:  # Gemini's GenerateContentResponse
+        parts = body["candidates"][0]["content"]["parts"]
+        return json.loads("".join(part["text"] for part in parts if not part.get("thought"))), None
     if isinstance(body, dict) and body.get("type") == "message":
         for block in body.get("content", []):
             if block.get("type") == "tool_use":
@@ -332,17 +335,14 @@ TOPIC_MARKER = "TOPICGEN-TOPIC-MARKER"
 
 def request_topic(saved: dict[str, Any], prompts: Prompts) -> str | None:
     """The topic a recorded exchange asked for: its first user message, read with the user template."""
+    from topicgen.model.clients.wire import user_texts
+
     request = saved.get("request")
     body = request.get("body") if isinstance(request, dict) else None
-    messages = body.get("messages") if isinstance(body, dict) else None
-    users = [m for m in messages or [] if isinstance(m, dict) and m.get("role") == "user"]
+    users = user_texts(body) if isinstance(body, dict) else []
     if not users:
         return None
-    content = users[0].get("content")
-    if isinstance(content, list):  # Anthropic's content blocks
-        content = "".join(block.get("text", "") for block in content if isinstance(block, dict))
-    if not isinstance(content, str):
-        return None
+    content = users[0]
     prefix, _, suffix = prompts.messages(TOPIC_MARKER)[-1].content.partition(TOPIC_MARKER)
     if not content.startswith(prefix) or not content.endswith(suffix):
         return None

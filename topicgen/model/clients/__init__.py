@@ -26,8 +26,11 @@ BUILTIN_FACTORIES = {
     "openai-compatible": "topicgen.model.clients.openai:compatible_client",
     "ollama": "topicgen.model.clients.ollama:ollama_client",
     "anthropic": "topicgen.model.clients.anthropic:anthropic_client",
+    "gemini": "topicgen.model.clients.gemini:gemini_client",
     "replay": "topicgen.model.clients.replay:replay_client",
 }
+# Providers whose SDK is an extra: what to install when it is missing.
+SDK_EXTRAS = {"google": "google-genai: pip install 'topicgen[gemini]'"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ BASE_URL_VARIABLES = {
     "openai-compatible": "OPENAI_BASE_URL",
     "ollama": "OLLAMA_BASE_URL",
     "anthropic": "ANTHROPIC_BASE_URL",
+    "gemini": "GOOGLE_GEMINI_BASE_URL",
 }
 
 
@@ -96,9 +100,16 @@ class ModelSpec:
         return f"{self.provider}:{self.model}"
 
 
-def _load(target: str) -> ClientFactory:
+def load_factory(target: str, provider: str) -> Any:
+    """The factory at ``module:attribute``; a provider SDK that is not installed is a usage error."""
     module, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").partition(".")[0]
+        if missing not in SDK_EXTRAS:
+            raise
+        raise ConfigError(f"{provider}: models need {SDK_EXTRAS[missing]}") from None
 
 
 def available_providers() -> dict[str, str]:
@@ -120,7 +131,7 @@ def create_client(spec: str, options: ClientOptions | None = None) -> ModelClien
             known = ", ".join(sorted(providers))
             raise ConfigError(f"unknown model provider {parsed.provider!r} in {spec!r}; known: {known}")
         target = providers[parsed.provider]
-    factory = _load(target)
+    factory: ClientFactory = load_factory(target, parsed.provider)
     options = options or ClientOptions()
     check_base_url(parsed.provider, options)
     return factory(parsed.model, options)

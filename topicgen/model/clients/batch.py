@@ -10,14 +10,13 @@ inside the adapters (``openai_batch``, ``anthropic_batch``).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from topicgen.errors import ConfigError
-from topicgen.model.clients import ClientOptions, ModelSpec, check_base_url
+from topicgen.model.clients import ClientOptions, ModelSpec, check_base_url, load_factory
 from topicgen.model.clients.base import ModelReply, ModelRequest
 
 BATCH_FACTORIES = {
@@ -111,8 +110,7 @@ def create_batch_client(spec: str, options: ClientOptions | None = None) -> Batc
             f"--batch needs a provider with a batch API (openai:, anthropic:, or replay: of a recorded "
             f"batch); {parsed.provider}: has none"
         )
-    module, _, attribute = target.partition(":")
-    factory = getattr(importlib.import_module(module), attribute)
+    factory = load_factory(target, parsed.provider)
     options = options or ClientOptions()
     check_base_url(parsed.provider, options)
     return factory(parsed.model, options)

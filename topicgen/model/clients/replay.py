@@ -15,9 +15,15 @@ from topicgen.errors import ConfigError, ReplayMiss
 from topicgen.model.clients import ClientOptions, available_providers, create_client
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
 from topicgen.model.clients.batch import BatchClient
-from topicgen.model.clients.wire import Exchange, ReplayTransport, conversation_key, load_exchanges
+from topicgen.model.clients.wire import (
+    Exchange,
+    ReplayTransport,
+    conversation_key,
+    load_exchanges,
+    recorded_model,
+)
 
-PROVIDER_PREFERENCE = ("openai", "anthropic")
+PROVIDER_PREFERENCE = ("openai", "anthropic", "gemini")
 
 
 class ReplayClient:
@@ -58,7 +64,7 @@ class ReplayClient:
                 base_url=None,
                 api_key="replay-has-no-key",
             )
-            model = exchange.request.get("body", {}).get("model", "recorded")
+            model = recorded_model(exchange.request) or "recorded"
             self._clients[exchange.provider] = create_client(f"{exchange.provider}:{model}", options)
         return self._clients[exchange.provider]
 
@@ -92,4 +98,5 @@ def replay_batch_client(model: str, options: ClientOptions) -> BatchClient:
     replayed = replace(
         options, transport=ReplayTransport(same, folder), base_url=None, api_key="replay-has-no-key"
     )
-    return create_batch_client(f"{provider}:recorded", replayed)
+    model = next((name for e in same if (name := recorded_model(e.request))), "recorded")
+    return create_batch_client(f"{provider}:{model}", replayed)

@@ -36,10 +36,19 @@ KEPT_RESPONSE_HEADERS = (
     "anthropic-ratelimit-",
     "request-id",
     "x-request-id",
+    "x-goog-upload-",  # Google's resumable upload: where to send the file, and how far it got
 )
-PROVIDER_PATHS = {"/chat/completions": "openai", "/messages": "anthropic", "/api/chat": "ollama"}
+PROVIDER_PATHS = {
+    "/chat/completions": "openai",
+    "/messages": "anthropic",
+    "/api/chat": "ollama",
+    ":generateContent": "gemini",
+}
 JSONL = "jsonl"  # a recorded batch results file: {"jsonl": [one object a line]}
+RESULTS_SUFFIXES = ("/content", "/results", ":download")  # the routes that serve a batch's results
 _OPENAI_BATCH_PATH = re.compile(r"/(?:files|batches)(?:/|$)")
+_GEMINI_BATCH_PATH = re.compile(r":batchGenerateContent$|/(?:files|batches)(?:[/:]|$)")
+_GEMINI_MODEL = re.compile(r"/models/([^/:]+):")
 
 
 def sdk_timeout(options: Any) -> httpx2.Timeout:
@@ -68,16 +77,42 @@ def conversation_key(user_texts: list[str]) -> str:
     return hashlib.sha256(payload).hexdigest()[:20]
 
 
-def key_of_body(body: dict[str, Any]) -> str:
+def user_texts(body: dict[str, Any]) -> list[str]:
+    """The user messages of a request body: chat ``messages``, or Gemini's ``contents`` and their parts."""
+    if isinstance(body.get("contents"), list):
+        return [
+            _text_of(c.get("parts"))
+            for c in body["contents"]
+            if isinstance(c, dict) and c.get("role", "user") == "user"
+        ]
     messages = body.get("messages") or []
-    texts = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
-    return conversation_key(texts)
+    return [_text_of(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
 
 
-def batch_route(path: str) -> str | None:
-    """The provider whose batch API a path belongs to (files, batches, message batches), else None."""
+def key_of_body(body: dict[str, Any]) -> str:
+    return conversation_key(user_texts(body))
+
+
+def recorded_model(request: dict[str, Any]) -> str | None:
+    """The model a recorded request asked: in its body, or (Gemini) in its path."""
+    body = request.get("body")
+    if isinstance(body, dict) and isinstance(body.get("model"), str):
+        return body["model"]
+    found = _GEMINI_MODEL.search(str(request.get("path") or ""))
+    return found.group(1) if found else None
+
+
+def batch_route(path: str, headers: Any = None) -> str | None:
+    """The provider whose batch API a request belongs to (files, batches, message batches), else None.
+
+    OpenAI's and Gemini's routes can share a path (``/v1/batches/...``); Google's SDK marks every
+    request with ``x-goog-`` headers (its key, its client, its upload protocol).
+    """
     if "/messages/batches" in path:
         return "anthropic"
+    google = any(str(name).lower().startswith("x-goog-") for name in (headers or {}))
+    if google and _GEMINI_BATCH_PATH.search(path):
+        return "gemini"
     if _OPENAI_BATCH_PATH.search(path):
         return "openai"
     return None
@@ -126,8 +161,8 @@ def exchange_file_name(exchange: Exchange) -> str:
     """'<what was asked, slugified>-<key>.json', so a folder of recordings is browsable."""
     from slugify import slugify
 
-    users = [m for m in exchange.request.get("body", {}).get("messages", []) if m.get("role") == "user"]
-    asked = slugify(_text_of(users[-1].get("content")) if users else "", max_length=48)
+    users = user_texts(exchange.request.get("body") or {})
+    asked = slugify(users[-1] if users else "", max_length=48)
     return f"{asked}-{exchange.key}.json" if asked else f"{exchange.key}.json"
 
 
@@ -279,7 +314,7 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         self._source = source
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        batch_provider = batch_route(request.url.path)
+        batch_provider = batch_route(request.url.path, request.headers)
         if batch_provider is not None:
             provider, key = batch_provider, batch_key(request.method, request.url.path)
         else:
@@ -312,7 +347,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         response = await self._inner.handle_async_request(request)
         raw = await response.aread()
         await response.aclose()
-        batch_provider = batch_route(request.url.path)
+        batch_provider = batch_route(request.url.path, request.headers)
         if batch_provider is not None:
             self._save_batch(batch_provider, request, sent, _response_record(response, raw))
             return httpx2.Response(
@@ -350,7 +385,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         body = _json_or_text(sent) if sent else {}
         if not isinstance(body, dict | list):  # an uploaded file: what it was, not its bytes
             body = {"bytes": len(sent), "sha256": hashlib.sha256(sent).hexdigest()}
-        if request.url.path.endswith(("/content", "/results")) and response["status"] == 200:
+        if request.url.path.endswith(RESULTS_SUFFIXES) and response["status"] == 200:
             text = response["body"] if isinstance(response["body"], str) else json.dumps(response["body"])
             response = {**response, "body": {JSONL: [json.loads(line) for line in text.splitlines() if line]}}
         request_record = {"method": request.method, "path": request.url.path, "body": body}

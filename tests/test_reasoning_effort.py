@@ -134,8 +134,12 @@ async def test_a_claude_model_without_structured_outputs_gets_the_tool_from_the_
 
 
 def test_a_dry_run_says_when_the_configured_effort_is_not_sent(cli, empty_vault):
-    unknown = cli.run("new", "Rust", "--dry-run", "--vault", str(empty_vault), "-m", "openai-compatible:qwen2.5")
-    known = cli.run("new", "Rust", "--dry-run", "--vault", str(empty_vault), "-m", "openai-compatible:gpt-6-luna")
+    unknown = cli.run(
+        "new", "Rust", "--dry-run", "--vault", str(empty_vault), "-m", "openai-compatible:qwen2.5"
+    )
+    known = cli.run(
+        "new", "Rust", "--dry-run", "--vault", str(empty_vault), "-m", "openai-compatible:gpt-6-luna"
+    )
 
     assert "note: reasoning_effort 'low' is not sent to openai-compatible:qwen2.5" in unknown.stderr
     assert "not sent" not in known.stderr

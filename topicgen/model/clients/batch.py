@@ -5,7 +5,7 @@ bodies the live client sends), submits a file of them as one batch, reports
 its status, streams its results as ``ModelReply``s (through the same parsing
 as live replies) and cancels it. Planning, storing, waiting and what to do
 with a reply live in ``topicgen.runs.batch``. Provider SDKs are imported only
-inside the adapters (``openai_batch``, ``anthropic_batch``).
+inside the adapters (``openai_batch``, ``anthropic_batch``, ``gemini_batch``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from topicgen.model.clients.base import ModelReply, ModelRequest
 BATCH_FACTORIES = {
     "openai": "topicgen.model.clients.openai_batch:openai_batch_client",
     "anthropic": "topicgen.model.clients.anthropic_batch:anthropic_batch_client",
+    "gemini": "topicgen.model.clients.gemini_batch:gemini_batch_client",
     "replay": "topicgen.model.clients.replay:replay_batch_client",
 }
 
@@ -107,8 +108,8 @@ def create_batch_client(spec: str, options: ClientOptions | None = None) -> Batc
     target = BATCH_FACTORIES.get(parsed.provider)
     if target is None:
         raise ConfigError(
-            f"--batch needs a provider with a batch API (openai:, anthropic:, or replay: of a recorded "
-            f"batch); {parsed.provider}: has none"
+            f"--batch needs a provider with a batch API (openai:, anthropic:, gemini:, or replay: of a "
+            f"recorded batch); {parsed.provider}: has none"
         )
     factory = load_factory(target, parsed.provider)
     options = options or ClientOptions()

@@ -96,20 +96,24 @@ class GeminiClient:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         for _ in range(3):  # each adaptation (no thinking level, JSON mode) is made once, for the run
+            form = (self._json_mode, self._thinking)
             try:
-                return await self._create(request)
+                return await self._create(request, *form)
             except genai_errors.ClientError as error:
-                if not self._adapt(error):
+                if not self._adapt(error, form):
                     raise map_gemini_error(error, self.address) from None
             except Exception as error:
                 raise map_gemini_error(error, self.address) from None
         raise PermanentError(f"{PROVIDER}: the API rejected every form of the request")
 
-    def _adapt(self, error: genai_errors.ClientError) -> bool:
-        """Drop a thinking level the model does not take; JSON mode where the schema is rejected."""
-        said = f"{body_message(error.details, error.message)} {error.details}".lower()
+    def _adapt(self, error: genai_errors.ClientError, form: tuple[bool, str | None]) -> bool:
+        """Drop a thinking level the model does not take; JSON mode where the schema is rejected.
+        ``form`` is what the failed request was sent with: a call that adapted meanwhile covers it."""
         if error.code != 400:
             return False
+        if form != (self._json_mode, self._thinking):
+            return True  # another call has already changed the form: ask again in the new one
+        said = f"{body_message(error.details, error.message)} {error.details}".lower()
         if self._thinking is not None and "thinking" in said:
             self._thinking = None
             return True
@@ -118,8 +122,8 @@ class GeminiClient:
             return True
         return False
 
-    async def _create(self, request: ModelRequest) -> ModelReply:
-        body = content_request(request, json_mode=self._json_mode, thinking_level=self._thinking)
+    async def _create(self, request: ModelRequest, json_mode: bool, thinking: str | None) -> ModelReply:
+        body = content_request(request, json_mode=json_mode, thinking_level=thinking)
         config = types.GenerateContentConfig(
             system_instruction=body.get("system_instruction"), **body["generation_config"]
         )

@@ -7,7 +7,10 @@ the budget is spent, pause every caller until the provider's reset time and
 cut the pace; successes restore it gradually.
 
 ``RateLimitedClient`` wraps any model client with a limiter; it sits inside
-``RetryingClient`` so every retry passes through the budget too.
+``RetryingClient`` so every retry passes through the budget too. A call that
+fails in a way every call will (no quota left, a rejected key, no such model)
+fails the calls waiting for its slot too, before they send anything: the
+slot is handed on before ``RetryingClient`` hears of the error and stops the run.
 """
 
 from __future__ import annotations
@@ -16,11 +19,19 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 
-from topicgen.errors import RateLimited
+from topicgen.errors import (
+    AccountError,
+    AuthError,
+    ContextWindowExceeded,
+    ModelError,
+    ModelNotFound,
+    RateLimited,
+)
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
 from topicgen.model.clients.retry_after import retry_after_seconds
 
 SLOWDOWN = 0.7  # pace multiplier after a 429
+FAILS_EVERY_CALL = (AccountError, AuthError, ContextWindowExceeded, ModelNotFound)
 RECOVERY = 1.05  # pace multiplier after each success, up to the configured budget
 MIN_PACE = 0.1
 
@@ -223,14 +234,21 @@ class RateLimitedClient:
         self.inner = inner
         self.spec = inner.spec
         self.limiter = limiter
+        self._failed: ModelError | None = None  # an error every later call would meet too
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         estimated = estimate_tokens(request)
         await self.limiter.acquire(estimated)
+        if self._failed is not None:
+            await self.limiter.release()
+            raise self._failed.again()
         try:
             reply = await self.inner.complete(request)
         except RateLimited as error:
             self.limiter.pause(error.retry_after)
+            raise
+        except FAILS_EVERY_CALL as error:
+            self._failed = error
             raise
         finally:
             await self.limiter.release()

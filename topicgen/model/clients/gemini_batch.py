@@ -54,6 +54,7 @@ LISTED_AT_MOST = 1_000  # jobs looked through for the one a killed run was creat
 SPOOL_BYTES = 8 << 20  # a results file is kept in memory up to this size, on disk beyond
 # google.rpc.Code → the HTTP status it stands for (a results file's errors are status objects)
 HTTP_OF_CODE = {1: 499, 3: 400, 4: 504, 5: 404, 7: 403, 8: 429, 13: 500, 14: 503, 16: 401}
+UNRUN = {1: "cancelled", 4: "expired"}  # CANCELLED, DEADLINE_EXCEEDED: said as the other batch APIs say them
 T = TypeVar("T")
 
 
@@ -141,6 +142,8 @@ class GeminiBatchClient:
             return BatchResult(key, content_reply(parsed, self.model))
         error = line.get("error") if isinstance(line.get("error"), dict) else {}
         code = error.get("code")
+        if code in UNRUN:
+            return BatchResult(key, error=UNRUN[code])
         message = str(error.get("message") or "no response").strip()
         said = redact(f"errored: {code}: {message}".splitlines()[0])
         if not self._json_mode and rejects_schema(HTTP_OF_CODE.get(code, 0), message):

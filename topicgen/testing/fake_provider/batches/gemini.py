@@ -291,8 +291,8 @@ def _line(answer: Answer) -> dict[str, Any]:
         status, message = str(error.get("status") or "UNKNOWN"), str(error.get("message") or "")
         status_object = error_body(action.status, message, tuple(error.get("details") or ()))["error"]
         return {"key": answer.custom_id, "error": _status(status, status_object["message"], status_object)}
-    else:  # dropped or stalled: the batch says it timed out
-        status, message = "DEADLINE_EXCEEDED", "The request timed out."
+    else:  # dropped or stalled: the batch says the request failed
+        status, message = "INTERNAL", "An internal error has occurred while running this request."
     return {"key": answer.custom_id, "error": _status(status, message)}
 
 

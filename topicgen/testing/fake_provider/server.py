@@ -384,7 +384,7 @@ class FakeProvider(LoopbackServer):
         good_text = json.dumps(page, ensure_ascii=False)
         prompt_tokens = token_count(wire.prompt_text(body))
         system = wire.cacheable_prefix(body)
-        content, finish = self._content(item, page, good_text)
+        content, finish = reply_content(item, page, good_text)
         cached = 0
         caches = bool(system) and request.caches and token_count(system or "") >= self.cache_min_tokens
         if system and caches:
@@ -435,25 +435,26 @@ class FakeProvider(LoopbackServer):
             self._drift["replies"] += bool(kinds)
         return page
 
-    def _content(self, item: ScriptItem | None, page: Any, good_text: str) -> tuple[Any, str]:
-        """The reply's content (a str of text, or data for a tool call) and how it finished."""
-        if item is None:
-            return page, "stop"
-        if item is Fault.INVALID_JSON:
-            return f"Sure! Here is the note you asked for:\n```json\n{good_text}\n```", "stop"
-        if item is Fault.SCHEMA_VIOLATION:
-            return violate(page), "stop"
-        if item is Fault.TRUNCATED:
-            return good_text[: len(good_text) // 2], "length"
-        if item is Fault.REFUSAL:
-            return REFUSAL_TEXT, "refusal"
-        assert isinstance(item, Reply)
-        if item.text is not None:
-            return item.text, item.finish
-        data = copy.deepcopy(item.data) if item.data is not None else page
-        for path, value in (item.patch or {}).items():
-            set_path(data, path, value)
-        return data, item.finish
+
+def reply_content(item: ScriptItem | None, page: Any, good_text: str) -> tuple[Any, str]:
+    """The reply's content (a str of text, or data for a tool call) and how it finished."""
+    if item is None:
+        return page, "stop"
+    if item is Fault.INVALID_JSON:
+        return f"Sure! Here is the note you asked for:\n```json\n{good_text}\n```", "stop"
+    if item is Fault.SCHEMA_VIOLATION:
+        return violate(page), "stop"
+    if item is Fault.TRUNCATED:
+        return good_text[: len(good_text) // 2], "length"
+    if item is Fault.REFUSAL:
+        return REFUSAL_TEXT, "refusal"
+    assert isinstance(item, Reply)
+    if item.text is not None:
+        return item.text, item.finish
+    data = copy.deepcopy(item.data) if item.data is not None else page
+    for path, value in (item.patch or {}).items():
+        set_path(data, path, value)
+    return data, item.finish
 
 
 class _Server(QuietServer):

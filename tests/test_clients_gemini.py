@@ -98,35 +98,29 @@ def test_a_keyword_outside_geminis_subset_would_be_refused_by_the_same_check():
 # --- key and address -----------------------------------------------------------------------------
 
 
-async def test_the_key_is_read_from_google_api_key_before_gemini_api_key(provider, page_json, monkeypatch):
-    monkeypatch.setenv("GOOGLE_API_KEY", "google-key-first")
-    monkeypatch.setenv("GEMINI_API_KEY", "gemini-key-second")
+@pytest.mark.parametrize(
+    ("variables", "api_key_env", "sent"),
+    [
+        (
+            {"GOOGLE_API_KEY": "google-key", "GEMINI_API_KEY": "gemini-key"},
+            None,
+            "google-key",
+        ),  # the SDK's order
+        ({"GEMINI_API_KEY": "gemini-key"}, None, "gemini-key"),
+        ({"GEMINI_API_KEY": "not-this-one", "WORK_GEMINI_KEY": "this-one"}, "WORK_GEMINI_KEY", "this-one"),
+    ],
+    ids=["google-api-key-first", "gemini-api-key", "api-key-env"],
+)
+async def test_the_key_is_read_as_the_sdk_reads_it_or_from_api_key_env(
+    provider, page_json, monkeypatch, variables, api_key_env, sent
+):
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
     provider.then(provider.gemini_reply(page_json))
-    client = create_client(FLASH_LITE, ClientOptions(transport=provider.transport))
+    client = create_client(FLASH_LITE, ClientOptions(transport=provider.transport, api_key_env=api_key_env))
     await client.complete(page_request())
     await client.aclose()
-    assert provider.requests[0].headers["x-goog-api-key"] == "google-key-first"
-
-
-async def test_the_key_is_read_from_gemini_api_key(provider, page_json, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", "gemini-key-only")
-    provider.then(provider.gemini_reply(page_json))
-    client = create_client(FLASH_LITE, ClientOptions(transport=provider.transport))
-    await client.complete(page_request())
-    await client.aclose()
-    assert provider.requests[0].headers["x-goog-api-key"] == "gemini-key-only"
-
-
-async def test_api_key_env_names_the_variable_that_holds_the_key(provider, page_json, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", "not-this-one")
-    monkeypatch.setenv("WORK_GEMINI_KEY", "this-one")
-    provider.then(provider.gemini_reply(page_json))
-    client = create_client(
-        FLASH_LITE, ClientOptions(transport=provider.transport, api_key_env="WORK_GEMINI_KEY")
-    )
-    await client.complete(page_request())
-    await client.aclose()
-    assert provider.requests[0].headers["x-goog-api-key"] == "this-one"
+    assert provider.requests[0].headers["x-goog-api-key"] == sent
 
 
 def test_a_missing_key_is_a_usage_error_naming_the_variable():

@@ -85,7 +85,10 @@ def map_gemini_error(error: Exception, address: str | None = None) -> TopicgenEr
     return PermanentError(redact(f"{PROVIDER}: {error}"))
 
 
-class GeminiClient:
+class GeminiSdk:
+    """What the live and the batch client share: the SDK over topicgen's HTTP client, and the form
+    requests are written in (the thinking level the model takes; JSON mode once the schema is refused)."""
+
     def __init__(self, model: str, *, api_key: str, base_url: str | None, options: ClientOptions) -> None:
         self.spec = f"{PROVIDER}:{model}"
         self.model = model
@@ -93,6 +96,14 @@ class GeminiClient:
         self._thinking = gemini_thinking_level(model, options.reasoning_effort)
         self._json_mode = False
         self._sdk, self._http = sdk_client(api_key, base_url, options)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        self._sdk.close()
+
+
+class GeminiClient(GeminiSdk):
+    """``generateContent``, adapting its request's form once where the API refuses it."""
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         for _ in range(3):  # each adaptation (no thinking level, JSON mode) is made once, for the run
@@ -131,10 +142,6 @@ class GeminiClient:
             model=self.model, contents=body["contents"], config=config
         )
         return content_reply(response, self.model)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-        self._sdk.close()
 
 
 def content_request(

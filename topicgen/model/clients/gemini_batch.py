@@ -30,14 +30,13 @@ from topicgen.model.clients import ClientOptions
 from topicgen.model.clients.base import ModelRequest
 from topicgen.model.clients.batch import BatchLimits, BatchResult, BatchStatus
 from topicgen.model.clients.compat import rejects_schema
-from topicgen.model.clients.effort import gemini_thinking_level
 from topicgen.model.clients.gemini import (
+    GeminiSdk,
     api_key,
     base_url,
     content_reply,
     content_request,
     map_gemini_error,
-    sdk_client,
 )
 from topicgen.model.redact import redact
 
@@ -58,17 +57,9 @@ UNRUN = {1: "cancelled", 4: "expired"}  # CANCELLED, DEADLINE_EXCEEDED: said as 
 T = TypeVar("T")
 
 
-class GeminiBatchClient:
+class GeminiBatchClient(GeminiSdk):
     provider = "gemini"
     limits = LIMITS
-
-    def __init__(self, model: str, *, api_key: str, base_url: str | None, options: ClientOptions) -> None:
-        self.spec = f"gemini:{model}"
-        self.model = model
-        self.address = base_url
-        self._thinking = gemini_thinking_level(model, options.reasoning_effort)
-        self._json_mode = False
-        self._sdk, self._http = sdk_client(api_key, base_url, options)
 
     def line(self, custom_id: str, request: ModelRequest) -> dict[str, Any]:
         body = content_request(request, json_mode=self._json_mode, thinking_level=self._thinking)
@@ -150,10 +141,6 @@ class GeminiBatchClient:
             self._json_mode = True  # as the live client does: JSON mode from now on
             return BatchResult(key, error=said, resend_as=JSON_MODE)
         return BatchResult(key, error=said)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-        self._sdk.close()
 
 
 def _status(job: types.BatchJob) -> BatchStatus:

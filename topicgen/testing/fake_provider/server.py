@@ -30,16 +30,16 @@ from topicgen.testing.fake_provider.script import (
     ScriptItem,
     Stats,
 )
-from topicgen.testing.fake_provider.wire import (
+from topicgen.testing.fake_provider.wire import Wire, wire_for
+from topicgen.testing.fake_provider.wire.common import (
     FAULT_MESSAGES,
     Action,
     Drop,
     Respond,
+    Served,
     Serving,
     Stall,
-    Wire,
     WireUsage,
-    wire_for,
 )
 from topicgen.testing.loopback import LoopbackServer, QuietServer, hung_up
 
@@ -404,7 +404,7 @@ class FakeProvider(LoopbackServer):
                 self._section_output_tokens += output_tokens
         created = 0 if system is None or not caches else (token_count(system) if not cached else 0)
         usage = WireUsage(prompt_tokens, output_tokens, cached, created)
-        reply_body = wire.reply(index, body, request, content, finish, usage)
+        reply_body = wire.reply(Served(index, body, request, content, finish, usage))
         outcome = item.value if isinstance(item, Fault) else "ok" if item is None else "scripted"
         return outcome, Respond(200, reply_body, limit_headers, self._delay())
 

@@ -10,51 +10,36 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from topicgen.testing.fake_provider.batches.desk import (
     CUSTOM_ID,
     Answer,
     Batch,
-    BatchDesk,
+    BatchApi,
+    Call,
     duplicate,
     jsonl,
     stamp,
     succeeded,
 )
-from topicgen.testing.fake_provider.wire import AnthropicWire, Respond
+from topicgen.testing.fake_provider.wire import AnthropicWire
+from topicgen.testing.fake_provider.wire.common import Respond
 
 LIMITS = (100_000, 256 * 1024 * 1024)
 _ROUTE = re.compile(r"/v1/messages/batches(?:/([^/?]+))?(?:/(cancel|results))?$")
 
 
-class AnthropicBatches:
+class AnthropicBatches(BatchApi):
     name = "anthropic"
+    route_pattern = _ROUTE
+    refusal = "invalid x-api-key"
+    wire_format = AnthropicWire
 
-    def __init__(self, desk: BatchDesk) -> None:
-        self.desk = desk
-        self.wire = AnthropicWire()
-
-    def route(self, path: str, headers: Mapping[str, str]) -> re.Match[str] | None:
-        return _ROUTE.search(path)
-
-    def authorized(self, headers: Mapping[str, str]) -> bool:
-        return self.desk.key_matches(self.wire.api_key(headers))
-
-    def unauthorized(self) -> Respond:
-        return self.wire.error(401, "invalid x-api-key", {})
-
-    def handle(
-        self,
-        method: str,
-        match: re.Match[str],
-        headers: Mapping[str, str],
-        raw: bytes,
-        params: dict[str, str],
-    ) -> tuple[str, Respond]:
-        ident, action = match.groups()
-        host = self.desk.host(headers)
+    def handle(self, call: Call) -> tuple[str, Respond]:
+        method, raw, params = call.method, call.raw, call.params
+        ident, action = call.match.groups()
+        host = self.desk.host(call.headers)
         if ident is None and method == "POST":
             return self._create(raw, host)
         if ident is None and method == "GET":

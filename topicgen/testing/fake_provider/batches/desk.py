@@ -11,7 +11,7 @@ APIs refuse oversized input.
 
 Each API (``openai``, ``anthropic``, ``gemini``) is a ``BatchApi``: its routes,
 its objects and its results files. The desk knows them only through that
-interface and the server only through ``Provider``, so the modules import one
+base class and the server only through ``Provider``, so the modules import one
 way: wire formats, then this desk, then the APIs, then the server.
 """
 
@@ -27,7 +27,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from topicgen.testing.fake_provider.wire import Action, Respond, Wire
+from topicgen.testing.fake_provider.wire import Wire
+from topicgen.testing.fake_provider.wire.common import Action, Respond
 
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -87,31 +88,46 @@ class Provider(Protocol):
     def answer(self, index: int, wire: Wire, body: dict[str, Any]) -> tuple[str, Action | None]: ...
 
 
-class BatchApi(Protocol):
-    """One provider's batch API on the desk."""
+@dataclass(frozen=True)
+class Call:
+    """One request on a batch route: method, the route's match, headers (lower-cased), body, query."""
 
-    name: str
+    method: str
+    match: re.Match[str]
+    headers: Mapping[str, str]
+    raw: bytes
+    params: dict[str, str]
+
+
+class BatchApi:
+    """One provider's batch API on the desk: its routes, the key it reads, its objects and results."""
+
+    name = ""
+    route_pattern: re.Pattern[str]
+    refusal = "invalid API key"  # what a request with a wrong key is told
+    wire_format: Callable[[], Wire]  # the live endpoint's wire format, which answers the batch's requests
+
+    def __init__(self, desk: BatchDesk) -> None:
+        self.desk = desk
+        self.wire = self.wire_format()
 
     def route(self, path: str, headers: Mapping[str, str]) -> re.Match[str] | None:
         """The route's match when the request is on one of this API's routes, else None."""
-        ...
+        return self.route_pattern.search(path)
 
-    def authorized(self, headers: Mapping[str, str]) -> bool: ...
+    def authorized(self, headers: Mapping[str, str]) -> bool:
+        return self.desk.key_matches(self.wire.api_key(headers))
 
-    def unauthorized(self) -> Respond: ...
+    def unauthorized(self) -> Respond:
+        return self.wire.error(401, self.refusal, {})
 
-    def handle(
-        self,
-        method: str,
-        match: re.Match[str],
-        headers: Mapping[str, str],
-        raw: bytes,
-        params: dict[str, str],
-    ) -> tuple[str, Respond]: ...
+    def handle(self, call: Call) -> tuple[str, Respond]:
+        """(outcome for the stats, response) for one request on this API's routes."""
+        raise NotImplementedError
 
     def results(self, batch: Batch, final: list[Answer]) -> None:
         """Make the results of an ended batch (files, a results body) from its final answers."""
-        ...
+        raise NotImplementedError
 
 
 def stamp(moment: float | None) -> str | None:
@@ -127,6 +143,28 @@ def jsonl(lines: list[dict[str, Any]]) -> bytes:
 
 def succeeded(answer: Answer) -> bool:
     return isinstance(answer.action, Respond) and answer.action.status == 200
+
+
+Requests = list[tuple[str, dict[str, Any]]]  # (custom id, request body), in the order given
+
+
+def read_lines(
+    content: bytes, entry_of: Callable[[Any], tuple[str, dict[str, Any]] | str]
+) -> tuple[Requests, str | None]:
+    """The requests of a JSONL input file (``entry_of`` reads a line's object, or says what it lacks),
+    or why the file is refused: a line that is not JSON, a wrong line, a repeated id, no line at all."""
+    requests: Requests = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = entry_of(json.loads(line))
+        except ValueError:
+            return [], f"line {number}: not JSON"
+        if isinstance(entry, str):
+            return [], f"line {number}: {entry}"
+        requests.append(entry)
+    return requests, duplicate(requests) if requests else "the input file holds no requests"
 
 
 def duplicate(requests: list[tuple[str, dict[str, Any]]]) -> str | None:
@@ -186,7 +224,7 @@ class BatchDesk:
             return "unauthorized", api.unauthorized()
         query = path.partition("?")[2]
         params = {key: values[-1] for key, values in parse_qs(query).items()}
-        return api.handle(method, match, headers, raw, params)
+        return api.handle(Call(method, match, headers, raw, params))
 
     def key_matches(self, presented: str) -> bool:
         return self.provider.api_key is None or presented == self.provider.api_key

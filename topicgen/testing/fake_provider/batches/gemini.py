@@ -27,13 +27,16 @@ from typing import Any
 from topicgen.testing.fake_provider.batches.desk import (
     Answer,
     Batch,
+    BatchApi,
     BatchDesk,
-    duplicate,
+    Call,
     jsonl,
+    read_lines,
     stamp,
     succeeded,
 )
-from topicgen.testing.fake_provider.wire import GeminiWire, Respond
+from topicgen.testing.fake_provider.wire import GeminiWire
+from topicgen.testing.fake_provider.wire.common import Respond
 from topicgen.testing.fake_provider.wire.gemini import GRPC_CODES, error_body, field_of
 
 LIMITS = (100_000, 2 * 1024**3)  # topicgen's cap on requests; Gemini's 2 GB input file
@@ -59,12 +62,14 @@ class _Upload:
     received: bytearray = field(default_factory=bytearray)
 
 
-class GeminiBatches:
+class GeminiBatches(BatchApi):
     name = "gemini"
+    refusal = "API key not valid. Please pass a valid API key."
+
+    wire_format = GeminiWire
 
     def __init__(self, desk: BatchDesk) -> None:
-        self.desk = desk
-        self.wire = GeminiWire()
+        super().__init__(desk)
         self._uploads: dict[str, _Upload] = {}
 
     def route(self, path: str, headers: Mapping[str, str]) -> re.Match[str] | None:
@@ -77,25 +82,16 @@ class GeminiBatches:
 
     def authorized(self, headers: Mapping[str, str]) -> bool:
         chunk = headers.get("x-goog-upload-command", "start") != "start"  # its upload URL is its credential
-        return chunk or self.desk.key_matches(self.wire.api_key(headers))
+        return chunk or super().authorized(headers)
 
-    def unauthorized(self) -> Respond:
-        return self.wire.error(401, "API key not valid. Please pass a valid API key.", {})
-
-    def handle(
-        self,
-        method: str,
-        match: re.Match[str],
-        headers: Mapping[str, str],
-        raw: bytes,
-        params: dict[str, str],
-    ) -> tuple[str, Respond]:
+    def handle(self, call: Call) -> tuple[str, Respond]:
+        match, method = call.match, call.method
         if match.re is _UPLOAD and method == "POST":
-            return self._upload(match.group(1), headers, raw, params)
+            return self._upload(match.group(1), call.headers, call.raw, call.params)
         if match.re is _CREATE and method == "POST":
-            return self._create(match.group(2), raw)
+            return self._create(match.group(2), call.raw)
         if match.re is _BATCHES:
-            return self._batches(method, match.group(2), match.group(3), params)
+            return self._batches(method, match.group(2), match.group(3), call.params)
         if match.re is _FILES and method == "GET":
             return self._file(match.group(2), match.group(3))
         return "not_found", self.wire.error(404, f"no route for {method} {match.group(0)}", {})
@@ -177,7 +173,7 @@ class GeminiBatches:
                 400, f"inputConfig.fileName {file_name!r} does not exist", {}
             )
         content = found[2]
-        requests, problem = _lines(content)
+        requests, problem = read_lines(content, _entry_of)
         if problem is None:
             problem = self.desk.over_limit(len(requests), len(content), LIMITS)
         if problem is not None:
@@ -264,19 +260,10 @@ def _stats(total: int, succeeded_count: int, failed: int) -> dict[str, str]:
     }
 
 
-def _lines(content: bytes) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
-    requests = []
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            return [], f"line {number}: not JSON"
-        if not isinstance(entry, dict) or not entry.get("key") or not isinstance(entry.get("request"), dict):
-            return [], f"line {number}: needs a key and a request"
-        requests.append((str(entry["key"]), entry["request"]))
-    return requests, duplicate(requests) if requests else "the input file holds no requests"
+def _entry_of(entry: Any) -> tuple[str, dict[str, Any]] | str:
+    if not isinstance(entry, dict) or not entry.get("key") or not isinstance(entry.get("request"), dict):
+        return "needs a key and a request"
+    return str(entry["key"]), entry["request"]
 
 
 def _line(answer: Answer) -> dict[str, Any]:

@@ -14,8 +14,18 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from topicgen.testing.fake_provider.batches.desk import Answer, Batch, BatchDesk, duplicate, jsonl, succeeded
-from topicgen.testing.fake_provider.wire import OpenAIWire, Respond
+from topicgen.testing.fake_provider.batches.desk import (
+    Answer,
+    Batch,
+    BatchApi,
+    Call,
+    Requests,
+    jsonl,
+    read_lines,
+    succeeded,
+)
+from topicgen.testing.fake_provider.wire import OpenAIWire
+from topicgen.testing.fake_provider.wire.common import Respond
 
 LIMITS = (50_000, 200 * 1024 * 1024)
 ENDPOINT = "/v1/chat/completions"
@@ -23,34 +33,17 @@ _ROUTE = re.compile(r"/v1/(files|batches)(?:/([^/?]+))?(?:/(content|cancel))?$")
 _CODES = {"expired": "batch_expired", "canceled": "batch_cancelled"}
 
 
-class OpenAIBatches:
+class OpenAIBatches(BatchApi):
     name = "openai"
+    route_pattern = _ROUTE
+    refusal = "Incorrect API key provided."
+    wire_format = OpenAIWire
 
-    def __init__(self, desk: BatchDesk) -> None:
-        self.desk = desk
-        self.wire = OpenAIWire()
-
-    def route(self, path: str, headers: Mapping[str, str]) -> re.Match[str] | None:
-        return _ROUTE.search(path)
-
-    def authorized(self, headers: Mapping[str, str]) -> bool:
-        return self.desk.key_matches(self.wire.api_key(headers))
-
-    def unauthorized(self) -> Respond:
-        return self.wire.error(401, "Incorrect API key provided.", {})
-
-    def handle(
-        self,
-        method: str,
-        match: re.Match[str],
-        headers: Mapping[str, str],
-        raw: bytes,
-        params: dict[str, str],
-    ) -> tuple[str, Respond]:
-        kind, ident, action = match.groups()
+    def handle(self, call: Call) -> tuple[str, Respond]:
+        kind, ident, action = call.match.groups()
         if kind == "files":
-            return self._files(method, ident, action, headers, raw)
-        return self._batches(method, ident, action, raw, params)
+            return self._files(call.method, ident, action, call.headers, call.raw)
+        return self._batches(call.method, ident, action, call.raw, call.params)
 
     # -- files ----------------------------------------------------------------------------------
 
@@ -195,19 +188,14 @@ class OpenAIBatches:
         return file_id
 
 
-def _lines(content: bytes, endpoint: str) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
-    requests = []
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            return [], f"line {number}: not JSON"
-        if entry.get("method") != "POST" or entry.get("url") != endpoint or "custom_id" not in entry:
-            return [], f"line {number}: needs custom_id, method POST and url {endpoint}"
-        requests.append((str(entry["custom_id"]), entry.get("body") or {}))
-    return requests, duplicate(requests) if requests else "the input file holds no requests"
+def _lines(content: bytes, endpoint: str) -> tuple[Requests, str | None]:
+    def entry_of(entry: Any) -> tuple[str, dict[str, Any]] | str:
+        wrong = not isinstance(entry, dict) or "custom_id" not in entry
+        if wrong or entry.get("method") != "POST" or entry.get("url") != endpoint:
+            return f"needs custom_id, method POST and url {endpoint}"
+        return str(entry["custom_id"]), entry.get("body") or {}
+
+    return read_lines(content, entry_of)
 
 
 def _line(answer: Answer) -> dict[str, Any]:

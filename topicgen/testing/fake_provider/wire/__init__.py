@@ -4,6 +4,7 @@ Gemini's generateContent, one module each.
 They sit below the server and the batch desk and know neither: each reads a
 request body (its user texts, key, schema, prompt) and writes the provider's
 reply or error; what the server is set to accept comes in as ``Serving``.
+What they share (the answers the server carries out, usage counts) is in ``common``.
 """
 
 from __future__ import annotations
@@ -11,16 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from topicgen.testing.fake_provider.wire.anthropic import AnthropicWire
-from topicgen.testing.fake_provider.wire.common import (
-    FAULT_MESSAGES,
-    Action,
-    Drop,
-    Respond,
-    Serving,
-    Stall,
-    Structure,
-    WireUsage,
-)
 from topicgen.testing.fake_provider.wire.gemini import GeminiWire, gemini_daily_quota, gemini_minute_quota
 from topicgen.testing.fake_provider.wire.ollama import OllamaWire
 from topicgen.testing.fake_provider.wire.openai import OpenAIWire
@@ -45,20 +36,12 @@ def wire_for(path: str) -> tuple[str, Wire] | None:
 
 
 __all__ = [
-    "FAULT_MESSAGES",
     "WIRES",
-    "Action",
     "AnthropicWire",
-    "Drop",
     "GeminiWire",
     "OllamaWire",
     "OpenAIWire",
-    "Respond",
-    "Serving",
-    "Stall",
-    "Structure",
     "Wire",
-    "WireUsage",
     "gemini_daily_quota",
     "gemini_minute_quota",
     "wire_for",

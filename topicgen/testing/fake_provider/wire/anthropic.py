@@ -9,7 +9,7 @@ from typing import Any
 from topicgen.testing.fake_provider.limits import rfc3339
 from topicgen.testing.fake_provider.pages import text_of
 from topicgen.testing.fake_provider.script import Details
-from topicgen.testing.fake_provider.wire.common import Respond, Serving, Structure, WireUsage
+from topicgen.testing.fake_provider.wire.common import Respond, Served, Serving, Structure
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -63,30 +63,27 @@ class AnthropicWire:
             return "output_config.format must be a json_schema with a schema"
         return "this fake provider answers only requests with output_config or a forced tool"
 
-    def reply(
-        self,
-        index: int,
-        body: dict[str, Any],
-        request: Structure,
-        content: Any,
-        finish: str,
-        usage: WireUsage,
-    ) -> dict[str, Any]:
-        reason = {"length": "max_tokens", "refusal": "refusal"}.get(finish, "end_turn")
-        if request.tool and not isinstance(content, str):
+    def reply(self, served: Served) -> dict[str, Any]:
+        usage, tool = served.usage, served.request.tool
+        reason = {"length": "max_tokens", "refusal": "refusal"}.get(served.finish, "end_turn")
+        if tool and not isinstance(served.content, str):
             blocks = [
-                {"type": "tool_use", "id": f"toolu_fake{index:06d}", "name": request.tool, "input": content}
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_fake{served.index:06d}",
+                    "name": tool,
+                    "input": served.content,
+                }
             ]
             reason = "tool_use" if reason == "end_turn" else reason
         else:
-            text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-            blocks = [{"type": "text", "text": text}]
+            blocks = [{"type": "text", "text": served.text}]
         uncached = usage.prompt - usage.cached - usage.created
         return {
-            "id": f"msg_fake{index:06d}",
+            "id": f"msg_fake{served.index:06d}",
             "type": "message",
             "role": "assistant",
-            "model": str(body.get("model") or "fake-model"),
+            "model": served.model,
             "content": blocks,
             "stop_reason": reason,
             "stop_sequence": None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,3 +61,24 @@ class Serving:
 
     json_schema: bool = True  # a JSON schema in the request (else only JSON mode with it in the prompt)
     structured_outputs: bool = True  # Anthropic's output_config (else only the forced tool)
+
+
+@dataclass(frozen=True)
+class Served:
+    """What a 200 reply is made of: the request (its index, body, structure) and the answer to carry."""
+
+    index: int
+    body: dict[str, Any]
+    request: Structure
+    content: Any  # text, or the data of a page
+    finish: str  # "stop", "length", "refusal" (and for Gemini "blocked": the prompt is refused)
+    usage: WireUsage
+
+    @property
+    def text(self) -> str:
+        """The content as the reply's text (data as its JSON)."""
+        return self.content if isinstance(self.content, str) else json.dumps(self.content, ensure_ascii=False)
+
+    @property
+    def model(self) -> str:
+        return str(self.body.get("model") or "fake-model")

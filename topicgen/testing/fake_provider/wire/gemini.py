@@ -20,7 +20,7 @@ from typing import Any
 
 from topicgen.testing.fake_provider.pages import schema_in_prompt, text_of
 from topicgen.testing.fake_provider.script import Details, HttpError
-from topicgen.testing.fake_provider.wire.common import Respond, Serving, Structure, WireUsage
+from topicgen.testing.fake_provider.wire.common import Respond, Served, Serving, Structure
 
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -173,16 +173,8 @@ class GeminiWire:
         found = schema_in_prompt([self._system(body), *self.user_texts(body)])
         return Structure(found) if found else "JSON mode: no JSON Schema found in the prompt"
 
-    def reply(
-        self,
-        index: int,
-        body: dict[str, Any],
-        request: Structure,
-        content: Any,
-        finish: str,
-        usage: WireUsage,
-    ) -> dict[str, Any]:
-        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    def reply(self, served: Served) -> dict[str, Any]:
+        usage, finish = served.usage, served.finish
         counts: dict[str, Any] = {
             "promptTokenCount": usage.prompt,
             "candidatesTokenCount": usage.output,
@@ -194,7 +186,7 @@ class GeminiWire:
         answer: dict[str, Any] = {
             "usageMetadata": counts,
             "modelVersion": self.model,
-            "responseId": f"fake{index:06d}",
+            "responseId": f"fake{served.index:06d}",
         }
         if finish == "blocked":  # the prompt itself is refused: no candidate at all
             return {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, **answer}
@@ -203,7 +195,7 @@ class GeminiWire:
             blocked = {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}
             candidate.update(finishReason="SAFETY", safetyRatings=[blocked])
         else:
-            candidate["content"] = {"parts": [{"text": text}], "role": "model"}
+            candidate["content"] = {"parts": [{"text": served.text}], "role": "model"}
             candidate["finishReason"] = "MAX_TOKENS" if finish == "length" else "STOP"
         return {"candidates": [candidate], **answer}
 

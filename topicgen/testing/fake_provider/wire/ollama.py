@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from topicgen.testing.fake_provider.limits import rfc3339
 from topicgen.testing.fake_provider.pages import schema_in_prompt, text_of
 from topicgen.testing.fake_provider.script import CHARS_PER_TOKEN, Details
-from topicgen.testing.fake_provider.wire.common import Respond, Serving, Structure, WireUsage
+from topicgen.testing.fake_provider.wire.common import Respond, Served, Serving, Structure
 from topicgen.testing.fake_provider.wire.openai import OpenAIWire
 
 
@@ -41,11 +40,13 @@ class OllamaWire(OpenAIWire):
             return Structure(schema) if schema else "format json: no JSON Schema found in the prompt"
         return "this fake provider answers only requests with a format (a JSON schema or json)"
 
-    def reply(
-        self, index: int, body: dict[str, Any], asked: Structure, content: Any, finish: str, usage: WireUsage
-    ) -> dict[str, Any]:
-        options = body.get("options") or {}
-        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    def reply(self, served: Served) -> dict[str, Any]:
+        options, usage, finish, text = (
+            served.body.get("options") or {},
+            served.usage,
+            served.finish,
+            served.text,
+        )
         window = int(options.get("num_ctx") or self.DEFAULT_CONTEXT)
         prompt = usage.prompt if usage.prompt <= window else window // 2 + 2
         room = min(window - prompt, int(options.get("num_predict") or window))
@@ -53,7 +54,7 @@ class OllamaWire(OpenAIWire):
         if output > room:
             text, output, finish = text[: max(0, room) * CHARS_PER_TOKEN], max(0, room), "length"
         return {
-            "model": str(body.get("model") or "fake-model"),
+            "model": served.model,
             "created_at": rfc3339(0.0),
             "message": {"role": "assistant", "content": text},
             "done_reason": "length" if finish == "length" else "stop",

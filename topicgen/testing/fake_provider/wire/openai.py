@@ -10,7 +10,7 @@ from typing import Any
 from topicgen.testing.fake_provider.limits import openai_duration
 from topicgen.testing.fake_provider.pages import schema_in_prompt, text_of
 from topicgen.testing.fake_provider.script import Details
-from topicgen.testing.fake_provider.wire.common import Respond, Serving, Structure, WireUsage
+from topicgen.testing.fake_provider.wire.common import Respond, Served, Serving, Structure
 
 _ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 429: "requests"}
 
@@ -50,25 +50,22 @@ class OpenAIWire:
             return Structure(schema) if schema else "json_object mode: no JSON Schema found in the prompt"
         return "this fake provider answers only requests with a response_format JSON schema"
 
-    def reply(
-        self,
-        index: int,
-        body: dict[str, Any],
-        request: Structure,
-        content: Any,
-        finish: str,
-        usage: WireUsage,
-    ) -> dict[str, Any]:
-        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-        message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
-        reason = "length" if finish == "length" else "stop"
-        if finish == "refusal":
-            message.update(content=None, refusal=text)
+    def reply(self, served: Served) -> dict[str, Any]:
+        usage = served.usage
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": served.text,
+            "refusal": None,
+            "annotations": [],
+        }
+        reason = "length" if served.finish == "length" else "stop"
+        if served.finish == "refusal":
+            message.update(content=None, refusal=served.text)
         return {
-            "id": f"chatcmpl-fake{index:06d}",
+            "id": f"chatcmpl-fake{served.index:06d}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": str(body.get("model") or "fake-model"),
+            "model": served.model,
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": reason}],
             "usage": {
                 "prompt_tokens": usage.prompt,

@@ -20,7 +20,7 @@ from topicgen.model.clients.retrying import RetryingClient
 from topicgen.model.costs import price_for
 from topicgen.model.prompt import Prompts
 from topicgen.page.schema import page_json_schema
-from topicgen.testing import Reply
+from topicgen.testing import Fault, Reply
 from topicgen.testing.fake_provider import gemini_daily_quota, gemini_minute_quota
 from topicgen.vault.slugs import slug_for
 
@@ -151,6 +151,25 @@ def test_the_run_shows_the_per_minute_wait_and_then_writes_the_page(cli, empty_v
     assert result.exit_code == 0, result.stderr
     assert "Graph Theory: 429, retrying in 2 s (2/6)" in result.stderr
     assert_valid_page(page(empty_vault, "Graph Theory"), "Graph Theory")
+
+
+def test_a_503_unavailable_is_retried_and_the_page_written(cli, empty_vault):
+    cli.server.script(Fault.UNAVAILABLE, Fault.OVERLOADED)  # Gemini answers both as 503 UNAVAILABLE
+    result = cli.run("new", "Graph Theory", "--vault", str(empty_vault), **ON_GEMINI)
+    assert result.exit_code == 0, result.stderr
+    assert [r.outcome for r in cli.server.requests] == ["503", "529", "ok"]
+    assert_valid_page(page(empty_vault, "Graph Theory"), "Graph Theory")
+
+
+def test_a_rejected_key_stops_the_run_in_one_line_that_never_shows_the_key(cli, empty_vault):
+    cli.server.configure(api_key="the-key-the-server-wants")
+    topics = ("Graph Theory", "Rust")
+    result = cli.run("new", *topics, "--concurrency", "1", "--vault", str(empty_vault), **ON_GEMINI)
+    assert result.exit_code == 1
+    (line,) = errors_in(result.stderr)
+    assert "gemini: HTTP 400" in line and "[redacted]" in line  # Gemini echoes the key it was given
+    assert FAKE_API_KEY not in result.stdout + result.stderr
+    assert [r.outcome for r in cli.server.requests] == ["unauthorized"]
 
 
 # --- what works as for the other providers -------------------------------------------------------

@@ -593,3 +593,16 @@ def test_reask_live_calls_are_priced_at_live_rates_and_batch_replies_at_batch_ra
     expected = price.scaled(0.5).cost(batched) + price.cost(live)
     assert f"about ${expected:.4f}" in result.stderr
     assert f"about ${price.scaled(0.5).cost(total):.4f}" not in result.stderr
+
+
+def test_a_gemini_batchs_counts_are_shown_once_it_is_collected(cli, server, empty_vault):
+    """Gemini's SDK reports a job's state, not its request counts: the vault counts what came back."""
+    server.script(BatchFault.EXPIRED, topic="Rust")
+    args = ("new", "Graph Theory", "Rust", "--batch", "--vault", str(empty_vault))
+    assert cli.run(*args, provider="gemini", **BATCH).exit_code == 1
+    status = cli.run(
+        "batch", "status", "--all", "--json", "--vault", str(empty_vault), provider="gemini", **BATCH
+    )
+    (row,) = map(json.loads, status.stdout.splitlines())
+    assert (row["state"], row["requests"], row["succeeded"], row["failed"]) == ("collected", 2, 1, 1)
+    assert row["provider_state"] == "JOB_STATE_EXPIRED"

@@ -118,7 +118,7 @@ class RequestRecord:
     """One request as the server saw it (the API key is never kept)."""
 
     index: int
-    provider: str  # "openai" or "anthropic"
+    provider: str  # "openai", "anthropic", "ollama" or "gemini"
     path: str
     topic: str
     outcome: str

@@ -58,6 +58,12 @@ def no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         "OPENAI_BASE_URL",
         "ANTHROPIC_BASE_URL",
         "OLLAMA_BASE_URL",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GOOGLE_GEMINI_BASE_URL",
+        "GOOGLE_GENAI_USE_VERTEXAI",
+        "GOOGLE_GENAI_USE_ENTERPRISE",
+        "GOOGLE_GENAI_API_VERSION",
     ):
         monkeypatch.delenv(name, raising=False)
     for name in list(__import__("os").environ):
@@ -291,6 +297,52 @@ class ScriptedProvider:
         return httpx2.Response(200, json=body)
 
     @staticmethod
+    def gemini_reply(
+        text: str | None = None,
+        *,
+        finish_reason: str | None = "STOP",
+        prompt_tokens: int = 1200,
+        candidates_tokens: int = 800,
+        cached_tokens: int = 0,
+        thoughts_tokens: int = 0,
+        model: str = "gemini-test-001",
+        block_reason: str | None = None,
+    ):
+        """A ``generateContent`` response as Gemini's REST API sends it (camelCase)."""
+        import httpx2
+
+        usage = {
+            "promptTokenCount": prompt_tokens,
+            "candidatesTokenCount": candidates_tokens,
+            "totalTokenCount": prompt_tokens + candidates_tokens + thoughts_tokens,
+        }
+        if cached_tokens:
+            usage["cachedContentTokenCount"] = cached_tokens
+        if thoughts_tokens:
+            usage["thoughtsTokenCount"] = thoughts_tokens
+        body: dict = {"usageMetadata": usage, "modelVersion": model, "responseId": "gemini-test"}
+        if block_reason is not None:
+            body["promptFeedback"] = {"blockReason": block_reason}
+        else:
+            candidate: dict = {"index": 0}
+            if text is not None:
+                candidate["content"] = {"parts": [{"text": text}], "role": "model"}
+            if finish_reason is not None:
+                candidate["finishReason"] = finish_reason
+            body["candidates"] = [candidate]
+        return httpx2.Response(200, json=body)
+
+    @staticmethod
+    def gemini_error(status: int, message: str = "failed", status_name: str = "INVALID_ARGUMENT", details=()):
+        """A Google API error object, ``details`` included."""
+        import httpx2
+
+        error = {"code": status, "message": message, "status": status_name}
+        if details:
+            error["details"] = list(details)
+        return httpx2.Response(status, json={"error": error})
+
+    @staticmethod
     def openai_error(status: int, message: str = "failed", headers: dict | None = None):
         import httpx2
 
@@ -379,7 +431,8 @@ class TopicgenCli:
     """Runs the ``topicgen`` command in-process against the fake provider and checks what it left behind.
 
     The environment carries the fake API key, the server's base URLs, the model
-    (``openai:fake-model`` unless ``provider="anthropic"``) and short retry waits.
+    (``openai:fake-model`` unless ``provider`` names another: ``anthropic``, ``gemini``) and short
+    retry waits.
     A crash (any exception other than a clean exit) fails the test with its traceback.
     """
 
@@ -390,8 +443,10 @@ class TopicgenCli:
         env = {
             "OPENAI_API_KEY": FAKE_API_KEY,
             "ANTHROPIC_API_KEY": FAKE_API_KEY,
+            "GEMINI_API_KEY": FAKE_API_KEY,
             "OPENAI_BASE_URL": self.server.openai_base_url,
             "ANTHROPIC_BASE_URL": self.server.anthropic_base_url,
+            "GOOGLE_GEMINI_BASE_URL": self.server.gemini_base_url,
             "TOPICGEN_MODEL": f"{provider}:fake-model",
             "TOPICGEN_RETRY_WAIT": "0.01",
             "TOPICGEN_RETRY_MAX_WAIT": "0.05",

@@ -1,4 +1,4 @@
-"""The batch adapters drive both providers' batch APIs through the real SDKs (against the fake provider)."""
+"""The batch adapters drive the providers' batch APIs through the real SDKs (against the fake provider)."""
 
 from __future__ import annotations
 
@@ -21,17 +21,36 @@ from topicgen.model.prompt import Prompts
 from topicgen.page.schema import page_json_schema
 from topicgen.testing.fake_provider import BatchFault, Fault
 
-PROVIDERS = ("openai", "anthropic")
+PROVIDERS = ("openai", "anthropic", "gemini")
+COUNTED = ("openai", "anthropic")  # the providers whose SDK reports a batch's request counts
+LIVE = ("/chat/completions", "/messages", ":generateContent")
 
 
 def request_for(topic: str) -> ModelRequest:
     return ModelRequest(tuple(Prompts().messages(topic)), page_json_schema(), max_output_tokens=16_000)
 
 
+def base_url(provider: str, server) -> str:
+    return getattr(server, f"{provider}_base_url")
+
+
 def batch_client(provider: str, server):
-    base = server.openai_base_url if provider == "openai" else server.anthropic_base_url
-    options = ClientOptions(api_key=FAKE_API_KEY, base_url=base, timeout=10)
+    options = ClientOptions(api_key=FAKE_API_KEY, base_url=base_url(provider, server), timeout=10)
     return create_batch_client(f"{provider}:fake-model", options)
+
+
+def snake(data, verbatim: frozenset[str] = frozenset({"responseJsonSchema", "response_json_schema"})):
+    """A Gemini request with its field names as snake_case (the API reads both), schemas left as they are."""
+    import re
+
+    if isinstance(data, list):
+        return [snake(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    return {
+        re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower(): value if key in verbatim else snake(value)
+        for key, value in data.items()
+    }
 
 
 def write_lines(client, folder: Path, topics: list[str]) -> Path:
@@ -71,21 +90,22 @@ def server(fake_provider):
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_a_batch_line_carries_exactly_the_body_the_live_client_sends(provider, server, tmp_path):
-    live = create_client(
-        f"{provider}:fake-model",
-        ClientOptions(
-            api_key=FAKE_API_KEY,
-            base_url=server.openai_base_url if provider == "openai" else server.anthropic_base_url,
-        ),
-    )
+    options = ClientOptions(api_key=FAKE_API_KEY, base_url=base_url(provider, server), reasoning_effort="low")
+    spec = "gemini:gemini-3.1-flash-lite-preview" if provider == "gemini" else f"{provider}:fake-model"
+    live = create_client(spec, options)
     await live.complete(request_for("Graph Theory"))
     await live.aclose()
     sent = server.requests[-1].body
-    line = batch_client(provider, server).line("req-0", request_for("Graph Theory"))
-    body = line["body"] if provider == "openai" else line["params"]
+    batch = create_batch_client(spec, options)
+    line = batch.line("req-0", request_for("Graph Theory"))
+    body = {"openai": "body", "anthropic": "params", "gemini": "request"}[provider]
+    body = line[body]
     if provider == "anthropic":  # batches keep the cached system prompt for an hour
         assert body["system"][0].pop("cache_control") == {"type": "ephemeral", "ttl": "1h"}
         sent["system"][0].pop("cache_control")
+    if provider == "gemini":  # the SDK sends camelCase field names; a line holds the snake_case ones
+        assert body["generation_config"]["thinking_config"] == {"thinking_level": "LOW"}
+        sent, body = snake(sent), snake(body)
     assert body == sent
 
 
@@ -109,12 +129,14 @@ async def test_results_come_back_as_replies_that_validate_like_live_ones(provide
     status = await submit_and_wait(client, write_lines(client, tmp_path, ["Graph Theory", "Rust"]))
     results = await collected(client, status)
     await client.aclose()
-    assert (status.ended, status.total, status.succeeded, status.failed) == (True, 2, 2, 0)
+    assert status.ended
+    if provider in COUNTED:
+        assert (status.total, status.succeeded, status.failed) == (2, 2, 0)
     assert sorted(results) == ["req-0", "req-1"]
     page = parse_reply(results["req-1"].reply)
     assert "Rust" in page.what_is_it[0]
     assert results["req-1"].reply.usage.output_tokens > 0
-    assert not [r for r in server.requests if r.path.endswith(("/chat/completions", "/messages"))]
+    assert not [r for r in server.requests if r.path.endswith(LIVE)]
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -131,7 +153,7 @@ async def test_expired_errored_and_invalid_requests_come_back_with_their_reason(
     assert results["req-1"].error.startswith("errored") and "server had an error" in results["req-1"].error
     assert results["req-2"].reply is not None  # a reply that fails validation is still a reply
     assert results["req-3"].reply is not None
-    assert status.failed == 2
+    assert status.failed == (2 if provider in COUNTED else 0)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -182,7 +204,7 @@ async def test_a_batch_client_connects_with_the_short_timeout_and_reads_with_the
 ):
     """A batch call is timed like a live one: 5 s to connect, the long read timeout for the answer."""
     script = provider_script
-    error = script.openai_error if provider == "openai" else script.anthropic_error
+    error = getattr(script, f"{provider}_error")
     script.then(error(400, "scripted"), error(400, "scripted"))
     options = script.options(timeout=600, connect_timeout=5)
     live = create_client(f"{provider}:fake-model", options)
@@ -190,7 +212,7 @@ async def test_a_batch_client_connects_with_the_short_timeout_and_reads_with_the
     with pytest.raises(PermanentError):
         await live.complete(request_for("Graph Theory"))
     with pytest.raises(PermanentError):
-        await batch.status("batch-1")
+        await batch.status("batches/batch-1" if provider == "gemini" else "batch-1")
     await live.aclose()
     await batch.aclose()
     live_timeout, batch_timeout = (request.extensions["timeout"] for request in script.requests)
@@ -238,7 +260,7 @@ CREATED = {
 }
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", COUNTED)
 async def test_a_batchs_requests_file_is_streamed_to_the_provider_a_piece_at_a_time(provider, tmp_path):
     counter = ChunkCounter(UPLOADED if provider == "openai" else CREATED)
     options = ClientOptions(api_key=FAKE_API_KEY, base_url="http://127.0.0.1:9", transport=counter)
@@ -256,3 +278,40 @@ async def test_a_batchs_requests_file_is_streamed_to_the_provider_a_piece_at_a_t
         assert int(counter.headers["content-length"]) == len(counter.body)  # a length, not chunked
     await client.aclose()
     assert len(counter.pieces) > 3 and max(counter.pieces) <= (1 << 20) + (64 << 10)  # never held whole
+
+
+class ResumableUploads(httpx2.AsyncBaseTransport):
+    """Google's resumable upload protocol: a start that names the upload URL, then the file's chunks."""
+
+    def __init__(self) -> None:
+        self.chunks: list[int] = []
+        self.body = b""
+
+    async def handle_async_request(self, request):
+        data = await request.aread()
+        if request.headers.get("x-goog-upload-command") == "start":
+            headers = {
+                "x-goog-upload-url": "http://127.0.0.1:9/upload/session-1",
+                "x-goog-upload-status": "active",
+            }
+            return httpx2.Response(200, json={}, headers=headers, request=request)
+        self.chunks.append(len(data))
+        self.body += data
+        final = "finalize" in request.headers.get("x-goog-upload-command", "")
+        file = {"name": "files/tg-test", "mimeType": "jsonl", "sizeBytes": str(len(self.body))}
+        headers = {"x-goog-upload-status": "final" if final else "active"}
+        return httpx2.Response(200, json={"file": file} if final else {}, headers=headers, request=request)
+
+
+async def test_a_gemini_batchs_requests_file_is_uploaded_in_chunks_never_held_whole(tmp_path):
+    uploads = ResumableUploads()
+    options = ClientOptions(api_key=FAKE_API_KEY, base_url="http://127.0.0.1:9", transport=uploads)
+    client = create_batch_client("gemini:fake-model", options)
+    lines = write_lines(client, tmp_path, [f"Streamed Topic {n}" for n in range(1200)])
+    assert lines.stat().st_size > 9 << 20
+
+    assert await client.prepare("tg-test", lines) == "files/tg-test"
+    await client.aclose()
+
+    assert uploads.body == lines.read_bytes()
+    assert len(uploads.chunks) >= 2 and max(uploads.chunks) <= 8 << 20  # the SDK's 8 MB chunks

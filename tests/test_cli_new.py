@@ -270,7 +270,11 @@ def test_one_failed_topic_does_not_stop_the_others(vault):
 
 @pytest.mark.parametrize(
     ("spec", "variable"),
-    [("openai:gpt-5-mini", "OPENAI_API_KEY"), ("anthropic:claude-x", "ANTHROPIC_API_KEY")],
+    [
+        ("openai:gpt-5-mini", "OPENAI_API_KEY"),
+        ("anthropic:claude-x", "ANTHROPIC_API_KEY"),
+        ("gemini:gemini-3.1-flash-lite-preview", "GEMINI_API_KEY"),
+    ],
 )
 def test_a_missing_key_exits_2_naming_the_variable_and_writes_nothing(vault, spec, variable):
     before = files_under(vault)
@@ -293,7 +297,7 @@ def test_the_missing_key_error_points_at_a_readme_section_that_exists(vault):
     ("args", "words"),
     [
         (["new"], "no topics given"),
-        (["new", TOPIC, "--model", "gemini:pro"], "unknown model provider 'gemini'"),
+        (["new", TOPIC, "--model", "mistral:large"], "unknown model provider 'mistral'"),
         (["new", TOPIC, "--model", "gpt-5"], "provider:model"),
         (["new", TOPIC, "--model", REPLAY, "--concurrency", "0"], "--concurrency"),
         (["new", TOPIC, "--model", "replay:/no/such/folder"], "does not exist"),
@@ -459,7 +463,7 @@ def test_render_reads_the_topic_a_saved_reply_records(vault, tmp_path):
     assert "# 🤖🦜 Large Language Models" in result.stdout
 
 
-@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
 def test_render_accepts_a_recorded_exchange(vault, provider):
     (exchange,) = (EXCHANGES / provider).glob("*.json")
     result = topicgen("render", exchange, "--topic", TOPIC, "--vault", vault)

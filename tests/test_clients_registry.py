@@ -46,8 +46,10 @@ def test_a_malformed_spec_is_a_config_error_with_an_example(spec):
 
 
 def test_an_unknown_provider_lists_the_known_ones():
-    with pytest.raises(ConfigError, match=r"unknown model provider 'gemini'.*anthropic, ollama, openai"):
-        create_client("gemini:pro", ClientOptions())
+    with pytest.raises(
+        ConfigError, match=r"unknown model provider 'mistral'.*anthropic, gemini, ollama, openai"
+    ):
+        create_client("mistral:large", ClientOptions())
 
 
 def test_the_builtin_providers_are_registered_as_entry_points_too():

@@ -48,6 +48,32 @@ def test_every_model_the_readme_names_has_a_price(spec):
     assert price_for(spec) is not None, f"{spec} has no price: --max-cost could not be used with it"
 
 
+@pytest.mark.parametrize(
+    ("spec", "live", "batch"),
+    [
+        (
+            "gemini:gemini-3.1-flash-lite-preview",
+            Price(input=0.25, output=1.5, cached_input=0.025),
+            Price(input=0.125, output=0.75, cached_input=0.0125),
+        ),
+        (
+            "gemini:gemini-3-flash-preview",
+            Price(input=0.5, output=3.0, cached_input=0.05),
+            Price(input=0.25, output=1.5, cached_input=0.05),
+        ),
+    ],
+)
+def test_gemini_models_are_priced_from_genai_prices_live_and_in_batches(spec, live, batch):
+    assert price_for(spec) == live
+    assert price_for(spec, batch=True) == batch
+
+
+def test_a_gemini_reply_pays_its_implicitly_cached_tokens_at_the_cached_rate():
+    usage = Usage(input_tokens=10_000, output_tokens=1_000, cached_tokens=4_000, reasoning_tokens=200)
+    expected = (6_000 * 0.25 + 4_000 * 0.025 + 1_000 * 1.5) / 1_000_000
+    assert price_for("gemini:gemini-3.1-flash-lite-preview").cost(usage) == pytest.approx(expected)
+
+
 def test_an_unknown_model_has_no_price_rather_than_a_neighbours():
     assert price_for("openai:gpt-5.5-mini") is None  # once priced as gpt-5 by prefix
     assert price_for("openai-compatible:qwen2.5") is None

@@ -53,7 +53,7 @@ def forty_pages(cli: TopicgenCli, root: Path, provider: str, **fake: float) -> t
 NO_LOOKUPS = {"TOPICGEN_VERIFY_ENABLED": "false", "TOPICGEN_CONCURRENCY": "8"}
 
 
-@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
 def test_with_drift_on_half_the_replies_forty_pages_are_written_at_no_extra_cost(
     cli: TopicgenCli, tmp_path: Path, provider: str
 ) -> None:

@@ -1,4 +1,4 @@
-"""The fake provider speaks both wire formats well enough for the real SDKs, and injects faults on cue.
+"""The fake provider speaks every wire format well enough for the real SDKs, and injects faults on cue.
 
 Requests go through topicgen's own adapters (the official SDKs underneath),
 so a reply the fake sends is read exactly as a real provider's would be.
@@ -20,17 +20,18 @@ import pytest
 from topicgen.errors import InvalidReply, NetworkError, ProviderUnavailable, RateLimited
 from topicgen.model.clients import ClientOptions, create_client
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest
+from topicgen.model.clients.gemini import content_request
 from topicgen.model.generate import parse_reply
 from topicgen.model.prompt import Prompts
 from topicgen.page.schema import TopicSummary, page_json_schema
 from topicgen.testing import FakeProvider, Fault, HttpError, Reply, page_for_schema
 
 KEY = "fake-key-for-the-fake-provider-0451"
-SPECS = ("openai:fake-model", "anthropic:fake-model")
+SPECS = ("openai:fake-model", "anthropic:fake-model", "gemini:fake-model")
 
 
 def base_url(server: FakeProvider, spec: str) -> str:
-    return server.url if spec.startswith("anthropic") else server.openai_base_url
+    return getattr(server, f"{spec.partition(':')[0]}_base_url")
 
 
 def request_for(topic: str) -> ModelRequest:
@@ -53,7 +54,12 @@ def post_raw(server: FakeProvider, path: str, body: dict[str, Any]) -> tuple[int
     request = urllib.request.Request(
         server.url + path,
         data=json.dumps(body).encode(),
-        headers={"content-type": "application/json", "authorization": f"Bearer {KEY}", "x-api-key": KEY},
+        headers={
+            "content-type": "application/json",
+            "authorization": f"Bearer {KEY}",
+            "x-api-key": KEY,
+            "x-goog-api-key": KEY,
+        },
         method="POST",
     )
     try:
@@ -193,8 +199,9 @@ async def test_scripted_429_is_a_rate_limit_with_the_servers_retry_after(
 @pytest.mark.parametrize("spec", SPECS)
 async def test_scripted_5xx_is_provider_unavailable(server: FakeProvider, spec: str, fault: Fault) -> None:
     server.script(fault)
+    status = "503" if spec.startswith("gemini") and fault is Fault.OVERLOADED else fault.value  # UNAVAILABLE
 
-    with pytest.raises(ProviderUnavailable, match=f"HTTP {fault.value}"):
+    with pytest.raises(ProviderUnavailable, match=f"HTTP {status}"):
         await ask(server, spec)
 
 
@@ -384,3 +391,42 @@ def _try_open(request: urllib.request.Request) -> str:
     except Exception as error:
         return type(error).__name__
     return "answered"
+
+
+# --- Gemini's errors carry their reasons in details ------------------------------------------------
+
+
+async def test_gemini_429s_over_the_rpm_limit_name_the_wait_in_retry_info_not_in_headers(server) -> None:
+    server.configure(rpm=1, burst_seconds=1)
+    await ask(server, "gemini:fake-model")
+    with pytest.raises(RateLimited) as caught:
+        await ask(server, "gemini:fake-model", "Set Theory")
+    assert 0 < caught.value.retry_after <= 61
+    asked = content_request(request_for("Topology"))
+    status, headers, body = post_raw(server, "/v1/models/fake-model:generateContent", asked)
+    assert status == 429 and "retry-after" not in headers
+    assert body["error"]["status"] == "RESOURCE_EXHAUSTED"
+    kinds = [detail["@type"].rsplit(".", 1)[-1] for detail in body["error"]["details"]]
+    assert kinds == ["QuotaFailure", "RetryInfo"]
+
+
+def test_gemini_answers_a_wrong_key_with_a_400_whose_details_say_api_key_invalid(server) -> None:
+    request = urllib.request.Request(
+        server.url + "/v1/models/fake-model:generateContent",
+        data=b"{}",
+        headers={"content-type": "application/json", "x-goog-api-key": "wrong-key"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=5)
+    body = json.load(caught.value)
+    assert caught.value.code == 400 and body["error"]["status"] == "INVALID_ARGUMENT"
+    assert body["error"]["details"][0]["reason"] == "API_KEY_INVALID"
+
+
+async def test_a_gemini_request_in_snake_case_is_read_as_the_api_reads_it(server) -> None:
+    body = content_request(request_for("Graph Theory"), thinking_level="LOW")
+    status, _, reply = post_raw(server, "/v1beta/models/fake-model:generateContent", body)
+    assert status == 200
+    page = json.loads(reply["candidates"][0]["content"]["parts"][0]["text"])
+    assert "Graph Theory" in page["what_is_it"][0]

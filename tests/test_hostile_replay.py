@@ -75,7 +75,7 @@ def test_a_linked_folder_is_not_walked_into(tmp_path: Path, crafted: Path) -> No
     shutil.copytree(EXCHANGES, folder)
     os.symlink(crafted, folder / "elsewhere")
 
-    assert {exchange.provider for exchange in load_exchanges(folder)} == {"openai", "anthropic"}
+    assert {exchange.provider for exchange in load_exchanges(folder)} == {"openai", "anthropic", "gemini"}
 
 
 def test_an_oversized_recording_is_refused(tmp_path: Path) -> None:

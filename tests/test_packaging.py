@@ -88,11 +88,18 @@ def test_the_project_declares_the_console_script_python_version_and_test_extra()
 
 def test_the_builtin_providers_are_declared_in_the_entry_point_group():
     providers = PYPROJECT["project"]["entry-points"]["topicgen.clients"]
-    assert set(providers) == {"openai", "openai-compatible", "ollama", "anthropic", "replay"}
+    assert set(providers) == {"openai", "openai-compatible", "ollama", "anthropic", "gemini", "replay"}
 
 
 def test_every_third_party_package_topicgen_imports_is_a_declared_dependency():
-    declared = requirement_names(PYPROJECT["project"]["dependencies"])
+    """A dependency, or (for a provider SDK imported only by its adapter) an extra such as ``gemini``."""
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    declared = requirement_names(PYPROJECT["project"]["dependencies"]) | {
+        name
+        for extra, requirements in extras.items()
+        if extra != "test"
+        for name in requirement_names(requirements)
+    }
     owners = packages_distributions()
     standard = sys.stdlib_module_names
     missing = set()

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from topicgen.errors import RateLimited
+from topicgen.errors import ModelNotFound, QuotaExhausted, RateLimited
 from topicgen.model.clients.base import Finish, ModelReply, ModelRequest, Usage
 from topicgen.model.clients.function import FunctionClient
 from topicgen.model.clients.ratelimit import RateLimitedClient, RateLimiter
@@ -199,3 +199,26 @@ async def test_a_pause_longer_than_the_longest_wait_does_not_hold_every_caller()
     limiter.pause(30)
     await limiter.acquire(1)
     assert waits == [30]
+
+
+@pytest.mark.parametrize("error", [QuotaExhausted("no quota today"), ModelNotFound("no such model")])
+async def test_a_call_that_fails_every_call_fails_the_one_waiting_for_its_slot_without_a_request(error):
+    first_sent = asyncio.Event()
+
+    async def answer(request: ModelRequest) -> str:
+        first_sent.set()
+        await asyncio.sleep(0)
+        raise error
+
+    inner = FunctionClient(answer)
+    client = RateLimitedClient(inner, RateLimiter(max_in_flight=1))
+
+    async def second() -> None:
+        await first_sent.wait()  # queued for the slot while the first call holds it
+        await client.complete(request())
+
+    results = await asyncio.gather(client.complete(request()), second(), return_exceptions=True)
+
+    assert [type(result) for result in results] == [type(error), type(error)]
+    assert results[1] is not error and str(results[1]) == str(error)  # a copy, not the same instance
+    assert len(inner.requests) == 1

@@ -1,9 +1,9 @@
 """Every example in the README, run in order in a fresh git-tracked vault (issue 13, acceptance).
 
 Each ``sh`` line is run by bash as a person would type it, against the fake
-provider (OpenAI, Anthropic, Ollama and OpenAI-compatible addresses all point
-at it) and the stand-in book catalog and YouTube, so nothing leaves the
-machine. Keys in the examples (``sk-...``) become a fake one. The vault
+provider (OpenAI, Anthropic, Gemini, Ollama and OpenAI-compatible addresses all
+point at it) and the stand-in book catalog and YouTube, so nothing leaves the
+machine. Keys in the examples (``sk-...``, ``GEMINI_API_KEY=...``) become a fake one. The vault
 starts as a git repository holding the files the examples read (a topic list,
 a saved reply) and the README's own ``topicgen.toml``. Every command must
 succeed, and afterwards ``git status`` may show only pages, ``topicgen.toml``
@@ -67,6 +67,7 @@ def written_on_purpose(commands: list[str]) -> set[str]:
 def local(line: str, fake) -> str:
     """A README line made to run here: fake keys, loopback addresses, the repository's fixtures."""
     line = line.replace("sk-ant-...", FAKE_API_KEY).replace("sk-...", FAKE_API_KEY)
+    line = line.replace("GEMINI_API_KEY=...", f"GEMINI_API_KEY={FAKE_API_KEY}")
     line = line.replace("ollama serve & ", "")  # the fake provider stands in for the Ollama server
     line = line.replace("http://localhost:8000/v1", fake.openai_base_url)
     return line.replace("replay:fixtures/exchanges", f"replay:{EXCHANGES}")
@@ -139,6 +140,7 @@ def test_every_readme_example_succeeds_and_git_status_shows_only_pages(
         "VLLM_API_KEY": FAKE_API_KEY,
         "OPENAI_BASE_URL": fake_provider.openai_base_url,
         "ANTHROPIC_BASE_URL": fake_provider.anthropic_base_url,
+        "GOOGLE_GEMINI_BASE_URL": fake_provider.gemini_base_url,
         "OLLAMA_BASE_URL": fake_provider.ollama_base_url,
         "TOPICGEN_RETRY_WAIT": "0.01",
         "TOPICGEN_BATCH_POLL": "0.05",

@@ -65,19 +65,29 @@ async def test_the_anthropic_recording_replays_through_the_anthropic_sdk(llm_pag
     )
 
 
+async def test_the_gemini_recording_replays_through_the_google_genai_sdk(llm_page_data):
+    result = await replay(EXCHANGES / "gemini")
+    usage = recorded("gemini")["response"]["body"]["usageMetadata"]
+    assert result.page.model_dump(mode="json") == llm_page_data
+    assert result.model == "gemini-3.1-flash-lite-preview"
+    assert result.usage == Usage(usage["promptTokenCount"], usage["candidatesTokenCount"])
+
+
 async def test_a_folder_with_both_providers_prefers_openai():
     result = await replay(EXCHANGES)
     assert result.model == recorded("openai")["response"]["body"]["model"]
 
 
 def test_the_recorded_requests_are_what_topicgen_sends_today():
-    for provider in ("openai", "anthropic"):
-        body = recorded(provider)["request"]["body"]
-        schema = (
-            body["response_format"]["json_schema"]["schema"]
-            if provider == "openai"
-            else body["output_config"]["format"]["schema"]
-        )
+    where = {
+        "openai": ("response_format", "json_schema", "schema"),
+        "anthropic": ("output_config", "format", "schema"),
+        "gemini": ("generationConfig", "responseJsonSchema"),
+    }
+    for provider, path in where.items():
+        schema = recorded(provider)["request"]["body"]
+        for key in path:
+            schema = schema[key]
         assert schema == page_json_schema(), f"re-run fixtures/build_exchanges.py ({provider})"
 
 
@@ -155,10 +165,12 @@ async def test_record_mode_saves_the_exchange_under_its_provider(tmp_path, provi
     assert data["response"]["status"] == 200
 
 
-@pytest.mark.parametrize("spec", ["openai:gpt-test", "anthropic:claude-test"])
+@pytest.mark.parametrize("spec", ["openai:gpt-test", "anthropic:claude-test", "gemini:gemini-test"])
 async def test_recordings_hold_no_key_and_no_auth_header(tmp_path, provider, page_json, spec):
     if spec.startswith("openai"):
         provider.then(openai_reply_with_headers(provider, page_json))
+    elif spec.startswith("gemini"):
+        provider.then(provider.gemini_reply(page_json))
     else:
         provider.then(provider.anthropic_reply(page_json))
     files = [path for path in await record(tmp_path, provider, spec) if path.is_file()]
@@ -168,6 +180,7 @@ async def test_recordings_hold_no_key_and_no_auth_header(tmp_path, provider, pag
         assert SECRET not in text
         assert "authorization" not in text.lower()
         assert "x-api-key" not in text.lower()
+        assert "x-goog-api-key" not in text.lower()
         assert "bearer" not in text.lower()
         assert "set-cookie" not in text.lower()
         assert "org-private" not in text
@@ -227,6 +240,7 @@ RECORDED_AS = {  # a model spec → the provider its recordings are filed under
     "anthropic:fake-model": "anthropic",
     "ollama:fake-model": "ollama",
     "openai-compatible:fake-model": "openai",  # OpenAI-compatible servers speak OpenAI's wire
+    "gemini:fake-model": "gemini",
 }
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-HEAVY = ("openai", "anthropic", "httpx2", "httpx", "pydantic", "jinja2", "rich", "genai_prices")
+HEAVY = ("openai", "anthropic", "google", "httpx2", "httpx", "pydantic", "jinja2", "rich", "genai_prices")
 HELP = """
 import sys
 import topicgen.cli
@@ -51,7 +51,7 @@ def test_importtime_output_is_read_correctly():
 def test_importing_the_cli_loads_no_provider_sdk_or_http_stack():
     loaded = top_level(imported_by("import topicgen.cli"))
     assert "topicgen" in loaded
-    assert not {"openai", "anthropic", "httpx2", "httpx", "genai_prices"} & loaded
+    assert not {"openai", "anthropic", "google", "httpx2", "httpx", "genai_prices"} & loaded
 
 
 @pytest.mark.parametrize("heavy", HEAVY)
@@ -142,6 +142,7 @@ HTTP_STACK = ("httpx2", "httpcore2", "h11", "anyio", "sniffio", "certifi", "idna
 SDK = {
     "openai": {"openai", "jiter", "distro", *HTTP_STACK},
     "anthropic": {"anthropic", "jiter", "distro", "docstring_parser", "opentelemetry", *HTTP_STACK},
+    "gemini": {"google", "websockets", *HTTP_STACK},  # google.genai and google.auth
 }
 CLI_SETTINGS_VAULT = ("typer", "click", "shellingham", "annotated_doc", "yaml", "slugify", "text_unidecode")
 PYDANTIC = ("pydantic", "pydantic_core", "typing_extensions", "typing_inspection", "annotated_types")
@@ -174,13 +175,15 @@ NOT_BEFORE_THE_FIRST_REQUEST = (
 
 def loaded_before_the_first_request(provider: str, server, vault: Path) -> tuple[set[str], set[str]]:
     """(the modules `topicgen new` had loaded when it sent its first request, and when it exited)."""
-    url = server.openai_base_url if provider == "openai" else server.anthropic_base_url
+    url = getattr(server, f"{provider}_base_url")
     env = {
         **os.environ,
         "OPENAI_API_KEY": "sk-test-not-real",
         "ANTHROPIC_API_KEY": "sk-test-not-real",
+        "GEMINI_API_KEY": "test-not-real",
         "OPENAI_BASE_URL": server.openai_base_url,
         "ANTHROPIC_BASE_URL": server.anthropic_base_url,
+        "GOOGLE_GEMINI_BASE_URL": server.gemini_base_url,
         "TOPICGEN_MODEL": f"{provider}:fake-model",
         "TEST_MODEL_PORT": str(urlsplit(url).port),
     }
@@ -201,7 +204,7 @@ def loaded_before_the_first_request(provider: str, server, vault: Path) -> tuple
     return lists[FIRST_REQUEST], lists[AT_EXIT]
 
 
-@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
 def test_a_run_imports_only_what_its_first_request_needs_before_sending_it(
     provider, fake_provider, references, vault
 ):

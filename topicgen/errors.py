@@ -7,9 +7,18 @@ ones are retried, invalid replies are re-asked, the rest fail that topic.
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class TopicgenError(Exception):
     """Base of every error topicgen reports; its message is one line for the user."""
+
+    def again(self) -> Self:
+        """The same error for another call: a fresh instance, so concurrent calls never share a traceback."""
+        copy = self.__class__.__new__(self.__class__)
+        copy.__dict__.update(self.__dict__)
+        copy.args = self.args
+        return copy
 
 
 class UsageError(TopicgenError):
@@ -92,6 +101,11 @@ class ContextWindowExceeded(PermanentError):
 
 class AccountError(PermanentError):
     """Quota, credit or spend limit exhausted: nothing works until someone pays or raises a limit."""
+
+
+class QuotaExhausted(AccountError):
+    """A quota of one model for a period is used up (Gemini's requests per day): every call to that model
+    fails until the period ends, while another model of the same account may still answer."""
 
 
 class ReplayMiss(PermanentError):

@@ -20,9 +20,13 @@ KEY_VARIABLES = (
     "OLLAMA_API_KEY",
     "TOPICGEN_API_KEY",
     "OPENROUTER_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
 )
 MIN_SECRET_LENGTH = 4  # shorter values would redact ordinary words; no real key is that short
-_KEY_PATTERN = re.compile(r"\b(sk-(?:ant-|proj-)?[A-Za-z0-9_\-*]{8,}|Bearer\s+[A-Za-z0-9_\-.]{8,})")
+_KEY_PATTERN = re.compile(
+    r"\b(sk-(?:ant-|proj-)?[A-Za-z0-9_\-*]{8,}|Bearer\s+[A-Za-z0-9_\-.]{8,}|AIza[A-Za-z0-9_\-]{30,})"
+)  # OpenAI's and Anthropic's keys, bearer tokens, Google API keys
 # Both patterns start at a fixed anchor (``://``, or ``?``/``&``/``;``) and stop at the first character
 # that cannot belong to what they hide, so a long hostile message is scanned in linear time.
 _USERINFO = re.compile(r"(?<=://)[^\s/?#@\[\]\\\"'<>]+@")

@@ -389,8 +389,8 @@ def page_data(saved: Any) -> tuple[Any, str | None]:
     """(page object, recorded topic) from the forms a reply is saved in.
 
     Accepted: the page itself; ``{"topic": ..., "page": ...}``; a recorded exchange of any
-    provider ``--record`` writes (``model.clients.wire.WIRE_FORMATS``), read from its last
-    successful response; a provider's response body saved on its own.
+    provider ``--record`` writes (``model.clients.wire.WIRE_FORMATS``: OpenAI, Anthropic, Ollama,
+    Gemini), read from its last successful response; a provider's response body saved on its own.
     """
     from topicgen.model.clients.wire import WIRE_FORMATS, wire_format
 

@@ -1,11 +1,12 @@
 """Test support that ships with topicgen, so its tests and benchmarks (and yours) can use it.
 
 ``FakeProvider`` is a loopback HTTP server that speaks the OpenAI chat
-completions and Anthropic messages wire formats, with latency, rate limits
-and injectable faults. ``ReferenceServer`` stands in for the book catalog and
-YouTube that reference checks ask (known and unknown titles, videos and
-channels, 429s, slow answers, outages). Both use the standard library only and are never
-imported by the ``topicgen`` command itself. ``python -m topicgen.testing serve`` runs both for
+completions, Anthropic messages, Ollama chat and Gemini generateContent wire
+formats and their batch APIs, with latency, rate limits and injectable faults.
+``ReferenceServer`` stands in for the book catalog and YouTube that reference
+checks ask (known and unknown titles, videos and channels, 429s, slow answers,
+outages). Both use the standard library only and are never imported by the
+``topicgen`` command itself. ``python -m topicgen.testing serve`` runs both for
 a person trying topicgen without a key (``serve``).
 """
 

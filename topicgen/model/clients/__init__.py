@@ -27,8 +27,11 @@ BUILTIN_FACTORIES = {
     "openai-compatible": "topicgen.model.clients.openai:compatible_client",
     "ollama": "topicgen.model.clients.ollama:ollama_client",
     "anthropic": "topicgen.model.clients.anthropic:anthropic_client",
+    "gemini": "topicgen.model.clients.gemini:gemini_client",
     "replay": "topicgen.model.clients.replay:replay_client",
 }
+# Providers whose SDK is an extra: what to install when it is missing.
+SDK_EXTRAS = {"google": "google-genai: pip install 'topicgen[gemini]'"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ PROVIDER_ENVIRONMENT = {
     "ollama": ProviderEnvironment("OLLAMA_API_KEY", False, "OLLAMA_BASE_URL", "http://localhost:11434"),
     "anthropic": ProviderEnvironment(
         "ANTHROPIC_API_KEY", True, "ANTHROPIC_BASE_URL", "https://api.anthropic.com"
+    ),
+    "gemini": ProviderEnvironment(
+        "GEMINI_API_KEY", True, "GOOGLE_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"
     ),
 }
 # The variables the built-in providers read their address from when topicgen.toml names none.
@@ -143,9 +149,16 @@ class ModelSpec:
         return f"{self.provider}:{self.model}"
 
 
-def _load(target: str) -> ClientFactory:
+def load_factory(target: str, provider: str) -> Any:
+    """The factory at ``module:attribute``; a provider SDK that is not installed is a usage error."""
     module, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").partition(".")[0]
+        if missing not in SDK_EXTRAS:
+            raise
+        raise ConfigError(f"{provider}: models need {SDK_EXTRAS[missing]}") from None
 
 
 def available_providers() -> dict[str, str]:
@@ -167,7 +180,7 @@ def create_client(spec: str, options: ClientOptions | None = None) -> ModelClien
             known = ", ".join(sorted(providers))
             raise ConfigError(f"unknown model provider {parsed.provider!r} in {spec!r}; known: {known}")
         target = providers[parsed.provider]
-    factory = _load(target)
+    factory: ClientFactory = load_factory(target, parsed.provider)
     options = options or ClientOptions()
     check_base_url(parsed.provider, options)
     return factory(parsed.model, options)

@@ -5,24 +5,24 @@ bodies the live client sends), submits a file of them as one batch, reports
 its status, streams its results as ``ModelReply``s (through the same parsing
 as live replies) and cancels it. Planning, storing, waiting and what to do
 with a reply live in ``topicgen.runs.batch``. Provider SDKs are imported only
-inside the adapters (``openai_batch``, ``anthropic_batch``).
+inside the adapters (``openai_batch``, ``anthropic_batch``, ``gemini_batch``).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from topicgen.errors import ConfigError
-from topicgen.model.clients import ClientOptions, ModelSpec, check_base_url
+from topicgen.model.clients import ClientOptions, ModelSpec, check_base_url, load_factory
 from topicgen.model.clients.base import ModelReply, ModelRequest
 
 BATCH_FACTORIES = {
     "openai": "topicgen.model.clients.openai_batch:openai_batch_client",
     "anthropic": "topicgen.model.clients.anthropic_batch:anthropic_batch_client",
+    "gemini": "topicgen.model.clients.gemini_batch:gemini_batch_client",
     "replay": "topicgen.model.clients.replay:replay_batch_client",
 }
 # A batch's requests file is under its provider's limit (200 MB at OpenAI, 256 MB at Anthropic);
@@ -126,8 +126,7 @@ def batch_model(specs: Iterable[str]) -> str | None:
 def create_batch_client(spec: str, options: ClientOptions | None = None) -> BatchClient:
     """The batch client for a model spec; providers without a batch API are a usage error."""
     parsed = require_batch_api(spec)
-    module, _, attribute = BATCH_FACTORIES[parsed.provider].partition(":")
-    factory = getattr(importlib.import_module(module), attribute)
+    factory = load_factory(BATCH_FACTORIES[parsed.provider], parsed.provider)
     options = options or ClientOptions()
     check_base_url(parsed.provider, options)
     return factory(parsed.model, options)

@@ -65,6 +65,12 @@ def with_schema_outline(system: str, schema: dict[str, Any]) -> str:
     )
 
 
+def with_whole_schema(system: str, schema: dict[str, Any]) -> str:
+    """JSON mode's system prompt: the whole schema, for a server that takes JSON but not a schema."""
+    text = json.dumps(schema, ensure_ascii=False)
+    return f"{system}\n\nReply with one JSON object that matches this JSON Schema:\n{text}"
+
+
 def estimated_prompt_tokens(request: ModelRequest) -> int:
     return sum(len(message.content) for message in request.messages) // CHARS_PER_TOKEN
 

@@ -22,6 +22,9 @@ _OPENAI_REASONING = re.compile(r"^(o\d|gpt-[5-9]|gpt-oss)")
 _ANTHROPIC_EFFORT = re.compile(r"^claude-(opus-4-[5-9]|(sonnet|haiku)-4-[6-9]|[a-z]+-[5-9])")
 _ANTHROPIC_VALUES = {"none": "low", "minimal": "low"}  # Anthropic's scale starts at low
 NO_EFFORT = "no_effort"  # the request form without the effort, once a model has rejected it
+# Gemini 3 and later take a thinking level (minimal, low, medium, high); 2.5 takes a token budget instead.
+_GEMINI_THINKING = re.compile(r"^gemini-([3-9]|\d{2,})")
+_GEMINI_LEVELS = ("minimal", "low", "medium", "high")
 
 
 def _from_catalogue(spec: str, effort: str) -> tuple[bool, str | None]:
@@ -54,6 +57,17 @@ def anthropic_effort(model: str, effort: str | None) -> str | None:
     if not _ANTHROPIC_EFFORT.match(model):
         return None
     return _ANTHROPIC_VALUES.get(effort, effort)
+
+
+def gemini_thinking_level(model: str, effort: str | None) -> str | None:
+    """The ``thinking_config.thinking_level`` to send a Gemini model (``LOW``...), or None where it takes
+    none: the catalogue's levels (Gemini 3), else Gemini 3 and later by name, on Gemini's scale."""
+    if effort is None:
+        return None
+    known, chosen = _from_catalogue(f"gemini:{model}", effort)
+    if not known:
+        chosen = nearest_effort(_GEMINI_LEVELS, effort) if _GEMINI_THINKING.match(model) else None
+    return chosen.upper() if chosen else None
 
 
 def catalogue_effort(spec: str, effort: str | None) -> str | None:

@@ -5,6 +5,12 @@ do), then account errors that no retry can fix (OpenAI ``insufficient_quota``,
 Anthropic billing, credit and spend-limit errors), then the status. A refused
 connection to a server on this machine or the local network means the server
 is not running: it gets one quick retry and a line saying how to start it.
+
+Google's APIs (Gemini) say more in the error's ``details`` than in its status:
+a 429 ``RESOURCE_EXHAUSTED`` names the quota it hit (``QuotaFailure``) and how
+long to wait (``RetryInfo``), so a per-minute limit is retried after that
+wait while a per-day quota stops the run; a rejected key is a 400 whose
+``ErrorInfo`` says ``API_KEY_INVALID`` (``google_error``).
 """
 
 from __future__ import annotations
@@ -24,12 +30,13 @@ from topicgen.errors import (
     NetworkError,
     PermanentError,
     ProviderUnavailable,
+    QuotaExhausted,
     RateLimited,
     ReplyTimedOut,
     ServerNotRunning,
     TopicgenError,
 )
-from topicgen.model.clients.retry_after import retry_after_seconds
+from topicgen.model.clients.retry_after import google_details, google_retry_delay, retry_after_seconds
 from topicgen.model.redact import redact
 
 ACCOUNT_CODES = frozenset(
@@ -55,7 +62,13 @@ START_HINTS = {
     ),
     "openai": "start the server, or point OPENAI_BASE_URL or [providers.openai] base_url at it",
     "anthropic": "start the server, or point ANTHROPIC_BASE_URL or [providers.anthropic] base_url at it",
+    "gemini": "start the server, or point GOOGLE_GEMINI_BASE_URL or [providers.gemini] base_url at it",
 }
+GOOGLE_KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"})
+DAILY_QUOTA_HINT = (
+    "retrying today cannot help: wait for the quota to reset (midnight Pacific time), raise it, "
+    "or choose another model"
+)
 
 
 def _detail_text(detail: Any) -> str:
@@ -126,6 +139,44 @@ def status_error(
     if status == 404 and is_missing_model(message, body):
         return ModelNotFound(f"{text} ({MODEL_HINT})")
     return PermanentError(text)
+
+
+def google_error(provider: str, status: int, body: Any, headers: Mapping[str, str]) -> TopicgenError:
+    """The error for a Google API failure (Gemini), read from its status object and details.
+
+    A 429 is a per-minute limit, retried after the ``retryDelay`` it names, unless the quota it hit
+    is counted per day: that one is permanent until the day ends, and stops the run.
+    """
+    message = body_message(body, None)
+    text = redact(f"{provider}: HTTP {status}: {message}")
+    details = google_details(body)
+    if status == 429:
+        daily = daily_quota(details)
+        if daily is not None:
+            return QuotaExhausted(redact(f"{text} (the daily quota {daily} is used up; {DAILY_QUOTA_HINT})"))
+        return RateLimited(text, google_retry_delay(body) or retry_after_seconds(headers))
+    reasons = {str(d.get("reason")) for d in details if str(d.get("@type", "")).endswith("rpc.ErrorInfo")}
+    if reasons & GOOGLE_KEY_REASONS:
+        return AuthError(text)
+    return status_error(provider, status, message, headers, body)
+
+
+def daily_quota(details: list[dict[str, Any]]) -> str | None:
+    """The quota a ``QuotaFailure`` names when it is counted per day (``...PerDay...``), with its model,
+    e.g. ``GenerateRequestsPerDayPerProjectPerModel-FreeTier (gemini-2.5-flash)``; else None."""
+    for detail in details:
+        if not str(detail.get("@type", "")).endswith("rpc.QuotaFailure"):
+            continue
+        for violation in detail.get("violations") or []:
+            if not isinstance(violation, dict):
+                continue
+            quota = str(violation.get("quotaId") or "")
+            metric = str(violation.get("quotaMetric") or "")
+            if "perday" in quota.lower() or "per_day" in metric.lower():
+                dimensions = violation.get("quotaDimensions")
+                model = dimensions.get("model") if isinstance(dimensions, dict) else None
+                return f"{quota or metric}" + (f" ({model})" if model else "")
+    return None
 
 
 MODEL_HINT = "check the model name: `topicgen config` shows it; --model or `model` in topicgen.toml sets it"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import itertools
-import json
 import os
 import re
 import typing
@@ -32,6 +31,7 @@ from topicgen.model.clients.compat import (
     REPEATED_FAILURES,
     rejects_schema,
     with_schema_outline,
+    with_whole_schema,
 )
 from topicgen.model.clients.effort import NO_EFFORT, catalogue_effort, openai_effort, rejects_effort
 from topicgen.model.clients.faults import body_message, connection_error, missing_key, status_error
@@ -194,12 +194,7 @@ def chat_body(
         system = with_schema_outline(messages[0]["content"], request.schema)
         messages[0] = {"role": "system", "content": system}
     if json_mode:
-        schema = json.dumps(request.schema, ensure_ascii=False)
-        messages[0] = {
-            "role": "system",
-            "content": f"{messages[0]['content']}\n\nReply with one JSON object that "
-            f"matches this JSON Schema:\n{schema}",
-        }
+        messages[0] = {"role": "system", "content": with_whole_schema(messages[0]["content"], request.schema)}
         response_format: dict[str, Any] = {"type": "json_object"}
     else:
         response_format = {

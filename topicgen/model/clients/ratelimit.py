@@ -7,7 +7,10 @@ the budget is spent, pause every caller until the provider's reset time and
 cut the pace; successes restore it gradually.
 
 ``RateLimitedClient`` wraps any model client with a limiter; it sits inside
-``RetryingClient`` so every retry passes through the budget too.
+``RetryingClient`` so every retry passes through the budget too. A call that
+fails in a way every call will (no quota left, a rejected key, no such model)
+fails the calls waiting for its slot too, before they send anything: the
+slot is handed on before ``RetryingClient`` hears of the error and stops the run.
 """
 
 from __future__ import annotations
@@ -18,11 +21,19 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from topicgen.errors import RateLimited
+from topicgen.errors import (
+    AccountError,
+    AuthError,
+    ContextWindowExceeded,
+    ModelError,
+    ModelNotFound,
+    RateLimited,
+)
 from topicgen.model.clients.base import ModelClient, ModelReply, ModelRequest
 from topicgen.model.clients.retry_after import retry_after_seconds
 
 SLOWDOWN = 0.7  # pace multiplier after a 429
+FAILS_EVERY_CALL = (AccountError, AuthError, ContextWindowExceeded, ModelNotFound)
 RECOVERY = 1.05  # pace multiplier after each success, up to the configured budget
 MIN_PACE = 0.1
 
@@ -244,10 +255,14 @@ class RateLimitedClient:
         self.spec = inner.spec
         self.limiter = limiter
         self.gate = gate
+        self._failed: ModelError | None = None  # an error every later call would meet too
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         estimated = estimate_tokens(request)
         await self.limiter.acquire(estimated)
+        if self._failed is not None:  # the call ahead met an error every call meets: no request
+            await self.limiter.release()
+            raise self._failed.again()
         gauge = request_gauge.get() or RequestGauge()
         gauge.waiting += 1
         try:
@@ -258,6 +273,8 @@ class RateLimitedClient:
             gauge.waiting -= 1
             if isinstance(error, RateLimited):
                 self.limiter.pause(error.retry_after)
+            elif isinstance(error, FAILS_EVERY_CALL):
+                self._failed = error
             # no yield here: an error that stops the run reaches the retrying layer (and its gate)
             # before the request waiting for this slot can go out
             await self.limiter.release()

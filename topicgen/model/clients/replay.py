@@ -21,6 +21,7 @@ from topicgen.model.clients.wire import (
     ReplayTransport,
     conversation_key,
     load_exchanges,
+    recorded_model,
 )
 
 PROVIDER_PREFERENCE = tuple(found.provider for found in WIRE_FORMATS)  # a folder of several: the first
@@ -64,7 +65,7 @@ class ReplayClient:
                 base_url=None,
                 api_key="replay-has-no-key",
             )
-            model = exchange.request.get("body", {}).get("model", "recorded")
+            model = recorded_model(exchange.request) or "recorded"
             self._clients[exchange.provider] = create_client(f"{exchange.provider}:{model}", options)
         return self._clients[exchange.provider]
 
@@ -98,4 +99,5 @@ def replay_batch_client(model: str, options: ClientOptions) -> BatchClient:
     replayed = replace(
         options, transport=ReplayTransport(same, folder), base_url=None, api_key="replay-has-no-key"
     )
-    return create_batch_client(f"{provider}:recorded", replayed)
+    model = next((name for e in same if (name := recorded_model(e.request))), "recorded")
+    return create_batch_client(f"{provider}:{model}", replayed)

@@ -1,4 +1,4 @@
-"""Reading how long a provider asks us to wait from its response headers."""
+"""Reading how long a provider asks us to wait: from its response headers, or (Google) the error's details."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 _DURATION = re.compile(
     r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$"
@@ -63,6 +64,23 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
         if name in lowered and (seconds := _timestamp(lowered[name], now)) is not None:
             resets.append(seconds)
     return max(resets) if resets else None
+
+
+def google_details(body: Any) -> list[dict[str, Any]]:
+    """The ``details`` of a Google API error body (``{"error": {..., "details": [...]}}``), objects only."""
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    details = inner.get("details") if isinstance(inner, dict) else None
+    return [detail for detail in details or [] if isinstance(detail, dict)]
+
+
+def google_retry_delay(body: Any) -> float | None:
+    """Seconds to wait from a Google API error's ``google.rpc.RetryInfo`` detail (``"retryDelay": "2s"``,
+    a Duration in JSON), as Gemini sends it with a 429 instead of a ``retry-after`` header."""
+    for detail in google_details(body):
+        delay = detail.get("retryDelay")
+        if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo") and isinstance(delay, str):
+            return _duration(delay)
+    return None
 
 
 RATE_LIMIT_HEADER_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-", "retry-after")

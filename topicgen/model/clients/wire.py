@@ -37,9 +37,13 @@ KEPT_RESPONSE_HEADERS = (
     "anthropic-ratelimit-",
     "request-id",
     "x-request-id",
+    "x-goog-upload-",  # Google's resumable upload: where to send the file, and how far it got
 )
 JSONL = "jsonl"  # a recorded batch results file: {"jsonl": [one object a line]}
+RESULTS_SUFFIXES = ("/content", "/results", ":download")  # the routes that serve a batch's results
 _OPENAI_BATCH_PATH = re.compile(r"/(?:files|batches)(?:/|$)")
+_GEMINI_BATCH_PATH = re.compile(r":batchGenerateContent$|/(?:files|batches)(?:[/:]|$)")
+_GEMINI_MODEL = re.compile(r"/models/([^/:]+):")
 
 
 def sdk_timeout(options: Any) -> httpx2.Timeout:
@@ -88,6 +92,20 @@ def _ollama_chat_text(body: dict[str, Any]) -> str:
     return str(body["message"]["content"])
 
 
+def _gemini_user_texts(body: dict[str, Any]) -> list[str]:
+    """The user turns of a generateContent body (``contents``, each with its ``parts``), in order."""
+    contents = body.get("contents") or []
+    return [
+        _text_of(c.get("parts")) for c in contents if isinstance(c, dict) and c.get("role", "user") == "user"
+    ]
+
+
+def _gemini_reply_text(body: dict[str, Any]) -> str:
+    """The page a GenerateContentResponse holds: its first candidate's parts, thoughts left out."""
+    parts = body["candidates"][0]["content"]["parts"]
+    return "".join(part["text"] for part in parts if not part.get("thought"))
+
+
 @dataclass(frozen=True)
 class WireFormat:
     """How one provider's chat exchanges read on the wire, for recording, replay and ``render``:
@@ -105,6 +123,7 @@ WIRE_FORMATS: tuple[WireFormat, ...] = (
     WireFormat("openai", "/chat/completions", _user_messages, _chat_completion_text),
     WireFormat("anthropic", "/messages", _user_messages, _anthropic_message_text),
     WireFormat("ollama", "/api/chat", _user_messages, _ollama_chat_text),
+    WireFormat("gemini", ":generateContent", _gemini_user_texts, _gemini_reply_text),
 )
 
 
@@ -125,10 +144,26 @@ def key_of_body(body: dict[str, Any], provider: str = "openai") -> str:
     return conversation_key(found.user_texts(body) if found else _user_messages(body))
 
 
-def batch_route(path: str) -> str | None:
-    """The provider whose batch API a path belongs to (files, batches, message batches), else None."""
+def recorded_model(request: dict[str, Any]) -> str | None:
+    """The model a recorded request asked: in its body, or (Gemini) in its path."""
+    body = request.get("body")
+    if isinstance(body, dict) and isinstance(body.get("model"), str):
+        return body["model"]
+    found = _GEMINI_MODEL.search(str(request.get("path") or ""))
+    return found.group(1) if found else None
+
+
+def batch_route(path: str, headers: Any = None) -> str | None:
+    """The provider whose batch API a request belongs to (files, batches, message batches), else None.
+
+    OpenAI's and Gemini's routes can share a path (``/v1/batches/...``); Google's SDK marks every
+    request with ``x-goog-`` headers (its key, its client, its upload protocol).
+    """
     if "/messages/batches" in path:
         return "anthropic"
+    google = any(str(name).lower().startswith("x-goog-") for name in (headers or {}))
+    if google and _GEMINI_BATCH_PATH.search(path):
+        return "gemini"
     if _OPENAI_BATCH_PATH.search(path):
         return "openai"
     return None
@@ -332,7 +367,7 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         self._source = source
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        batch_provider = batch_route(request.url.path)
+        batch_provider = batch_route(request.url.path, request.headers)
         if batch_provider is not None:
             provider, key = batch_provider, batch_key(request.method, request.url.path)
         else:
@@ -363,7 +398,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         response = await self._inner.handle_async_request(request)
         raw = await response.aread()
         await response.aclose()
-        batch_provider = batch_route(request.url.path)
+        batch_provider = batch_route(request.url.path, request.headers)
         if batch_provider is not None:
             self._save_batch(batch_provider, request, sent, _response_record(response, raw))
             return httpx2.Response(
@@ -401,7 +436,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         body = _json_or_text(sent) if sent else {}
         if not isinstance(body, dict | list):  # an uploaded file: what it was, not its bytes
             body = {"bytes": len(sent), "sha256": hashlib.sha256(sent).hexdigest()}
-        if request.url.path.endswith(("/content", "/results")) and response["status"] == 200:
+        if request.url.path.endswith(RESULTS_SUFFIXES) and response["status"] == 200:
             text = response["body"] if isinstance(response["body"], str) else json.dumps(response["body"])
             response = {**response, "body": {JSONL: [json.loads(line) for line in text.splitlines() if line]}}
         request_record = {"method": request.method, "path": request.url.path, "body": body}

@@ -296,10 +296,8 @@ class BatchRunner:
         if last is None or last[0] != status.state or done - last[1] >= max(1, status.total // 10):
             self._reported[record.name] = (status.state, done)
             elapsed = time.time() - record.created
-            self.notify(
-                f"batch {record.batch_id}: {done}/{status.total} done, {status.failed} failed "
-                f"({status.state}, {elapsed:.0f}s)"
-            )
+            counts = f"{done}/{status.total} done, {status.failed} failed " if status.total else ""
+            self.notify(f"batch {record.batch_id}: {counts}({status.state}, {elapsed:.0f}s)")
         record.provider_state, record.succeeded, record.failed = status.state, status.succeeded, status.failed
         return status
 

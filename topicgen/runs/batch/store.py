@@ -498,5 +498,7 @@ class BatchStore:
             os.fsync(stream.fileno())
         os.replace(partial, final)
         record.state, record.collected = COLLECTED, time.time()
+        if not (record.succeeded or record.failed):  # a provider that reports no counts (Gemini): ours
+            record.succeeded, record.failed = replied, record.requests - replied
         self.save(record)
         return replied

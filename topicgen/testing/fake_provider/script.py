@@ -59,13 +59,20 @@ class Reply:
     finish: str = "stop"
 
 
+Details = tuple[Mapping[str, Any], ...]  # a Google error's ``details`` (QuotaFailure, RetryInfo, ErrorInfo)
+
+
 @dataclass(frozen=True)
 class HttpError:
-    """A scripted error response with any status, in the provider's error format."""
+    """A scripted error response with any status, in the provider's error format.
+
+    ``details`` go into a Google error's ``details`` (Gemini); the other formats have no place for them.
+    """
 
     status: int
     message: str = "scripted error"
     headers: Mapping[str, str] = field(default_factory=dict)
+    details: Details = ()
 
 
 ScriptItem = Fault | Reply | HttpError | BatchFault
@@ -111,7 +118,7 @@ class RequestRecord:
     """One request as the server saw it (the API key is never kept)."""
 
     index: int
-    provider: str  # "openai" or "anthropic"
+    provider: str  # "openai", "anthropic", "ollama" or "gemini"
     path: str
     topic: str
     outcome: str

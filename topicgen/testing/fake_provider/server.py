@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from topicgen.testing.fake_provider.batches import BatchDesk
+from topicgen.testing.fake_provider.batches import batch_desk
 from topicgen.testing.fake_provider.drift import break_section, drift_reply
 from topicgen.testing.fake_provider.limits import Bucket
 from topicgen.testing.fake_provider.pages import page_for_schema, set_path, token_count, topic_of, violate
@@ -30,17 +30,16 @@ from topicgen.testing.fake_provider.script import (
     ScriptItem,
     Stats,
 )
-from topicgen.testing.fake_provider.wire import (
+from topicgen.testing.fake_provider.wire import Wire, wire_for
+from topicgen.testing.fake_provider.wire.common import (
     FAULT_MESSAGES,
     Action,
-    AnthropicWire,
     Drop,
-    OllamaWire,
-    OpenAIWire,
     Respond,
+    Served,
+    Serving,
     Stall,
     WireUsage,
-    wire_for,
 )
 from topicgen.testing.loopback import LoopbackServer, QuietServer, hung_up
 
@@ -104,7 +103,7 @@ class FakeProvider(LoopbackServer):
         self.batch_delay = batch_delay
         self.batch_max_requests = batch_max_requests
         self.batch_max_bytes = batch_max_bytes
-        self.batch_desk = BatchDesk(self)
+        self.batch_desk = batch_desk(self)
         self.drift_rate = drift_rate  # share of generated replies that drift as real ones do
         self.wrong_section_rate = wrong_section_rate  # share of replies with one section emptied
         self.missing_models = frozenset(missing_models)  # answered with the provider's "model not found"
@@ -127,12 +126,17 @@ class FakeProvider(LoopbackServer):
 
     @property
     def anthropic_base_url(self) -> str:
+        """The bare address, for ANTHROPIC_BASE_URL, OLLAMA_BASE_URL (the native API is at ``/api/chat``)
+        and GOOGLE_GEMINI_BASE_URL (the SDK adds ``/v1beta/models/...``)."""
         return self.url
 
+    ollama_base_url = anthropic_base_url
+    gemini_base_url = anthropic_base_url
+
     @property
-    def ollama_base_url(self) -> str:
-        """Ollama's base URL (no ``/v1``: the native API is at ``/api/chat``), e.g. for OLLAMA_BASE_URL."""
-        return self.url
+    def serving(self) -> Serving:
+        """What the server is set to accept, as the wire formats read requests against it."""
+        return Serving(json_schema=self.json_schema, structured_outputs=self.structured_outputs)
 
     # -- configuration and scripting --------------------------------------------------------
 
@@ -324,7 +328,7 @@ class FakeProvider(LoopbackServer):
             return done("model_not_found", wire.missing_model(str(body.get("model"))))
         if body.get("stream"):
             return done("bad_request", wire.error(400, "this fake provider does not stream", {}))
-        request = wire.structure(body, self)
+        request = wire.structure(body, self.serving)
         if isinstance(request, str):
             return done("bad_request", wire.error(400, request, {}))
         page = self._page(request.schema, topic)
@@ -342,13 +346,12 @@ class FakeProvider(LoopbackServer):
         item = self._next_item(topic)
         return done(*self._serve(index, wire, body, request, topic, item, limit_headers))
 
-    def answer(self, index: int, provider: str, body: dict[str, Any]) -> tuple[str, Action | None]:
-        """(outcome, answer) for one request inside a batch: no rate limits, no latency.
+    def answer(self, index: int, wire: Wire, body: dict[str, Any]) -> tuple[str, Action | None]:
+        """(outcome, answer) for one request inside a batch, in ``wire``'s format: no rate limits, no latency.
 
         A ``BatchFault`` scripted for the topic comes back as its outcome with no answer.
         """
-        wire = OpenAIWire() if provider == "openai" else AnthropicWire()
-        request = wire.structure(body, self)
+        request = wire.structure(body, self.serving)
         if isinstance(request, str):
             return "bad_request", wire.error(400, request, {})
         topic = topic_of(wire.user_texts(body))
@@ -360,7 +363,7 @@ class FakeProvider(LoopbackServer):
     def _serve(
         self,
         index: int,
-        wire: OpenAIWire | AnthropicWire | OllamaWire,
+        wire: Wire,
         body: dict[str, Any],
         request: Any,
         topic: str,
@@ -369,7 +372,9 @@ class FakeProvider(LoopbackServer):
     ) -> tuple[str, Action]:
         """The answer to a well-formed request: a scripted fault or error, else the page."""
         if isinstance(item, HttpError):
-            return f"http_{item.status}", wire.error(item.status, item.message, dict(item.headers))
+            return f"http_{item.status}", wire.error(
+                item.status, item.message, dict(item.headers), item.details
+            )
         if isinstance(item, Fault) and item.status is not None:
             extra = dict(limit_headers)
             if item is Fault.RATE_LIMIT:
@@ -406,7 +411,7 @@ class FakeProvider(LoopbackServer):
                 self._section_output_tokens += output_tokens
         created = 0 if system is None or not caches else (token_count(system) if not cached else 0)
         usage = WireUsage(prompt_tokens, output_tokens, cached, created)
-        reply_body = wire.reply(index, body, request, content, finish, usage)
+        reply_body = wire.reply(Served(index, body, request, content, finish, usage))
         outcome = item.value if isinstance(item, Fault) else "ok" if item is None else "scripted"
         return outcome, Respond(200, reply_body, limit_headers, self._delay())
 
@@ -481,6 +486,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._batch_route("GET", b""):
             self._write(404, {"error": {"message": f"no route for GET {self.path}"}}, {})
 
+    def do_DELETE(self) -> None:
+        if not self._batch_route("DELETE", b""):
+            self._write(404, {"error": {"message": f"no route for DELETE {self.path}"}}, {})
+
     def do_POST(self) -> None:
         arrived = time.monotonic()  # a reply's latency runs from here: handling it is part of it
         provider = self.server.provider
@@ -497,7 +506,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _batch_route(self, method: str, raw: bytes) -> bool:
         """Serve the request if it is on a batch API's route; False if it is not."""
         provider = self.server.provider
-        if not provider.batch_desk.routes(self.path):
+        if not provider.batch_desk.routes(self.path, dict(self.headers.items())):
             return False
         try:
             response = provider.batch_desk.serve(method, self.path, dict(self.headers.items()), raw)

@@ -73,6 +73,23 @@ def no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOPICGEN_VERIFY_ENABLED", "false")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def shifted_clock():
+    """``TOPICGEN_TEST_CLOCK_SHIFT_DAYS=365 python -m pytest`` runs the whole suite with the system
+    clock that many days ahead (time-machine moves ``time.time`` and ``datetime.now`` for every
+    thread; monotonic timers and file times stay real), to show no test reads the calendar. libfaketime
+    cannot do this here: it stalls threads' timed waits (the loopback servers')."""
+    days = os.environ.get("TOPICGEN_TEST_CLOCK_SHIFT_DAYS", "").strip()
+    if not days:
+        yield None
+        return
+    import time_machine
+
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=int(days))
+    with time_machine.travel(later, tick=True):
+        yield later
+
+
 @pytest.fixture(autouse=True)
 def pinned_day(no_provider_keys, monkeypatch: pytest.MonkeyPatch):
     """Every test runs on ``TODAY`` (in this process, and in the commands it starts)."""

@@ -33,6 +33,7 @@ from topicgen.model.clients.base import Finish, ModelClient, ModelReply, ModelRe
 from topicgen.model.fingerprint import shipped_schema
 from topicgen.model.offload import off_loop
 from topicgen.model.prompt import Message, Prompts
+from topicgen.model.redact import echoed_key
 from topicgen.model.reply_cache import CachedReply, ReplyCache, request_key
 from topicgen.page.sections import section_model
 
@@ -138,15 +139,19 @@ def read_data(data: Any, model: type[BaseModel] | None = None, *, some_valid: bo
     model = model or page_model()
     fields = tuple(model.model_fields)
     data, notes = normalise(data, fields=fields)
-    try:
-        page = model.model_validate(data)
-    except ValidationError:
-        pass
-    else:
-        return ReplyReading(page.model_dump(mode="json"), {}, tuple(notes), page)
+    echoed = echoed_keys(data)
+    if not echoed:
+        try:
+            page = model.model_validate(data)
+        except ValidationError:
+            pass
+        else:
+            return ReplyReading(page.model_dump(mode="json"), {}, tuple(notes), page)
     valid: dict[str, Any] = {}
-    wrong: dict[str, list[str]] = {}
+    wrong: dict[str, list[str]] = dict(echoed)
     for key in fields:
+        if key in echoed:
+            continue
         if key not in data:
             wrong[key] = [f"{key}: missing from the reply"]
             continue
@@ -158,6 +163,29 @@ def read_data(data: Any, model: type[BaseModel] | None = None, *, some_valid: bo
         errors = [line for lines in wrong.values() for line in lines]
         raise InvalidReply(f"the reply does not match the schema ({errors[0]})", errors)
     return ReplyReading(valid, wrong, tuple(notes))
+
+
+def echoed_keys(data: dict[str, Any]) -> dict[str, list[str]]:
+    """The fields of reply data that repeat a key topicgen read, in any form redaction knows, by
+    section: no page may hold one, so those sections are asked again (the message names the field,
+    never the key)."""
+    found: dict[str, list[str]] = {}
+    for key, value in data.items():
+        for path in _texts_holding_keys(value, (key,)):
+            found.setdefault(key, []).append(f"{'.'.join(map(str, path))}: must not repeat an API key")
+    return found
+
+
+def _texts_holding_keys(value: Any, path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    if isinstance(value, str):
+        return [path] if echoed_key(value) else []
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    return [found for part, item in items for found in _texts_holding_keys(item, (*path, part))]
 
 
 def parse_reply(reply: ModelReply, model: type[BaseModel] | None = None) -> BaseModel:
@@ -330,7 +358,7 @@ async def generate_page(
     conversation = list(messages or prompts.messages(topic))
     schema = schema or request_schema(model)
     key = request_key(client.spec, conversation, schema) if cache else ""
-    if cache and (hit := cache.get(key)):
+    if cache and (hit := cache.get(key)) and not echoed_keys(hit.data):
         try:
             page = (model or page_model()).model_validate(hit.data)
             return Generation(page, hit.model, Usage(), 0, cached=True)

@@ -37,6 +37,7 @@ JOKE_KEY = "joke"
 Note = Callable[[int, Code, str, "str | None"], None]
 Keep = Callable[[int, int], None]  # (first line, last line) of text no section can hold
 _WHERE = re.compile(r"^where\b", re.IGNORECASE)
+_NAME_LIST = re.compile(r"[,;]")
 _DISPLAY_MATH = re.compile(r"^(\$\$|\\\[|\\begin\{)")
 
 
@@ -320,7 +321,7 @@ class SectionReader:
             if label is parent:
                 value[label.field] = note_name(rest) if rest else (names[0] if len(names) == 1 else "")
             else:
-                inline = [note_name(name.strip()) for name in re.split(r"[,;]", rest) if name.strip()]
+                inline = [note_name(name.strip()) for name in _NAME_LIST.split(rest) if name.strip()]
                 value[label.field] = names or inline
         absent = [label_text(label) for label in section.labels if label.field not in value]
         if absent:

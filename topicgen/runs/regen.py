@@ -77,7 +77,7 @@ class Regenerator(Workshop):
     async def regen(self, job: RegenJob) -> Outcome:
         problem = topic_name_problem(job.topic)
         if problem is not None:  # the title is someone's text, and it becomes the page's heading
-            detail = f"its title {job.topic[:60]!r} {problem}; fix the title in its frontmatter"
+            detail = f"its title cannot be a page's title: {problem}; fix it in the frontmatter"
             return Outcome(job.topic, Status.FAILED, job.path, detail)
         if not job.sections:
             detail = "kept edited section(s); --force replaces them" if job.keep else "nothing to do"

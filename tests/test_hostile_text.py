@@ -23,12 +23,14 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from pydantic import ValidationError
 
+from topicgen.model import redact
 from topicgen.page.drift import normalise
 from topicgen.page.markup import BIDI_CONTROLS
 from topicgen.page.render import PageContext, render_page
 from topicgen.page.schema import TopicSummary
 from topicgen.page.text_rules import check_youtube_url
 from topicgen.testing import Reply
+from topicgen.testing.fake_provider.pages import set_path
 from topicgen.vault.frontmatter import split_page
 from topicgen.vault.notes import Note, NoteIndex
 
@@ -226,8 +228,11 @@ def test_a_key_the_model_echoes_is_refused_in_any_field_and_form(
     assert ECHOES[form](FAKE_API_KEY) not in page
 
 
-def test_a_short_placeholder_key_is_a_word_a_page_may_hold(cli: TopicgenCli, empty_vault: Path) -> None:
+def test_a_short_placeholder_key_is_a_word_a_page_may_hold(
+    cli: TopicgenCli, empty_vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # local servers take placeholders ("ollama", "EMPTY"); a page about Ollama must still be written
+    monkeypatch.setattr(redact, "_read_keys", set())  # the keys this run reads, forgotten after it
     cli.server.script(Reply(patch={"examples.0": "Run models locally with ollama"}))
 
     result = cli.run("new", TOPIC, "--vault", str(empty_vault), OPENAI_API_KEY="ollama")
@@ -347,17 +352,6 @@ FIELDS = _text_fields(_page_data())
 SHARED_LINE_FIELDS = [field for field in FIELDS if field.startswith(("books.", "videos."))]
 
 
-def _set(data: dict, field: str, value: str) -> None:
-    *parents, last = field.split(".")
-    target = data
-    for part in parents:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    if isinstance(target, list):
-        target[int(last)] = value
-    else:
-        target[last] = value
-
-
 # A field may end in an unpaired backtick or open a code span: the attack is its pairing with the next.
 FIELD_TEXT = st.one_of(
     ANY_TEXT, ANY_TEXT.map(lambda text: text + "`"), ANY_TEXT.map(lambda text: f"`{text}`")
@@ -381,7 +375,7 @@ def test_no_model_text_in_any_field_puts_html_a_script_link_or_obsidian_code_on_
 ) -> None:
     data = json.loads(json.dumps(_page_data()))
     for field, text in texts.items():
-        _set(data, field, text)
+        set_path(data, field, text)
     try:
         page = TopicSummary.model_validate(normalise(data)[0])
     except ValidationError:

@@ -81,14 +81,14 @@ def _secrets(*extra: str | None) -> frozenset[str]:
 @lru_cache(maxsize=64)
 def _finder(secrets: frozenset[str]) -> re.Pattern[str] | None:
     """One pattern finding every form of every secret (a longer form first, in case one holds another):
-    plain forms in any letter case, base64 ones exactly."""
-    plain: set[str] = set()
-    encoded: set[str] = set()
+    plain forms in any letter case, base64 ones exactly. A placeholder shorter than a key
+    (``ollama``) is matched in its own case only, so the word stays readable in other cases."""
+    alternatives: list[str] = []
     for secret in secrets:
-        cased, exact = _forms(secret)
-        plain |= cased
-        encoded |= exact
-    alternatives = [f"(?i:{re.escape(form)})" for form in plain] + [re.escape(form) for form in encoded]
+        plain, encoded = _forms(secret)
+        any_case = len(secret.strip()) >= MIN_ECHOED_LENGTH
+        alternatives += [f"(?i:{re.escape(form)})" if any_case else re.escape(form) for form in plain]
+        alternatives += [re.escape(form) for form in encoded]
     alternatives.sort(key=len, reverse=True)
     return re.compile("|".join(alternatives)) if alternatives else None
 

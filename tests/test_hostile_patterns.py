@@ -145,6 +145,24 @@ def test_no_function_compiles_a_pattern_of_its_own_where_the_list_cannot_name_it
     assert inline == [], "give these patterns a module-level name and list them"
 
 
+# Scanners written in Python step once per token, not per character in C: a looser bound, still far
+# below what a quadratic scan costs on 100,000 characters.
+PYTHON_SCAN_RATIO = 50
+
+
+@pytest.mark.parametrize("unit", ["`", "`a", "``a`", "\\`", "`\\", "a"])
+def test_code_spans_are_found_in_linear_time_where_a_backtick_pattern_took_minutes(unit: str) -> None:
+    from topicgen.page.drift import normalise
+    from topicgen.page.markup import code_spans
+
+    text = hostile_text("", unit, "", LENGTH)
+    for work in (lambda: code_spans(text), lambda: normalise({"joke": text})):
+        start = time.perf_counter()
+        work()
+        ratio = (time.perf_counter() - start) / plain_scan(text)
+        assert ratio < PYTHON_SCAN_RATIO, f"{ratio:.0f} x a plain scan of {unit!r} repeated"
+
+
 def test_the_key_finder_runs_in_linear_time_on_text_built_to_slow_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from topicgen.model import redact
 

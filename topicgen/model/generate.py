@@ -33,7 +33,7 @@ from topicgen.model.clients.base import Finish, ModelClient, ModelReply, ModelRe
 from topicgen.model.fingerprint import shipped_schema
 from topicgen.model.offload import off_loop
 from topicgen.model.prompt import Message, Prompts
-from topicgen.model.redact import echoed_key
+from topicgen.model.redact import key_finder
 from topicgen.model.reply_cache import CachedReply, ReplyCache, request_key
 from topicgen.page.sections import section_model
 
@@ -169,23 +169,26 @@ def echoed_keys(data: dict[str, Any]) -> dict[str, list[str]]:
     """The fields of reply data that repeat a key topicgen read, in any form redaction knows, by
     section: no page may hold one, so those sections are asked again (the message names the field,
     never the key)."""
+    holds_key = key_finder()
     found: dict[str, list[str]] = {}
     for key, value in data.items():
-        for path in _texts_holding_keys(value, (key,)):
-            found.setdefault(key, []).append(f"{'.'.join(map(str, path))}: must not repeat an API key")
+        for path in _texts(value, (key,)):
+            if holds_key(path[0]):
+                found.setdefault(key, []).append(f"{'.'.join(map(str, path[1]))}: must not repeat an API key")
     return found
 
 
-def _texts_holding_keys(value: Any, path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+def _texts(value: Any, path: tuple[str | int, ...]) -> list[tuple[str, tuple[str | int, ...]]]:
+    """Every string in reply data, with its path."""
     if isinstance(value, str):
-        return [path] if echoed_key(value) else []
+        return [(value, path)]
     if isinstance(value, dict):
         items: Any = value.items()
     elif isinstance(value, list):
         items = enumerate(value)
     else:
         return []
-    return [found for part, item in items for found in _texts_holding_keys(item, (*path, part))]
+    return [found for part, item in items for found in _texts(item, (*path, part))]
 
 
 def parse_reply(reply: ModelReply, model: type[BaseModel] | None = None) -> BaseModel:

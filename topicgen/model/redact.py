@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -93,12 +94,17 @@ def _finder(secrets: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives)) if alternatives else None
 
 
+def key_finder() -> Callable[[str], bool]:
+    """A test of whether a text (a model's) holds a key topicgen read, or one the usual variables hold,
+    in any form ``redact`` knows; made once for many texts. Values shorter than ``MIN_ECHOED_LENGTH``
+    are placeholders, not keys."""
+    finder = _finder(frozenset(value for value in _secrets() if len(value.strip()) >= MIN_ECHOED_LENGTH))
+    return (lambda text: False) if finder is None else (lambda text: finder.search(text) is not None)
+
+
 def echoed_key(text: str) -> bool:
-    """Whether ``text`` (a model's) holds a key topicgen read, or one the usual variables hold, in any
-    form ``redact`` knows. Values shorter than ``MIN_ECHOED_LENGTH`` are placeholders, not keys."""
-    secrets = frozenset(value for value in _secrets() if len(value.strip()) >= MIN_ECHOED_LENGTH)
-    finder = _finder(secrets)
-    return finder is not None and finder.search(text) is not None
+    """Whether ``text`` holds a key (see ``key_finder``)."""
+    return key_finder()(text)
 
 
 def redact(text: str, *secrets: str | None) -> str:

@@ -240,6 +240,10 @@ def unsafe_lines(lines: list[str]) -> str | None:
     return problem
 
 
+_BACKTICKS = re.compile(r"`+")
+_ESCAPE_OR_BACKTICKS = re.compile(r"\\[\s\S]|`+")
+
+
 def code_spans(text: str) -> list[tuple[int, int]]:
     """Where ``text``'s inline code spans are, as ``(start, end)`` offsets, in linear time.
 
@@ -247,42 +251,26 @@ def code_spans(text: str) -> list[tuple[int, int]]:
     span that the next run of the same length closes (backslashes inside do
     not escape); a run with no such closer is literal text.
     """
+    if "`" not in text:
+        return []
     closers: dict[int, list[int]] = {}  # run length → the starts of every run that long, in order
-    index = 0
-    while index < len(text):
-        if text[index] == "`":
-            end = index
-            while end < len(text) and text[end] == "`":
-                end += 1
-            closers.setdefault(end - index, []).append(index)
-            index = end
-        else:
-            index += 1
+    for run in _BACKTICKS.finditer(text):
+        closers.setdefault(run.end() - run.start(), []).append(run.start())
     seen = dict.fromkeys(closers, 0)  # per length, how many of its runs lie behind the scan
     spans: list[tuple[int, int]] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
+    position = 0
+    while (token := _ESCAPE_OR_BACKTICKS.search(text, position)) is not None:
+        start, end = token.span()
+        position = end
+        if text[start] == "\\":
             continue
-        if char != "`":
-            index += 1
-            continue
-        end = index
-        while end < len(text) and text[end] == "`":
-            end += 1
-        length = end - index
+        length = end - start
         runs = closers.get(length, [])
-        position = seen.get(length, 0)
-        while position < len(runs) and runs[position] < end:
-            position += 1
-        if length in seen:
-            seen[length] = position
-        if position < len(runs):
-            close = runs[position] + length
-            spans.append((index, close))
-            index = close
-        else:
-            index = end
+        index = seen.get(length, 0)
+        while index < len(runs) and runs[index] < end:
+            index += 1
+        seen[length] = index
+        if index < len(runs):
+            position = runs[index] + length
+            spans.append((start, position))
     return spans

@@ -26,8 +26,9 @@ from pydantic import ValidationError
 from topicgen.model import redact
 from topicgen.page.drift import normalise
 from topicgen.page.markup import BIDI_CONTROLS
-from topicgen.page.render import PageContext, render_page
-from topicgen.page.schema import TopicSummary
+from topicgen.page.outline import OUTLINE
+from topicgen.page.render import PageContext, render_page, section_lines
+from topicgen.page.schema import SHARED_LINE_KINDS, TopicSummary
 from topicgen.page.text_rules import check_youtube_url
 from topicgen.testing import Reply
 from topicgen.testing.fake_provider.pages import set_path
@@ -166,6 +167,22 @@ def test_a_book_note_title_ending_in_a_backtick_cannot_pair_with_the_authors_cod
     page = page_path(empty_vault).read_text(encoding="utf-8")
     assert "[Graph Drawing](../books/backtick-title.md) by `<b>`" in page  # the name asked, not the title
     assert_nothing_live(page)
+
+
+def test_only_the_kinds_checked_line_by_line_write_several_fields_on_one_line() -> None:
+    data = json.loads(json.dumps(_page_data()))
+    fields = [field for field in FIELDS if field != "title_emoji"]
+    for number, field in enumerate(fields):
+        set_path(data, field, f"⟦{number}⟧")
+
+    shared = {
+        section.key
+        for section in OUTLINE
+        for line in section_lines(section.key, data[section.key])
+        if line.count("⟦") > 1
+    }
+
+    assert shared == {section.key for section in OUTLINE if section.kind in SHARED_LINE_KINDS}
 
 
 # --- accepted: what real models write ---------------------------------------------------------------

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-# Inline tokens that carry no text of their own: emphasis, strong and line breaks.
+# Inline tokens that carry no text of their own: emphasis, strong, line breaks, a link's end.
 _PLAIN_MARKS = frozenset(
     {"em_open", "em_close", "strong_open", "strong_close", "softbreak", "hardbreak", "link_close"}
 )
@@ -84,7 +84,7 @@ def line_spans(lines: list[str]) -> list[Span]:
         if content.startswith(("- ", "### ")):
             spans.extend(inline_spans(content.partition(" ")[2]))
         elif content:
-            spans.append(Span("other", "line that is no bullet"))
+            spans.append(Span("other", "line of its own"))
     return spans
 
 
@@ -140,6 +140,13 @@ BIDI_CONTROLS = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SCHEME_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 ALLOWED_SCHEME = "https"
 _HTML = "must not contain raw HTML elements, comments or <...> links"
+_TEXT_PROBLEMS = {
+    "html": _HTML,
+    "image": "must not contain images or embeds ('![')",
+    "wikilink": "must not contain wikilinks ('[[...]]')",
+    "reference": "must not contain reference-style links",
+    "math": "must not contain \\href, \\url or \\html in math (math renderers make them links)",
+}
 
 
 def _destination_scheme(text: str) -> str:
@@ -190,15 +197,6 @@ def _span_problem(span: Span) -> str | None:
     return _text_problem(span.value)
 
 
-_TEXT_PROBLEMS = {
-    "html": _HTML,
-    "image": "must not contain images or embeds ('![')",
-    "wikilink": "must not contain wikilinks ('[[...]]')",
-    "reference": "must not contain reference-style links",
-    "math": "must not contain \\href, \\url or \\html in math (math renderers make them links)",
-}
-
-
 def _text_problem(text: str) -> str | None:
     """Why text a renderer shows as text could still become markup elsewhere, or None: an unclosed tag
     another field may close, an Obsidian embed or wikilink, a reference link, a non-https address."""
@@ -217,8 +215,8 @@ def _text_problem(text: str) -> str | None:
 def unsafe_markup(value: str) -> str | None:
     """Why ``value`` holds markup a page must not carry, or None when it is allowed.
 
-    A CommonMark parser decides (``topicgen.page.markup``): allowed are text,
-    ``**bold**``, ``*emphasis*``, code spans and links to ``https`` addresses.
+    The parser decides what the text makes; allowed are text, ``**bold**``,
+    ``*emphasis*``, code spans and links to ``https`` addresses.
     Everything else a renderer acts on is refused: HTML of any kind,
     autolinks but https ones, images and embeds, wikilinks, reference links,
     template and Templater syntax, Obsidian comments, Dataview queries, and

@@ -342,7 +342,7 @@ class _PageParser:
             return
         problem = topic_name_problem(name)
         if problem is not None:  # it would become the heading of the page topicgen writes
-            self._note(line, Code.BAD_TITLE, f"title {name[:60]!r} {problem}")
+            self._note(line, Code.BAD_TITLE, f"the title cannot be a page's title: {problem}")
         if lead:
             data, drift = normalise({TITLE_KEY: self._fix(lead)}, fields=(TITLE_KEY,), source=Source.PAGE)
             try:

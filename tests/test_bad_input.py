@@ -132,7 +132,7 @@ def test_a_topics_file_that_is_not_utf8_is_refused(cli: TopicgenCli, vault: Path
         "**Bold** _Italic_",
         "Before --- After",
         "a < b",
-        "{{ page }} {% raw %}",
+        "{ page } {raw}",  # braces are text; template syntax is refused (tests/test_hostile_text.py)
         "Gödel Ω",
         "Graph Theory 🧠",
         "x" * 200,

@@ -1,9 +1,11 @@
-"""A vault's prompt overrides are text to fill in, never code (issue 12.1, issue 13.5).
+"""A vault's prompt overrides are text to fill in, never code (issue 12.1, issue 13.5), at a bounded cost
+(issue 20.7).
 
 The overrides here are kept in tests/hostile/templates/: one that runs a shell
 command through jinja2's globals, one that walks Python's classes, one that
-mutates a list, one that includes a file outside the vault, and two broken
-ones (an undefined name, a syntax error).
+mutates a list, one that includes a file outside the vault, two broken ones
+(an undefined name, a syntax error), and nine that would exhaust time, memory
+or the stack.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from conftest import HOSTILE
 
 from topicgen.errors import UsageError
+from topicgen.model import template_sandbox
 from topicgen.model.prompt import Prompts, PromptTemplateError
 
 TEMPLATES = HOSTILE / "templates"
@@ -121,3 +124,50 @@ def test_a_prompts_folder_linked_out_of_the_vault_is_refused(vault: Path, tmp_pa
 
     with pytest.raises(UsageError, match="outside the vault"):
         Prompts(vault)
+
+
+# --- templates that would exhaust the machine (issue 20.7) ------------------------------------------
+
+EXHAUSTING = {
+    "nested-loops.md.j2": "took more than 0.5 s to render",
+    "lipsum.md.j2": "'lipsum' is undefined",
+    "string-bomb.md.j2": "the result of '*' would hold more than",
+    "self-calling-macro.md.j2": "calls nest more than 50 deep",
+    "self-include.md.j2": "loads more than 100 templates",
+    "huge-prompt.md.j2": "its output would hold more than",
+    "doubling-macro.md.j2": "a '~' joining would hold more than",
+    "format-width.md.j2": "a format string asks for a field of 0999999999 characters",
+    "power.md.j2": "is a number too large to compute",
+}
+
+
+@pytest.mark.parametrize(("fixture", "problem"), EXHAUSTING.items(), ids=EXHAUSTING)
+def test_an_override_that_would_exhaust_time_memory_or_the_stack_is_one_line_and_exit_2_before_any_call(
+    cli, vault: Path, monkeypatch: pytest.MonkeyPatch, fixture: str, problem: str
+) -> None:
+    monkeypatch.setattr(template_sandbox, "MAX_SECONDS", 0.5)  # the bound, made short for the test
+    plant(vault, fixture, "user.md.j2")
+
+    result = cli.run("new", "Rust", "--vault", str(vault))
+
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: prompt template .topicgen/prompts/user.md.j2") and problem in line
+    assert cli.server.requests == []
+    assert not (vault / "topics" / "rust.md").exists()
+
+
+def test_an_override_within_the_bounds_renders_as_before(vault: Path) -> None:
+    folder = vault / ".topicgen" / "prompts"
+    folder.mkdir(parents=True)
+    (folder / "user.md.j2").write_text(
+        "{% macro item(s) %}- {{ s.heading }}{% endmacro %}"
+        "Write about {{ topic | upper }} in {{ outline | length }} sections:\n"
+        "{% for s in outline %}{{ item(s) }}\n{% endfor %}{{ '%-12s|' % topic }}{{ '{:>8}'.format(1) }}",
+        encoding="utf-8",
+    )
+
+    (_, user) = Prompts(vault).messages("Graph Theory")
+
+    assert user.content.startswith("Write about GRAPH THEORY in 20 sections:\n- 👉 What Is It?")
+    assert user.content.endswith("Graph Theory|       1")

@@ -84,7 +84,7 @@ def new(
     reask: ReaskOption = "batch",
 ) -> None:
     """Draft new topic pages into the vault's topics/ folder."""
-    from topicgen.vault.slugs import clean_topics
+    from topicgen.page.titles import clean_topics
 
     names = list(topics or []) + (read_topic_file(from_file) if from_file else [])
     if output not in (None, "-"):

@@ -33,6 +33,7 @@ from topicgen.model.clients.base import Finish, ModelClient, ModelReply, ModelRe
 from topicgen.model.fingerprint import shipped_schema
 from topicgen.model.offload import off_loop
 from topicgen.model.prompt import Message, Prompts
+from topicgen.model.redact import key_finder
 from topicgen.model.reply_cache import CachedReply, ReplyCache, request_key
 from topicgen.page.sections import section_model
 
@@ -139,15 +140,19 @@ def read_data(data: Any, model: type[BaseModel] | None = None, *, some_valid: bo
     model = model or page_model()
     fields = tuple(model.model_fields)
     data, notes = normalise(data, fields=fields)
-    try:
-        page = model.model_validate(data)
-    except ValidationError:
-        pass
-    else:
-        return ReplyReading(page.model_dump(mode="json"), {}, tuple(notes), page)
+    echoed = echoed_keys(data)
+    if not echoed:
+        try:
+            page = model.model_validate(data)
+        except ValidationError:
+            pass
+        else:
+            return ReplyReading(page.model_dump(mode="json"), {}, tuple(notes), page)
     valid: dict[str, Any] = {}
-    wrong: dict[str, list[str]] = {}
+    wrong: dict[str, list[str]] = dict(echoed)
     for key in fields:
+        if key in echoed:
+            continue
         if key not in data:
             wrong[key] = [f"{key}: missing from the reply"]
             continue
@@ -159,6 +164,32 @@ def read_data(data: Any, model: type[BaseModel] | None = None, *, some_valid: bo
         errors = [line for lines in wrong.values() for line in lines]
         raise InvalidReply(f"the reply does not match the schema ({errors[0]})", errors)
     return ReplyReading(valid, wrong, tuple(notes))
+
+
+def echoed_keys(data: dict[str, Any]) -> dict[str, list[str]]:
+    """The fields of reply data that repeat a key topicgen read, in any form redaction knows, by
+    section: no page may hold one, so those sections are asked again (the message names the field,
+    never the key)."""
+    holds_key = key_finder()
+    found: dict[str, list[str]] = {}
+    for key, value in data.items():
+        for path in _texts(value, (key,)):
+            if holds_key(path[0]):
+                found.setdefault(key, []).append(f"{'.'.join(map(str, path[1]))}: must not repeat an API key")
+    return found
+
+
+def _texts(value: Any, path: tuple[str | int, ...]) -> list[tuple[str, tuple[str | int, ...]]]:
+    """Every string in reply data, with its path."""
+    if isinstance(value, str):
+        return [(value, path)]
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    return [found for part, item in items for found in _texts(item, (*path, part))]
 
 
 def parse_reply(reply: ModelReply, model: type[BaseModel] | None = None) -> BaseModel:
@@ -342,7 +373,7 @@ async def generate_page(
         {spec: request_key(spec, conversation, schema) for spec in answering_specs(client)} if cache else {}
     )
     for spec, key in keys.items():
-        if cache and (hit := cache.get(key)):
+        if cache and (hit := cache.get(key)) and not echoed_keys(hit.data):
             try:
                 page = (model or page_model()).model_validate(hit.data)
                 return Generation(page, hit.model, Usage(), 0, cached=True, spec=spec)

@@ -20,12 +20,12 @@ from pathlib import Path
 from types import TracebackType
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from topicgen import resources
 from topicgen.errors import UsageError
 from topicgen.model.clients.base import Message
 from topicgen.model.fingerprint import TEMPLATES, VAULT_PROMPTS, combine, read_vault_template
+from topicgen.model.template_sandbox import BoundedSandbox
 from topicgen.page.outline import OUTLINE
 
 SYSTEM_TEMPLATE, USER_TEMPLATE, REASK_TEMPLATE, SECTIONS_TEMPLATE = TEMPLATES
@@ -73,7 +73,7 @@ class Prompts:
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(resources.resource_dir("prompts")))]
         if vault is not None:
             loaders.insert(0, _VaultTemplates(vault))
-        self._env = ImmutableSandboxedEnvironment(
+        self._env = BoundedSandbox(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False,
@@ -94,11 +94,11 @@ class Prompts:
 
     def _render(self, name: str, **context: object) -> str:
         try:
-            return self._env.get_template(name).render(outline=OUTLINE, **context).strip()
+            return self._env.render(self._env.get_template(name), {"outline": OUTLINE, **context}).strip()
         except jinja2.TemplateSyntaxError as error:
             where = self._where(error.filename or error.name or name, error.lineno)
             raise PromptTemplateError(f"prompt template {where}: {error.message}") from None
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as error:
+        except Exception as error:  # anything a template raises is that template's error, in one line
             filename, line = _template_frame(error.__traceback__)
             where = self._where(filename or name, line)
             raise PromptTemplateError(f"prompt template {where}: {_message(error)}") from None
@@ -163,7 +163,11 @@ def _template_frame(trace: TracebackType | None) -> tuple[str | None, int | None
     return found
 
 
-def _message(error: Exception) -> str:
+def _message(error: BaseException) -> str:
+    if isinstance(error, MemoryError):
+        return "needs more memory than a prompt may take"
+    if isinstance(error, RecursionError):
+        return "nests too deeply (does a template include itself?)"
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     if isinstance(error, jinja2.exceptions.SecurityError):
         return f"{text} (prompt templates run sandboxed: they can only fill in text)"

@@ -2,17 +2,24 @@
 
 Every key topicgen reads goes through ``read_key``, which remembers its value,
 so ``redact`` hides it wherever it turns up, whatever its shape and whatever
-variable held it (``api_key_env = "VLLM_API_KEY"`` included). Anything shaped
-like a well-known key is hidden too, and so are the credentials an address
-can carry: its userinfo (``http://admin:pass@host``) and secret-looking query
-values (``?api_key=``, ``&token=``).
+variable held it (``api_key_env = "VLLM_API_KEY"`` included), in any form it
+knows: as is in any letter case, escaped in JSON, percent-encoded, or
+base64-encoded (alone or inside a longer encoding, as in a recorded header).
+Anything shaped like a well-known key is hidden too, and so are the
+credentials an address can carry: its userinfo (``http://admin:pass@host``)
+and secret-looking query values (``?api_key=``, ``&token=``). ``echoed_key``
+tells whether a model's text repeats a key, so that no page ever holds it.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import quote
 
 KEY_VARIABLES = (
     "OPENAI_API_KEY",
@@ -24,6 +31,10 @@ KEY_VARIABLES = (
     "GOOGLE_API_KEY",
 )
 MIN_SECRET_LENGTH = 4  # shorter values would redact ordinary words; no real key is that short
+# A page refuses text holding a key this long or longer. Shorter values are the placeholders local
+# servers take ("ollama", "EMPTY", "lm-studio"), words a page may well hold; no provider's key is short.
+MIN_ECHOED_LENGTH = 16
+_MIN_BASE64_CORE = 8  # a key's base64 characters that do not depend on what is encoded around it
 _KEY_PATTERN = re.compile(
     r"\b(sk-(?:ant-|proj-)?[A-Za-z0-9_\-*]{8,}|Bearer\s+[A-Za-z0-9_\-.]{8,}|AIza[A-Za-z0-9_\-]{30,})"
 )  # OpenAI's and Anthropic's keys, bearer tokens, Google API keys
@@ -51,22 +62,71 @@ def remember_secret(value: str) -> None:
         _read_keys.add(value)
 
 
-def _forms(value: str) -> set[str]:
-    """A secret as it may appear: as is, and escaped inside JSON (recordings, error bodies)."""
-    return {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+def _forms(value: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A secret as it may appear: (forms matched in any letter case, base64 forms matched exactly).
+
+    As is, escaped inside JSON (recordings, error bodies) and percent-encoded
+    (addresses); and base64-encoded, standard or URL-safe, at each of the
+    three alignments it can have inside a longer encoding (a recorded
+    ``Authorization: Basic`` header): only the characters that depend on the
+    secret alone are kept.
+    """
+    plain = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(value, safe=""),
+    }
+    data = value.encode("utf-8", "surrogatepass")
+    encoded = set()
+    for shift in range(3):
+        first, end = -(-shift * 8 // 6), (shift + len(data)) * 8 // 6
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            core = encode(bytes(shift) + data).decode("ascii")[first:end]
+            if len(core) >= _MIN_BASE64_CORE:
+                encoded.add(core)
+    return frozenset(plain), frozenset(encoded)
+
+
+def _secrets(*extra: str | None) -> frozenset[str]:
+    values = {os.environ.get(name) for name in KEY_VARIABLES} | set(extra) | _read_keys
+    return frozenset(value for value in values if value and len(value.strip()) >= MIN_SECRET_LENGTH)
+
+
+@lru_cache(maxsize=64)
+def _finder(secrets: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern finding every form of every secret (a longer form first, in case one holds another):
+    plain forms in any letter case, base64 ones exactly. A placeholder shorter than a key
+    (``ollama``) is matched in its own case only, so the word stays readable in other cases."""
+    alternatives: list[str] = []
+    for secret in secrets:
+        plain, encoded = _forms(secret)
+        any_case = len(secret.strip()) >= MIN_ECHOED_LENGTH
+        alternatives += [f"(?i:{re.escape(form)})" if any_case else re.escape(form) for form in plain]
+        alternatives += [re.escape(form) for form in encoded]
+    alternatives.sort(key=len, reverse=True)
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def key_finder() -> Callable[[str], bool]:
+    """A test of whether a text (a model's) holds a key topicgen read, or one the usual variables hold,
+    in any form ``redact`` knows; made once for many texts. Values shorter than ``MIN_ECHOED_LENGTH``
+    are placeholders, not keys."""
+    finder = _finder(frozenset(value for value in _secrets() if len(value.strip()) >= MIN_ECHOED_LENGTH))
+    return (lambda text: False) if finder is None else (lambda text: finder.search(text) is not None)
+
+
+def echoed_key(text: str) -> bool:
+    """Whether ``text`` holds a key (see ``key_finder``)."""
+    return key_finder()(text)
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """Replace every key read, the usual key variables' values and anything shaped like a key."""
-    values = {os.environ.get(name) for name in KEY_VARIABLES} | set(secrets) | _read_keys
-    forms = {
-        form
-        for value in values
-        if value and len(value.strip()) >= MIN_SECRET_LENGTH
-        for form in _forms(value)
-    }
-    for form in sorted(forms, key=len, reverse=True):  # a longer secret first, in case one holds another
-        text = text.replace(form, "[redacted]")
+    """Replace every key read, the usual key variables' values and anything shaped like a key, in
+    every form they may take."""
+    finder = _finder(_secrets(*secrets))
+    if finder is not None:
+        text = finder.sub("[redacted]", text)
     return redact_addresses(_KEY_PATTERN.sub("[redacted]", text))
 
 

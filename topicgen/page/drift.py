@@ -32,7 +32,8 @@ it.
   written; a joiner left dangling is removed; a title may carry up to
   ``LIST_SLACK`` emoji more than asked.
 - ``whitespace``: runs of spaces or tabs become one space (not inside code
-  spans); zero-width spaces and byte-order marks are removed.
+  spans); zero-width spaces, byte-order marks and bidirectional controls
+  (which reorder how a line is shown) are removed.
 - ``no-closing-label``: an empty ``Alternatives``/``Improvement`` item; the
   section is rendered without it.
 - ``unknown-field``: a key the schema does not have is ignored (it is never rendered).
@@ -49,6 +50,7 @@ from typing import Any
 import emoji
 from pydantic import ValidationInfo
 
+from topicgen.page.markup import BIDI_CONTROLS, code_spans
 from topicgen.page.outline import SECTIONS, TITLE_EMOJI_RANGE, ZWJ, Kind, Label, Section
 
 LIST_SLACK = 2
@@ -130,34 +132,43 @@ def title_emoji_limit(source: Source = Source.REPLY) -> int | None:
 
 _SPACES = re.compile(r"[ \t]{2,}|\t")
 _INVISIBLE = re.compile("[\u200b\ufeff]")
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _BOLD_LABEL = (
-    re.compile(r"^(\*\*|__)(?P<label>[^*_:\n]{1,80}?)\s*:\s*\1\s*(?P<rest>.*)$"),  # **Name:** text
+    re.compile(r"^(\*\*|__)(?P<label>[^*_:\n]{1,80}?)(?<!\s)\s*:\s*\1\s*(?P<rest>.*)$"),  # **Name:** text
     re.compile(r"^(\*\*|__)(?P<label>[^*_:\n]{1,80}?)\1\s*:\s*(?P<rest>.*)$"),  # **Name**: text
 )
-_PAREN_MATH = re.compile(r"\\\((?P<inline>.+?)\\\)|\\\[(?P<display>.+?)\\\]")
+# \(…\) and \[…\] math. Their content holds no opener or closer of its kind and no line break, so a
+# search stops at the next one instead of scanning every opener to the line's end (linear time).
+_PAREN_MATH = re.compile(
+    r"\\\((?P<inline>(?:[^\\\n]|\\[^()\n])+)\\\)|\\\[(?P<display>(?:[^\\\n]|\\[^\[\]\n])+)\\\]"
+)
 _DOLLAR_MATH = re.compile(r"(?<![\\$])\$(?=\S)[^$\n]+?(?<=\S)\$(?!\$)|\$\$[^$\n]+?\$\$")
 _QUOTES = (('"', '"'), ("“", "”"))
 _EMPHASISED_QUOTE = re.compile(r"(\*\*|\*|_)(?P<inner>[\"“].+[\"”])\1")
+_WORD = re.compile(r"[^\W_]+")
 _EMOJI_TAIL = re.compile(r"^[\s\W]*$")
 
 
 def _outside_code(text: str, change: Callable[[str], str]) -> str:
     """``change`` applied to the text outside inline code spans."""
     pieces, cursor = [], 0
-    for match in _CODE_SPAN.finditer(text):
-        pieces.append(change(text[cursor : match.start()]))
-        pieces.append(match.group(0))
-        cursor = match.end()
+    for start, end in code_spans(text):
+        pieces.append(change(text[cursor:start]))
+        pieces.append(text[start:end])
+        cursor = end
     pieces.append(change(text[cursor:]))
     return "".join(pieces)
+
+
+# Joiners after a space or the start, or a run of them before a space or the end (tried from the run's
+# first joiner only, so a long run followed by a letter is read once).
+_DANGLING_JOINERS = re.compile(rf"(?:(?<=\s)|^){ZWJ}+|(?<!{ZWJ}){ZWJ}++(?=\s|$)")
 
 
 def _dangling_joiners(text: str) -> str:
     """A zero-width joiner with whitespace or an end beside it joins nothing."""
     if ZWJ not in text:
         return text
-    return re.sub(rf"(?:(?<=\s)|^){ZWJ}+|{ZWJ}+(?=\s|$)", "", text)
+    return _DANGLING_JOINERS.sub("", text)
 
 
 class _Normaliser:
@@ -175,9 +186,12 @@ class _Normaliser:
         if not isinstance(value, str):
             return value
         text = value
-        cleaned = _INVISIBLE.sub("", text)
+        visible = BIDI_CONTROLS.sub("", text)
+        if visible != text:
+            self.note(Drift.WHITESPACE, path, "bidirectional control characters removed")
+        cleaned = _INVISIBLE.sub("", visible)
         cleaned = _outside_code(cleaned, lambda part: _SPACES.sub(" ", part)).strip()
-        if cleaned != text.strip():
+        if cleaned != visible.strip():
             self.note(Drift.WHITESPACE, path, "stray spaces removed")
         text = cleaned
         joined = _dangling_joiners(text)
@@ -309,7 +323,7 @@ def _dollars(match: re.Match[str]) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[^\W_]+", text.casefold())
+    return _WORD.findall(text.casefold())
 
 
 def _label_names(label: Label) -> tuple[str, ...]:

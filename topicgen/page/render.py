@@ -69,6 +69,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
+        auto_reload=False,  # the package's own templates: no need to stat them on every render
     )
 
 
@@ -128,17 +129,26 @@ def page_title(page: BaseModel, topic: str) -> str:
 
 
 def _render_template(name: str, page: BaseModel, context: PageContext, **extra: Any) -> list[str]:
+    return _render_data(name, page.model_dump(), context, **extra)
+
+
+def _render_data(name: str, data: dict[str, Any], context: PageContext, **extra: Any) -> list[str]:
     template = _environment().get_template(name)
-    wording = context.wording
-    text = template.render(
-        page=page.model_dump(),
-        label_text=lambda label, section: label_text(label, wording.label(section, label.field)),
-        book_text=lambda section, label, book: book_text(context, section, label, book),
-        topic_text=lambda section, label, name, index=None: topic_text(context, section, label, name, index),
-        as_written=lambda rendered, section, index: wording.item(rendered, section, ITEMS, index),
-        **extra,
-    )
+    text = template.render(page=data, **template_functions(context), **extra)
     return text.split("\n")
+
+
+def template_functions(context: PageContext) -> dict[str, Any]:
+    """What the page templates call, bound to a page's vault and its own words (``Wording``)."""
+    wording = context.wording
+    return {
+        "label_text": lambda label, section: label_text(label, wording.label(section, label.field)),
+        "book_text": lambda section, label, book: book_text(context, section, label, book),
+        "topic_text": lambda section, label, name, index=None: topic_text(
+            context, section, label, name, index
+        ),
+        "as_written": lambda rendered, section, index: wording.item(rendered, section, ITEMS, index),
+    }
 
 
 def render_lines(page: BaseModel, context: PageContext) -> list[str]:
@@ -175,6 +185,31 @@ def render_section_blocks(sections: BaseModel, context: PageContext) -> dict[str
         if block.key:
             blocks[block.key] = block.lines
     return blocks
+
+
+def section_lines(key: str, value: Any) -> list[str]:
+    """One section's content (validated data) as a page shows it, with no vault notes to link: the
+    lines the text rules read, since several fields share a line."""
+    return str(_bare_section_macro()(SECTIONS[key], _plain(value))).split("\n")
+
+
+_BARE_CONTEXT = PageContext(topic="", slug="")
+
+
+@cache
+def _bare_section_macro() -> Any:
+    """The page template's section macro, bound once to a vault with no notes (a macro called
+    directly costs a tenth of a template render: every section of every reply goes through it)."""
+    module = _environment().get_template("section.md.j2").make_module(template_functions(_BARE_CONTEXT))
+    return module.render_section
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def render_body(page: BaseModel, context: PageContext) -> str:

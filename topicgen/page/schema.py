@@ -17,7 +17,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from topicgen import resources
 from topicgen.page.drift import count_error, source_of, title_emoji_limit
+from topicgen.page.markup import unsafe_lines
 from topicgen.page.outline import OUTLINE, TITLE_EMOJI_RANGE, Kind, Section
+from topicgen.page.render import section_lines
 from topicgen.page.text_rules import (
     check_line,
     check_link_text,
@@ -87,7 +89,37 @@ def _class_name(section: Section) -> str:
     return "".join(part.title() for part in section.key.split("_"))
 
 
+# Kinds whose page lines hold several of the model's fields (a book's title, authors and note; a
+# video's name, address and description). Every other line is fixed text and one field, which its own
+# check has read already (tests/test_hostile_text.py renders every kind to keep this true).
+SHARED_LINE_KINDS = frozenset({Kind.BOOKS, Kind.VIDEOS})
+
+
+def _as_written(section: Section) -> AfterValidator:
+    """The section's lines as the page writes them pass the text rules too: where several fields
+    share a line, markup one opens another may close (a backtick ending a title pairs with one
+    starting the authors, and the tag the authors held in code is read afresh)."""
+
+    def check(value: Any) -> Any:
+        problem = unsafe_lines(section_lines(section.key, value))
+        if problem:
+            raise ValueError(
+                f"as written on the page, where fields share a line, it {problem}; "
+                "close every code span in the field that opens it"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
 def _section_type(section: Section) -> Any:
+    """The Pydantic type of a section's content, from its kind in the outline, checked as written."""
+    if section.kind in SHARED_LINE_KINDS:
+        return Annotated[_content_type(section), _as_written(section)]
+    return _content_type(section)
+
+
+def _content_type(section: Section) -> Any:
     """The Pydantic type of a section's content, from its kind in the outline."""
     if section.kind is Kind.BULLETS:
         return _items(section)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")  # the text keeps trailing spaces: outline_key ignores them
+_SEPARATORS = re.compile(r"[\s\-]+")  # in a section's name as a user spells it
 _LIST_OR_BLANK = re.compile(r"^(\s*$|\s*[-*+] |\s{2,}\S|\s*\d+[.)] )")
 
 
@@ -171,7 +172,7 @@ def resolve_sections(names: list[str]) -> list[str]:
     """Section keys from user spellings: 'joke', 'jokes', 'books', 'deep-dive', 'Deep Dive'."""
     keys = []
     for name in names:
-        wanted = re.sub(r"[\s\-]+", "_", name.strip().lower())
+        wanted = _SEPARATORS.sub("_", name.strip().lower())
         candidates = {wanted, wanted.removesuffix("s"), wanted + "s"}
         key = next((k for k in SECTIONS if k in candidates), None)
         if key is None:

@@ -3,24 +3,24 @@
 Model output and vault content (note titles, file names) are untrusted: a
 field must not be able to start a new line, a heading, a frontmatter block,
 an HTML element or a link anywhere but an ``https`` address. The markup
-check is an allow-list (``unsafe_markup``): plain text, emphasis, code spans
-and inline links to ``https`` addresses are what a page's text may hold;
-anything else that a Markdown, HTML, Obsidian or static-site renderer would
-act on is refused. A failing model field raises ``ValueError`` with a
-message the model can act on when re-asked; vault text that fails is left
-out of links or escaped (``vault_link_text``, ``escape_text``).
+check is an allow-list decided by a CommonMark parser
+(``topicgen.page.markup``): plain text, emphasis, code spans and links to
+``https`` addresses are what a page's text may hold; anything else that a
+Markdown, HTML, Obsidian or static-site renderer would act on is refused. A
+failing model field raises ``ValueError`` with a message the model can act
+on when re-asked; vault text that fails is left out of links or escaped
+(``vault_link_text``, ``escape_text``). YouTube addresses are rebuilt from
+their parts, never copied (``check_youtube_url``).
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from functools import cache
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote_plus, unquote, urlsplit
 
-import emoji
-
+from topicgen.page.markup import unsafe_markup
 from topicgen.page.outline import OUTLINE, TITLE_EMOJI_RANGE
 
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]")
@@ -42,85 +42,20 @@ YOUTUBE_HOSTS = frozenset(
 )
 
 
-# --- the allow-list: what markup untrusted text may carry -------------------------------------------
-
-# An HTML tag, comment, declaration or processing instruction, or an autolink (<scheme:...>): any
-# "<" a renderer could read as markup. A "<" before a space or digit ("|E| < |V|") is text.
-_MARKUP_START = re.compile(r"<[A-Za-z/!?]")
-_CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
-_IMAGE_OR_EMBED = re.compile(r"!\[")
-_WIKILINK = re.compile(r"\[\[|\]\]")
-_TEMPLATE = re.compile(r"\{[{%#]")  # jinja2, Liquid, Nunjucks, Hugo: static-site builders run them
-_REFERENCE = re.compile(r"\]\[|^\s*\[[^\]]*\]:")  # reference links and definitions
-_INLINE_LINK = re.compile(r"\]\(\s*(<)?")
-_BARE_URL = re.compile(r"(?<![\w.+-])([A-Za-z][A-Za-z0-9+.-]*):(//|(?=\S))")
-# Schemes a renderer may link without "//": scripts, and what GFM autolinks (mailto:, xmpp:).
-_SCRIPT_SCHEMES = frozenset(
-    {"javascript", "vbscript", "data", "file", "blob", "filesystem", "mailto", "xmpp"}
-)
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
-_ESCAPE = re.compile(r"\\(.)")
-ALLOWED_SCHEME = "https"
-
-
-def _destination_scheme(text: str) -> str:
-    """The scheme a renderer would see at the start of a link destination, '' when there is none.
-
-    Character references and backslash escapes are decoded and invisible
-    characters dropped first, as browsers and Markdown renderers do
-    (``java&#9;script:`` is ``javascript:``).
-    """
-    decoded = _INVISIBLE.sub("", html.unescape(_ESCAPE.sub(r"\1", text[:200])))
-    scheme, colon, _ = decoded.partition(":")
-    if not colon or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
-        return ""
-    return scheme.lower()
-
-
-def unsafe_markup(value: str) -> str | None:
-    """Why ``value`` holds markup a page must not carry, or None when it is allowed.
-
-    Allowed: text, ``**bold**``, ``*emphasis*``, code spans and inline links to
-    ``https`` addresses. Everything else a renderer acts on is refused: HTML of
-    any kind, autolinks, images and embeds (``![...]``, ``![[...]]``),
-    wikilinks, reference links, template syntax, and links or bare addresses
-    with any scheme but https.
-    """
-    if _TEMPLATE.search(value):
-        return "must not contain template syntax ('{{', '{%', '{#')"
-    text = _CODE_SPAN.sub(" ", value)  # code spans show markup as code (but templates run even there)
-    if _MARKUP_START.search(html.unescape(text)) or _MARKUP_START.search(text):
-        return "must not contain raw HTML elements, comments or <...> links"
-    if _IMAGE_OR_EMBED.search(text):
-        return "must not contain images or embeds ('![')"
-    if _WIKILINK.search(text):
-        return "must not contain wikilinks ('[[...]]')"
-    if _REFERENCE.search(text):
-        return "must not contain reference-style links"
-    for match in _INLINE_LINK.finditer(text):
-        scheme = _destination_scheme(text[match.end() :])
-        if scheme != ALLOWED_SCHEME:
-            return "must link only to https:// addresses" + (f", not {scheme}:" if scheme else "")
-    for match in _BARE_URL.finditer(html.unescape(text)):
-        scheme = match.group(1).lower()  # "Training data: ..." is prose; "data:text/html" is not
-        if scheme in _SCRIPT_SCHEMES or (match.group(2) == "//" and scheme != ALLOWED_SCHEME):
-            return f"must not contain {scheme}: addresses (only https:// is allowed)"
-    return None
-
-
 def vault_link_text(value: str) -> str | None:
     """A vault note's title as link text, or None when it could break out of a link or the page.
 
     A title someone else wrote is held to the rules model output meets (one
     line, no control characters, no markup beyond the allow-list) and may not
-    hold brackets or backslashes, which would end or escape the link early.
+    hold brackets or backslashes, which would end or escape the link early, or
+    a backtick, which would pair with one in the next field on the line.
     """
     if _LINE_BREAKS.search(value.strip()):
         return None
     value = " ".join(value.split())
     if not value or len(value) > 300 or _CONTROL.search(value) or _SURROGATE.search(value):
         return None
-    if any(char in value for char in "[]\\"):
+    if any(char in value for char in "[]\\`"):
         return None
     if _HEADING.match(value) or _FRONTMATTER_FENCE.match(value) or unsafe_markup(value) is not None:
         return None
@@ -225,6 +160,8 @@ def check_quote(value: str) -> str:
 
 def check_title_emoji(value: str, most: int | None = TITLE_EMOJI_RANGE[1]) -> str:
     """Emoji and nothing else: one to ``most`` of them (None: no limit)."""
+    import emoji  # its tables load when a title is checked, not when a command starts and checks a name
+
     value = "".join(value.split())
     found = emoji.emoji_list(value)
     if not found or "".join(item["emoji"] for item in found) != value:
@@ -235,20 +172,82 @@ def check_title_emoji(value: str, most: int | None = TITLE_EMOJI_RANGE[1]) -> st
     return value
 
 
+_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_PLAYLIST_ID = re.compile(r"[A-Za-z0-9_-]{2,64}")
+_HANDLE = re.compile(r"@[A-Za-z0-9._-]{3,30}")  # YouTube's handles: 3 to 30 letters, digits, '.', '_', '-'
+_CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")  # the older /c/<name> and /user/<name>
+_VIDEO_PATHS = frozenset({"shorts", "embed", "live"})
+# Parameters kept after the address's own: a share id, a start time, a video's playlist and place in it.
+_KEPT_PARAMETERS = {
+    "si": re.compile(r"[A-Za-z0-9_-]{1,64}"),
+    "t": re.compile(r"\d{1,6}s?|(?=\d)(?:\d{1,3}h)?(?:\d{1,3}m)?(?:\d{1,3}s)?"),
+    "list": _PLAYLIST_ID,
+    "index": re.compile(r"\d{1,5}"),
+}
+
+
 def check_youtube_url(value: str) -> str:
+    """A YouTube address rebuilt from its parsed parts, never the model's string: the host from a
+    fixed set, then a video id, playlist id, channel handle or name, or a search, each from a strict
+    pattern, and the few parameters worth keeping (``si``, ``t``, ``list``, ``index``) that pass
+    theirs. Anything else the address held (other parameters, a fragment) is dropped; an address of
+    no such shape is refused."""
     value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in {"http", "https"}:
-        raise ValueError("must be an https address")
-    if parts.scheme.lower() == "http":  # every link on a page is https; YouTube serves both
-        value = "https" + value[len(parts.scheme) :]
-    if (parts.hostname or "").lower() not in YOUTUBE_HOSTS:
-        raise ValueError("must be a YouTube address (youtube.com or youtu.be)")
     if _SURROGATE.search(value):
         raise ValueError("must be valid Unicode text (it holds a lone surrogate)")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in {"http", "https"}:  # every link on a page is https; YouTube serves both
+        raise ValueError("must be an https address")
     if any(char in value for char in " <>()[]\"'`") or _LINE_BREAKS.search(value) or _CONTROL.search(value):
         raise ValueError("must be a plain address with no spaces, quotes or brackets")
-    return value
+    host = parts.netloc.lower()  # the whole authority: no user, port or backslash trick passes
+    if host not in YOUTUBE_HOSTS:
+        raise ValueError("must be a YouTube address (youtube.com or youtu.be)")
+    path = [segment for segment in unquote(parts.path).split("/") if segment]
+    pairs = parse_qsl(parts.query)
+    built = _youtube_path(host, path, dict(reversed(pairs)))
+    if built is None:
+        raise ValueError(
+            "must be a YouTube video (watch?v=<11-character id>, youtu.be/<id>), playlist, "
+            "channel (/@handle, /channel/<id>) or search address"
+        )
+    shape, own = built
+    kept: dict[str, str] = {}
+    for name, text in pairs:
+        rule = _KEPT_PARAMETERS.get(name)
+        if rule is not None and rule.fullmatch(text) and name != own:
+            kept.setdefault(name, text)
+    extra = "&".join(f"{name}={text}" for name, text in kept.items())
+    return f"https://{host}/{shape}" + (("&" if "?" in shape else "?") + extra if extra else "")
+
+
+def _youtube_path(host: str, path: list[str], query: dict[str, str]) -> tuple[str, str] | None:
+    """The path of a YouTube address and the parameter it is built on ('' for none), rebuilt from the
+    parts that pass their patterns, or None."""
+    first, rest = (path[0], path[1:]) if path else ("", [])
+    if host == "youtu.be":
+        return (first, "") if _VIDEO_ID.fullmatch(first) and not rest else None
+    if not path:
+        return "", ""  # YouTube's front page: no video, but nothing of the model's either
+    if first == "watch" and not rest:
+        video = query.get("v", "")
+        return (f"watch?v={video}", "v") if _VIDEO_ID.fullmatch(video) else None
+    if first in _VIDEO_PATHS and len(rest) == 1:
+        return (f"{first}/{rest[0]}", "") if _VIDEO_ID.fullmatch(rest[0]) else None
+    if first == "playlist" and not rest:
+        playlist = query.get("list", "")
+        return (f"playlist?list={playlist}", "list") if _PLAYLIST_ID.fullmatch(playlist) else None
+    if first == "results" and not rest:
+        search = " ".join(query.get("search_query", query.get("q", "")).split())
+        return (f"results?search_query={quote_plus(search)}", "search_query") if search else None
+    if _HANDLE.fullmatch(first):
+        return first, ""  # a channel tab (/@name/videos) links to the channel
+    if first == "channel" and rest and _CHANNEL_ID.fullmatch(rest[0]):
+        return f"channel/{rest[0]}", ""
+    if first in {"c", "user"} and rest and _CHANNEL_NAME.fullmatch(rest[0]):
+        return f"{first}/{rest[0]}", ""
+    return None
 
 
 def check_link_text(value: str) -> str:

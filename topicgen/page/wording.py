@@ -19,8 +19,10 @@ from topicgen.page.outline import ZWJ
 
 ITEMS = "items"  # the field a list section's items (videos) are remembered under
 _WORD = re.compile(r"[^\W_]+")
-_LINK = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)")  # a Markdown link or image, a wikilink or embed
-_LINK_TEXT = re.compile(r"!?\[(?P<text>[^\]]*)\]\((?P<href>[^)]*)\)")
+# A Markdown link or image, a wikilink or embed. No part runs past a bracket or parenthesis that
+# could start another link, so a line of thousands of '[' or '](' is read in linear time.
+_LINK = re.compile(r"!?\[\[[^\[\]]*\]\]|!?\[[^\[\]]*\]\([^()\s]*\)")
+_LINK_TEXT = re.compile(r"!?\[(?P<text>[^\[\]]*)\]\((?P<href>[^()\s]*)\)")
 
 
 def _shown(match: re.Match[str]) -> str:

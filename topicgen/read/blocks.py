@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from topicgen.page.emoji import split_leading_emoji
 
-HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<inner>[^*_\s](?:(?!\1).)*?)\1\s*:?\s*$")
+HEADING = re.compile(r" {0,3}(#{1,6})\s")  # a heading's marks; its text is cut out without a pattern
+BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<inner>[^*_\s](?:(?!\1).)*?)\1\s*(?::\s*)?$")
 BULLET = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|\d{1,3}[.)])\s+(?P<text>.*)$")
 THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -63,8 +63,8 @@ def indent_width(text: str) -> int:
 def heading_of(line: str) -> tuple[int, str] | None:
     """(level, text) of a Markdown heading, or (0, text) of a line that is only bold text."""
     match = HEADING.match(line)
-    if match:
-        return len(match.group(1)), match.group(2)
+    if match:  # the text, without a closing run of '#' and the spaces around it
+        return len(match.group(1)), line[match.end() :].strip().rstrip("#").rstrip()
     bold = BOLD_LINE.match(line)
     if bold:
         return 0, bold.group("inner").strip()

@@ -24,7 +24,6 @@ page with them; ``topicgen.read.parsed`` holds the result.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,8 @@ from topicgen.page.emoji import ZWJ, repair_zwj, split_leading_emoji
 from topicgen.page.outline import OUTLINE, PAGE_HEADING, SECTIONS
 from topicgen.page.sections import section_model
 from topicgen.page.text_rules import check_title_emoji
-from topicgen.read.blocks import BULLET, PseudoHeading, heading_of, pseudo_heading
+from topicgen.page.titles import topic_name_problem
+from topicgen.read.blocks import BULLET, THEMATIC_BREAK, PseudoHeading, heading_of, pseudo_heading
 from topicgen.read.findings import Code, Finding, drift_code, excerpt
 from topicgen.read.kinds import LEFT_ALONE, HeadingCount, PageKind, kind_of
 from topicgen.read.order import insertion_line, note_out_of_order
@@ -362,6 +362,9 @@ class _PageParser:
         if not name:
             self._note(line, Code.BAD_TITLE, "the page has no title")
             return
+        problem = topic_name_problem(name)
+        if problem is not None:  # it would become the heading of the page topicgen writes
+            self._note(line, Code.BAD_TITLE, f"the title cannot be a page's title: {problem}")
         if lead:
             data, drift = normalise({TITLE_KEY: self._fix(lead)}, fields=(TITLE_KEY,), source=Source.PAGE)
             try:
@@ -576,7 +579,7 @@ def _names_label(text: str, block: _Block | None) -> bool:
 
 
 def _has_text(block: _Block) -> bool:
-    return any(raw.strip() and not re.fullmatch(r"\s*([-*_])(\s*\1){2,}\s*", raw) for _, raw in block.lines)
+    return any(raw.strip() and not THEMATIC_BREAK.fullmatch(raw.strip()) for _, raw in block.lines)
 
 
 def _map_strings(value: Any, fix: Callable[[str], str]) -> Any:

@@ -26,13 +26,17 @@ _STOP_TEXT = (
     "a an and are as at be by for how in is it its of on or s some that the to use uses what when which with"
 )
 _STOP_WORDS = frozenset(_STOP_TEXT.split())  # ignored when a shortened heading is matched
+# A label ends on a non-space ((?<!\s)), so the spaces before its colon are read once, not once for
+# every length the label might have.
 _LABEL_FORMS = (
-    re.compile(r"^(?:\*\*|__)(?P<label>[^*_]{1,60}?)\s*:\s*(?:\*\*|__)(?:\s+(?P<rest>.*)|$)"),
+    re.compile(r"^(?:\*\*|__)(?P<label>[^*_]{1,60}?)(?<!\s)\s*:\s*(?:\*\*|__)(?:\s+(?P<rest>.*)|$)"),
     re.compile(r"^(?:\*\*|__)(?P<label>[^*_]{1,60}?)(?:\*\*|__)\s*:(?:\s+(?P<rest>.*)|$)"),
-    re.compile(r"^(?P<label>[^:*_\[\]()]{1,60}?)\s*:(?:\s+(?P<rest>.*)|$)"),
+    re.compile(r"^(?P<label>[^:*_\[\]()]{1,60}?)(?<!\s)\s*:(?:\s+(?P<rest>.*)|$)"),
 )
 _LINK_START = re.compile(r"^\[(?P<text>[^\]]+)\]\((?P<href>[^)\s]+)\)\s*(?P<rest>.*)$")
-_BY = r"\s+(?:(?P<role>edited|translated|compiled)\s+)?by\s+(?P<rest>.+)$"
+# The space before "by" is tried from its first character only ((?<!\s)): a title followed by a long
+# run of spaces is then read once, not once per space (linear time).
+_BY = r"(?<!\s)\s+(?:(?P<role>edited|translated|compiled)\s+)?by\s+(?P<rest>.+)$"
 _QUOTED_TITLE = re.compile(r'^(?:\*\*|\*|_)?(?:"(?P<a>.+)"|“(?P<b>.+)”)(?:\*\*|\*|_)?' + _BY, re.IGNORECASE)
 _EMPHASIS_TITLE = re.compile(r"^(?:\*\*|\*|_)(?P<title>[^*_]+?)(?:\*\*|\*|_)" + _BY, re.IGNORECASE)
 _PLAIN_TITLE = re.compile(r"^(?P<title>.+?)" + _BY, re.IGNORECASE)
@@ -40,15 +44,19 @@ _LINKED_TITLE = re.compile(
     r"^(?P<em>\*\*|\*|_)?\[(?P<text>[^\]]+)\]\((?P<href>[^)\s]+)\)(?P=em)?" + _BY, re.IGNORECASE
 )
 _ROLES = {"edited": "editors", "translated": "translators", "compiled": "compilers"}
-_ANY_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<href>[^)\s]+)\)")
+# A link's text and address hold no '[' (no search scans past the next link to the line's end).
+_ANY_LINK = re.compile(r"\[(?P<text>[^\[\]]+)\]\((?P<href>[^)\s\[]+)\)")
 _VIDEO_LINK = re.compile(r"^\[(?P<name>[^\]]+)\]\((?P<url>[^)\s]+)\)\s*(?P<description>.*)$")
 _VIDEO_LABEL = re.compile(
-    r"^(?:\*\*|__)?(?P<name>[^*_:\[\]]+?)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*"
+    r"^(?:\*\*|__)?(?P<name>[^*_:\[\]]*[^*_:\[\]\s])\s*(?:(?:\*\*|__)\s*)?:\s*(?:(?:\*\*|__)\s*)?"
     r"(?:\[[^\]]*\]\((?P<linked>[^)\s]+)\)|<?(?P<bare>https?://[^\s>]+)>?)\s*(?P<description>.*)$"
 )
 _BARE_ADDRESS = re.compile(
     r"^<?(?P<url>https?://[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+?)>?(?P<description>(?:\s|[^\x00-\x7f]).*|)$"
 )
+# The punctuation and spaces a text ends with, tried from the start of that run only (linear time).
+_TRAILING_NON_WORD = re.compile(r"(?<!\W)\W*\Z")
+_CLAUSE_MARKS = frozenset('.!?:;)"”')
 _SENTENCE_END = re.compile(r"[.!?][\"”')\]]*(?=\s)")
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "vs", "etc", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx"})
 
@@ -223,6 +231,12 @@ def _is_internal(href: str) -> bool:
     return "://" not in href and not href.startswith(("mailto:", "#")) and ".md" in href
 
 
+def _ends_clause(text: str) -> bool:
+    """Whether ``text`` ends a clause: a closing mark, then only punctuation or spaces."""
+    tail = _TRAILING_NON_WORD.search(text)
+    return tail is not None and not _CLAUSE_MARKS.isdisjoint(tail.group())
+
+
 def join_parts(parts: Iterable[str]) -> str:
     """Several lines of one item as one line: after a sentence a space, else a semicolon."""
     joined = ""
@@ -231,7 +245,7 @@ def join_parts(parts: Iterable[str]) -> str:
             continue
         if not joined:
             joined = part
-        elif re.search(r"[.!?:;)\"”]\W*$", joined) or emoji.purely_emoji(joined.split()[-1]):
+        elif _ends_clause(joined) or emoji.purely_emoji(joined.split()[-1]):
             joined = f"{joined} {part}"
         else:
             joined = f"{joined}; {part}"

@@ -39,6 +39,7 @@ JOKE_KEY = "joke"
 Note = Callable[[int, Code, str, "str | None"], None]
 Keep = Callable[[int, int], None]  # (first line, last line) of text no section can hold
 _WHERE = re.compile(r"^where\b", re.IGNORECASE)
+_NAME_LIST = re.compile(r"[,;]")
 _DISPLAY_MATH = re.compile(r"^(\$\$|\\\[|\\begin\{)")
 
 
@@ -332,7 +333,7 @@ class SectionReader:
             if label is parent:
                 value[label.field] = self._parent(node, rest, section, label, extract)
                 continue
-            inline = [name.strip() for name in re.split(r"[,;]", rest) if name.strip()]
+            inline = [name.strip() for name in _NAME_LIST.split(rest) if name.strip()]
             for index, name in enumerate(inline):  # names on the label's line, then its nested list
                 extract.lines[(label.field, index)] = node.line
                 extract.items[(label.field, index)] = name

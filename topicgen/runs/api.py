@@ -22,11 +22,12 @@ from topicgen.model.clients.ratelimit import RateLimitedClient, RateLimiter
 from topicgen.model.clients.retrying import RetryingClient
 from topicgen.model.prompt import Prompts
 from topicgen.model.reply_cache import ReplyCache
+from topicgen.page.titles import clean_topics
 from topicgen.runs.draft import Drafter, not_ours, other_topic
 from topicgen.runs.engine import Budget, Engine, RunReport
 from topicgen.runs.workshop import Outcome, Status, Workshop, request_tokens
 from topicgen.vault import Vault
-from topicgen.vault.slugs import clean_topics, slug_for
+from topicgen.vault.slugs import slug_for
 
 # Only what `new` needs before its first request is imported here; the other commands' page jobs,
 # prices, rendering, relinking and the index are imported by the functions that use them.

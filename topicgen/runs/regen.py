@@ -32,6 +32,7 @@ from topicgen.page.render import (
 )
 from topicgen.page.schema import TopicSummary
 from topicgen.page.sections import merge_head, section_model, splice, split_body
+from topicgen.page.titles import topic_name_problem
 from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, request_tokens
 from topicgen.upkeep.staleness import ALL_KEYS, Assessment, assess, read_page_state, scan, topic_of
 from topicgen.vault.files import page_lock, read_page_text, write_atomic
@@ -74,6 +75,10 @@ class Regenerator(Workshop):
     """Runs ``RegenJob``s: generate the sections, splice them in, keep everything else."""
 
     async def regen(self, job: RegenJob) -> Outcome:
+        problem = topic_name_problem(job.topic)
+        if problem is not None:  # the title is someone's text, and it becomes the page's heading
+            detail = f"its title cannot be a page's title: {problem}; fix it in the frontmatter"
+            return Outcome(job.topic, Status.FAILED, job.path, detail)
         if not job.sections:
             detail = "kept edited section(s); --force replaces them" if job.keep else "nothing to do"
             return Outcome(job.topic, Status.UNCHANGED, job.path, detail, kept=job.keep)
@@ -173,8 +178,9 @@ def plan_tokens(job: RegenJob, prompts: Prompts) -> tuple[int, int]:
 def resolve_targets(topics_dir: Path, targets: list[str]) -> list[Path]:
     """Pages named by topic ('Quantum Computing') or by path ('topics/quantum-computing.md')."""
     from topicgen.errors import UsageError
+    from topicgen.page.titles import clean_topic
     from topicgen.upkeep.owners import holder
-    from topicgen.vault.slugs import clean_topic_name, slug_for
+    from topicgen.vault.slugs import slug_for
 
     paths = []
     for target in targets:
@@ -184,7 +190,7 @@ def resolve_targets(topics_dir: Path, targets: list[str]) -> list[Path]:
             if path.parent != topics_dir.resolve():
                 raise UsageError(f"{target} is not a page in {topics_dir}")
         else:
-            name = clean_topic_name(target)
+            name = clean_topic(target)
             path = topics_dir / f"{slug_for(name)}.md"
         if path.is_symlink():
             raise UsageError(f"{path} is a symbolic link; topicgen never writes through or over a link")

@@ -29,10 +29,12 @@ from topicgen.vault.frontmatter import split_page
 from topicgen.vault.notes import VaultFiles
 from topicgen.vault.slugs import slug_for
 
+# A link's parts hold no '[': a search then stops at the next link rather than scanning to the line's end
+# from every '[' (quadratic time on a line of brackets).
 _MARKDOWN_LINK = re.compile(
-    r"!?\[(?P<text>[^\]]*)\]\((?:<(?P<angled>[^>]+)>|(?P<plain>[^)\s]+))(?:\s+\"[^\"]*\")?\)"
+    r"!?\[(?P<text>[^\[\]]*)\]\((?:<(?P<angled>[^>\[]+)>|(?P<plain>[^)\s\[]+))(?:\s+\"[^\"]*\")?\)"
 )
-_WIKI_LINK = re.compile(r"!?\[\[(?P<target>[^\]|#]+)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
+_WIKI_LINK = re.compile(r"!?\[\[(?P<target>[^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 NOTE_SUFFIX = ".md"
 NOT_VERIFIED = "its books and YouTube links were not checked yet (`topicgen check --verify`)"

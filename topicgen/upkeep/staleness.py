@@ -33,7 +33,7 @@ from topicgen.page.sections import split_body
 from topicgen.vault.files import read_regular
 from topicgen.vault.notes import page_names, unquote
 
-_META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):(.*)$", re.MULTILINE)  # values stripped in code
 _SECTIONS_BLOCK = re.compile(r"^topicgen_sections:[^\n]*\n((?:[ \t]+[a-z_]+:[^\n]*(?:\n|$))*)", re.MULTILINE)
 _SECTION_PAIR = re.compile(r"^[ \t]+([a-z_]+):[ \t]*\"?([0-9a-f]+)\"?[ \t]*$", re.MULTILINE)
 ALL_KEYS = tuple(section.key for section in OUTLINE)
@@ -91,7 +91,7 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def _read_metadata(frontmatter: str, state: PageState) -> None:
-    values = {key: unquote(value) for key, value in _META_LINE.findall(frontmatter)}
+    values = {key: unquote(value.strip(" \t")) for key, value in _META_LINE.findall(frontmatter)}
     state.title = values.get("title", "")
     if "topicgen_fingerprint" not in values:
         return

@@ -30,7 +30,11 @@ GENERATION_PREFIX = "topicgen_"
 MAX_DEPTH = 32  # nested mappings and lists; real frontmatter uses two or three
 MAX_YAML_CHARS = 256 * 1024
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: ~10x faster
-_TOP_LEVEL_KEY = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:]*?))\s*:(?:\s|$)""")
+# A plain key is taken whole up to its colon (spaces before it included, stripped in code), never given
+# back: a key that could end anywhere before optional spaces would read a line of spaces once per space.
+_TOP_LEVEL_KEY = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:]*+))\s*:(?:\s|$)""")
+_BLOCK_SCALAR = re.compile(r"^[^:]*:\s*[|>]")  # 'key: |' or 'key: >': the lines below are text
+_COMMENT_START = re.compile(r"\s#")
 _PLAIN_SAFE = re.compile(r"^[^\s\-?:,\[\]{}#&*!|>'\"%@`~][^#]*$")
 # Plain scalars some YAML reader takes for something other than a string: numbers in any base or
 # notation (1e10, 0o17, 0x1F, .5, +1, 1_000, 1:20), booleans and nulls of YAML 1.1 and 1.2.
@@ -246,7 +250,7 @@ class Comments:
         inline = _inline_comment(head)
         if inline:
             self._inline[key] = inline
-        if not re.match(r"^[^:]*:\s*[|>]", head):  # in a block scalar, '#' lines are text
+        if not _BLOCK_SCALAR.match(head):  # in a block scalar, '#' lines are text
             comments = (_comment_of(line) for line in rest if "#" in line)
             self._after[key] = [comment for comment in comments if comment]
 
@@ -277,7 +281,7 @@ def _comment_of(line: str) -> str | None:
 
 def _inline_comment(line: str) -> str | None:
     """The ``# ...`` ending a ``key: value`` line, when YAML reads the line the same without it."""
-    for match in re.finditer(r"\s#", line):
+    for match in _COMMENT_START.finditer(line):
         head, comment = line[: match.start()], line[match.start() :].strip()
         try:
             if load_yaml(head) == load_yaml(line):

@@ -16,7 +16,7 @@ from topicgen.vault.files import open_regular
 from topicgen.vault.frontmatter import read_frontmatter
 from topicgen.vault.slugs import slug_for
 
-_H1 = re.compile(r"^# (.+?)\s*$", re.MULTILINE)
+_H1 = re.compile(r"^# (.*\S)", re.MULTILINE)
 _NON_WORD = re.compile(r"[^\w]+")
 HEAD_BYTES = 64 * 1024
 
@@ -40,9 +40,12 @@ class Note:
     aliases: tuple[str, ...] = ()
 
 
-_TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
-_ALIASES = re.compile(r"^aliases:[ \t]*(.*?)[ \t]*\n((?:[ \t]*- [^\n]*(?:\n|$))*)", re.MULTILINE)
-_ALIAS_ITEM = re.compile(r"^[ \t]*- [ \t]*(.*?)[ \t]*$", re.MULTILINE)
+# Values are taken whole and stripped in code: a lazy value before optional trailing spaces would read
+# a line of spaces once per space (quadratic time).
+_TITLE_LINE = re.compile(r"^title:(.*)$", re.MULTILINE)
+_ALIASES = re.compile(r"^aliases:(.*)\n((?:[ \t]*- [^\n]*(?:\n|$))*)", re.MULTILINE)
+_ALIAS_ITEM = re.compile(r"^[ \t]*- (.*)$", re.MULTILINE)
+_ALIASES_KEY = re.compile(r"^aliases:", re.MULTILINE)
 _COMPLEX = ("|", ">", "&", "*", "!", "[", "{", "%", "@", "`")
 HEAD_FAST = 8 * 1024
 
@@ -61,21 +64,22 @@ def unquote(value: str) -> str:
 
 def _fast_title(frontmatter: str) -> tuple[str, tuple[str, ...]] | None:
     """Title and aliases read with regular expressions, or None when the YAML needs a parser."""
-    title = _TITLE_LINE.search(frontmatter)
-    if title is None or title.group(1).startswith(_COMPLEX) or " #" in title.group(1):
+    line = _TITLE_LINE.search(frontmatter)
+    title = line.group(1).strip(" \t") if line else ""
+    if line is None or title.startswith(_COMPLEX) or " #" in title:
         return None
     aliases: tuple[str, ...] = ()
     block = _ALIASES.search(frontmatter)
     if block is not None:
-        if block.group(1):  # an inline value (a flow list, a single string): leave it to YAML
+        if block.group(1).strip(" \t"):  # an inline value (a flow list, a single string): leave it to YAML
             return None
-        items = _ALIAS_ITEM.findall(block.group(2))
+        items = [item.strip(" \t") for item in _ALIAS_ITEM.findall(block.group(2))]
         if any(item.startswith(_COMPLEX) for item in items):
             return None
         aliases = tuple(unquote(item) for item in items if item)
-    elif re.search(r"^aliases:", frontmatter, re.MULTILINE):
+    elif _ALIASES_KEY.search(frontmatter):
         return None
-    return unquote(title.group(1)), aliases
+    return unquote(title), aliases
 
 
 def read_note(path: Path) -> Note:
@@ -178,11 +182,20 @@ def name_keys(name: str) -> list[str]:
     """The keys a name finds a note by, and a note is found by: the full title, then the title
     without its subtitle or a trailing '(...)' (``title_key`` of each)."""
     keys = [title_key(name)]
-    for short in (name.split(": ", 1)[0], re.sub(r"\s*\([^)]*\)\s*$", "", name)):
+    for short in (name.split(": ", 1)[0], _without_closing_parenthesis(name)):
         key = title_key(short)
         if key and key not in keys:
             keys.append(key)
     return [key for key in keys if key]
+
+
+def _without_closing_parenthesis(name: str) -> str:
+    """``name`` without the '(...)' it ends with: 'Sync (Strogatz)' → 'Sync'."""
+    text = name.rstrip()
+    if not text.endswith(")"):
+        return name
+    opening = text.find("(", text.rfind(")", 0, len(text) - 1) + 1, len(text) - 1)
+    return name if opening < 0 else text[:opening].rstrip()
 
 
 class VaultFiles:

@@ -24,7 +24,8 @@ from topicgen.vault.notes import title_key
 
 SIMILAR = 0.92
 _ARTICLES = ("the ", "a ", "an ")
-_SUBTITLE = re.compile(r"\s*:\s|\s+[-–—]\s+|\s*\(")
+# Where a subtitle starts; a run of spaces is tried from its first space only (linear time).
+_SUBTITLE = re.compile(r"(?<!\s)(?:\s*:\s|\s+[-–—]\s+|\s*\()")
 _NAME_SEPARATORS = re.compile(r",|;|&|\band\b|\bwith\b|\bet al\b\.?", re.IGNORECASE)
 _NOT_SURNAMES = frozenset(
     {"jr", "sr", "ii", "iii", "iv", "phd", "md", "dr", "prof", "ed", "eds", "editor", "editors", "al", "et"}

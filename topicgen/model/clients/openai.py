@@ -39,6 +39,10 @@ from topicgen.model.clients.retry_after import rate_limit_headers
 from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import read_key, redact
 
+# The SDK's own docstring on retiring models: "- "gpt-x": shutdown date: 2026-12-11" items.
+_DOC_ITEM = re.compile(r"\n- ")
+_SHUTDOWN_DATE = re.compile(r"shutdown date: (\d{4}-\d{2}-\d{2})")
+_QUOTED_NAME = re.compile(r'"([^"]+)"')
 _FINISH = {"stop": Finish.STOP, "length": Finish.LENGTH, "content_filter": Finish.REFUSAL}
 
 
@@ -309,11 +313,11 @@ def retirements() -> dict[str, dt.date | None]:
 def deprecation_dates(text: str) -> dict[str, dt.date | None]:
     """The SDK's 'Deprecated values' text → model id → shutdown date (None: no longer supported)."""
     dates: dict[str, dt.date | None] = {}
-    for item in re.split(r"\n- ", text):
+    for item in _DOC_ITEM.split(text):
         item = " ".join(item.split())
         head, _, tail = item.partition('": ')
-        date = re.search(r"shutdown date: (\d{4}-\d{2}-\d{2})", tail)
-        for model in re.findall(r'"([^"]+)"', head + '"'):
+        date = _SHUTDOWN_DATE.search(tail)
+        for model in _QUOTED_NAME.findall(head + '"'):
             dates[model] = dt.date.fromisoformat(date.group(1)) if date else None
     return dates
 

@@ -299,7 +299,7 @@ def test_batch_flags_that_cannot_work_are_one_line_and_exit_2(args, message, cli
 
 
 WITHOUT_BATCH_API = (
-    "--batch needs a provider with a batch API (openai:, anthropic:, or replay: of a recorded batch)"
+    "--batch needs a provider with a batch API (openai:, anthropic:, gemini:, or replay: of a recorded batch)"
 )
 
 

@@ -35,7 +35,7 @@ from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batc
 from topicgen.errors import UsageError
 
 DEFAULT_LIMIT = 10
-TABLE_ROWS = 200  # on a terminal; a pipe or --json gets every name
+MORE_SHOWN = 20  # names listed past this run's (--json lists them all)
 PAGES_SHOWN = 2
 
 
@@ -127,9 +127,7 @@ def grow(
         from topicgen.runs.batch.api import pending_topics
 
         pending = pending_topics(the_vault, settings.model)
-    taken = {candidate.slug for candidate in found.candidates if candidate.name in pending}
-    fresh_names = [c.name for c in found.candidates if c.name not in pending and c.slug not in taken]
-    chosen = fresh_names[:limit]
+    chosen = _choose(found.candidates, limit, pending)
     if dry_run:
         _print_frontier(the_vault, settings, found, chosen, pending, as_json=as_json, batch=batch)
         return
@@ -160,6 +158,21 @@ def grow(
         shown=shown,
         cache=True,
     )
+
+
+def _choose(candidates: list[Any], limit: int, pending: list[str]) -> list[str]:
+    """The first ``limit`` names to draft, in rank order: each can be a topic name and is not one
+    an earlier batch run submitted (those are collected, not drafted again)."""
+    from topicgen.vault.slugs import slug_for
+
+    taken = {slug_for(name) for name in pending}
+    chosen: list[str] = []
+    for candidate in candidates:
+        if len(chosen) >= limit:
+            break
+        if candidate.name and candidate.slug not in taken:
+            chosen.append(candidate.name)
+    return chosen
 
 
 def _ignore(vault: Any, names: list[str], *, dry_run: bool) -> None:
@@ -214,6 +227,7 @@ def _print_frontier(
     """The ranked names without a page (those this run would draft first), then the estimate."""
     folder = vault.topics_dir.relative_to(vault.root).as_posix()
     this_run = set(chosen) | set(pending)
+    shown = found.candidates if as_json else found.candidates[: len(chosen) + MORE_SHOWN]
     rows = [
         {
             "rank": rank,
@@ -226,7 +240,8 @@ def _print_frontier(
             "page": f"{folder}/{candidate.slug}.md",
             "this_run": candidate.name in this_run,
         }
-        for rank, candidate in enumerate(found.candidates, 1)
+        for rank, candidate in enumerate(shown, 1)
+        if candidate.name
     ]
     if as_json:
         lines = [json.dumps(row, ensure_ascii=False) for row in rows]
@@ -235,6 +250,9 @@ def _print_frontier(
         _table(rows)
     else:
         sys.stdout.write("".join(_line(row) + "\n" for row in rows))
+    more = len(found.candidates) - len(shown)
+    if more > 0 and not as_json:
+        typer.echo(f"... and {more:,} more named without a page (--json lists them all)")
     summary = _estimate(vault, settings, found, chosen, pending, batch=batch)
     if as_json:
         say(summary)
@@ -272,17 +290,13 @@ def _table(rows: list[dict[str, Any]]) -> None:
     table = Table(show_edge=False)
     for column in ("#", "name", "mentioned by", "found in", "would be written to"):
         table.add_column(column, overflow="fold")
-    shown = rows[:TABLE_ROWS]
-    for index, row in enumerate(shown):
-        if index and shown[index - 1]["this_run"] and not row["this_run"]:
+    for index, row in enumerate(rows):
+        if index and rows[index - 1]["this_run"] and not row["this_run"]:
             table.add_section()  # this run's names above the line, later runs' below
         rank = f"{'*' if row['this_run'] else ''}{row['rank']}"
         cells = (rank, row["name"], _mentioned(row), _found_in(row), row["page"])
         table.add_row(*(Text(cell) for cell in cells))  # names come from pages: text, never markup
-    console = Console()
-    console.print(table)
-    if len(rows) > len(shown):
-        console.print(f"... and {len(rows) - len(shown)} more (a pipe or --json lists them all)")
+    Console().print(table)
 
 
 def _estimate(

@@ -212,11 +212,11 @@ def grow_frontier(
     """The topics the vault's pages name without a page of their own, ranked, as ``topicgen grow``
     sees them (``upkeep.frontier``); ``draft_topics`` drafts the first few. ``root`` grows outward
     from that topic's page, ``depth`` steps at most (2 unless given); ``[grow] ignore`` applies."""
-    from topicgen.upkeep.frontier import DEFAULT_DEPTH, frontier, read_pages
+    from topicgen.upkeep.frontier import DEFAULT_DEPTH, scan
 
     if root is not None and depth is None:
         depth = DEFAULT_DEPTH
-    return frontier(read_pages(vault.topics_dir), root=root, depth=depth, ignore=settings.grow.ignore)
+    return scan(vault.topics_dir, root=root, depth=depth, ignore=settings.grow.ignore)
 
 
 def refresh_after_run(vault: Vault, settings: Settings, outcomes: list[Outcome]) -> str | None:

@@ -20,17 +20,29 @@ Language Processing (NLP)" are one topic), and each group is ranked by:
 Pages whose Topics tree names a topic that has a page without linking it
 (a page drafted by a run that was killed before relinking) are listed, so
 the caller can relink them.
+
+Speed (``bench/grow.py``: 10,000 pages): the pages are read by two worker
+processes when the vault is big and the machine has the cores (reading a page
+is a pure function of its bytes, and costs several times what ``stale``'s
+frontmatter scan does, so workers pay for their start-up here), and Python's
+cycle collector is off while the names are tallied: the tallies hold
+hundreds of thousands of small objects and no cycles, and its passes over
+them cost a quarter of the time.
 """
 
 from __future__ import annotations
 
+import gc
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from topicgen.errors import TopicNameError, UsageError, VaultError
-from topicgen.read.names import NAMING, TREE, Mention, PageNames, names_on_page
+from topicgen.read.names import NAMING, TREE, PageNames, names_on_page
 from topicgen.vault.files import read_regular
 from topicgen.vault.notes import Note, NoteIndex, key_tiers, name_keys, page_names, title_key
 from topicgen.vault.slugs import clean_topic_name, slug_for
@@ -40,34 +52,116 @@ WEIGHTS = {"parent": 3.0, "children": 3.0, "advanced": 2.0, "concepts": 1.0, "co
 ABBREVIATION_TIER = 2  # ``key_tiers``: a trailing abbreviation on its own
 
 
-def read_pages(topics_dir: Path) -> Iterator[tuple[str, PageNames]]:
-    """(slug, what the page names) for every page of the folder, in name order.
+PARALLEL_FROM = 2_000  # pages: below this, worker processes cost more than they save
+CHUNK = 500
+
+
+def read_pages(topics_dir: Path, workers: int = 1) -> Iterator[tuple[str, PageNames]]:
+    """(slug, what the page names) for every page of the folder, in name order; with ``workers``
+    a big vault is read by that many processes.
 
     Each page's reading is a pure function of its bytes (``names_on_page``), so a scan cache
     keyed by the file's stat can stand in front of it. A page that cannot be read is skipped.
     """
-    for name in page_names(topics_dir):
+    names = page_names(topics_dir)
+    if workers < 2 or len(names) < PARALLEL_FROM:
+        yield from _read_chunk(topics_dir, names)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    chunks = [names[start : start + CHUNK] for start in range(0, len(names), CHUNK)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for chunk in pool.map(partial(_read_chunk, topics_dir), chunks):
+            yield from chunk
+
+
+def _read_chunk(topics_dir: Path, names: list[str]) -> list[tuple[str, PageNames]]:
+    read = []
+    for name in names:
         try:
             raw = read_regular(topics_dir / name)
         except (OSError, VaultError):
             continue
-        yield name[:-3], names_on_page(raw.decode("utf-8", "replace"))
+        read.append((name[:-3], names_on_page(raw)))
+    return read
 
 
-@dataclass
+def scan(
+    topics_dir: Path, *, root: str | None = None, depth: int | None = None, ignore: Iterable[str] = ()
+) -> Frontier:
+    """The frontier of a vault's topics folder (``frontier`` over ``read_pages``), read by two
+    processes when it is big (``PARALLEL_FROM``) and the machine has two cores."""
+    workers = min(2, os.cpu_count() or 1)
+    with _no_cycle_collection():
+        return frontier(read_pages(topics_dir, workers), root=root, depth=depth, ignore=ignore)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector off (the scan makes no cycles; reference counting frees it all)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Candidate:
-    """A topic the vault names and has no page for."""
+    """A topic the vault names and has no page for: a view of its tally, its listing worked out
+    when asked (a run shows and drafts a few of tens of thousands)."""
 
-    name: str  # the spelling a page would be drafted under
-    spellings: tuple[str, ...]  # every spelling found, most named first
-    pages: tuple[str, ...]  # slugs of the pages naming it, in name order
-    sections: tuple[str, ...]  # where it was named (``read.names.NAMING``), strongest first
-    score: float
-    depth: int | None = None  # steps from the root page (``--from``)
+    def __init__(self, group: _Group) -> None:
+        self._group = group
+        self.depth = group.depth  # steps from the root page (``--from``)
+        self.score = sum(map(WEIGHTS.__getitem__, group.pages.values()))
+        self.strongest = min(map(_STRENGTH.__getitem__, group.sections))
+
+    @cached_property
+    def preferred(self) -> tuple[str, ...]:
+        """Its spellings, the one a page is drafted under first: one that carries its abbreviation
+        ('Natural Language Processing (NLP)', which every other spelling finds), else the one
+        named most."""
+        names = self._group.names
+        if len(names) == 1:
+            return tuple(names)
+
+        def preference(name: str) -> tuple[bool, float, str]:
+            return (not key_tiers(name)[ABBREVIATION_TIER], -names[name], title_key(name))
+
+        return tuple(sorted(names, key=preference))
+
+    @cached_property
+    def spellings(self) -> tuple[str, ...]:
+        """Every spelling found, most named first."""
+        names = self._group.names
+        return tuple(sorted(names, key=lambda name: (-names[name], title_key(name))))
+
+    @cached_property
+    def pages(self) -> tuple[str, ...]:
+        """The slugs of the pages naming it, in name order."""
+        return tuple(sorted(self._group.pages))
+
+    @cached_property
+    def sections(self) -> tuple[str, ...]:
+        """Where it was named (``read.names.NAMING``), strongest first."""
+        return tuple(sorted(self._group.sections, key=_STRENGTH.__getitem__))
+
+    @cached_property
+    def name(self) -> str:
+        """The spelling a page would be drafted under: the first preferred one that can be a topic
+        name ('' when none can). Checked when asked, for the few names a run shows or drafts."""
+        return next((name for name in self.preferred if _usable(name)), "")
 
     @property
     def slug(self) -> str:
         return slug_for(self.name)
+
+    def __repr__(self) -> str:
+        return f"Candidate({self.preferred[0]!r}, score={self.score}, depth={self.depth})"
 
 
 @dataclass
@@ -84,7 +178,6 @@ class _Group:
     names: dict[str, float] = field(default_factory=dict)  # spelling → its weighted mentions
     pages: dict[str, str] = field(default_factory=dict)  # page slug → strongest section naming it there
     sections: set[str] = field(default_factory=set)  # every section naming it
-    found: bool = False  # a spelling has a page
     depth: int | None = None
 
 
@@ -154,56 +247,91 @@ def frontier(
     index = NoteIndex([Note(slug, names.title or slug, names.aliases) for slug, names in read.items()])
     spellings = _Spellings()
     found: dict[str, str | None] = {}  # spelling → slug of the page it names, if any
-    for names in read.values():
-        for mention in names.mentions:
-            if mention.name not in found:
-                note = index.find(mention.name)
-                found[mention.name] = note.slug if note is not None else None
-            spellings.add(mention.name)
-    groups = spellings.groups()
-    refused = {key for name in ignore for key in name_keys(name)}
-    topics: dict[str, _Group] = {}
+    named_pages: set[str] = set()  # spellings that name a page somewhere (a link, or by name)
+    tallies: dict[str, _Tally] = {}  # spelling without a page → how it is named
     unlinked: list[str] = []
+    find, tally_of, strength, weights = index.find, tallies.get, _STRENGTH, WEIGHTS  # the loop's names
     for slug, names in read.items():
         strays = False
-        for mention in names.mentions:
-            target = _target(mention, read, found)
-            group = topics.setdefault(groups[mention.name], _Group())
+        for name, section, link in names.mentions:
+            if link is not None and link in read:
+                target: str | None = link
+            else:
+                target = found.get(name, _UNSEEN)
+                if target is _UNSEEN:
+                    note = find(name)
+                    target = found[name] = note.slug if note is not None else None
             if target is not None:
-                group.found = True
-                strays = strays or (mention.target is None and mention.section in TREE and target != slug)
+                if "(" in name or ": " in name:  # its other forms ('NLP' alone) name the page too
+                    spellings.add(name)
+                    named_pages.add(name)
+                strays = strays or (link is None and target != slug and section in TREE)
                 continue
-            weight = WEIGHTS[mention.section]
-            group.names[mention.name] = group.names.get(mention.name, 0.0) + weight
-            group.sections.add(mention.section)
-            strongest = group.pages.get(slug)
-            if strongest is None or NAMING.index(mention.section) < NAMING.index(strongest):
-                group.pages[slug] = mention.section
+            tally = tally_of(name)
+            if tally is None:
+                spellings.add(name)
+                tally = tallies[name] = _Tally(0.0, {}, set())
+            tally.weight += weights[section]
+            tally.sections.add(section)
+            strongest = tally.pages.get(slug)
+            if strongest is None or strength[section] < strength[strongest]:
+                tally.pages[slug] = section
         if strays:
             unlinked.append(slug)
+    groups = spellings.groups()
+    topics = _topics(tallies, groups, {groups[name] for name in named_pages})
     if root is not None:
         _walk(read, index, found, groups, topics, root, depth)
+    refused = {key for name in ignore for key in name_keys(name)}
     candidates: list[Candidate] = []
     ignored = 0
     for group in topics.values():
-        if group.found or not group.names or (root is not None and group.depth is None):
+        if root is not None and group.depth is None:
             continue
         if refused and any(key in refused for name in group.names for key in name_keys(name)):
             ignored += 1
             continue
-        candidate = _candidate(group)
-        if candidate is not None:
-            candidates.append(candidate)
+        candidates.append(Candidate(group))
     candidates.sort(key=_rank)
     generated = sum(1 for names in read.values() if names.generated)
     return Frontier(candidates, len(read), generated, unlinked, ignored)
 
 
-def _target(mention: Mention, read: dict[str, PageNames], found: dict[str, str | None]) -> str | None:
-    """The page a mention names: the note its link points at, else the one its name finds."""
-    if mention.target is not None and mention.target in read:
-        return mention.target
-    return found[mention.name]
+_STRENGTH = {section: rank for rank, section in enumerate(NAMING)}
+
+
+_UNSEEN = ""  # a spelling not looked up yet (no slug is empty)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """How one spelling without a page is named: its weighted mentions, the strongest section
+    naming it on each page, every section naming it."""
+
+    weight: float
+    pages: dict[str, str]
+    sections: set[str]
+
+
+def _topics(tallies: dict[str, _Tally], groups: dict[str, str], with_pages: set[str]) -> dict[str, _Group]:
+    """The spellings' tallies added up by topic; a topic one of whose spellings names a page has
+    one, and is left out."""
+    topics: dict[str, _Group] = {}
+    for name, tally in tallies.items():
+        key = groups[name]
+        if key in with_pages:
+            continue
+        group = topics.get(key)
+        if group is None:
+            topics[key] = _Group({name: tally.weight}, tally.pages, tally.sections)
+            continue
+        group.names[name] = tally.weight
+        group.sections |= tally.sections
+        for slug, section in tally.pages.items():
+            strongest = group.pages.get(slug)
+            if strongest is None or _STRENGTH[section] < _STRENGTH[strongest]:
+                group.pages[slug] = section
+    return topics
 
 
 def _walk(
@@ -230,32 +358,15 @@ def _walk(
         slug = queue.popleft()
         if depth is not None and steps[slug] >= depth:
             continue
-        for mention in read[slug].mentions:
-            target = _target(mention, read, found)
+        for name, _, link in read[slug].mentions:
+            target = link if link in read else found[name]
             if target is None:
-                group = topics[groups[mention.name]]
-                if group.depth is None:
+                group = topics.get(groups[name])
+                if group is not None and group.depth is None:
                     group.depth = steps[slug] + 1
             elif target not in steps:
                 steps[target] = steps[slug] + 1
                 queue.append(target)
-
-
-def _candidate(group: _Group) -> Candidate | None:
-    """The group as a candidate, under the spelling a page would be drafted with: one that carries
-    its abbreviation ('Natural Language Processing (NLP)', found by every other spelling), else the
-    one named most; a group with no spelling that can be a topic name is none."""
-
-    def preference(name: str) -> tuple[bool, float, str]:
-        return (not key_tiers(name)[ABBREVIATION_TIER], -group.names[name], title_key(name))
-
-    name = next((name for name in sorted(group.names, key=preference) if _usable(name)), None)
-    if name is None:
-        return None
-    sections = sorted(group.sections, key=NAMING.index)
-    score = sum(WEIGHTS[section] for section in group.pages.values())
-    spellings = tuple(sorted(group.names, key=lambda name: (-group.names[name], title_key(name))))
-    return Candidate(name, spellings, tuple(sorted(group.pages)), tuple(sections), score, group.depth)
 
 
 def _usable(name: str) -> bool:
@@ -266,10 +377,5 @@ def _usable(name: str) -> bool:
 
 
 def _rank(candidate: Candidate) -> tuple[int, float, int, str, str]:
-    return (
-        candidate.depth or 0,
-        -candidate.score,
-        NAMING.index(candidate.sections[0]),
-        title_key(candidate.name),
-        candidate.name,
-    )
+    first = candidate.preferred[0]
+    return (candidate.depth or 0, -candidate.score, candidate.strongest, title_key(first), first)

@@ -28,9 +28,21 @@ def title_key(text: str) -> str:
     ASCII text has no accents to take off, so it skips the normalisation.
     """
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(char for char in text if not unicodedata.combining(char))
+        text = unicodedata.normalize("NFKD", text).translate(_COMBINING)
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+
+
+class _CombiningMarks(dict[int, int | None]):
+    """For ``str.translate``: a combining mark maps to None (dropped), any other character to itself;
+    each character is looked up once, so a title costs one call instead of a test per character."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_COMBINING = _CombiningMarks()
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,9 @@ class NoteIndex:
 
     def find(self, name: str) -> Note | None:
         """The note ``name`` names: by one of its ``name_keys`` (in order), else by its slug."""
+        found = self._by_key.get(title_key(name))  # the first key: most names are a title as written
+        if found is not None:
+            return found
         for key in name_keys(name):
             if key in self._by_key:
                 return self._by_key[key]
@@ -193,6 +208,8 @@ def key_tiers(name: str) -> tuple[tuple[str, ...], ...]:
     those with its last word made singular ('Transformer Networks' is also 'Transformer Network',
     and the singular has no other form, so a plural and its singular always share one key)."""
     full = title_key(name)
+    if "(" not in name and ": " not in name:  # most names: no shorter form, no abbreviation
+        return ((full,) if full else (), (), (), singular_forms(full))
     shorter = [name.split(": ", 1)[0]]
     abbreviation: list[str] = []
     parenthesis = _TRAILING_PARENTHESIS.search(name)
@@ -212,6 +229,7 @@ def key_tiers(name: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tiers)
 
 
+@lru_cache(maxsize=1 << 17)
 def name_keys(name: str) -> tuple[str, ...]:
     """Every key of ``key_tiers``, strongest first."""
     return tuple(key for tier in key_tiers(name) for key in tier)

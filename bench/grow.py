@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PAGE_DATA = REPO / "fixtures" / "pages" / "large-language-models.json"
 sys.path.insert(0, str(HERE))
-from run import PROBE  # noqa: E402  (bench/run.py: topicgen in a fresh process, with its RSS and CPU)
+from run import PROBE, save_figures  # noqa: E402  (bench/run.py: topicgen in a fresh process, with its RSS and CPU)
 
 CHILD = "👩\u200d👧\u200d👦"
 WIZARD = "🧙\u200d♂️"
@@ -173,13 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(min {row['min_s']:.2f} s, CPU {row['cpu_s']:.2f} s), peak RSS {row['peak_rss_mib']:.0f} MiB, "
         f"{row['names_listed']:,} names listed; load {row['load']:.1f} (target: under 2 s at 10,000 pages)"
     )
-    if args.output is not None:
-        args.output.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
-    elif not args.smoke:
-        results_path = HERE / "results.json"
-        results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
-        results["grow"] = row
-        results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    save_figures("grow", row, args.output, args.smoke)
     return 0
 
 

@@ -344,18 +344,10 @@ def record_ignored(root: Path, names: list[str], *, dry_run: bool = False) -> li
         document = tomlkit.parse(text)
     except (OSError, UnicodeDecodeError, TOMLKitError) as error:
         raise ConfigError(f"{file}: cannot add to [grow] ignore: {error}") from None
-    table = document.get("grow")
-    if table is None:
-        table = tomlkit.table()
-        document["grow"] = table
-    if not isinstance(table, dict):
-        raise ConfigError(f"{file}: 'grow' is not a table; [grow] ignore cannot be added to it")
-    listed = table.get("ignore")
-    if listed is None:
-        listed = tomlkit.array()
-        table["ignore"] = listed
+    table = document.setdefault("grow", tomlkit.table())
+    listed = table.setdefault("ignore", tomlkit.array()) if isinstance(table, dict) else None
     if not isinstance(listed, list):
-        raise ConfigError(f"{file}: [grow] ignore is not a list of names")
+        raise ConfigError(f"{file}: [grow] ignore is not a list of names; it cannot be added to")
     known = {title_key(str(name)) for name in listed}
     added = []
     for name in names:

@@ -134,12 +134,13 @@ _ASPECTS = ("Basics", "Methods", "Applications", "Tools", "History", "Theory", "
 
 
 def _tree_name(topic: str, key: str, index: int) -> str:
-    """A related topic's name: the parent, a child or an advanced topic of ``topic`` (no emoji)."""
+    """A related topic's name: the parent, a child or an advanced topic of ``topic`` (no emoji),
+    starting with a word whatever the topic starts with (a name is never read as Markdown)."""
     if key == "parent":
         return f"Foundations of {topic}"
     if key == "children":
-        return f"{topic} {_ASPECTS[index % len(_ASPECTS)]}"
-    return f"Advanced {topic} {_ASPECTS[(index + 3) % len(_ASPECTS)]}"
+        return f"{_ASPECTS[index % len(_ASPECTS)]} of {topic}"
+    return f"Advanced {_ASPECTS[(index + 3) % len(_ASPECTS)]} of {topic}"
 
 
 def page_for_schema(schema: Mapping[str, Any], topic: str, *, words: int = 6) -> Any:

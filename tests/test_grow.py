@@ -159,6 +159,8 @@ def test_grow_limit_3_writes_exactly_3_pages_and_their_mentions_become_links(cli
     new = page_files(grown) - before
     assert len(new) == 3
     assert "3 written" in result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("written topics/")]
+    assert len(progress) == 3  # without a terminal: one line per page, as `new` prints
     reference = (grown / "topics" / f"{REFERENCE}.md").read_text(encoding="utf-8")
     for name in new:
         assert f"(./{name})" in reference, f"the reference page does not link {name}"
@@ -358,3 +360,10 @@ def test_frontier_reading_skips_pages_topicgen_did_not_write():
     found = frontier(pages)
     assert found.candidates == [] and found.pages == 1 and found.read_from == 0
     assert slug_for("Hidden Topic") == "hidden-topic"
+
+
+def test_a_grow_table_that_is_not_a_table_is_one_line_and_exit_2(cli, grown):
+    (grown / "topicgen.toml").write_text("grow = 3\n", encoding="utf-8")
+    result = cli.run("grow", "--ignore", "Mathematics", "--vault", str(grown))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "topicgen.toml" in result.stderr

@@ -190,17 +190,22 @@ def _canonical(key: str, section: bytes) -> list[Mention] | None:
         if shape is None:
             return None
         label, field = shape
-        rest = rest.rstrip()
         if field is None:  # a label line: 'Children:'
-            if rest != label:
+            if rest.rstrip() != label:
                 return None
             continue
         if label:  # 'Parent: <name>'
             if not rest.startswith(label + b" "):
                 return None
             rest = rest[len(label) + 1 :]
-        mentions += _named(rest.decode("utf-8", "replace"), field)
+        mentions += _mentioned(rest, field)
     return mentions
+
+
+@lru_cache(maxsize=1 << 17)  # the same items recur on many pages; a hit costs no decoding
+def _mentioned(item: bytes, section: str) -> tuple[Mention, ...]:
+    """``_named`` of an item as the page's bytes hold it."""
+    return _named(item.decode("utf-8", "replace"), section)
 
 
 def _read(key: str, lines: list[str]) -> list[Mention]:
@@ -225,7 +230,6 @@ def _named(text: str, section: str) -> tuple[Mention, ...]:
     return _listed(text, section)
 
 
-@lru_cache(maxsize=1 << 17)  # the same items recur on many pages
 def _tree_item(text: str) -> tuple[str, str | None]:
     """(name, the file name of the note it links to or None): '[🧠 AI](./ai.md) 🧠' → ('AI', 'ai')."""
     target = None
@@ -237,7 +241,6 @@ def _tree_item(text: str) -> tuple[str, str | None]:
     return strip_symbols(_unmarked(text)), target
 
 
-@lru_cache(maxsize=1 << 16)
 def _listed(text: str, section: str) -> tuple[Mention, ...]:
     text = _unmarked(text)
     names = _comparison_names(text) if section == "comparisons" else [_concept_name(text)]

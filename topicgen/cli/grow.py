@@ -145,9 +145,9 @@ def grow(
         command = new_command(the_vault, settings, names)
         run_in_batches(the_vault, settings, command, "growing", no_wait, reask, None, shown)
         return
-    from topicgen.cli.draft import _draft
+    from topicgen.cli.draft import draft_pages
 
-    _draft(
+    draft_pages(
         the_vault,
         settings,
         names,
@@ -193,9 +193,10 @@ def _ignore(vault: Any, names: list[str], *, dry_run: bool) -> None:
 
 def _say_plan(found: Any, chosen: list[str], pending: list[str]) -> None:
     collecting = f"; first collecting {len(pending)} submitted by an earlier run" if pending else ""
+    ignored = f", {found.ignored} ignored" if found.ignored else ""
     say(
-        f"{len(found.candidates)} topic(s) named without a page ({found.read_from} of {found.pages} "
-        f"page(s) read are topicgen's); drafting {len(chosen)}{collecting}"
+        f"{len(found.candidates)} topic(s) named without a page{ignored} ({found.read_from} of "
+        f"{found.pages} page(s) read are topicgen's); drafting {len(chosen)}{collecting}"
     )
     if not chosen and not pending:
         say("nothing to grow: every topic the pages name has a page, or is ignored")
@@ -314,8 +315,9 @@ def _estimate(
     cost = f"about ${price.cost(total):.4f}" if price else f"no price known for {settings.model}"
     at = " at batch prices" if batch and price else ""
     collecting = f" (and collect {len(pending)} an earlier run submitted)" if pending else ""
+    ignored = f", {found.ignored} ignored ([grow] ignore)" if found.ignored else ""
     return (
-        f"--- {len(found.candidates)} topic(s) named without a page ({found.read_from} of "
+        f"--- {len(found.candidates)} topic(s) named without a page{ignored} ({found.read_from} of "
         f"{found.pages} page(s) read are topicgen's); this run would draft the {len(chosen)} "
         f"marked *{collecting} with {settings.model}: about {total.input_tokens:,} input and "
         f"{total.output_tokens:,} output tokens, {cost}{at}; no call made"

@@ -22,7 +22,6 @@ delay. Reported:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -35,7 +34,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 API_KEY = "bench-not-a-real-key"
 sys.path.insert(0, str(HERE))
-from run import PROBE  # noqa: E402  (bench/run.py: topicgen in a fresh process, with its RSS and CPU)
+from run import PROBE, save_figures  # noqa: E402  (bench/run.py: topicgen in a fresh process, with its RSS and CPU)
 
 
 def _run(server: Any, root: Path, listing: Path, batch: bool) -> dict[str, Any]:
@@ -174,13 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     row = measure_batch(100, 50, 0.2) if args.smoke else measure_batch(10_000, 1_000, 2.0)
     row["smoke"] = args.smoke
     print_batch(row)
-    if args.output is not None:
-        args.output.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
-    elif not args.smoke:
-        results_path = HERE / "results.json"
-        results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
-        results["batch"] = row
-        results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    save_figures("batch", row, args.output, args.smoke)
     runs = [row["scale"], *row["compared"].values()]
     return 1 if any(run["lost"] or run["exit_code"] for run in runs) else 0
 

@@ -88,6 +88,18 @@ sys.exit(code)
 )
 
 
+def save_figures(key: str, row: dict[str, Any], output: Path | None, smoke: bool) -> None:
+    """A standalone benchmark's figures: into ``output`` when given, else (a full run) under ``key``
+    in bench/results.json, beside the other benchmarks' figures."""
+    if output is not None:
+        output.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
+    elif not smoke:
+        results_path = HERE / "results.json"
+        results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
+        results[key] = row
+        results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str

@@ -28,6 +28,7 @@ _EXPORTS = {
     "Settings": "topicgen.config",
     "build_client": "topicgen.runs.api",
     "draft_topics": "topicgen.runs.api",
+    "grow_frontier": "topicgen.runs.api",
     "regenerate": "topicgen.runs.api",
     "adopt_pages": "topicgen.runs.api",
     "plan_regen": "topicgen.runs.regen",
@@ -50,6 +51,7 @@ __all__ = [
     "adopt_pages",
     "build_client",
     "draft_topics",
+    "grow_frontier",
     "open_vault",
     "parse_page",
     "plan_regen",
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
     from topicgen.page.render import PageContext, render_page
     from topicgen.page.schema import TopicSummary
     from topicgen.read.parse import ParsedPage, parse_page, read_page
-    from topicgen.runs.api import adopt_pages, build_client, draft_topics, regenerate
+    from topicgen.runs.api import adopt_pages, build_client, draft_topics, grow_frontier, regenerate
     from topicgen.runs.regen import plan_regen
 
 

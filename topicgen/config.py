@@ -77,6 +77,17 @@ class ProviderSettings(BaseModel):
         return value
 
 
+class GrowSettings(BaseModel):
+    """``[grow]``: what ``topicgen grow`` never drafts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="topic names grow never drafts (their other spellings neither), e.g. 'Mathematics'",
+    )
+
+
 class Settings(BaseModel):
     """Every setting, with the defaults a new vault gets."""
 
@@ -114,6 +125,7 @@ class Settings(BaseModel):
     paths: Paths = Field(default_factory=Paths)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     verify: VerifySettings = Field(default_factory=VerifySettings)
+    grow: GrowSettings = Field(default_factory=GrowSettings)
     final_newline: bool | None = Field(
         None, description="end written pages with a newline; unset: as the vault's own pages do"
     )
@@ -189,7 +201,7 @@ SETTING_NAMES = [field.alias or name for name, field in Settings.model_fields.it
 ENV_SETTINGS = {
     name: f"{ENV_PREFIX}{name.upper()}"
     for name in SETTING_NAMES
-    if name not in {"paths", "providers", "prices", "verify", "frontmatter"}
+    if name not in {"paths", "providers", "prices", "verify", "frontmatter", "grow"}
 }
 TABLE_ENV_SETTINGS = {  # (table, key) → variable: TOPICGEN_VERIFY_BOOKS_URL sets [verify] books_url
     ("verify", name): f"{ENV_PREFIX}VERIFY_{name.upper()}" for name in VerifySettings.model_fields
@@ -273,7 +285,13 @@ def _describe(error: ValidationError, sources: dict[str, str]) -> str:
                 f"{source}: unknown setting {where!r}: keys never go in topicgen.toml; "
                 "name the variable that holds it with api_key_env"
             )
-        tables = {"paths": Paths, "providers": ProviderSettings, "prices": Price, "verify": VerifySettings}
+        tables = {
+            "paths": Paths,
+            "providers": ProviderSettings,
+            "prices": Price,
+            "verify": VerifySettings,
+            "grow": GrowSettings,
+        }
         table = tables.get(str(loc[0]))
         known = list(table.model_fields) if table and len(loc) > 1 else SETTING_NAMES
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
@@ -468,3 +486,48 @@ def locate_vault(option: Path | None, *, cwd: Path | None = None, required: bool
             "or topics/; run topicgen inside a vault, or pass --vault DIR to use (or start) one"
         )
     return VaultLocation(here, "", here)
+
+
+def record_ignored(root: Path, names: list[str], *, dry_run: bool = False) -> list[str]:
+    """Add ``names`` to ``[grow] ignore`` in the vault's topicgen.toml; the names added (one already
+    listed, in any case or spacing, is not repeated).
+
+    The file is the vault's, often committed and commented by hand: it is edited with tomlkit,
+    which keeps every comment, key order and layout, and written whole or not at all. A file
+    that does not exist yet is made. The result is read back as settings before it is written,
+    so a file topicgen cannot read afterwards is never left behind.
+    """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    from topicgen.vault.files import MAX_PAGE_BYTES, read_named_file, write_atomic
+    from topicgen.vault.notes import title_key
+
+    file = root / CONFIG_FILE
+    try:
+        text = read_named_file(file, limit=MAX_PAGE_BYTES).decode("utf-8") if file.exists() else ""
+        document = tomlkit.parse(text)
+    except (OSError, UnicodeDecodeError, TOMLKitError) as error:
+        raise ConfigError(f"{file}: cannot add to [grow] ignore: {error}") from None
+    table = document.setdefault("grow", tomlkit.table())
+    listed = table.setdefault("ignore", tomlkit.array()) if isinstance(table, dict) else None
+    if not isinstance(listed, list):
+        raise ConfigError(f"{file}: [grow] ignore is not a list of names; it cannot be added to")
+    known = {title_key(str(name)) for name in listed}
+    added = []
+    for name in names:
+        cleaned = " ".join(name.split())
+        if cleaned and title_key(cleaned) not in known:
+            known.add(title_key(cleaned))
+            listed.append(cleaned)
+            added.append(cleaned)
+    if not added or dry_run:
+        return added
+    new_text = tomlkit.dumps(document)
+    try:
+        Settings.model_validate(tomllib.loads(new_text))
+    except (tomllib.TOMLDecodeError, ValidationError) as error:
+        problem = f"{file}: [grow] ignore not written: the file would not read back ({error})"
+        raise ConfigError(problem) from None
+    write_atomic(file, new_text, overwrite=True)
+    return added

@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 
-from topicgen.cli import adopting, batch, configure, draft, models, upkeep  # noqa: F401  (registers the commands)
+from topicgen.cli import adopting, batch, configure, draft, grow, models, upkeep  # noqa: F401  (registers the commands)
 from topicgen.cli.app import app
 
 _exit_code = [0]

@@ -12,6 +12,7 @@ from topicgen.cli.app import (
     BatchOption,
     ConcurrencyOption,
     FreshOption,
+    LimitOption,
     ModelOption,
     NoWaitOption,
     PlainOption,
@@ -21,6 +22,7 @@ from topicgen.cli.app import (
     VerboseOption,
     app,
     display,
+    drip,
     execute,
     finish,
     models_text,
@@ -123,6 +125,7 @@ def check(
 def adopt(
     pages: Annotated[list[Path] | None, typer.Argument(metavar="PAGE", help="Topic pages to adopt.")] = None,
     all_pages: Annotated[bool, typer.Option("--all", help="Every topic page in topics/.")] = False,
+    limit: LimitOption = None,
     dry_run: Annotated[bool, typer.Option(help="Print the diff each page would get; write no page.")] = False,
     rewrite_unfit: Annotated[
         bool,
@@ -143,7 +146,7 @@ def adopt(
     reask: ReaskOption = "batch",
 ) -> None:
     """Rewrite pages topicgen did not write into its shape, asking the model only for what is missing."""
-    from topicgen.runs.adopt import LazyClient, resolve_pages
+    from topicgen.runs.adopt import LazyClient, pages_to_adopt, resolve_pages
     from topicgen.runs.api import adopt_pages, build_client, engine_for
     from topicgen.upkeep.staleness import topic_pages
 
@@ -158,6 +161,11 @@ def adopt(
         settings = batch_settings(settings)
         check_batch_model(settings)
     paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
+    if limit is not None:
+        paths, others = pages_to_adopt(paths)
+        if others:
+            say(f"{others} page(s) topicgen maintains, leaves alone or cannot adopt are not counted")
+        paths = drip(paths, limit, "page(s) to adopt", "in file-name order" if all_pages else "as named")
     if not paths:
         say("no topic pages to adopt")
         return

@@ -237,6 +237,30 @@ ReaskOption = Annotated[
 ]
 
 
+LimitOption = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        metavar="N",
+        min=1,
+        help="Do at most N pages this run (in the order stated); the next run picks up the rest.",
+    ),
+]
+
+
+def drip(items: list[Any], limit: int | None, what: str, order: str) -> list[Any]:
+    """The first ``limit`` items (all without a limit), saying how many this run does, in what order,
+    and how many remain for the next run."""
+    if limit is None:
+        return items
+    remain = max(0, len(items) - limit)
+    say(
+        f"{min(limit, len(items))} of {len(items)} {what} this run, {order}; "
+        f"{remain} remain{'s' if remain == 1 else ''} for the next run"
+    )
+    return items[:limit]
+
+
 NoVerifyOption = Annotated[
     bool,
     typer.Option("--no-verify", help="Do not check books and YouTube links (pages are marked unverified)."),

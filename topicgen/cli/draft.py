@@ -124,7 +124,7 @@ def new(
         command = new_command(the_vault, settings, cleaned, force=force)
         run_in_batches(the_vault, settings, command, "drafting", no_wait, reask, record, shown)
         return
-    _draft(
+    draft_pages(
         the_vault,
         settings,
         cleaned,
@@ -148,7 +148,7 @@ def _say_unrecorded(vault: Any, topics: list[str]) -> None:
             say(f"{name} already exists: nothing is recorded for it (--force records a fresh draft)")
 
 
-def _draft(
+def draft_pages(
     vault: Any,
     settings: Any,
     topics: list[str],

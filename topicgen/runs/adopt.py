@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from topicgen.read.canonical import canonical_text
 from topicgen.read.parse import TITLE_KEY
 from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, request_tokens
 from topicgen.vault import Vault
-from topicgen.vault.files import page_lock, read_page_text, write_atomic
+from topicgen.vault.files import page_lock, read_page_text, read_regular, write_atomic
 from topicgen.vault.frontmatter import split_page
 from topicgen.verify.checker import PageReferences
 
@@ -257,6 +257,36 @@ def warnings_of(adoption: Adoption) -> tuple[str, ...]:
             more = f" and {len(findings) - REASONS_SHOWN} more" if len(findings) > REASONS_SHOWN else ""
             parts.append(f"{what}: {shown}{more}")
     return tuple(parts)
+
+
+def pages_to_adopt(paths: Iterable[Path]) -> tuple[list[Path], int]:
+    """(the pages ``adopt`` would rewrite, in the order given; how many others it would not).
+
+    A page topicgen already maintains (its generation metadata, read without parsing the page), one
+    it leaves alone (not an outline page) and one it refuses (a title or frontmatter it cannot read)
+    are not among them, so ``--limit`` counts only pages that get adopted and a drip over a vault
+    never sticks on the pages it will not touch.
+    """
+    from topicgen.upkeep.staleness import page_state
+
+    chosen: list[Path] = []
+    others = 0
+    for path in paths:
+        try:
+            raw = read_regular(path)
+            text = raw.decode("utf-8")
+        except (OSError, VaultError, UnicodeDecodeError):
+            chosen.append(path)  # the run reports why it cannot be read, as it would without a limit
+            continue
+        if page_state(path, raw).generated:
+            others += 1
+            continue
+        adoption = plan_adoption(path, text)
+        if adoption.left_alone or adoption.refused:
+            others += 1
+            continue
+        chosen.append(path)
+    return chosen, others
 
 
 def resolve_pages(vault: Vault, pages: list[Path]) -> list[Path]:

@@ -34,6 +34,7 @@ from topicgen.vault.slugs import slug_for
 if TYPE_CHECKING:
     from topicgen.model.costs import Priced
     from topicgen.runs.regen import RegenJob
+    from topicgen.upkeep.frontier import Frontier
 
 EXPECTED_OUTPUT_TOKENS = 3_000  # about what the reference page costs
 EXPECTED_USAGE = Usage(input_tokens=4_000, output_tokens=EXPECTED_OUTPUT_TOKENS)
@@ -249,6 +250,19 @@ async def recheck_references(
     cache = reply_cache(vault, settings) if use_cache else None
     worker = Rechecker(vault, settings, client, cache=cache, fresh=fresh, verify=True)
     return await run_closing(engine or engine_for(settings), paths, worker.recheck, client, worker)
+
+
+def grow_frontier(
+    vault: Vault, settings: Settings, *, root: str | None = None, depth: int | None = None
+) -> Frontier:
+    """The topics the vault's pages name without a page of their own, ranked, as ``topicgen grow``
+    sees them (``upkeep.frontier``); ``draft_topics`` drafts the first few. ``root`` grows outward
+    from that topic's page, ``depth`` steps at most (2 unless given); ``[grow] ignore`` applies."""
+    from topicgen.upkeep.frontier import DEFAULT_DEPTH, scan
+
+    if root is not None and depth is None:
+        depth = DEFAULT_DEPTH
+    return scan(vault.topics_dir, root=root, depth=depth, ignore=settings.grow.ignore)
 
 
 def refresh_after_run(vault: Vault, settings: Settings, outcomes: list[Outcome]) -> str | None:

@@ -216,7 +216,8 @@ def plan_regen(
     sections: list[str] | None,
     force: bool,
 ) -> tuple[list[RegenJob], list[Assessment]]:
-    """The jobs a regen run would do, and the pages it leaves alone (with why)."""
+    """The jobs a regen run would do (the pages named, in the order given, then the stale pages,
+    oldest first), and the pages it leaves alone (with why)."""
     from topicgen.errors import UsageError
 
     now = datetime.now(UTC)
@@ -231,14 +232,23 @@ def plan_regen(
             jobs.append(job_for(assessment, chosen or ALL_KEYS, force))
     if stale:
         named = {job.path for job in jobs}
+        due: list[Assessment] = []
         for assessment in scan(topics_dir, settings, fingerprint, now):
             if assessment.page.path in named:
                 continue
             if assessment.stale:
-                jobs.append(job_for(assessment, chosen, force))
+                due.append(assessment)
             elif not assessment.page.generated:
                 left_alone.append(assessment)
+        jobs += [job_for(assessment, chosen, force) for assessment in sorted(due, key=_oldest_first)]
     return jobs, left_alone
+
+
+def _oldest_first(assessment: Assessment) -> tuple[datetime, str]:
+    """Stale pages in the order they were generated (``topicgen_generated``), oldest first; a page
+    without that date before all others; then by file name. ``--limit`` takes them in this order."""
+    moment = assessment.page.generated_at or datetime.min.replace(tzinfo=UTC)
+    return moment, assessment.page.path.name
 
 
 def _not_generated(path: Path) -> str:

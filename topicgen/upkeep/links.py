@@ -137,6 +137,7 @@ def relink_vault(
     written: list[Path] | None = None,
     new_topics: list[str] | None = None,
     view: VaultView | None = None,
+    pages: list[Path] | None = None,
 ) -> list[Path]:
     """Relink topicgen's pages; the pages that changed.
 
@@ -144,9 +145,11 @@ def relink_vault(
     catching links to notes deleted since). After a run (``written`` given),
     only pages that mention one of its ``new_topics`` can need it, so only
     those are relinked, which keeps a run's tail short in a big vault.
+    ``pages`` names the pages to relink when the caller knows them (``grow``
+    finds the pages that name a topic with a page without linking it).
     """
     view = view or VaultView.scan(vault, settings)
-    candidates = topic_pages(vault.topics_dir)
+    candidates = topic_pages(vault.topics_dir) if pages is None else iter(pages)
     if written is not None:
         candidates = _affected(candidates, NewNotes.of(view, new_topics or []))
     changed = []

@@ -21,16 +21,30 @@ _NON_WORD = re.compile(r"[^\w]+")
 HEAD_BYTES = 64 * 1024
 
 
-@lru_cache(maxsize=1 << 16)  # pure, and asked again for the same titles on every page rendered
+@lru_cache(maxsize=1 << 17)  # pure, and asked again for the same titles on every page rendered
 def title_key(text: str) -> str:
     """A title reduced for matching: emoji, accents, case and punctuation ignored.
 
     Emoji need no library call here: they are symbols and joiners, not word
     characters, so the punctuation pass removes them with everything else.
+    ASCII text has no accents to take off, so it skips the normalisation.
     """
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(char for char in text if not unicodedata.combining(char))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).translate(_COMBINING)
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+
+
+class _CombiningMarks(dict[int, int | None]):
+    """For ``str.translate``: a combining mark maps to None (dropped), any other character to itself;
+    each character is looked up once, so a title costs one call instead of a test per character."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_COMBINING = _CombiningMarks()
 
 
 @dataclass(frozen=True)
@@ -88,20 +102,26 @@ def read_note(path: Path) -> Note:
         head = stream.read(HEAD_FAST)
         if head.startswith("---") and "\n---" not in head[3:]:
             head += stream.read(HEAD_BYTES - HEAD_FAST)
-    if head.startswith("---"):
-        end = head.find("\n---", 3)
-        fast = _fast_title(head[head.find("\n") + 1 : end]) if end > 0 else None
+    return note_of_text(path.stem, head)
+
+
+def note_of_text(slug: str, text: str) -> Note:
+    """The note whose file is ``<slug>.md`` and holds ``text`` (its start will do): its title from
+    the frontmatter, else its H1, else the file name; and its aliases."""
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        fast = _fast_title(text[text.find("\n") + 1 : end]) if end > 0 else None
         if fast is not None and fast[0].strip():
-            return Note(path.stem, fast[0].strip(), fast[1])
-    data, body = read_frontmatter(head)
+            return Note(slug, fast[0].strip(), fast[1])
+    data, body = read_frontmatter(text)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         heading = _H1.search(body)
-        title = heading.group(1) if heading else path.stem
+        title = heading.group(1) if heading else slug
     aliases = data.get("aliases") or []
     if isinstance(aliases, str):
         aliases = [aliases]
-    return Note(path.stem, str(title).strip(), tuple(str(a) for a in aliases if a))
+    return Note(slug, str(title).strip(), tuple(str(a) for a in aliases if a))
 
 
 def page_names(folder: Path) -> list[str]:
@@ -149,9 +169,10 @@ class NoteIndex:
         self.notes = notes
         self._by_key: dict[str, Note] = {}
         self._by_slug = {note.slug: note for note in notes}
-        for note in notes:
-            for name in (note.title, *note.aliases):
-                for key in name_keys(name):
+        names = [(note, key_tiers(name)) for note in notes for name in (note.title, *note.aliases)]
+        for tier in range(TIERS):  # a note's own title outranks another's short form, abbreviation or plural
+            for note, tiers in names:
+                for key in tiers[tier]:
                     self._by_key.setdefault(key, note)
 
     @classmethod
@@ -169,6 +190,9 @@ class NoteIndex:
 
     def find(self, name: str) -> Note | None:
         """The note ``name`` names: by one of its ``name_keys`` (in order), else by its slug."""
+        found = self._by_key.get(title_key(name))  # the first key: most names are a title as written
+        if found is not None:
+            return found
         for key in name_keys(name):
             if key in self._by_key:
                 return self._by_key[key]
@@ -178,24 +202,80 @@ class NoteIndex:
             return None
 
 
-def name_keys(name: str) -> list[str]:
-    """The keys a name finds a note by, and a note is found by: the full title, then the title
-    without its subtitle or a trailing '(...)' (``title_key`` of each)."""
-    keys = [title_key(name)]
-    for short in (name.split(": ", 1)[0], _without_closing_parenthesis(name)):
-        key = title_key(short)
-        if key and key not in keys:
-            keys.append(key)
-    return [key for key in keys if key]
+_ABBREVIATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9&./+-]{0,11}")
+TIERS = 4
 
 
-def _without_closing_parenthesis(name: str) -> str:
-    """``name`` without the '(...)' it ends with: 'Sync (Strogatz)' → 'Sync'."""
+@lru_cache(maxsize=1 << 17)  # names repeat across a vault's pages
+def key_tiers(name: str) -> tuple[tuple[str, ...], ...]:
+    """The keys a name finds a note by, and a note is found by (``title_key`` of each), strongest
+    first, in ``TIERS`` tiers: the full title; the title without its subtitle or a trailing '(...)';
+    a trailing abbreviation on its own ('Natural Language Processing (NLP)' is also 'NLP'); each of
+    those with its last word made singular ('Transformer Networks' is also 'Transformer Network',
+    and the singular has no other form, so a plural and its singular always share one key)."""
+    full = title_key(name)
+    if "(" not in name and ": " not in name:  # most names: no shorter form, no abbreviation
+        return ((full,) if full else (), (), (), singular_forms(full))
+    shorter = [name.split(": ", 1)[0]]
+    abbreviation: list[str] = []
+    parenthesis = _closing_parenthesis(name)
+    if parenthesis is not None:
+        before, inside = parenthesis
+        shorter.append(before)
+        if is_abbreviation(inside, before):
+            abbreviation.append(inside)
+    seen = {full}
+    tiers: list[tuple[str, ...]] = [(full,) if full else ()]
+    for forms in (shorter, abbreviation):
+        keys = tuple(dict.fromkeys(key for key in map(title_key, forms) if key and key not in seen))
+        seen.update(keys)
+        tiers.append(keys)
+    plurals = (variant for keys in tiers for key in keys for variant in singular_forms(key))
+    tiers.append(tuple(dict.fromkeys(key for key in plurals if key not in seen)))
+    return tuple(tiers)
+
+
+@lru_cache(maxsize=1 << 17)
+def name_keys(name: str) -> tuple[str, ...]:
+    """Every key of ``key_tiers``, strongest first."""
+    return tuple(key for tier in key_tiers(name) for key in tier)
+
+
+def is_abbreviation(text: str, name: str) -> bool:
+    """Whether a trailing '(...)' abbreviates the name before it: one short word with at least two
+    capitals, starting with the name's first letter ('NLP', 'LLMs', 'k-NN', 'IoT'); a disambiguation
+    such as '(UK)' after 'Labour Party', or '(Tegmark)' after a book title, is not one."""
+    if not _ABBREVIATION.fullmatch(text) or sum(char.isupper() for char in text) < 2:
+        return False
+    first = next((char for char in name if char.isalnum()), "")
+    return first.casefold() == text[0].casefold()
+
+
+def singular_forms(key: str) -> tuple[str, ...]:
+    """The key with its last word made singular, every way English may have made it plural
+    ('caches' → 'cache' and 'cach', 'theories' → 'theory'): matching needs one of them to be right,
+    and each is compared only with a real title's keys. A word of three letters or fewer, or ending
+    in 'ss', is left as it is."""
+    head, _, word = key.rpartition(" ")
+    if len(word) <= 3 or not word.endswith("s") or word.endswith("ss"):
+        return ()
+    prefix = f"{head} " if head else ""
+    forms = [word[:-1]]
+    if word.endswith("es") and len(word) > 4:
+        forms.append(word[:-2])
+    if word.endswith("ies") and len(word) > 4:
+        forms.append(word[:-3] + "y")
+    return tuple(prefix + form for form in forms)
+
+
+def _closing_parenthesis(name: str) -> tuple[str, str] | None:
+    """(the name before it, what it holds) for the '(...)' ``name`` ends with: 'Sync (Strogatz)' →
+    ('Sync', 'Strogatz'); None when it ends otherwise. Found by scanning back, in linear time."""
     text = name.rstrip()
     if not text.endswith(")"):
-        return name
+        return None
     opening = text.find("(", text.rfind(")", 0, len(text) - 1) + 1, len(text) - 1)
-    return name if opening < 0 else text[:opening].rstrip()
+    return None if opening < 0 else (text[:opening].rstrip(), text[opening + 1 : -1])
 
 
 class VaultFiles:

@@ -34,6 +34,8 @@ _SUFFIX_SYMBOLS = (
     (re.compile(r"(?<=[A-Za-z0-9])\+(?![\w+])"), " plus"),
     (re.compile(r"(?<=[A-Za-z0-9])#(?!\w)"), " sharp"),
 )
+_PLAIN = re.compile(r"[A-Za-z0-9 -]+")
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHES = re.compile(r"(?<=\w)['’](?=\w)")
 _PATH_LIKE = re.compile(r"(^|[\\/])\.\.?([\\/]|$)|^[\\/~]")
 # What Markdown would render rather than show: an HTML tag, comment or declaration; a link or wikilink.
@@ -76,6 +78,10 @@ def slug_for(name: str) -> str:
     that is not a stop word and given a short hash of its whole slug, so two
     long names sharing their first 80 characters still get two pages.
     """
+    if _PLAIN.fullmatch(name):  # what slugify makes of letters, digits, spaces and hyphens, without it
+        plain = "-".join(_PLAIN_WORD.findall(name.lower()))
+        if plain and len(plain) <= MAX_SLUG_LENGTH:
+            return plain
     text = _APOSTROPHES.sub("", name)
     for pattern, replacement in _SUFFIX_SYMBOLS:
         text = pattern.sub(replacement, text)

@@ -8,6 +8,7 @@ meanwhile is simply done; a page edited meanwhile is planned again).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -115,8 +116,11 @@ def regen_command(
     sections: list[str] | None,
     force: bool,
     jobs: list[RegenJob] | None = None,
+    limit: int | None = None,
 ) -> Command:
-    """Regen in batches; ``jobs`` (from ``plan_regen``) are worked out here when not given.
+    """Regen in batches; ``jobs`` (from ``plan_regen``) are worked out here when not given, and then
+    only the first ``limit`` of them (``--limit``: the oldest stale pages), as the run that
+    submitted them chose them.
 
     Each pass plans every page again from the page as it is then, so a section
     a person edits while its batch runs is kept, as it would be in a live run.
@@ -135,6 +139,7 @@ def regen_command(
             sections=sections,
             force=force,
         )
+        jobs = jobs[:limit] if limit is not None else jobs
     named = set(
         resolve_targets(vault.topics_dir, [str(vault.root / p) if p.endswith(".md") else p for p in pages])
     )
@@ -151,9 +156,17 @@ def regen_command(
 
         return regen
 
+    drip = {"limit": limit} if limit is not None else {}  # absent, not None: older runs keep their ids
     return Command(
         "regen",
-        {"targets": pages, "stale": stale, "sections": sections, "force": force, **verify_args(settings)},
+        {
+            "targets": pages,
+            "stale": stale,
+            "sections": sections,
+            "force": force,
+            **drip,
+            **verify_args(settings),
+        },
         jobs,
         lambda job: job.topic,
         worker,
@@ -196,6 +209,7 @@ def command_of(vault: Vault, settings: Settings, run: RunRecord) -> Command:
             stale=bool(args.get("stale")),
             sections=args.get("sections"),
             force=bool(args.get("force")),
+            limit=args.get("limit"),
         )
     if run.kind == "adopt":
         paths = [vault.root / page for page in args.get("pages") or []]
@@ -251,6 +265,22 @@ def batch_runner(
         cost=cost,
         notify=notify,
     )
+
+
+def pending_topics(vault: Vault, spec: str) -> list[str]:
+    """Topics that unfinished ``new`` batch runs of this model asked for and that have no page yet:
+    a ``grow --batch`` run takes them first, so the run after a ``--no-wait`` one collects what it
+    submitted (a reply already in a batch costs nothing more) before it submits anything new."""
+    from topicgen.vault.slugs import slug_for
+
+    pending: list[str] = []
+    for run in BatchStore.of_vault(vault.state_dir).runs():
+        if run.done or run.kind != "new" or run.spec != spec:
+            continue
+        for topic in run.args.get("topics") or []:
+            if topic not in pending and not os.path.lexists(vault.topic_path(slug_for(topic))):
+                pending.append(topic)
+    return pending
 
 
 def describe(args: dict[str, Any], kind: str) -> str:

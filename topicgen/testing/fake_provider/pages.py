@@ -122,10 +122,25 @@ class _PageWriter:
             pick = hashlib.sha256("/".join(path).encode()).digest()[0] + self.offset
             first, second = (_SURNAMES[(pick + i) % len(_SURNAMES)] for i in (0, 3))
             return f"Ada {first} and Ben {second}"
+        if key in ("parent", "children", "advanced"):  # topic names, as a model writes a page's tree
+            return _tree_name(self.topic, key, index)
         words = " ".join(part for part in path if not part.isdigit()).replace("_", " ")
         filler = " ".join(_FILLER[(index + i) % len(_FILLER)] for i in range(self.words))
         sentence = f"{words.capitalize()} {index + 1} for {self.topic}: a plain fact"
         return f"{sentence} {filler}." if filler else f"{sentence}."
+
+
+_ASPECTS = ("Basics", "Methods", "Applications", "Tools", "History", "Theory", "Practice", "Variants")
+
+
+def _tree_name(topic: str, key: str, index: int) -> str:
+    """A related topic's name: the parent, a child or an advanced topic of ``topic`` (no emoji),
+    starting with a word whatever the topic starts with (a name is never read as Markdown)."""
+    if key == "parent":
+        return f"Foundations of {topic}"
+    if key == "children":
+        return f"{_ASPECTS[index % len(_ASPECTS)]} of {topic}"
+    return f"Advanced {_ASPECTS[(index + 3) % len(_ASPECTS)]} of {topic}"
 
 
 def page_for_schema(schema: Mapping[str, Any], topic: str, *, words: int = 6) -> Any:

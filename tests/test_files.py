@@ -92,3 +92,21 @@ def test_a_page_lock_is_released_on_exit(tmp_path):
 def test_locks_on_different_pages_do_not_conflict(tmp_path):
     with page_lock(tmp_path / "locks", "graph-theory"), page_lock(tmp_path / "locks", "kuramoto-model"):
         pass
+
+
+def test_the_moment_mtimes_are_compared_with_is_the_file_systems_not_the_process_clocks(tmp_path):
+    """A batch run compares the reply cache's file times with the moment it began: both are the file
+    system's, so a process clock that differs (moved, or faked a year ahead) changes nothing."""
+    import datetime as dt
+
+    import time_machine
+
+    from topicgen.vault.files import filesystem_now
+
+    written = tmp_path / "written.txt"
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=365), tick=True):
+        before = filesystem_now(tmp_path / "not-made-yet")  # the nearest folder that exists
+        written.write_text("x", encoding="utf-8")
+        after = filesystem_now(tmp_path)
+
+    assert before <= written.stat().st_mtime_ns <= after

@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -314,3 +315,20 @@ def read_page_text(path: Path) -> str:
     except OSError as error:
         raise VaultError(f"cannot read {path}: {error.strerror or error}") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as read_text gives
+
+
+def filesystem_now(folder: Path) -> int:
+    """Now, as the file system in ``folder`` stamps files (ns): what a file's mtime is compared with.
+
+    A file's time is set by the file system's clock, which need not be this process's (a network
+    share, a clock moved since): a moment to compare mtimes with is taken from a file made for it
+    (unnamed where the system allows), in ``folder`` or, before it exists, the nearest folder above.
+    Where no file can be made, the system clock stands in.
+    """
+    while not folder.is_dir() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        with tempfile.TemporaryFile(dir=folder) as marker:
+            return os.fstat(marker.fileno()).st_mtime_ns
+    except OSError:
+        return time.time_ns()

@@ -9,7 +9,6 @@ meanwhile is simply done; a page edited meanwhile is planned again).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from topicgen.runs.regen import Regenerator, RegenJob, job_for, plan_regen, reso
 from topicgen.runs.workshop import Outcome, Workshop, verifier_for
 from topicgen.upkeep.staleness import ALL_KEYS, assess, read_page_state
 from topicgen.vault import Vault
+from topicgen.vault.files import filesystem_now
 from topicgen.verify.checker import Verifier
 
 KINDS = ("new", "regen", "adopt")
@@ -85,7 +85,7 @@ def run_cache(vault: Vault) -> ReplyCache:
     What the run validates itself is read again from its batch on a later pass
     (after a follow-up batch), so the page's tokens are counted with it.
     """
-    return ReplyCache.of_vault(vault.state_dir).stored_before(time.time_ns())
+    return ReplyCache.of_vault(vault.state_dir).stored_before(filesystem_now(vault.state_dir))
 
 
 def verify_args(settings: Settings) -> dict[str, Any]:

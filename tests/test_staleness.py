@@ -164,21 +164,3 @@ def test_without_a_terminal_stale_prints_a_line_per_page_that_is_not_fresh(vault
         "topics/deep-learning.md: stale: missing 1 section(s): joke -> regenerate 1 section(s): joke",
         "1 stale, 1 fresh, 0 not generated",
     ]
-
-
-def test_a_big_vault_read_in_parallel_gives_what_one_process_gives(vault, draft_into, monkeypatch):
-    import topicgen.upkeep.staleness as staleness
-
-    for n in range(7):
-        draft_into(vault, f"Topic {n}")
-    page = vault / "topics" / "topic-3.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("It just sucked.", "Edited."), encoding="utf-8")
-    serial = list(staleness.read_states(vault / "topics", workers=1))
-    monkeypatch.setattr(staleness, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(staleness, "CHUNK", 2)
-    parallel = list(staleness.read_states(vault / "topics", workers=2))
-    assert [s.path for s in parallel] == [s.path for s in serial]
-    assert [(s.fingerprint, s.edited, s.present) for s in parallel] == [
-        (s.fingerprint, s.edited, s.present) for s in serial
-    ]
-    assert [s.edited for s in serial if s.path == page] == [("joke",)]

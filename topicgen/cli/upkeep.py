@@ -13,6 +13,7 @@ from topicgen.cli.app import (
     FreshOption,
     MaxCostOption,
     ModelOption,
+    NoCacheOption,
     NoVerifyOption,
     NoWaitOption,
     PlainOption,
@@ -41,6 +42,7 @@ def stale(
     vault: VaultOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="List fresh pages too.")] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """List the topic pages that are out of date, why, and what regen would do."""
     import json
@@ -49,14 +51,16 @@ def stale(
 
     from topicgen.model.fingerprint import vault_fingerprint
     from topicgen.upkeep.staleness import scan
+    from topicgen.vault.stat_cache import ScanCache
 
-    the_vault, settings, _ = open_cli_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault, run_overrides(no_cache=no_cache))
     current = vault_fingerprint(the_vault.root)
     folder = the_vault.topics_dir.relative_to(the_vault.root).as_posix()
     rows: list[dict[str, Any]] = []
     lines: list[str] = []
     counts = {"stale": 0, "fresh": 0, "not generated": 0}
-    for item in scan(the_vault.topics_dir, settings, current, datetime.now(UTC)):
+    cache = ScanCache.of(the_vault, settings.scan_cache)
+    for item in scan(the_vault.topics_dir, settings, current, datetime.now(UTC), cache):
         state = item.page
         kind = "stale" if item.stale else "fresh" if state.generated else "not generated"
         counts[kind] += 1

@@ -97,17 +97,20 @@ def read_note(path: Path) -> Note:
     return Note(path.stem, str(title).strip(), tuple(str(a) for a in aliases if a))
 
 
+def is_page_name(entry: os.DirEntry[str]) -> bool:
+    """Whether a folder entry is a note: a ``.md`` file, not index.md, not hidden, not a link or folder."""
+    return (
+        entry.name.endswith(".md")
+        and entry.name != "index.md"
+        and not entry.name.startswith(".")
+        and entry.is_file(follow_symlinks=False)  # a folder named *.md, or a link, is not a page
+    )
+
+
 def page_names(folder: Path) -> list[str]:
     """File names of a vault folder's notes (index.md and dotfiles excluded), sorted."""
     try:
-        return sorted(
-            entry.name
-            for entry in os.scandir(folder)
-            if entry.name.endswith(".md")
-            and entry.name != "index.md"
-            and not entry.name.startswith(".")
-            and entry.is_file(follow_symlinks=False)  # a folder named *.md, or a link, is not a page
-        )
+        return sorted(entry.name for entry in os.scandir(folder) if is_page_name(entry))
     except (FileNotFoundError, NotADirectoryError):
         return []
 

@@ -91,7 +91,7 @@ def relink_page(path: Path, view: VaultView) -> bool:
     """
     with page_lock(view.vault.lock_dir, path.stem):
         raw = read_regular(path)
-        state = page_state(path, raw)
+        state = page_state(path, raw, hashes=True)
         if not state.generated or state.problem:
             return False
         previous, body = split_page(raw.decode("utf-8"))

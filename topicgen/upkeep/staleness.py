@@ -35,7 +35,7 @@ from topicgen.page.sections import split_body
 from topicgen.vault.notes import page_names, unquote
 from topicgen.vault.stat_cache import Facts, ScanCache, read_page, read_pages
 
-_META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):[ \t]*([^\n]*)", re.MULTILINE)  # value: rstrip it
 _SECTIONS_BLOCK = re.compile(r"^topicgen_sections:[^\n]*\n((?:[ \t]+[a-z_]+:[^\n]*(?:\n|$))*)", re.MULTILINE)
 _SECTION_PAIR = re.compile(r"^[ \t]+([a-z_]+):[ \t]*\"?([0-9a-f]+)\"?[ \t]*$", re.MULTILINE)
 ALL_KEYS = tuple(section.key for section in OUTLINE)
@@ -94,11 +94,22 @@ def _parse_time(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _read_metadata(frontmatter: str, state: PageState) -> None:
-    values = {key: unquote(value) for key, value in _META_LINE.findall(frontmatter)}
+def _read_metadata(frontmatter: str, state: PageState) -> dict[str, str]:
+    """Title and generation metadata into ``state``; the values of topicgen's keys and the title."""
+    values = {key: unquote(value.rstrip(" \t")) for key, value in _META_LINE.findall(frontmatter)}
     state.title = values.get("title", "")
     if "topicgen_fingerprint" not in values:
-        return
+        return values
+    state.generated = True
+    state.model = values.get("topicgen_model") or None
+    state.generated_at = _parse_time(values.get("topicgen_generated"))
+    state.fingerprint = values.get("topicgen_fingerprint") or None
+    state.body_hash = values.get("topicgen_body_hash") or None
+    return values
+
+
+def _recorded_sections(frontmatter: str, values: dict[str, str]) -> dict[str, str]:
+    """The section hashes ``topicgen_sections`` records (read only when a scan or a rewrite needs them)."""
     block = _SECTIONS_BLOCK.search(frontmatter)
     sections = dict(_SECTION_PAIR.findall(block.group(1))) if block else {}
     if block is None or (not sections and values.get("topicgen_sections", "") not in ("", "{}")):
@@ -107,12 +118,7 @@ def _read_metadata(frontmatter: str, state: PageState) -> None:
         data, _ = read_frontmatter(f"---\n{frontmatter}\n---\n")
         raw = data.get("topicgen_sections")
         sections = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-    state.generated = True
-    state.model = values.get("topicgen_model") or None
-    state.generated_at = _parse_time(values.get("topicgen_generated"))
-    state.fingerprint = values.get("topicgen_fingerprint") or None
-    state.body_hash = values.get("topicgen_body_hash") or None
-    state.section_hashes = sections
+    return sections
 
 
 def read_page_state(path: Path) -> PageState:
@@ -120,8 +126,9 @@ def read_page_state(path: Path) -> PageState:
     return read_page(path, PAGE_STATES)
 
 
-def page_state(path: Path, raw: bytes) -> PageState:
-    """The state of the page at ``path`` whose file holds ``raw``."""
+def page_state(path: Path, raw: bytes, *, hashes: bool = False) -> PageState:
+    """The state of the page at ``path`` whose file holds ``raw``; ``hashes``: with the section hashes
+    it records even when its body is untouched (a rewrite needs them; a scan does not)."""
     state = PageState(path)
     end = raw.find(b"\n---", 3) if raw.startswith(b"---") else -1
     if end < 0:
@@ -134,9 +141,15 @@ def page_state(path: Path, raw: bytes) -> PageState:
     except UnicodeDecodeError:
         state.problem = "not UTF-8 text"
         return state
-    _read_metadata(frontmatter, state)
-    if not state.generated or (state.body_hash and _untouched(raw[body_start:], state.body_hash)):
-        return state  # not ours, or untouched since generation: every section present, none edited
+    values = _read_metadata(frontmatter, state)
+    if not state.generated:
+        return state
+    untouched = bool(state.body_hash) and _untouched(raw[body_start:], state.body_hash or "")
+    if untouched and not hashes:
+        return state  # untouched since generation: every section present, none edited
+    state.section_hashes = _recorded_sections(frontmatter, values)
+    if untouched:
+        return state
     try:
         body = raw[body_start:].decode("utf-8")
     except UnicodeDecodeError:
@@ -154,9 +167,9 @@ def _untouched(body: bytes, recorded: str) -> bool:
     """Whether ``body`` is what topicgen wrote: its hash is the one recorded, with or without the final
     newline (a page's hash is of the body it rendered; the newline a vault's pages end with is added
     after)."""
-    if body_hash(body) == recorded:
+    if body.endswith(b"\n") and body_hash(body[:-1]) == recorded:  # as ``new`` writes it: tried first
         return True
-    return body.endswith(b"\n") and body_hash(body[:-1]) == recorded
+    return body_hash(body) == recorded
 
 
 def topic_of(title: str, path: Path) -> str:

@@ -25,6 +25,7 @@ NEW_FILE_MODE = 0o666 & ~_current_umask()
 
 
 MAX_PAGE_BYTES = 1 << 20  # a topic page is ~15 KB; a page past this is refused, not parsed for minutes
+READ_CHUNK = 1 << 16
 
 
 class PageExists(VaultError):
@@ -104,9 +105,10 @@ def read_regular(path: Path, *, limit: int = MAX_PAGE_BYTES) -> bytes:
             raise UnsafeFile(
                 f"{path} is {size_text(info.st_size)}, over the {size_text(limit)} topicgen reads; left alone"
             )
-        data = os.read(handle, limit + 1)
+        # read what the file holds (a buffer of ``limit`` bytes per read would cost an mmap per page)
+        data = os.read(handle, info.st_size + 1)
         while len(data) <= limit:
-            more = os.read(handle, limit + 1 - len(data))
+            more = os.read(handle, min(limit + 1 - len(data), READ_CHUNK))
             if not more:
                 break
             data += more

@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,19 +68,17 @@ def code_version() -> str:
     Each module's size and mtime (no file is read): an edited checkout or an
     upgraded install makes every scan cache a miss.
     """
-    import topicgen
-
-    package = Path(topicgen.__file__).parent
-    digest = hashlib.sha256(topicgen.__version__.encode())
+    package = Path(__file__).resolve().parent.parent
+    version = str(getattr(sys.modules.get(package.name), "__version__", ""))  # imported before any module
+    digest = hashlib.sha256(version.encode())
     for folder, folders, files in os.walk(package):
         folders[:] = sorted(name for name in folders if name != "__pycache__")
         for name in sorted(files):
             if name.endswith(".py"):
                 info = os.stat(os.path.join(folder, name))
-                digest.update(
-                    f"{folder[len(str(package)) :]}/{name}:{info.st_size}:{info.st_mtime_ns};".encode()
-                )
-    return f"{topicgen.__version__}+{digest.hexdigest()[:16]}"
+                where = os.path.relpath(os.path.join(folder, name), package)
+                digest.update(f"{where}:{info.st_size}:{info.st_mtime_ns};".encode())
+    return f"{version}+{digest.hexdigest()[:16]}"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from topicgen.runs.regen import Regenerator, RegenJob, job_for, plan_regen, reso
 from topicgen.runs.workshop import Outcome, Workshop, verifier_for
 from topicgen.upkeep.staleness import ALL_KEYS, assess, read_page_state
 from topicgen.vault import Vault
+from topicgen.vault.stat_cache import ScanCache
 from topicgen.verify.checker import Verifier
 
 KINDS = ("new", "regen", "adopt")
@@ -123,6 +124,7 @@ def regen_command(
             stale=stale,
             sections=sections,
             force=force,
+            cache=ScanCache.of(vault, settings.scan_cache),
         )
     named = set(
         resolve_targets(vault.topics_dir, [str(vault.root / p) if p.endswith(".md") else p for p in pages])

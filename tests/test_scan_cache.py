@@ -15,15 +15,21 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REFERENCE_PAGE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import topicgen.vault.stat_cache as stat_cache
 from topicgen.cli import app
-from topicgen.upkeep.staleness import read_states
+from topicgen.config import open_vault
+from topicgen.read.findings import Code
+from topicgen.upkeep.check import PAGE_CHECKS, check_pages
+from topicgen.upkeep.mentions import MENTIONS
+from topicgen.upkeep.staleness import PAGE_STATES, read_states
 from topicgen.vault import Vault
-from topicgen.vault.stat_cache import ScanCache
+from topicgen.vault.notes import NOTES
+from topicgen.vault.stat_cache import ScanCache, read_pages
 
 RACY = 15_000_000  # 15 ms: longer than a coarse file-time tick (4-10 ms), short enough to wait out
 
@@ -87,6 +93,7 @@ def test_only_the_page_that_changed_is_read_again(vault, pages, reads):
 
 def test_a_page_changed_within_the_racy_window_is_read_again_next_time(vault, draft_into, reads):
     draft_into(vault)  # written just now: its times are within the window of the scan that reads it
+    reads.clear()
     cache = cache_of(vault, racy_ns=stat_cache.RACY_NS)
     list(read_states(vault / "topics", cache))
     list(read_states(vault / "topics", cache))
@@ -111,14 +118,16 @@ def test_no_cache_reads_every_page_and_writes_no_cache(vault, pages, reads):
     assert not (vault / ".topicgen" / "cache").exists()
 
 
-def cache_files(vault: Path) -> list[Path]:
-    return sorted((vault / ".topicgen" / "cache" / "scan").glob("*.json"))
+def states_cache(vault: Path) -> Path:
+    """The file where the page states of the topics folder are remembered."""
+    (file,) = (vault / ".topicgen" / "cache" / "scan").glob("states-*.json")
+    return file
 
 
 def test_an_unreadable_cache_is_rebuilt(vault, pages, reads):
     cache = cache_of(vault)
     list(read_states(vault / "topics", cache))
-    (file,) = cache_files(vault)
+    file = states_cache(vault)
     file.write_bytes(b'{"stamp": {"format": 1}, "entries": {"large-language-models.md": [1, 2')
     reads.clear()
     assert len(list(read_states(vault / "topics", cache))) == 3
@@ -141,7 +150,7 @@ def test_a_cache_from_another_topicgen_is_not_trusted(vault, pages, reads, monke
 def test_a_cache_shipped_with_a_copied_vault_is_never_trusted(vault, pages, tmp_path, reads):
     """Its entries match the files' sizes and mtimes (copied with them), but not their inodes and ctimes."""
     list(read_states(vault / "topics", cache_of(vault)))
-    (file,) = cache_files(vault)
+    file = states_cache(vault)
     lie = json.loads(file.read_text(encoding="utf-8"))
     for entry in lie["entries"].values():
         entry[4][0] = "🤥 A Title No Page Has"  # what a hostile cache would have topicgen believe
@@ -161,8 +170,10 @@ def test_a_cache_shipped_with_a_copied_vault_is_never_trusted(vault, pages, tmp_
 def test_the_cache_is_written_without_following_a_planted_link(vault, pages, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (vault / ".topicgen" / "cache").mkdir(parents=True)
-    (vault / ".topicgen" / "cache" / "scan").symlink_to(elsewhere, target_is_directory=True)
+    scan = vault / ".topicgen" / "cache" / "scan"
+    shutil.rmtree(scan, ignore_errors=True)
+    scan.parent.mkdir(parents=True, exist_ok=True)
+    scan.symlink_to(elsewhere, target_is_directory=True)
     states = list(read_states(vault / "topics", cache_of(vault)))
     assert len(states) == 3
     assert list(elsewhere.iterdir()) == []
@@ -170,7 +181,7 @@ def test_the_cache_is_written_without_following_a_planted_link(vault, pages, tmp
 
 def test_a_cache_file_that_is_a_link_is_replaced_not_written_through(vault, pages, tmp_path):
     list(read_states(vault / "topics", cache_of(vault)))
-    (file,) = cache_files(vault)
+    file = states_cache(vault)
     target = tmp_path / "target.json"
     target.write_text("{}", encoding="utf-8")
     file.unlink()
@@ -195,6 +206,25 @@ def test_stale_json_is_the_same_with_and_without_the_cache(vault, pages):
     assert '"regenerate": ["joke"]' in answers[0]
 
 
+def test_a_cached_check_still_finds_a_link_broken_since(vault, topics_page, reads):
+    """What a page says is remembered; whether its links lead anywhere is asked of the vault every time."""
+    page = topics_page(REFERENCE_PAGE.read_text(encoding="utf-8"))
+    settle()
+    opened, _ = open_vault(vault)
+    cache = cache_of(vault)
+    (first,) = check_pages(opened, [page], cache)
+    assert first.clean
+    linked = next((vault / "books").glob("*.md"))
+    assert f"../books/{linked.name}" in page.read_text(encoding="utf-8")
+    linked.unlink()
+    reads.clear()
+    (second,) = check_pages(opened, [page], cache)
+    assert reads == []  # the page itself was not read again
+    assert [f.code for f in second.defects] == [Code.BROKEN_LINK]
+    assert linked.name in second.defects[0].message
+    assert second.findings == check_pages(opened, [page])[0].findings  # as a check without the cache
+
+
 # --- the property: whatever happens to pages between scans, the cached answer is the uncached one ---
 
 STEPS = st.lists(
@@ -207,7 +237,7 @@ STEPS = st.lists(
         st.integers(0, 5),
     ),
     min_size=1,
-    max_size=8,
+    max_size=6,
 )
 
 
@@ -229,9 +259,14 @@ def contents(vault: Path, draft_into) -> list[bytes]:
     return variants(draft_into(vault).read_text(encoding="utf-8"))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FACTS = {"states": PAGE_STATES, "checks": PAGE_CHECKS, "mentions": MENTIONS, "notes": NOTES}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 def test_the_cached_scan_always_answers_as_a_scan_without_the_cache(contents, steps):
+    """For every kind of fact a scan remembers: page states (stale, regen), checks, mentions
+    (relinking, grow) and notes (the titles links resolve to)."""
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         topics = root / "topics"
@@ -239,13 +274,11 @@ def test_the_cached_scan_always_answers_as_a_scan_without_the_cache(contents, st
         for n in range(3):
             (topics / f"page-{n}.md").write_bytes(contents[n])
         cache = cache_of(root)
-        for action, first, second, variant in steps:
+        for action, first, second, variant in [*steps, ("touch", 9, 9, 0)]:
             settle()
-            cached = list(read_states(topics, cache))
-            assert cached == list(read_states(topics, None))
+            for facts in FACTS.values():
+                assert list(read_pages(topics, facts, cache)) == list(read_pages(topics, facts, None))
             change(topics / f"page-{first}.md", topics / f"page-{second}.md", action, contents[variant])
-        settle()
-        assert list(read_states(topics, cache)) == list(read_states(topics, None))
 
 
 def change(page: Path, other: Path, action: str, content: bytes) -> None:

@@ -306,13 +306,13 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any], *, batch: bool
 
 @app.command()
 @reports_errors
-def index(vault: VaultOption = None) -> None:
+def index(vault: VaultOption = None, no_cache: NoCacheOption = False) -> None:
     """Rebuild topics/index.md (keeping hand-written text) and refresh every page's links."""
     from topicgen.upkeep.index import write_index
     from topicgen.upkeep.links import relink_vault
     from topicgen.upkeep.view import VaultView
 
-    the_vault, settings, _ = open_cli_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault, run_overrides(no_cache=no_cache))
     view = VaultView.scan(the_vault, settings)
     relinked = relink_vault(the_vault, settings, view=view)
     result = write_index(

@@ -32,8 +32,8 @@ from topicgen.page.emoji import split_leading_emoji
 from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import OUTLINE
 from topicgen.page.sections import split_body
-from topicgen.vault.notes import page_names, unquote
-from topicgen.vault.stat_cache import Facts, ScanCache, read_page, read_pages
+from topicgen.vault.notes import unquote
+from topicgen.vault.stat_cache import Facts, ScanCache, page_names, read_page, read_pages
 
 _META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):[ \t]*([^\n]*)", re.MULTILINE)  # value: rstrip it
 _SECTIONS_BLOCK = re.compile(r"^topicgen_sections:[^\n]*\n((?:[ \t]+[a-z_]+:[^\n]*(?:\n|$))*)", re.MULTILINE)

@@ -13,6 +13,7 @@ from pathlib import Path
 from topicgen.errors import TopicNameError
 from topicgen.vault.frontmatter import read_frontmatter
 from topicgen.vault.slugs import slug_for
+from topicgen.vault.stat_cache import Facts, ScanCache, page_names, read_pages
 
 _H1 = re.compile(r"^# (.+?)\s*$", re.MULTILINE)
 _NON_WORD = re.compile(r"[^\w]+")
@@ -77,10 +78,24 @@ def _fast_title(frontmatter: str) -> tuple[str, tuple[str, ...]] | None:
 
 
 def read_note(path: Path) -> Note:
+    """The title and aliases of the note at ``path``, read from its head."""
     with path.open("r", encoding="utf-8", errors="replace") as stream:
         head = stream.read(HEAD_FAST)
         if head.startswith("---") and "\n---" not in head[3:]:
             head += stream.read(HEAD_BYTES - HEAD_FAST)
+    return _note_from_head(path, head)
+
+
+def note_of(path: Path, raw: bytes) -> Note:
+    """The note whose file holds ``raw``: what ``read_note`` reads from it."""
+    text = raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads
+    head = text[:HEAD_FAST]
+    if head.startswith("---") and "\n---" not in head[3:]:
+        head = text[:HEAD_BYTES]
+    return _note_from_head(path, head)
+
+
+def _note_from_head(path: Path, head: str) -> Note:
     if head.startswith("---"):
         end = head.find("\n---", 3)
         fast = _fast_title(head[head.find("\n") + 1 : end]) if end > 0 else None
@@ -97,22 +112,19 @@ def read_note(path: Path) -> Note:
     return Note(path.stem, str(title).strip(), tuple(str(a) for a in aliases if a))
 
 
-def is_page_name(entry: os.DirEntry[str]) -> bool:
-    """Whether a folder entry is a note: a ``.md`` file, not index.md, not hidden, not a link or folder."""
-    return (
-        entry.name.endswith(".md")
-        and entry.name != "index.md"
-        and not entry.name.startswith(".")
-        and entry.is_file(follow_symlinks=False)  # a folder named *.md, or a link, is not a page
-    )
+def _no_note(path: Path, _: OSError) -> None:
+    return None  # a note that cannot be read now: nothing to link to
 
 
-def page_names(folder: Path) -> list[str]:
-    """File names of a vault folder's notes (index.md and dotfiles excluded), sorted."""
-    try:
-        return sorted(entry.name for entry in os.scandir(folder) if is_page_name(entry))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+NOTES: Facts[Note | None] = Facts(
+    "notes",
+    1,
+    note_of,
+    _no_note,
+    _no_note,
+    lambda note: [note.title, list(note.aliases)] if note is not None else None,
+    lambda path, kept: Note(path.stem, str(kept[0]), tuple(str(alias) for alias in kept[1])),
+)
 
 
 def pages_end_with_newline(folder: Path, sample: int = 25) -> bool:
@@ -151,14 +163,9 @@ class NoteIndex:
                     self._by_key.setdefault(key, note)
 
     @classmethod
-    def scan(cls, folder: Path) -> NoteIndex:
-        notes = []
-        for path in (folder / name for name in page_names(folder)):
-            try:
-                notes.append(read_note(path))
-            except OSError:  # a note that cannot be read now: nothing to link to
-                continue
-        return cls(notes)
+    def scan(cls, folder: Path, cache: ScanCache | None = None) -> NoteIndex:
+        """The notes of ``folder``; with a scan ``cache``, a note unchanged since last time is not read."""
+        return cls([note for note in read_pages(folder, NOTES, cache) if note is not None])
 
     def by_slug(self, slug: str) -> Note | None:
         return self._by_slug.get(slug)

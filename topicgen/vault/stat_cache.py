@@ -46,7 +46,6 @@ from typing import Any, Generic, TypeVar
 from topicgen.errors import VaultError
 from topicgen.vault import STATE_DIR, Vault
 from topicgen.vault.files import UnsafeFile, read_regular
-from topicgen.vault.notes import page_names
 
 FORMAT = 1
 CACHE_FOLDER = ("cache", "scan")  # under the vault's state folder
@@ -55,6 +54,24 @@ BYTES_PER_PAGE = 16 << 10  # what a cache may hold per page listed (entries are 
 BASE_BYTES = 1 << 20  # ... beyond this: a bigger cache file is not one of ours
 T = TypeVar("T")
 Stat = tuple[int, int, int, int]  # size, mtime_ns, inode, ctime_ns
+
+
+def is_page_name(entry: os.DirEntry[str]) -> bool:
+    """Whether a folder entry is a note: a ``.md`` file, not index.md, not hidden, not a link or folder."""
+    return (
+        entry.name.endswith(".md")
+        and entry.name != "index.md"
+        and not entry.name.startswith(".")
+        and entry.is_file(follow_symlinks=False)  # a folder named *.md, or a link, is not a page
+    )
+
+
+def page_names(folder: Path) -> list[str]:
+    """File names of a vault folder's notes (index.md and dotfiles excluded), sorted."""
+    try:
+        return sorted(entry.name for entry in os.scandir(folder) if is_page_name(entry))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def stat_key(info: os.stat_result) -> Stat:
@@ -131,13 +148,13 @@ class StatCache:
         except (OSError, VaultError, ValueError, KeyError, TypeError, RecursionError):
             self._old = {}
 
-    def get(self, name: str, key: Stat) -> Any:
-        """The facts remembered for ``name`` if its stat is still ``key``, else None (read it)."""
+    def get(self, name: str, key: Stat) -> list[Any] | None:
+        """The entry remembered for ``name`` (its facts last) if its stat is still ``key``, else None."""
         entry = self._old.get(name)
         if type(entry) is not list or len(entry) != 5 or tuple(entry[:4]) != key:
             return None
         self._new[name] = entry
-        return entry[4]
+        return entry
 
     def put(self, name: str, key: Stat, facts: Any) -> None:
         """Remember ``facts`` for ``name`` at stat ``key``, unless the page is too recent to trust."""
@@ -148,9 +165,10 @@ class StatCache:
             return  # it could still change without its stat changing: read again next time
         self._new[name] = [size, mtime, key[2], ctime, facts]
 
-    def keep_unread(self, names: list[str]) -> None:
-        """Carry over the entries of pages listed but not looked at (a scan stopped early)."""
-        for name in names:
+    def keep_unread(self, names: list[str] | None) -> None:
+        """Carry over the entries of pages not looked at: of ``names`` (the pages listed: the others are
+        gone), or all of them (None: only some pages were looked at)."""
+        for name in self._old if names is None else names:
             if name not in self._new and name in self._old:
                 self._new[name] = self._old[name]
 
@@ -238,26 +256,31 @@ class ScanCache:
         return StatCache(file, stamp, racy_ns=self.racy_ns, prepare=self.vault.keep_state_out_of_git)
 
 
-def read_pages(folder: Path, facts: Facts[T], cache: ScanCache | None = None) -> Iterator[T]:
+def read_pages(
+    folder: Path, facts: Facts[T], cache: ScanCache | None = None, names: list[str] | None = None
+) -> Iterator[T]:
     """What ``facts`` learns from each page of ``folder`` (index.md, dotfiles, links and folders left
-    out), in name order, one page at a time; with a ``cache``, a page whose stat is unchanged is not read.
+    out), in name order, one page at a time; or from the pages ``names`` of it, in that order. With a
+    ``cache``, a page whose stat is unchanged is not read.
     """
-    store = cache.open(folder, facts) if cache is not None else None  # the clock starts before listing
-    names = page_names(folder)
-    if store is None:
-        yield from (read_page(folder / name, facts) for name in names)
+    if names is not None and not names:
         return
-    store.load(len(names))
+    store = cache.open(folder, facts) if cache is not None else None  # the clock starts before listing
+    listed = page_names(folder) if names is None else names
+    if store is None:
+        yield from (read_page(folder / name, facts) for name in listed)
+        return
+    store.load(len(listed) if names is None else len(page_names(folder)))
     try:
         handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
-        yield from (read_page(folder / name, facts) for name in names)
+        yield from (read_page(folder / name, facts) for name in listed)
         return
     try:
-        yield from _read_remembering(folder, names, handle, facts, store)
+        yield from _read_remembering(folder, listed, handle, facts, store)
     finally:
         os.close(handle)
-        store.keep_unread(names)
+        store.keep_unread(listed if names is None else None)  # a scan of some pages forgets none
         store.save()
 
 
@@ -272,10 +295,10 @@ def _read_remembering(
             yield read_page(path, facts)  # gone since it was listed: reading it says so
             continue
         key = stat_key(info)
-        known = store.get(name, key) if stat.S_ISREG(info.st_mode) else None
-        if known is not None:
+        entry = store.get(name, key) if stat.S_ISREG(info.st_mode) else None
+        if entry is not None and entry[4] is not None:
             try:
-                yield facts.load(path, known)
+                yield facts.load(path, entry[4])
                 continue
             except (TypeError, ValueError, KeyError, IndexError, AttributeError):
                 pass  # an entry not of this shape: read the page

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -172,10 +171,6 @@ def sdk_floor(base_url: str, bodies: list[dict[str, Any]], concurrency: int) -> 
             check=True,
         )
     return float(done.stdout.strip().splitlines()[-1])
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def load_average() -> float:

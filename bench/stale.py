@@ -30,6 +30,7 @@ import argparse
 import json
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -38,13 +39,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import (  # noqa: E402
-    REPO,
-    fake_provider_env,
-    load_average,
-    median,
-    run_topicgen,
-)
+import measure  # noqa: E402  (bench/measure.py: how every benchmark measures)
 
 TEMPLATES = 50
 WORDS = 13  # the fake provider's words per sentence: pages of about 13 KB, as models write them
@@ -59,10 +54,10 @@ def _draft_templates(root: Path, count: int) -> list[str]:
     listing = root / "topics.txt"
     listing.write_text("\n".join(f"Benchmark Topic {n:05d}" for n in range(count)) + "\n", encoding="utf-8")
     vault = root / "drafts"
-    shutil.copytree(REPO / "fixtures" / "vaults" / "reference", vault)
+    shutil.copytree(measure.REPO / "fixtures" / "vaults" / "reference", vault)
     with FakeProvider(record_requests=False, words=WORDS) as server:
         args = ["new", "--from", str(listing), "--vault", str(vault), "--concurrency", "16", "--plain"]
-        done = run_topicgen(args, fake_provider_env(server.openai_base_url))
+        done = measure.run_topicgen(args, measure.fake_provider_env(server.openai_base_url))
     if done.exit_code:
         raise SystemExit(f"drafting the template pages failed:\n{done.stderr}")
     return [
@@ -88,7 +83,7 @@ def build_vault(root: Path, pages: int, scratch: Path) -> Path:
     """A vault with ``pages`` model-written topic pages (see the module's docstring)."""
     from topicgen.page.hashing import body_hash
 
-    shutil.copytree(REPO / "fixtures" / "vaults" / "reference", root)
+    shutil.copytree(measure.REPO / "fixtures" / "vaults" / "reference", root)
     topics = root / "topics"
     topics.mkdir()
     templates = [_shaped(n, text) for n, text in enumerate(_draft_templates(scratch, min(pages, TEMPLATES)))]
@@ -117,12 +112,12 @@ def time_stale(vault: Path, runs: int, *, warm: bool) -> dict[str, Any]:
     """Median wall and CPU seconds and peak RSS (MiB) of `topicgen stale --json`, cold or warm."""
     args = ["stale", "--json", "--vault", str(vault)]
     if warm:
-        run_topicgen(args)  # leaves the cache a warm run reads
+        measure.run_topicgen(args)  # leaves the cache a warm run reads
     times, cpus, peaks, reported = [], [], [], 0
     for _ in range(runs):
         if not warm:
             shutil.rmtree(_scan_cache(vault), ignore_errors=True)
-        done = run_topicgen(args)
+        done = measure.run_topicgen(args)
         if done.exit_code:
             raise SystemExit(f"topicgen stale failed:\n{done.stderr}")
         times.append(done.wall_s)
@@ -130,9 +125,9 @@ def time_stale(vault: Path, runs: int, *, warm: bool) -> dict[str, Any]:
         peaks.append(done.peak_rss_mib or 0.0)
         reported = done.stdout.count("\n")
     return {
-        "median_s": median(times),
+        "median_s": statistics.median(times),
         "min_s": min(times),
-        "cpu_s": median(cpus),
+        "cpu_s": statistics.median(cpus),
         "peak_rss_mib": max(peaks),
         "pages_reported": reported,
     }
@@ -186,19 +181,19 @@ def measure_stale(sizes: list[int], runs: int = 3) -> list[dict[str, Any]]:
         return [measure_size(size, runs, Path(scratch)) for size in sizes]
 
 
+def _scan_cells(scan: dict[str, Any]) -> str:
+    wall, cpu, rss, heap = scan["median_s"], scan["cpu_s"], scan["peak_rss_mib"], scan["heap_peak_mib"]
+    return f"{wall:>7.3f} {cpu:>6.3f} {rss:>7.1f} {heap:>6.1f}"
+
+
 def print_stale(rows: list[dict[str, Any]]) -> None:
     print("stale scan: topicgen stale --json, fresh process, model-sized pages (bench/stale.py)")
-    print(
-        f"  {'pages':>7} {'KB/page':>7} | {'cold s':>7} {'CPU s':>6} {'RSS MiB':>7} {'heap':>6} | "
-        f"{'warm s':>7} {'CPU s':>6} {'RSS MiB':>7} {'heap':>6} | {'cache MiB':>9} {'cached':>7}"
-    )
+    cells = f"{'s':>7} {'CPU s':>6} {'RSS MiB':>7} {'heap':>6}"
+    print(f"  {'pages':>7} {'KB/page':>7} | cold {cells} | warm {cells} | {'cache MiB':>9} {'cached':>7}")
     for row in rows:
-        cold, warm = row["cold"], row["warm"]
         print(
-            f"  {row['pages']:>7,} {row['page_bytes'] / 1000:>7.1f} | {cold['median_s']:>7.3f} "
-            f"{cold['cpu_s']:>6.3f} {cold['peak_rss_mib']:>7.1f} {cold['heap_peak_mib']:>6.1f} | "
-            f"{warm['median_s']:>7.3f} {warm['cpu_s']:>6.3f} {warm['peak_rss_mib']:>7.1f} "
-            f"{warm['heap_peak_mib']:>6.1f} | {row['cache_mib']:>9.1f} {row['cached_pages']:>7,}"
+            f"  {row['pages']:>7,} {row['page_bytes'] / 1000:>7.1f} |      {_scan_cells(row['cold'])} |      "
+            f"{_scan_cells(row['warm'])} | {row['cache_mib']:>9.1f} {row['cached_pages']:>7,}"
         )
     print("  targets: 10,000 pages cold <= 1.5 s, warm <= 0.3 s; 100,000 warm <= 2 s (issue 23)")
 
@@ -213,9 +208,9 @@ def main() -> None:
     sizes, runs = ([200], 1) if args.smoke else (args.sizes, args.runs)
     rows = measure_stale(sizes, runs)
     print_stale(rows)
-    print(f"  (load average {load_average():.1f} at the end)")
+    print(f"  (load average {measure.load_average():.1f} at the end)")
     if args.output:
-        record = {"smoke": args.smoke, "load_average": load_average(), "stale": rows}
+        record = {"smoke": args.smoke, "load_average": measure.load_average(), "stale": rows}
         args.output.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 

@@ -59,6 +59,7 @@ def stale(
     rows: list[dict[str, Any]] = []
     lines: list[str] = []
     counts = {"stale": 0, "fresh": 0, "not generated": 0}
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every line
     cache = ScanCache.of(the_vault, settings.scan_cache)
     for item in scan(the_vault.topics_dir, settings, current, datetime.now(UTC), cache):
         state = item.page
@@ -78,7 +79,7 @@ def stale(
         if not as_json:
             rows.append(record)
             continue
-        lines.append(json.dumps(record, ensure_ascii=False))
+        lines.append(encode(record))
         if len(lines) >= 1_000:  # written in batches: one write per thousand pages, memory flat
             sys.stdout.write("\n".join(lines) + "\n")
             lines.clear()

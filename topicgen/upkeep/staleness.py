@@ -200,9 +200,11 @@ def assess(state: PageState, settings: Settings, fingerprint: str, now: datetime
     if settings.stale_on_model_change and state.model != settings.model:
         reasons.append(f"made by {state.model}, configured model is {settings.model}")
         whole = True
-    missing = [key for key in ALL_KEYS if key not in state.present]
+    missing = [key for key in ALL_KEYS if key not in state.present] if state.present != ALL_KEYS else []
     if missing:
         reasons.append(f"missing {len(missing)} section(s): {', '.join(missing)}")
+    if not whole and not missing:
+        return Assessment(state, tuple(reasons), (), ())
     wanted = [key for key in ALL_KEYS if whole or key in missing]
     keep = tuple(key for key in wanted if key in state.edited)
     regenerate = tuple(key for key in wanted if key not in keep)
@@ -218,7 +220,8 @@ def _failed(path: Path, error: OSError) -> PageState:
 
 
 def _dump(state: PageState) -> list[Any]:
-    """A page state as the scan cache keeps it: the fields of the answer, sections as outline indexes."""
+    """A page state as the scan cache keeps it: the fields of the answer, sections as outline indexes
+    (``present`` as None when every section is)."""
     return [
         state.title,
         state.generated,
@@ -226,7 +229,7 @@ def _dump(state: PageState) -> list[Any]:
         state.model,
         state.generated_at.isoformat() if state.generated_at else None,
         state.fingerprint,
-        [ALL_KEYS.index(key) for key in state.present],
+        None if state.present == ALL_KEYS else [ALL_KEYS.index(key) for key in state.present],
         [ALL_KEYS.index(key) for key in state.edited],
     ]
 
@@ -235,14 +238,14 @@ def _load(path: Path, kept: list[Any]) -> PageState:
     title, generated, problem, model, generated_at, fingerprint, present, edited = kept
     return PageState(
         path,
-        title=str(title),
-        generated=bool(generated),
-        model=model,
-        generated_at=datetime.fromisoformat(generated_at) if generated_at else None,
-        fingerprint=fingerprint,
-        present=tuple(ALL_KEYS[index] for index in present),
-        edited=tuple(ALL_KEYS[index] for index in edited),
-        problem=problem,
+        str(title),
+        bool(generated),
+        model,
+        datetime.fromisoformat(generated_at) if generated_at else None,
+        fingerprint,
+        ALL_KEYS if present is None else tuple(ALL_KEYS[index] for index in present),
+        tuple(ALL_KEYS[index] for index in edited) if edited else (),
+        problem,
     )
 
 

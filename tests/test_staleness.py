@@ -164,3 +164,21 @@ def test_without_a_terminal_stale_prints_a_line_per_page_that_is_not_fresh(vault
         "topics/deep-learning.md: stale: missing 1 section(s): joke -> regenerate 1 section(s): joke",
         "1 stale, 1 fresh, 0 not generated",
     ]
+
+
+def test_an_untouched_page_ending_with_a_newline_is_judged_by_its_body_hash_alone(
+    vault, draft_into, monkeypatch
+):
+    """``new`` hashes the body it rendered, then adds the final newline the vault's pages end with."""
+    import topicgen.upkeep.staleness as staleness
+
+    (vault / "topicgen.toml").write_text("final_newline = true\n", encoding="utf-8")
+    page = draft_into(vault)
+    assert page.read_bytes().endswith(b"\n")
+
+    def no_split(body: str):
+        raise AssertionError("an untouched page was split into its sections")
+
+    monkeypatch.setattr(staleness, "split_body", no_split)
+    state = read_page_state(page)
+    assert state.generated and state.edited == () and state.present == ALL_KEYS

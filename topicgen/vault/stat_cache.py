@@ -1,4 +1,4 @@
-"""What scans learnt from a folder's pages, remembered by each file's stat, as git's index does.
+"""A folder's pages, and what scans learnt from each, remembered by its stat as git's index does.
 
 A scan of a big vault reads every page, though almost none changed since the
 last scan. ``read_pages`` keeps what it learnt from each page in
@@ -158,12 +158,11 @@ class StatCache:
 
     def put(self, name: str, key: Stat, facts: Any) -> None:
         """Remember ``facts`` for ``name`` at stat ``key``, unless the page is too recent to trust."""
-        self._changed = True
         size, mtime, _, ctime = key
         if max(mtime, ctime) >= self.started - self.racy_ns:
-            self._new.pop(name, None)
             return  # it could still change without its stat changing: read again next time
         self._new[name] = [size, mtime, key[2], ctime, facts]
+        self._changed = True
 
     def keep_unread(self, names: list[str] | None) -> None:
         """Carry over the entries of pages not looked at: of ``names`` (the pages listed: the others are
@@ -175,7 +174,7 @@ class StatCache:
     def save(self) -> None:
         """Write the entries looked at or learnt, if anything changed; a failed write costs a read later."""
         if not self._changed and len(self._new) == len(self._old):
-            return
+            return  # every entry was looked at and kept as it was
         text = json.dumps(
             {"stamp": self.stamp, "entries": self._new}, ensure_ascii=False, separators=(",", ":")
         )
@@ -303,7 +302,7 @@ def _read_remembering(
             except (TypeError, ValueError, KeyError, IndexError, AttributeError):
                 pass  # an entry not of this shape: read the page
         found, remembered = _learn(path, facts)
-        if remembered:
+        if remembered and stat.S_ISREG(info.st_mode):
             store.put(name, key, facts.dump(found))
         yield found
 

@@ -152,9 +152,13 @@ def test_a_cache_shipped_with_a_copied_vault_is_never_trusted(vault, pages, tmp_
     list(read_states(vault / "topics", cache_of(vault)))
     file = states_cache(vault)
     lie = json.loads(file.read_text(encoding="utf-8"))
-    for entry in lie["entries"].values():
-        entry[4][0] = "🤥 A Title No Page Has"  # what a hostile cache would have topicgen believe
+    for name, entry in lie["entries"].items():  # "size mtime inode ctime [facts]"
+        stat_text, facts = entry[: entry.index("[")], json.loads(entry[entry.index("[") :])
+        facts[0] = "🤥 A Title No Page Has"  # what a hostile cache would have topicgen believe
+        lie["entries"][name] = stat_text + json.dumps(facts)
     file.write_text(json.dumps(lie, ensure_ascii=False), encoding="utf-8")
+    believed = [state.title for state in read_states(vault / "topics", cache_of(vault))]
+    assert believed == ["🤥 A Title No Page Has"] * 3  # same stat, same answer: here, the forged one
     copy = tmp_path / "copy"
     shutil.copytree(vault, copy)
     for page, original in zip(sorted((copy / "topics").glob("*.md")), sorted(pages), strict=True):

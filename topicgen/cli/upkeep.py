@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from json.encoder import encode_basestring  # a JSON string with non-ASCII kept, as ensure_ascii=False
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,7 +47,6 @@ def stale(
     no_cache: NoCacheOption = False,
 ) -> None:
     """List the topic pages that are out of date, why, and what regen would do."""
-    import json
     import sys
     from datetime import UTC, datetime
 
@@ -59,34 +60,49 @@ def stale(
     rows: list[dict[str, Any]] = []
     lines: list[str] = []
     counts = {"stale": 0, "fresh": 0, "not generated": 0}
-    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every line
     cache = ScanCache.of(the_vault, settings.scan_cache)
     for item in scan(the_vault.topics_dir, settings, current, datetime.now(UTC), cache):
         state = item.page
         kind = "stale" if item.stale else "fresh" if state.generated else "not generated"
         counts[kind] += 1
-        if not as_json and kind == "fresh" and not show_all:
-            continue
-        record = {
-            "page": f"{folder}/{state.path.name}",
-            "title": state.title,
-            "status": kind,
-            "reasons": list(item.reasons),
-            "action": item.action,
-            "regenerate": list(item.regenerate),
-            "edited": list(state.edited),
-        }
-        if not as_json:
-            rows.append(record)
-            continue
-        lines.append(encode(record))
-        if len(lines) >= 1_000:  # written in batches: one write per thousand pages, memory flat
-            sys.stdout.write("\n".join(lines) + "\n")
-            lines.clear()
+        if as_json:
+            lines.append(stale_line(f"{folder}/{state.path.name}", state.title, kind, item))
+            if len(lines) >= 1_000:  # written in batches: one write per thousand pages, memory flat
+                sys.stdout.write("\n".join(lines) + "\n")
+                lines.clear()
+        elif kind != "fresh" or show_all:
+            rows.append({"page": f"{folder}/{state.path.name}", **_verdict(item)})
     if lines:
         sys.stdout.write("\n".join(lines) + "\n")
     if not as_json:
         _print_stale_table(rows, counts)
+
+
+def _verdict(item: Any) -> dict[str, Any]:
+    """What ``stale`` says of a page besides its name and title (``item``: an ``Assessment``)."""
+    state = item.page
+    return {
+        "status": "stale" if item.stale else "fresh" if state.generated else "not generated",
+        "reasons": list(item.reasons),
+        "action": item.action,
+        "regenerate": list(item.regenerate),
+        "edited": list(state.edited),
+    }
+
+
+def stale_line(page: str, title: str, kind: str, item: Any) -> str:
+    """One page of ``stale --json``: {"page", "title", "status", "reasons", "action", "regenerate",
+    "edited"}. Most pages share what follows their title (fresh, nothing edited), so that part is
+    encoded once per distinct verdict."""
+    state = item.page
+    key = (kind, item.reasons, item.regenerate, state.edited, state.generated, state.problem is None)
+    rest = _VERDICTS.get(key)
+    if rest is None:
+        rest = _VERDICTS[key] = json.dumps(_verdict(item), ensure_ascii=False)[1:]
+    return f'{{"page": {encode_basestring(page)}, "title": {encode_basestring(title)}, {rest}'
+
+
+_VERDICTS: dict[tuple[Any, ...], str] = {}
 
 
 def _print_stale_table(rows: list[dict[str, Any]], counts: dict[str, int]) -> None:

@@ -338,6 +338,11 @@ def _current_pages(root: Path, topics: list[str]) -> int:
     )
 
 
+def _window(stats: Any) -> float:
+    """First request to last response, as the fake provider saw them."""
+    return (stats.last_response or 0.0) - (stats.first_request or 0.0)
+
+
 def near_the_floor(spec: FloorSpec) -> dict[str, Any]:
     """``new`` and then ``regen --stale`` over the same topics, beside the OpenAI SDK alone sending the
     same requests (bench/measure.py's ``sdk_floor``), against one fake provider; the three interleaved
@@ -358,21 +363,28 @@ def near_the_floor(spec: FloorSpec) -> dict[str, Any]:
         for number in range(spec.rounds):
             root = Path(scratch) / f"vault-{number}"
             root.mkdir()
+            server.reset_stats()
             floor = sdk_floor(server.openai_base_url, bodies, spec.concurrency)
-            runs = {}
+            runs: dict[str, Any] = {"floor_window_s": _window(server.stats())}
             for name, args in (
                 ("new", ["new", "--from", str(listing)]),
                 ("regen", ["regen", "--stale"]),
             ):
                 if name == "regen":
                     _made_stale(root)
+                server.reset_stats()
+                start = time.perf_counter()
                 done = run_topicgen(
                     [*args, "--vault", str(root), "--concurrency", str(spec.concurrency)], env
                 )
+                ended, stats = time.perf_counter(), server.stats()
                 runs[name] = {
                     "exit_code": done.exit_code,
                     "wall_s": done.wall_s,
                     "ratio": done.wall_s / floor,
+                    "to_first_request_s": (stats.first_request or start) - start,
+                    "window_s": _window(stats),
+                    "after_last_response_s": ended - (stats.last_response or ended),
                     "cpu_s": done.cpu_s,
                     "peak_rss_mib": done.peak_rss_mib,
                     "written": _current_pages(root, topics),
@@ -396,14 +408,22 @@ def print_floor(result: dict[str, Any]) -> None:
         f"near the floor: {result['topics']} topics, {result['latency']:g} s replies, concurrency "
         f"{result['concurrency']}: topicgen beside the OpenAI SDK alone, same server, same run"
     )
+    run_columns = f"{'ratio':>6} {'start':>5} {'window':>6} {'tail':>5}"
     print(
-        f"  {'round':>5} {'SDK floor s':>11} {'new s':>7} {'ratio':>6} {'regen --stale s':>15} {'ratio':>6}"
+        f"  {'round':>5} {'SDK floor s':>11} {'(window)':>8} | {'new s':>6} {run_columns} | "
+        f"{'regen --stale s':>15} {run_columns}"
     )
     for number, row in enumerate(result["rounds_run"], start=1):
+        cells = [
+            f"{run['wall_s']:>{width}.2f} {run['ratio']:>6.3f} {run['to_first_request_s']:>5.2f} "
+            f"{run['window_s']:>6.2f} {run['after_last_response_s']:>5.2f}"
+            for run, width in ((row["new"], 6), (row["regen"], 15))
+        ]
         print(
-            f"  {number:>5} {row['floor_s']:>11.2f} {row['new']['wall_s']:>7.2f} {row['new']['ratio']:>6.3f} "
-            f"{row['regen']['wall_s']:>15.2f} {row['regen']['ratio']:>6.3f}"
+            f"  {number:>5} {row['floor_s']:>11.2f} {row['floor_window_s']:>8.2f} | {cells[0]} | {cells[1]}"
         )
+    print("  start: spawn to first request; window: first request to last reply (as the server saw them);")
+    print("  tail: last reply to exit")
     print(
         f"  median: floor {result['floor_s']:.2f} s (bound {result['bound_s']:.2f} s); new "
         f"{result['new_ratio']:.3f}x, regen --stale {result['regen_ratio']:.3f}x the floor "

@@ -10,7 +10,6 @@ removes what the vault keeps of batches whose pages are all written.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -100,6 +99,8 @@ def status(
     show_all: Annotated[bool, typer.Option("--all", help="Collected batches too.")] = False,
 ) -> None:
     """The vault's batches: id, model, state, requests done and failed (asking the provider)."""
+    import asyncio  # here, not at the top: every command imports this module at start-up
+
     from topicgen.config import open_vault
     from topicgen.runs.batch.store import BatchStore
 
@@ -216,6 +217,8 @@ def cancel(
     vault: VaultOption = Path("."),
 ) -> None:
     """Cancel batches in flight; what they finished is still collected, the rest can be sent again."""
+    import asyncio
+
     from topicgen.config import open_vault
     from topicgen.runs.batch.api import batch_client_for
     from topicgen.runs.batch.store import SUBMITTED, BatchStore

@@ -28,7 +28,6 @@ from typing import Any
 
 from topicgen.config import Settings
 from topicgen.errors import VaultError
-from topicgen.page.emoji import split_leading_emoji
 from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import OUTLINE
 from topicgen.page.sections import split_body
@@ -174,6 +173,8 @@ def _untouched(body: bytes, recorded: str) -> bool:
 
 def topic_of(title: str, path: Path) -> str:
     """The topic name of a page: its title without the leading emoji, else its file name."""
+    from topicgen.page.emoji import split_leading_emoji  # the emoji tables: not for a scan that lists
+
     _, name = split_leading_emoji(title)
     return name or path.stem.replace("-", " ").title()
 

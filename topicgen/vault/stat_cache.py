@@ -54,6 +54,7 @@ RACY_NS = 2_000_000_000  # file times are at worst 2 s apart (FAT); ext4 and tmp
 BYTES_PER_PAGE = 16 << 10  # what a cache may hold per page listed (entries are ~0.2-1 KB) ...
 BASE_BYTES = 1 << 20  # ... beyond this: a bigger cache file is not one of ours
 T = TypeVar("T")
+_DECODER = json.JSONDecoder()
 Stat = tuple[int, int, int, int]  # size, mtime_ns, inode, ctime_ns
 
 
@@ -318,7 +319,7 @@ def _read_remembering(
         known = store.get(name, key) if stat.S_ISREG(info.st_mode) else None
         if known is not None:
             try:
-                kept = json.loads(known)
+                kept = _DECODER.raw_decode(known)[0]  # json.loads, less its checks for what we wrote
                 if kept is not None:
                     yield facts.load(path, kept)
                     continue

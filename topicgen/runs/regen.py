@@ -24,16 +24,6 @@ from topicgen.model.generate import Generation
 from topicgen.model.offload import off_loop
 from topicgen.model.prompt import Prompts
 from topicgen.model.redact import redact
-from topicgen.page.render import (
-    VERIFIED_KEY,
-    PageContext,
-    generation_metadata,
-    join_lines,
-    owned_frontmatter,
-    render_lines,
-    render_section_blocks,
-)
-from topicgen.page.schema import TopicSummary
 from topicgen.page.sections import BodyParts, merge_head, section_model, splice, split_body
 from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, request_tokens, write_whole
 from topicgen.upkeep.staleness import (
@@ -49,7 +39,10 @@ from topicgen.vault.files import page_lock, read_page_text
 from topicgen.vault.frontmatter import compose, frontmatter_data, split_page
 from topicgen.vault.stat_cache import ScanCache
 
+# Rendering and the page model load once a reply is in, as for `new`: a whole-page request sends the
+# shipped schema, so nothing the first request does not need is imported before it.
 if TYPE_CHECKING:
+    from topicgen.page.render import PageContext
     from topicgen.verify.checker import PageReferences
 
 EXPECTED_PAGE_TOKENS = 3_000
@@ -97,7 +90,7 @@ class Rewrite:
     parts: BodyParts
     body: str
     messages: list[Message]
-    model: type[BaseModel]
+    model: type[BaseModel] | None  # None: the whole page
     since: int | None  # its mtime: a cached reply no newer than it is the one it was made from
 
     @property
@@ -181,6 +174,13 @@ class Regenerator(Workshop):
         self, rewrite: Rewrite, generation: Generation, page: BaseModel, references: PageReferences | None
     ) -> str:
         """The new page: the reply's sections rendered and spliced in, everything else kept."""
+        from topicgen.page.render import (
+            VERIFIED_KEY,
+            generation_metadata,
+            owned_frontmatter,
+            render_section_blocks,
+        )
+
         job, parts = rewrite.job, rewrite.parts
         context = self.view.context(job.topic, job.path)
         blocks = render_section_blocks(page, context)
@@ -214,14 +214,17 @@ def _unchanged(job: RegenJob) -> Outcome:
 
 def _head_lines(page: BaseModel, context: PageContext) -> list[str]:
     """The breadcrumb, title and summary heading of a freshly rendered page."""
+    from topicgen.page.render import join_lines, render_lines
+
     rendered = join_lines(render_lines(page, context), context.hard_breaks)
     return split_body(rendered).head
 
 
-def job_request(prompts: Prompts, job: RegenJob, body: str) -> tuple[list[Message], type[BaseModel]]:
-    """What a job asks the model: the whole page, or its sections with the page (``body``) as context."""
+def job_request(prompts: Prompts, job: RegenJob, body: str) -> tuple[list[Message], type[BaseModel] | None]:
+    """What a job asks the model: the whole page (model None: the page model, sent as the shipped
+    schema), or its sections with the page (``body``) as context."""
     if job.whole and not job.keep:
-        return prompts.messages(job.topic), TopicSummary
+        return prompts.messages(job.topic), None
     return prompts.section_messages(job.topic, list(job.sections), body.strip()), section_model(job.sections)
 
 

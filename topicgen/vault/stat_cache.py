@@ -59,7 +59,6 @@ BYTES_PER_PAGE = 16 << 10  # what a cache may hold per page listed (entries are 
 BASE_BYTES = 1 << 20  # ... beyond this: a bigger cache file is not one of ours
 T = TypeVar("T")
 _DECODER = json.JSONDecoder()
-Stat = tuple[int, int, int, int]  # size, mtime_ns, inode, ctime_ns
 
 
 def is_page_name(entry: os.DirEntry[str]) -> bool:
@@ -78,10 +77,6 @@ def page_names(folder: Path) -> list[str]:
         return sorted(entry.name for entry in os.scandir(folder) if is_page_name(entry))
     except (FileNotFoundError, NotADirectoryError):
         return []
-
-
-def stat_key(info: os.stat_result) -> Stat:
-    return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
 
 
 @functools.cache
@@ -155,21 +150,20 @@ class StatCache:
         except (OSError, VaultError, ValueError, KeyError, TypeError, RecursionError):  # incl. not ASCII
             self._old = {}
 
-    def get(self, name: str, key: Stat) -> str | None:
-        """The facts remembered for ``name`` (as JSON text) if its stat is still ``key``, else None."""
+    def get(self, name: str, info: os.stat_result) -> str | None:
+        """The facts remembered for ``name`` (as JSON text) if its stat is still ``info``, else None."""
         entry = self._old.get(name)
-        stat_text = _stat_text(key)
+        stat_text = _stat_text(info)
         if type(entry) is not str or not entry.startswith(stat_text):
             return None
         self._new[name] = entry
         return entry[len(stat_text) :]
 
-    def put(self, name: str, key: Stat, facts: Any) -> None:
-        """Remember ``facts`` for ``name`` at stat ``key``, unless the page is too recent to trust."""
-        _, mtime, _, ctime = key
-        if max(mtime, ctime) >= self.started - self.racy_ns:
+    def put(self, name: str, info: os.stat_result, facts: Any) -> None:
+        """Remember ``facts`` for ``name`` at stat ``info``, unless the page is too recent to trust."""
+        if max(info.st_mtime_ns, info.st_ctime_ns) >= self.started - self.racy_ns:
             return  # it could still change without its stat changing: read again next time
-        self._new[name] = _stat_text(key) + json.dumps(facts, separators=(",", ":"))
+        self._new[name] = _stat_text(info) + json.dumps(facts, separators=(",", ":"))
         self._changed = True
 
     def keep_unread(self, names: list[str] | None) -> None:
@@ -191,9 +185,9 @@ class StatCache:
             _write_unfollowed(self.file, text.encode("utf-8"))
 
 
-def _stat_text(key: Stat) -> str:
-    """How an entry starts: the stat it was learnt at."""
-    return f"{key[0]} {key[1]} {key[2]} {key[3]} "
+def _stat_text(info: os.stat_result) -> str:
+    """How an entry starts: the stat it was learnt at (size, mtime, inode, ctime)."""
+    return f"{info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_ctime_ns} "
 
 
 def _real_folders(folder: Path) -> None:
@@ -307,8 +301,7 @@ def _read_remembering(
         except OSError:
             yield read_page(path, facts)  # gone since it was listed: reading it says so
             continue
-        key = stat_key(info)
-        known = store.get(name, key) if stat.S_ISREG(info.st_mode) else None
+        known = store.get(name, info) if stat.S_ISREG(info.st_mode) else None
         if known is not None:
             try:
                 kept = _DECODER.raw_decode(known)[0]  # json.loads, less its checks for what we wrote
@@ -319,7 +312,7 @@ def _read_remembering(
                 pass  # an entry not of this shape: read the page
         found, remembered = _learn(path, facts)
         if remembered and stat.S_ISREG(info.st_mode):
-            store.put(name, key, facts.dump(found))
+            store.put(name, info, facts.dump(found))
         yield found
 
 

@@ -184,9 +184,7 @@ class Regenerator(Workshop):
         job, parts = rewrite.job, rewrite.parts
         context = self.view.context(job.topic, job.path)
         blocks = render_section_blocks(page, context)
-        if (
-            rewrite.whole
-        ):  # the breadcrumb, title and summary heading are new; a person's lines among them stay
+        if rewrite.whole:  # a new breadcrumb, title and summary heading; a person's lines among them stay
             parts.head = merge_head(parts.head, _head_lines(page, context))
         new_body = splice(parts, {key: blocks[key] for key in job.sections}).join()
         title = str(rewrite.old_data.get("title") or "")

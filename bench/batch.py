@@ -34,7 +34,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 API_KEY = "bench-not-a-real-key"
 sys.path.insert(0, str(HERE))
-from run import PROBE, save_figures  # noqa: E402  (bench/run.py: topicgen in a fresh process, with its RSS and CPU)
+from measure import PROBE, save_figures  # noqa: E402  (bench/measure.py: topicgen in a fresh process, with its RSS and CPU)
 
 
 def _run(server: Any, root: Path, listing: Path, batch: bool) -> dict[str, Any]:

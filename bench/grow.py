@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PAGE_DATA = REPO / "fixtures" / "pages" / "large-language-models.json"
 sys.path.insert(0, str(HERE))
-from run import PROBE, save_figures  # noqa: E402  (bench/run.py: topicgen in a fresh process, with its RSS and CPU)
+from measure import PROBE, save_figures  # noqa: E402  (bench/measure.py: topicgen in a fresh process, with its RSS and CPU)
 
 CHILD = "👩\u200d👧\u200d👦"
 WIZARD = "🧙\u200d♂️"

@@ -1,7 +1,12 @@
 """topicgen's benchmarks in one command: start-up, local work per page, throughput, memory.
 
-    python bench/run.py            # the full run (a few minutes); writes bench/results.json
+    python bench/run.py            # the full run (about 15 minutes); writes bench/results.json
+    python bench/run.py --huge     # and the stale scan at 100,000 pages (1.3 GB of pages; minutes more)
     python bench/run.py --smoke    # seconds; writes bench/results-smoke.json (CI runs this)
+
+How it measures (a topicgen process's wall, CPU and own peak RSS; the SDK
+floor; the fake provider's environment) is bench/measure.py, shared with
+bench/stale.py and bench/batch.py.
 
 What is measured:
 
@@ -21,6 +26,12 @@ What is measured:
   included) and for the serving window (first request to last response, as
   the server saw it), 429s served, pages lost (asked for, not written and valid),
   and the process's peak RSS.
+- **near the floor**: ``topicgen new`` and then ``regen --stale`` (every page
+  regenerated whole, the same requests as ``new``) for 200 topics at
+  concurrency 16 with 1 s replies, beside the OpenAI SDK alone sending the
+  same requests to the same server (``measure.sdk_floor``), interleaved three
+  times; each run's wall time (start-up included) as a ratio to its round's
+  floor.
 - **section savings** (bench/sections.py, when present): tokens saved by
   regenerating sections instead of the whole page.
 - **replies that drift** (bench/drift.py): ``topicgen new`` through the OpenAI
@@ -29,8 +40,9 @@ What is measured:
   output tokens against the run without drift.
 - **reference checks** (bench/verify.py): the lookups' share of a page's wall
   time, uncached and cached, and the tokens of the books re-ask.
-- **stale scan** (bench/stale.py, when present): ``topicgen stale`` over
-  generated vaults of growing size.
+- **stale scan** (bench/stale.py): ``topicgen stale --json`` over vaults of
+  model-sized pages, cold (no scan cache) and warm, at 1,000 and 10,000 pages
+  (and 100,000 with ``--huge``), with peak memory.
 """
 
 from __future__ import annotations
@@ -43,7 +55,6 @@ import platform
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,50 +65,18 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-PAGE_JSON = REPO / "fixtures" / "pages" / "large-language-models.json"
-REFERENCE_VAULT = REPO / "fixtures" / "vaults" / "reference"
-API_KEY = "bench-not-a-real-key"
-
-# Runs `topicgen ARGS...` in this fresh process; reports its peak RSS and CPU time on the last stderr line.
-# The peak is the process's own (VmHWM): Linux carries ru_maxrss over exec from the forking parent,
-# so that figure would be this benchmark's size, not topicgen's.
-PEAK_KIB = """
-def peak_kib():
-    import resource
-    try:
-        with open("/proc/self/status") as status:
-            return int(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
-    except (OSError, StopIteration, ValueError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-"""
-PROBE = (
-    PEAK_KIB
-    + """
-import resource, runpy, sys
-sys.argv = ["topicgen", *sys.argv[1:]]
-code = 0
-try:
-    runpy.run_module("topicgen", run_name="__main__")
-except SystemExit as stop:
-    code = stop.code if isinstance(stop.code, int) else 1
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(f"peak_rss_kib={peak_kib()} cpu_s={usage.ru_utime + usage.ru_stime}", file=sys.stderr)
-sys.exit(code)
-"""
+sys.path.insert(0, str(HERE))
+from measure import (  # noqa: E402  (bench/measure.py: how every benchmark measures)
+    REPO,
+    fake_provider_env,
+    load_average,
+    request_bodies,
+    run_topicgen,
+    sdk_floor,
 )
 
-
-def save_figures(key: str, row: dict[str, Any], output: Path | None, smoke: bool) -> None:
-    """A standalone benchmark's figures: into ``output`` when given, else (a full run) under ``key``
-    in bench/results.json, beside the other benchmarks' figures."""
-    if output is not None:
-        output.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
-    elif not smoke:
-        results_path = HERE / "results.json"
-        results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
-        results[key] = row
-        results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+PAGE_JSON = REPO / "fixtures" / "pages" / "large-language-models.json"
+REFERENCE_VAULT = REPO / "fixtures" / "vaults" / "reference"
 
 
 @dataclass(frozen=True)
@@ -275,32 +254,16 @@ def throughput(scenario: Scenario) -> dict[str, Any]:
             command += ["--rpm", str(scenario.client_rpm)]
         if scenario.client_tpm:
             command += ["--tpm", str(scenario.client_tpm)]
-        env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("TOPICGEN_", "OPENAI_", "ANTHROPIC_"))
-            },
-            "OPENAI_API_KEY": API_KEY,
-            "OPENAI_BASE_URL": server.openai_base_url,
-            "TOPICGEN_MODEL": "openai:fake-model",
-            "TOPICGEN_TIMEOUT": "60",
-            "TOPICGEN_VERIFY_ENABLED": "false",  # model throughput only; bench/verify.py measures lookups
-            "COLUMNS": "400",  # summary rows on one line each, so failures can be read back
-        }
         start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", PROBE, *command], env=env, capture_output=True, text=True, check=False
-        )
+        done = run_topicgen(command, fake_provider_env(server.openai_base_url))
         ended = time.perf_counter()
-        wall = ended - start
+        wall = done.wall_s
         stats = server.stats()
         written = sum(
             1
             for topic in topics
             if (page := root / "topics" / f"{slug_for(topic)}.md").exists() and _page_is_valid(page, topic)
         )
-    peak = re.findall(r"peak_rss_kib=(\d+)", done.stderr)
     failed = re.search(r"(\d+) failed", done.stderr)
     served = max(1, stats.count("ok"))
     tokens_per_page = (stats.input_tokens + stats.output_tokens) / served
@@ -315,7 +278,7 @@ def throughput(scenario: Scenario) -> dict[str, Any]:
     window = (stats.last_response or 0) - (stats.first_request or 0)
     return {
         **asdict(scenario),
-        "exit_code": done.returncode,
+        "exit_code": done.exit_code,
         "wall_s": wall,
         "serving_window_s": window,
         "bound_s": bound,
@@ -331,10 +294,145 @@ def throughput(scenario: Scenario) -> dict[str, Any]:
         "max_in_flight": stats.max_in_flight,
         "rate_per_s": None if math.isinf(rate) else rate,
         "tokens_per_page": round(tokens_per_page),
-        "peak_rss_mib": int(peak[-1]) / 1024 if peak else None,
+        "peak_rss_mib": done.peak_rss_mib,
         "summary": next((line.strip() for line in reversed(done.stderr.splitlines()) if " in " in line), ""),
         "failures": [" ".join(line.split()) for line in done.stderr.splitlines() if "│ failed" in line][:3],
     }
+
+
+# --- near the floor: new and regen --stale beside the SDK alone, same server, same run -------------
+
+
+@dataclass(frozen=True)
+class FloorSpec:
+    topics: int
+    latency: float
+    concurrency: int
+    rounds: int
+
+
+def _made_stale(root: Path) -> None:
+    """Every page as if written under an older prompt (whole-page regeneration, the same request as
+    ``new`` sent), and no reply cached: regen asks the model for every page."""
+    old = "topicgen_fingerprint: sha256:0000000000000000"
+    for page in (root / "topics").glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        page.write_text(
+            re.sub(r"^topicgen_fingerprint: .*$", old, text, count=1, flags=re.M), encoding="utf-8"
+        )
+    shutil.rmtree(root / ".topicgen" / "cache" / "replies", ignore_errors=True)
+
+
+def _current_pages(root: Path, topics: list[str]) -> int:
+    """Pages of ``topics`` that are valid and carry the current fingerprint."""
+    from topicgen.model.fingerprint import vault_fingerprint
+    from topicgen.upkeep.staleness import read_page_state
+    from topicgen.vault.slugs import slug_for
+
+    current = vault_fingerprint(root)
+    paths = [root / "topics" / f"{slug_for(topic)}.md" for topic in topics]
+    return sum(
+        1
+        for topic, path in zip(topics, paths, strict=True)
+        if path.exists() and _page_is_valid(path, topic) and read_page_state(path).fingerprint == current
+    )
+
+
+def _window(stats: Any) -> float:
+    """First request to last response, as the fake provider saw them."""
+    return (stats.last_response or 0.0) - (stats.first_request or 0.0)
+
+
+def near_the_floor(spec: FloorSpec) -> dict[str, Any]:
+    """``new`` and then ``regen --stale`` over the same topics, beside the OpenAI SDK alone sending the
+    same requests (bench/measure.py's ``sdk_floor``), against one fake provider; the three interleaved
+    ``rounds`` times, so the machine's noise falls on all of them alike. Ratios are to the floor of the
+    same round; topicgen's wall time is its whole process, start-up included."""
+    from topicgen.testing import FakeProvider
+
+    topics = [f"Floor Topic {n:04d}" for n in range(spec.topics)]
+    rounds = []
+    with (
+        FakeProvider(latency=spec.latency, record_requests=False) as server,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        listing = Path(scratch) / "topics.txt"
+        listing.write_text("\n".join(topics) + "\n", encoding="utf-8")
+        env = fake_provider_env(server.openai_base_url)
+        bodies = request_bodies(Path(scratch), topics)
+        for number in range(spec.rounds):
+            root = Path(scratch) / f"vault-{number}"
+            root.mkdir()
+            server.reset_stats()
+            floor = sdk_floor(server.openai_base_url, bodies, spec.concurrency)
+            runs: dict[str, Any] = {"floor_window_s": _window(server.stats())}
+            for name, args in (
+                ("new", ["new", "--from", str(listing)]),
+                ("regen", ["regen", "--stale"]),
+            ):
+                if name == "regen":
+                    _made_stale(root)
+                server.reset_stats()
+                start = time.perf_counter()
+                done = run_topicgen(
+                    [*args, "--vault", str(root), "--concurrency", str(spec.concurrency)], env
+                )
+                ended, stats = time.perf_counter(), server.stats()
+                runs[name] = {
+                    "exit_code": done.exit_code,
+                    "wall_s": done.wall_s,
+                    "ratio": done.wall_s / floor,
+                    "to_first_request_s": (stats.first_request or start) - start,
+                    "window_s": _window(stats),
+                    "after_last_response_s": ended - (stats.last_response or ended),
+                    "cpu_s": done.cpu_s,
+                    "peak_rss_mib": done.peak_rss_mib,
+                    "written": _current_pages(root, topics),
+                }
+            rounds.append({"floor_s": floor, **runs})
+            shutil.rmtree(root)
+    return {
+        **asdict(spec),
+        "bound_s": spec.topics * spec.latency / spec.concurrency,
+        "rounds_run": rounds,
+        "floor_s": statistics.median(r["floor_s"] for r in rounds),
+        "new_ratio": statistics.median(r["new"]["ratio"] for r in rounds),
+        "regen_ratio": statistics.median(r["regen"]["ratio"] for r in rounds),
+        "lost": max(spec.topics - min(r["new"]["written"], r["regen"]["written"]) for r in rounds),
+        "load_average": load_average(),
+    }
+
+
+def print_floor(result: dict[str, Any]) -> None:
+    print(
+        f"near the floor: {result['topics']} topics, {result['latency']:g} s replies, concurrency "
+        f"{result['concurrency']}: topicgen beside the OpenAI SDK alone, same server, same run"
+    )
+    run_columns = f"{'ratio':>6} {'start':>5} {'window':>6} {'tail':>5}"
+    print(
+        f"  {'round':>5} {'SDK floor s':>11} {'(window)':>8} | {'new s':>6} {run_columns} | "
+        f"{'regen --stale s':>15} {run_columns}"
+    )
+    for number, row in enumerate(result["rounds_run"], start=1):
+        cells = [
+            f"{run['wall_s']:>{width}.2f} {run['ratio']:>6.3f} {run['to_first_request_s']:>5.2f} "
+            f"{run['window_s']:>6.2f} {run['after_last_response_s']:>5.2f}"
+            for run, width in ((row["new"], 6), (row["regen"], 15))
+        ]
+        print(
+            f"  {number:>5} {row['floor_s']:>11.2f} {row['floor_window_s']:>8.2f} | {cells[0]} | {cells[1]}"
+        )
+    print("  start: spawn to first request; window: first request to last reply (as the server saw them);")
+    print("  tail: last reply to exit")
+    print(
+        f"  median: floor {result['floor_s']:.2f} s (bound {result['bound_s']:.2f} s); new "
+        f"{result['new_ratio']:.3f}x, regen --stale {result['regen_ratio']:.3f}x the floor "
+        f"(target <= 1.05x); lost {result['lost']}; load average {result['load_average']:.1f}"
+    )
+
+
+def floor_spec(smoke: bool) -> FloorSpec:
+    return FloorSpec(20, 0.1, 4, 1) if smoke else FloorSpec(200, 1.0, 16, 3)
 
 
 def _tighter(*limits: int | None) -> int | None:
@@ -345,12 +443,9 @@ def _tighter(*limits: int | None) -> int | None:
 # --- stale scan (bench/stale.py) ------------------------------------------------------------------
 
 
-def stale_scan(sizes: list[int], runs: int) -> list[dict[str, Any]] | None:
-    sys.path.insert(0, str(HERE))
-    try:
-        from stale import measure_stale  # bench/stale.py (issue 5)
-    except ImportError:
-        return None
+def stale_scan(sizes: list[int], runs: int) -> list[dict[str, Any]]:
+    from stale import measure_stale  # bench/stale.py
+
     return list(measure_stale(sizes, runs))
 
 
@@ -445,14 +540,14 @@ def print_report(results: dict[str, Any]) -> None:
 
         print()
         print_verify(results["verify"])
-    if results.get("stale"):
+    if results.get("floor"):
         print()
-        print("stale scan (topicgen stale --json, fresh process)")
-        for row in results["stale"]:
-            print(
-                f"  {row['pages']:>7,} pages  {row['median_s']:>7.3f} s  (CPU {row['cpu_s']:.3f} s)  "
-                f"{row['peak_mib']:>7.1f} MiB"
-            )
+        print_floor(results["floor"])
+    if results.get("stale"):
+        from stale import print_stale
+
+        print()
+        print_stale(results["stale"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -460,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="a fast version (seconds), for CI")
     parser.add_argument("--output", type=Path, help="where to write the JSON results")
     parser.add_argument("--no-stale", action="store_true", help="skip the stale-scan benchmark")
+    parser.add_argument("--huge", action="store_true", help="also scan 100,000 pages (minutes more)")
     args = parser.parse_args(argv)
     output = args.output or HERE / ("results-smoke.json" if args.smoke else "results.json")
     results: dict[str, Any] = {
@@ -473,20 +569,24 @@ def main(argv: list[str] | None = None) -> int:
     results["startup"] = startup(2 if args.smoke else 10)
     results["local_work"] = local_work(20 if args.smoke else 200)
     results["throughput"] = [throughput(s) for s in (smoke_scenarios() if args.smoke else full_scenarios())]
+    results["floor"] = near_the_floor(floor_spec(args.smoke))
     results["sections"] = section_savings()
     results["drift"] = drifting_replies(smoke=args.smoke)
     if not args.smoke:  # the suite runs bench/verify.py --smoke on its own
         results["verify"] = reference_checks(smoke=False)
     if not args.no_stale:
-        results["stale"] = stale_scan(
-            [200] if args.smoke else [1_000, 10_000, 100_000], 1 if args.smoke else 3
-        )
+        sizes = [200] if args.smoke else [1_000, 10_000, *([100_000] if args.huge else [])]
+        results["stale"] = stale_scan(sizes, 1 if args.smoke else 3)
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_report(results)
     print(f"\nresults written to {output}")
     from drift import acceptable
 
+    floor_failed = any(
+        r[run]["exit_code"] for r in results["floor"]["rounds_run"] for run in ("new", "regen")
+    )
     lost = any(row["lost"] or row["exit_code"] for row in results["throughput"])
+    lost = lost or floor_failed or results["floor"]["lost"]
     return 1 if lost or not acceptable(results["drift"]) else 0
 
 

@@ -22,6 +22,12 @@ def test_the_benchmark_smoke_run_measures_every_section_and_loses_no_page(tmp_pa
         assert row["exit_code"] == 0
         assert row["lost"] == 0 and row["written"] == row["topics"]
         assert row["bound_s"] > 0 and row["wall_s"] > 0
+    floor = results["floor"]  # new and regen --stale beside the SDK alone, same server (issue 23)
+    assert floor["floor_s"] > 0 and floor["lost"] == 0
+    for run in floor["rounds_run"]:
+        assert run["new"]["exit_code"] == 0 and run["new"]["written"] == floor["topics"]
+        assert run["regen"]["exit_code"] == 0 and run["regen"]["written"] == floor["topics"]
+        assert run["new"]["ratio"] > 0 and run["regen"]["ratio"] > 0
     for row in results["drift"]:  # bench/drift.py: replies that drift cost no page (issue 8)
         assert row["exit_code"] == 0 and row["written"] == row["topics"]
-    assert "throughput" in printed  # the table was printed
+    assert "throughput" in printed and "near the floor" in printed  # the tables were printed

@@ -8,6 +8,7 @@ from topicgen.cli import app
 from topicgen.config import load_settings, open_vault
 from topicgen.upkeep.index import END, START
 from topicgen.upkeep.links import relink_vault
+from topicgen.upkeep.mentions import topic_names
 from topicgen.upkeep.staleness import read_page_state
 from topicgen.upkeep.view import VaultView
 from topicgen.vault.notes import name_keys
@@ -134,9 +135,7 @@ def test_finding_the_pages_a_run_affects_grows_with_the_pages_not_with_pages_tim
     def affected(new_topics: list[str]) -> tuple[list, int]:
         names_read.clear()
         view = VaultView.scan(vault_, settings)
-        found = list(
-            links._affected(links.topic_pages(vault_.topics_dir), links.NewNotes.of(view, new_topics))
-        )
+        found = list(links._affected(vault_.topics_dir, links.NewNotes.of(view, new_topics)))
         return found, len(names_read)
 
     few, few_reads = affected(["Deep Learning", *(f"Unrelated Topic {n}" for n in range(9))])
@@ -144,8 +143,7 @@ def test_finding_the_pages_a_run_affects_grows_with_the_pages_not_with_pages_tim
     assert len(few) == pages + 1 and few == many  # every copy and the first page name Deep Learning
     assert deep not in few  # its own page is not relinked for its own name
     on_pages = sum(
-        len(list(links.topic_names(page.read_text(encoding="utf-8"))))
-        for page in vault_.topics_dir.glob("*.md")
+        len(list(topic_names(page.read_text(encoding="utf-8")))) for page in vault_.topics_dir.glob("*.md")
     )
     assert few_reads <= on_pages + 10 * 2  # each name on a page is looked up once
     assert many_reads - few_reads <= 2 * 2_991  # and each new topic costs its own names, once

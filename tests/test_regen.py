@@ -240,3 +240,22 @@ def test_a_section_a_person_edits_while_its_batch_runs_is_kept(vault, draft_into
     assert outcome.kept == ("joke",)
     assert "Edited while the batch ran." in section_text(page, "joke")
     assert NEW_JOKE not in page.read_text(encoding="utf-8")
+
+
+def test_a_section_edited_after_the_plan_is_kept_not_replaced(vault, draft_into, page_answers):
+    """A plan may come from the scan cache or from minutes ago: the page under its lock has the last word."""
+    page = draft_into(vault)
+    opened, settings = open_vault(vault)
+    stale_fingerprint = "sha256:0000000000000000"
+    jobs, _ = plan_regen(
+        opened.topics_dir, settings, stale_fingerprint, targets=[], stale=True, sections=None, force=False
+    )
+    (job,) = jobs
+    assert "joke" in job.sections
+    edit(page, "It just sucked.", "It just sucked. (Written after the plan.)")
+    client = page_answers(joke=NEW_JOKE)
+    outcome = asyncio.run(Regenerator(opened, settings, client).regen(job))
+    assert outcome.status is Status.WRITTEN
+    assert outcome.kept == ("joke",)
+    assert "joke" not in client.requests[0].schema["properties"]
+    assert "(Written after the plan.)" in section_text(page, "joke")

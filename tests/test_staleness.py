@@ -166,19 +166,19 @@ def test_without_a_terminal_stale_prints_a_line_per_page_that_is_not_fresh(vault
     ]
 
 
-def test_a_big_vault_read_in_parallel_gives_what_one_process_gives(vault, draft_into, monkeypatch):
+def test_an_untouched_page_ending_with_a_newline_is_judged_by_its_body_hash_alone(
+    vault, draft_into, monkeypatch
+):
+    """``new`` hashes the body it rendered, then adds the final newline the vault's pages end with."""
     import topicgen.upkeep.staleness as staleness
 
-    for n in range(7):
-        draft_into(vault, f"Topic {n}")
-    page = vault / "topics" / "topic-3.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("It just sucked.", "Edited."), encoding="utf-8")
-    serial = list(staleness.read_states(vault / "topics", workers=1))
-    monkeypatch.setattr(staleness, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(staleness, "CHUNK", 2)
-    parallel = list(staleness.read_states(vault / "topics", workers=2))
-    assert [s.path for s in parallel] == [s.path for s in serial]
-    assert [(s.fingerprint, s.edited, s.present) for s in parallel] == [
-        (s.fingerprint, s.edited, s.present) for s in serial
-    ]
-    assert [s.edited for s in serial if s.path == page] == [("joke",)]
+    (vault / "topicgen.toml").write_text("final_newline = true\n", encoding="utf-8")
+    page = draft_into(vault)
+    assert page.read_bytes().endswith(b"\n")
+
+    def no_split(body: str):
+        raise AssertionError("an untouched page was split into its sections")
+
+    monkeypatch.setattr(staleness, "split_body", no_split)
+    state = read_page_state(page)
+    assert state.generated and state.edited == () and state.present == ALL_KEYS

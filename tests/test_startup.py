@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -173,8 +174,10 @@ NOT_BEFORE_THE_FIRST_REQUEST = (
 )
 
 
-def loaded_before_the_first_request(provider: str, server, vault: Path) -> tuple[set[str], set[str]]:
-    """(the modules `topicgen new` had loaded when it sent its first request, and when it exited)."""
+def loaded_before_the_first_request(
+    provider: str, server, vault: Path, command: tuple[str, ...] = ("new", "Graph Theory")
+) -> tuple[set[str], set[str]]:
+    """(the modules `topicgen COMMAND` had loaded when it sent its first request, and when it exited)."""
     url = getattr(server, f"{provider}_base_url")
     env = {
         **os.environ,
@@ -188,7 +191,7 @@ def loaded_before_the_first_request(provider: str, server, vault: Path) -> tuple
         "TEST_MODEL_PORT": str(urlsplit(url).port),
     }
     result = subprocess.run(
-        [sys.executable, "-c", MARKED_NEW, "new", "Graph Theory", "--vault", str(vault)],
+        [sys.executable, "-c", MARKED_NEW, *command, "--vault", str(vault)],
         capture_output=True,
         text=True,
         env=env,
@@ -223,3 +226,19 @@ def test_a_run_imports_only_what_its_first_request_needs_before_sending_it(
         "topicgen.page.render",
         "topicgen.upkeep.links",
     } <= at_exit  # they load once a reply is in
+
+
+def test_regen_stale_imports_no_more_than_new_before_its_first_request(fake_provider, references, vault):
+    """A whole-page regeneration sends the shipped schema, as `new` does: rendering, the page model and
+    its validators load once a reply is in."""
+    before_new, _ = loaded_before_the_first_request("openai", fake_provider, vault)
+    page = vault / "topics" / "graph-theory.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(re.sub(r"(?m)^topicgen_fingerprint: .*$", "topicgen_fingerprint: old", text), "utf-8")
+    before, at_exit = loaded_before_the_first_request("openai", fake_provider, vault, ("regen", "--stale"))
+    early = sorted(name for name in before if name.startswith(NOT_BEFORE_THE_FIRST_REQUEST))
+    # its own module and the emoji tables (a page's topic is its title without its emoji), and none
+    # of what handles a reply
+    assert [name for name in early if name.split(".")[0] != "emoji"] == ["topicgen.runs.regen"]
+    assert top_level(before) - {"emoji"} <= top_level(before_new)
+    assert {"topicgen.page.render", "topicgen.page.schema"} <= at_exit

@@ -114,6 +114,9 @@ class Settings(BaseModel):
     rpm: int | None = Field(None, ge=1, description="client-side requests per minute")
     tpm: int | None = Field(None, ge=1, description="client-side tokens per minute")
     max_age_days: int | None = Field(None, ge=1)
+    scan_cache: bool = Field(
+        True, description="remember what scans read from each page (.topicgen/cache/scan), by its stat"
+    )
     stale_on_model_change: bool = False
     max_cost: float | None = Field(None, ge=0)
     batch_poll: float = Field(10.0, gt=0, le=3600, description="first wait between batch polls, seconds")

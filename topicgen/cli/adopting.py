@@ -14,6 +14,7 @@ from topicgen.cli.app import (
     FreshOption,
     LimitOption,
     ModelOption,
+    NoCacheOption,
     NoWaitOption,
     PlainOption,
     ReaskOption,
@@ -92,14 +93,17 @@ def check(
     verify: Annotated[
         bool, typer.Option("--verify", help="Also look up every book and YouTube link (uses the network).")
     ] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Lint topic pages: what is wrong with each, with line numbers. Exit 1 if any page has defects."""
     import json
 
     from topicgen.upkeep.check import check_pages, format_report, pages_to_check
+    from topicgen.vault.stat_cache import ScanCache
 
-    the_vault, settings, _ = open_cli_vault(vault)
-    reports = check_pages(the_vault, pages_to_check(the_vault, list(pages or [])))
+    the_vault, settings, _ = open_cli_vault(vault, run_overrides(no_cache=no_cache))
+    cache = ScanCache.of(the_vault, settings.scan_cache)
+    reports = check_pages(the_vault, pages_to_check(the_vault, list(pages or [])), cache)
     if verify:
         import asyncio
 

@@ -203,6 +203,14 @@ VerboseOption = Annotated[
     typer.Option("--verbose", "-v", help="Name every page in the summary, left-alone ones too; lines whole."),
 ]
 
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Read every page, trusting nothing remembered from earlier scans (.topicgen/cache/scan is "
+        "neither read nor written); the setting scan_cache = false does the same for every run.",
+    ),
+]
 FreshOption = Annotated[
     bool,
     typer.Option(
@@ -267,10 +275,12 @@ NoVerifyOption = Annotated[
 ]
 
 
-def run_overrides(*, no_verify: bool = False, **flags: Any) -> dict[str, Any]:
+def run_overrides(*, no_verify: bool = False, no_cache: bool = False, **flags: Any) -> dict[str, Any]:
     overrides = {key: value for key, value in flags.items() if value is not None and value != []}
     if no_verify:
         overrides["verify"] = {"enabled": False}
+    if no_cache:
+        overrides["scan_cache"] = False
     return overrides
 
 

@@ -10,7 +10,6 @@ removes what the vault keeps of batches whose pages are all written.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -123,6 +122,8 @@ def status(
     show_all: Annotated[bool, typer.Option("--all", help="Collected batches too.")] = False,
 ) -> None:
     """The vault's batches: id, model, state, requests done and failed (asking the provider)."""
+    import asyncio  # here, not at the top: every command imports this module at start-up
+
     from topicgen.runs.batch.store import BatchStore
 
     the_vault, settings, _ = open_cli_vault(vault)
@@ -238,6 +239,8 @@ def cancel(
     vault: VaultOption = None,
 ) -> None:
     """Cancel batches in flight; what they finished is still collected, the rest can be sent again."""
+    import asyncio  # here, not at the top: every command imports this module at start-up
+
     from topicgen.runs.batch.api import batch_client_for
     from topicgen.runs.batch.store import SUBMITTED, BatchStore
 

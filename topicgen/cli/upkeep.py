@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from json.encoder import encode_basestring  # a JSON string with non-ASCII kept, as ensure_ascii=False
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +16,7 @@ from topicgen.cli.app import (
     LimitOption,
     MaxCostOption,
     ModelOption,
+    NoCacheOption,
     NoVerifyOption,
     NoWaitOption,
     PlainOption,
@@ -45,47 +48,65 @@ def stale(
     vault: VaultOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per page, for scripts.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="List fresh pages too.")] = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """List the topic pages that are out of date, why, and what regen would do."""
-    import json
     import sys
     from datetime import UTC, datetime
 
     from topicgen.model.fingerprint import vault_fingerprint
     from topicgen.upkeep.staleness import scan
+    from topicgen.vault.stat_cache import ScanCache
 
-    the_vault, settings, _ = open_cli_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault, run_overrides(no_cache=no_cache))
     current = vault_fingerprint(the_vault.root)
     folder = the_vault.topics_dir.relative_to(the_vault.root).as_posix()
     rows: list[dict[str, Any]] = []
     lines: list[str] = []
     counts = {"stale": 0, "fresh": 0, "not generated": 0}
-    for item in scan(the_vault.topics_dir, settings, current, datetime.now(UTC)):
+    cache = ScanCache.of(the_vault, settings.scan_cache)
+    for item in scan(the_vault.topics_dir, settings, current, datetime.now(UTC), cache):
         state = item.page
         kind = "stale" if item.stale else "fresh" if state.generated else "not generated"
         counts[kind] += 1
-        if not as_json and kind == "fresh" and not show_all:
-            continue
-        record = {
-            "page": f"{folder}/{state.path.name}",
-            "title": state.title,
-            "status": kind,
-            "reasons": list(item.reasons),
-            "action": item.action,
-            "regenerate": list(item.regenerate),
-            "edited": list(state.edited),
-        }
-        if not as_json:
-            rows.append(record)
-            continue
-        lines.append(json.dumps(record, ensure_ascii=False))
-        if len(lines) >= 1_000:  # written in batches: one write per thousand pages, memory flat
-            sys.stdout.write("\n".join(lines) + "\n")
-            lines.clear()
+        if as_json:
+            lines.append(stale_line(f"{folder}/{state.path.name}", state.title, kind, item))
+            if len(lines) >= 1_000:  # written in batches: one write per thousand pages, memory flat
+                sys.stdout.write("\n".join(lines) + "\n")
+                lines.clear()
+        elif kind != "fresh" or show_all:
+            rows.append({"page": f"{folder}/{state.path.name}", **_verdict(item)})
     if lines:
         sys.stdout.write("\n".join(lines) + "\n")
     if not as_json:
         _print_stale_table(rows, counts)
+
+
+def _verdict(item: Any) -> dict[str, Any]:
+    """What ``stale`` says of a page besides its name and title (``item``: an ``Assessment``)."""
+    state = item.page
+    return {
+        "status": "stale" if item.stale else "fresh" if state.generated else "not generated",
+        "reasons": list(item.reasons),
+        "action": item.action,
+        "regenerate": list(item.regenerate),
+        "edited": list(state.edited),
+    }
+
+
+def stale_line(page: str, title: str, kind: str, item: Any) -> str:
+    """One page of ``stale --json``: {"page", "title", "status", "reasons", "action", "regenerate",
+    "edited"}. Most pages share what follows their title (fresh, nothing edited), so that part is
+    encoded once per distinct verdict."""
+    state = item.page
+    key = (kind, item.reasons, item.regenerate, state.edited, state.generated, state.problem is None)
+    rest = _VERDICTS.get(key)
+    if rest is None:
+        rest = _VERDICTS[key] = json.dumps(_verdict(item), ensure_ascii=False)[1:]
+    return f'{{"page": {encode_basestring(page)}, "title": {encode_basestring(title)}, {rest}'
+
+
+_VERDICTS: dict[tuple[Any, ...], str] = {}
 
 
 def _print_stale_table(rows: list[dict[str, Any]], counts: dict[str, int]) -> None:
@@ -156,11 +177,13 @@ def regen(
     batch: BatchOption = False,
     no_wait: NoWaitOption = False,
     reask: ReaskOption = "batch",
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Regenerate pages (or some of their sections), keeping every human edit."""
     from topicgen.model.fingerprint import vault_fingerprint
     from topicgen.page.sections import resolve_sections
     from topicgen.runs.regen import plan_regen
+    from topicgen.vault.stat_cache import ScanCache
 
     if verify_only:
         if stale_pages or sections or force or no_verify or dry_run or limit is not None:
@@ -176,7 +199,13 @@ def regen(
     check_batch_flags(batch=batch, no_wait=no_wait, reask=reask)
     keys = resolve_sections(sections.split(",")) if sections else None
     flags = run_overrides(
-        model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
+        model=model,
+        concurrency=concurrency,
+        rpm=rpm,
+        tpm=tpm,
+        max_cost=max_cost,
+        no_verify=no_verify,
+        no_cache=no_cache,
     )
     the_vault, settings, _ = open_cli_vault(vault, flags)
     refuse_retired_model(settings)
@@ -190,7 +219,8 @@ def regen(
             preload(spec)  # the SDKs load while the pages are read and planned
     current = vault_fingerprint(the_vault.root)
     chosen: dict[str, Any] = {"targets": list(targets or []), "stale": stale_pages, "sections": keys}
-    jobs, left_alone = plan_regen(the_vault.topics_dir, settings, current, **chosen, force=force)
+    cache = ScanCache.of(the_vault, settings.scan_cache)
+    jobs, left_alone = plan_regen(the_vault.topics_dir, settings, current, **chosen, force=force, cache=cache)
     if left_alone:
         say(f"left alone: {len(left_alone)} page(s) not generated by topicgen (see `topicgen stale`)")
     order = {
@@ -320,13 +350,13 @@ def _print_regen_plan(vault: Any, settings: Any, jobs: list[Any], *, batch: bool
 
 @app.command()
 @reports_errors
-def index(vault: VaultOption = None) -> None:
+def index(vault: VaultOption = None, no_cache: NoCacheOption = False) -> None:
     """Rebuild topics/index.md (keeping hand-written text) and refresh every page's links."""
     from topicgen.upkeep.index import write_index
     from topicgen.upkeep.links import relink_vault
     from topicgen.upkeep.view import VaultView
 
-    the_vault, settings, _ = open_cli_vault(vault)
+    the_vault, settings, _ = open_cli_vault(vault, run_overrides(no_cache=no_cache))
     view = VaultView.scan(the_vault, settings)
     relinked = relink_vault(the_vault, settings, view=view)
     result = write_index(

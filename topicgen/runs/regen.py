@@ -13,30 +13,38 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from topicgen.config import Settings
 from topicgen.errors import ModelError, PageLockedError, VaultError
 from topicgen.model.clients.base import Message, Usage
+from topicgen.model.generate import Generation
+from topicgen.model.offload import off_loop
 from topicgen.model.prompt import Prompts
 from topicgen.model.redact import redact
-from topicgen.page.render import (
-    VERIFIED_KEY,
-    PageContext,
-    generation_metadata,
-    join_lines,
-    owned_frontmatter,
-    render_lines,
-    render_section_blocks,
-)
-from topicgen.page.schema import TopicSummary
-from topicgen.page.sections import merge_head, section_model, splice, split_body
+from topicgen.page.sections import BodyParts, merge_head, section_model, splice, split_body
 from topicgen.page.titles import topic_name_problem
-from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, request_tokens
-from topicgen.upkeep.staleness import ALL_KEYS, Assessment, assess, read_page_state, scan, topic_of
-from topicgen.vault.files import page_lock, read_page_text, write_atomic
+from topicgen.runs.workshop import Outcome, Status, Workshop, page_mtime, request_tokens, write_whole
+from topicgen.upkeep.staleness import (
+    ALL_KEYS,
+    Assessment,
+    assess,
+    page_state,
+    read_page_state,
+    scan,
+    topic_of,
+)
+from topicgen.vault.files import page_lock, read_page_text
 from topicgen.vault.frontmatter import compose, frontmatter_data, split_page
+from topicgen.vault.stat_cache import ScanCache
+
+# Rendering and the page model load once a reply is in, as for `new`: a whole-page request sends the
+# shipped schema, so nothing the first request does not need is imported before it.
+if TYPE_CHECKING:
+    from topicgen.page.render import PageContext
+    from topicgen.verify.checker import PageReferences
 
 EXPECTED_PAGE_TOKENS = 3_000
 GROUNDED = frozenset({"books", "videos"})  # sections whose references are checked when regenerated
@@ -71,8 +79,33 @@ def job_for(assessment: Assessment, sections: tuple[str, ...] | None = None, for
     return RegenJob(state.path, topic, ordered, keep, assessment.reasons, replaces)
 
 
+@dataclass
+class Rewrite:
+    """A page read under its lock and the request that regenerates it: what ``Regenerator`` prepares
+    off the event loop before asking, and finishes off it after."""
+
+    job: RegenJob
+    before: str  # the page as read: it must still be this when the new one is written
+    previous: str | None  # its frontmatter
+    old_data: dict
+    parts: BodyParts
+    body: str
+    messages: list[Message]
+    model: type[BaseModel] | None  # None: the whole page
+    since: int | None  # its mtime: a cached reply no newer than it is the one it was made from
+
+    @property
+    def whole(self) -> bool:
+        return self.job.whole and not self.job.keep
+
+
 class Regenerator(Workshop):
-    """Runs ``RegenJob``s: generate the sections, splice them in, keep everything else."""
+    """Runs ``RegenJob``s: generate the sections, splice them in, keep everything else.
+
+    Reading the page and building its request, then rendering and splicing the
+    reply, run on the reply worker thread (``off_loop``), and the page is
+    written in a thread: the event loop only sends requests and waits.
+    """
 
     async def regen(self, job: RegenJob) -> Outcome:
         problem = topic_name_problem(job.topic)
@@ -80,16 +113,27 @@ class Regenerator(Workshop):
             detail = f"its title cannot be a page's title: {problem}; fix it in the frontmatter"
             return Outcome(job.topic, Status.FAILED, job.path, detail)
         if not job.sections:
-            detail = "kept edited section(s); --force replaces them" if job.keep else "nothing to do"
-            return Outcome(job.topic, Status.UNCHANGED, job.path, detail, kept=job.keep)
+            return _unchanged(job)
         spent: list[Usage] = []
         try:
             with page_lock(self.vault.lock_dir, job.path.stem):
-                before = read_page_text(job.path)
-                text, generation, references = await self._rewrite(job, before, spent)
-                if read_page_text(job.path) != before:
-                    raise VaultError(f"{job.path.name} changed while it was being regenerated; run again")
-                write_atomic(job.path, text, overwrite=True)
+                rewrite = await off_loop(self._prepare, job)
+                job = rewrite.job
+                if not job.sections:
+                    return _unchanged(job)
+                generation = await self.ask(
+                    job.topic,
+                    spent,
+                    messages=rewrite.messages,
+                    model=rewrite.model,
+                    current_page=None if rewrite.whole else rewrite.body.strip(),
+                    newer_than=rewrite.since,
+                )
+                page, references = generation.page, None
+                if GROUNDED & set(job.sections):
+                    page, references = await self.ground(job.topic, page, spent, newer_than=rewrite.since)
+                text = await off_loop(self._finish, rewrite, generation, page, references)
+                await write_whole(job.path, text, overwrite=True, unless_changed_from=rewrite.before)
         except (ModelError, PageLockedError, VaultError) as error:
             return Outcome(job.topic, Status.FAILED, job.path, redact(str(error)), sum(spent, Usage()))
         detail = f"{len(job.sections)} section(s)" if not job.whole else "whole page"
@@ -107,37 +151,55 @@ class Regenerator(Workshop):
         ).with_generation(generation)
         return replace(written, references=references, replaced=job.replaces)
 
-    async def _rewrite(self, job: RegenJob, before: str, spent: list[Usage]):
+    def _prepare(self, job: RegenJob) -> Rewrite:
+        """Read the page (its lock held) and build the request; the plan is checked against the page
+        as it is now, since a plan may come from the scan cache or from before a person's edit."""
+        before = read_page_text(job.path)
+        job = self._still_right(job, before)
         previous, body = split_page(before)
         old_data = frontmatter_data(previous or "", job.path.name)  # unsafe YAML fails this page alone
-        parts = split_body(body)
-        context = self.view.context(job.topic, job.path)
-        whole = job.whole and not job.keep
         messages, model = job_request(self.prompts, job, body)
-        since = page_mtime(job.path)
-        generation = await self.ask(
-            job.topic,
-            spent,
-            messages=messages,
-            model=model,
-            current_page=None if whole else body.strip(),
-            newer_than=since,
+        parts = split_body(body)
+        return Rewrite(job, before, previous, old_data, parts, body, messages, model, page_mtime(job.path))
+
+    def _still_right(self, job: RegenJob, before: str) -> RegenJob:
+        """``job`` as the page now needs it: a section edited since the plan is kept (without --force)."""
+        state = page_state(job.path, before.encode("utf-8"))
+        if not state.generated:
+            raise VaultError(
+                f"{job.path.name} is no longer topicgen's page (its metadata is gone); left alone"
+            )
+        edited = set(state.edited) - set(job.keep)
+        if self.force or not edited & set(job.sections):
+            return job
+        keep = tuple(key for key in ALL_KEYS if key in edited or key in job.keep)
+        return replace(job, sections=tuple(key for key in job.sections if key not in keep), keep=keep)
+
+    def _finish(
+        self, rewrite: Rewrite, generation: Generation, page: BaseModel, references: PageReferences | None
+    ) -> str:
+        """The new page: the reply's sections rendered and spliced in, everything else kept."""
+        from topicgen.page.render import (
+            VERIFIED_KEY,
+            generation_metadata,
+            owned_frontmatter,
+            render_section_blocks,
         )
-        page, references = generation.page, None
-        if GROUNDED & set(job.sections):
-            page, references = await self.ground(job.topic, page, spent, newer_than=since)
+
+        job, parts = rewrite.job, rewrite.parts
+        context = self.view.context(job.topic, job.path)
         blocks = render_section_blocks(page, context)
-        if whole:  # the breadcrumb, title and summary heading are new; a person's lines among them stay
+        if rewrite.whole:  # a new breadcrumb, title and summary heading; a person's lines among them stay
             parts.head = merge_head(parts.head, _head_lines(page, context))
         new_body = splice(parts, {key: blocks[key] for key in job.sections}).join()
-        title = str(old_data.get("title") or "")
-        if whole:
+        title = str(rewrite.old_data.get("title") or "")
+        if rewrite.whole:
             title = f"{generation.page.title_emoji} {job.topic}"
         owned = owned_frontmatter(title, context)
-        verified = references.verified if references else old_data.get(VERIFIED_KEY)
+        verified = references.verified if references else rewrite.old_data.get(VERIFIED_KEY)
         provenance = self.provenance(verified if isinstance(verified, bool) else None, generation)
         metadata = generation_metadata(provenance, new_body)
-        recorded = dict(old_data.get("topicgen_sections") or {})
+        recorded = dict(rewrite.old_data.get("topicgen_sections") or {})
         for key in job.keep:  # a kept edit stays marked as edited
             if key in recorded:
                 metadata["topicgen_sections"][key] = recorded[key]
@@ -145,19 +207,27 @@ class Regenerator(Workshop):
                 metadata["topicgen_sections"].pop(key, None)
         if job.keep:  # the body is not all topicgen's: no shortcut hash for the staleness scan
             del metadata["topicgen_body_hash"]
-        return f"{compose(owned, metadata, previous)}\n{new_body}", generation, references
+        return f"{compose(owned, metadata, rewrite.previous)}\n{new_body}"
+
+
+def _unchanged(job: RegenJob) -> Outcome:
+    detail = "kept edited section(s); --force replaces them" if job.keep else "nothing to do"
+    return Outcome(job.topic, Status.UNCHANGED, job.path, detail, kept=job.keep)
 
 
 def _head_lines(page: BaseModel, context: PageContext) -> list[str]:
     """The breadcrumb, title and summary heading of a freshly rendered page."""
+    from topicgen.page.render import join_lines, render_lines
+
     rendered = join_lines(render_lines(page, context), context.hard_breaks)
     return split_body(rendered).head
 
 
-def job_request(prompts: Prompts, job: RegenJob, body: str) -> tuple[list[Message], type[BaseModel]]:
-    """What a job asks the model: the whole page, or its sections with the page (``body``) as context."""
+def job_request(prompts: Prompts, job: RegenJob, body: str) -> tuple[list[Message], type[BaseModel] | None]:
+    """What a job asks the model: the whole page (model None: the page model, sent as the shipped
+    schema), or its sections with the page (``body``) as context."""
     if job.whole and not job.keep:
-        return prompts.messages(job.topic), TopicSummary
+        return prompts.messages(job.topic), None
     return prompts.section_messages(job.topic, list(job.sections), body.strip()), section_model(job.sections)
 
 
@@ -215,9 +285,15 @@ def plan_regen(
     stale: bool,
     sections: list[str] | None,
     force: bool,
+    cache: ScanCache | None = None,
 ) -> tuple[list[RegenJob], list[Assessment]]:
     """The jobs a regen run would do (the pages named, in the order given, then the stale pages,
-    oldest first), and the pages it leaves alone (with why)."""
+    oldest first), and the pages it leaves alone (with why).
+
+    With a scan ``cache``, ``--stale`` reads only the pages that changed since
+    the last scan; a plan is checked against the page itself, under its lock,
+    before anything is written (``Regenerator.regen``).
+    """
     from topicgen.errors import UsageError
 
     now = datetime.now(UTC)
@@ -233,7 +309,7 @@ def plan_regen(
     if stale:
         named = {job.path for job in jobs}
         due: list[Assessment] = []
-        for assessment in scan(topics_dir, settings, fingerprint, now):
+        for assessment in scan(topics_dir, settings, fingerprint, now, cache):
             if assessment.page.path in named:
                 continue
             if assessment.stale:

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from topicgen.config import Settings
+from topicgen.errors import VaultError
 from topicgen.model.clients.base import Message, ModelClient, Usage
 from topicgen.model.fingerprint import shipped_schema_text
 from topicgen.model.generate import Generation, generate_page, request_schema
 from topicgen.model.prompt import Prompts, fingerprint
 from topicgen.model.reply_cache import ReplyCache
 from topicgen.vault import Vault
-from topicgen.vault.files import sweep_temporaries, write_atomic
+from topicgen.vault.files import read_page_text, sweep_temporaries, write_atomic
 
 # What a page needs only once its reply is in (rendering, the vault's notes, reference checks) is
 # imported when first used, so none of it is loaded, or scanned, before a run's first request.
@@ -104,14 +105,27 @@ def page_mtime(path: Path) -> int | None:
         return None
 
 
-async def write_whole(path: Path, text: str, *, overwrite: bool) -> None:
+async def write_whole(
+    path: Path, text: str, *, overwrite: bool, unless_changed_from: str | None = None
+) -> None:
     """``write_atomic`` in a worker thread, so the event loop goes on sending requests while the page
-    is fsynced. A stop (Ctrl-C) during the write waits for it: the page and its outcome land together."""
-    writing = asyncio.ensure_future(asyncio.to_thread(write_atomic, path, text, overwrite=overwrite))
+    is fsynced. A stop (Ctrl-C) during the write waits for it: the page and its outcome land together.
+
+    With ``unless_changed_from`` (the page as it was read), a page that changed since is not written:
+    ``VaultError``, and the person's change stays.
+    """
+    write = functools.partial(_write_unless_changed, path, text, overwrite, unless_changed_from)
+    writing = asyncio.ensure_future(asyncio.to_thread(write))
     try:
         await asyncio.shield(writing)
     except asyncio.CancelledError:
         await writing  # milliseconds; the page is finished, as Ctrl-C promises for replies in hand
+
+
+def _write_unless_changed(path: Path, text: str, overwrite: bool, read: str | None) -> None:
+    if read is not None and read_page_text(path) != read:
+        raise VaultError(f"{path.name} changed while it was being regenerated; run again")
+    write_atomic(path, text, overwrite=overwrite)
 
 
 def utc_now() -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from topicgen.errors import TopicNameError, UsageError, VaultError
+from topicgen.errors import TopicNameError, UsageError
 from topicgen.page.render import VERIFIED_KEY
 from topicgen.read.adoption import plan_adoption
 from topicgen.read.findings import Code, Finding, HasFindings, excerpt
@@ -28,6 +28,7 @@ from topicgen.vault.files import NotText, read_page_text
 from topicgen.vault.frontmatter import split_page
 from topicgen.vault.notes import VaultFiles
 from topicgen.vault.slugs import slug_for
+from topicgen.vault.stat_cache import Facts, ScanCache, read_page, read_pages
 
 # A link's parts hold no '[': a search then stops at the next link rather than scanning to the line's end
 # from every '[' (quadratic time on a line of brackets).
@@ -69,6 +70,31 @@ class PageReport(HasFindings):
         }
 
 
+@dataclass(frozen=True)
+class LinkRef:
+    """A link in a page's body: where, as written, and what it points at (a note's path or a wiki name)."""
+
+    line: int
+    link: str
+    target: str
+    wiki: bool
+
+
+def link_refs(text: str) -> list[LinkRef]:
+    """Every Markdown link and wiki link (or embed) in a page's body, breadcrumb left out."""
+    frontmatter, body = split_page(text)
+    offset = text[: len(text) - len(body)].count("\n") if frontmatter is not None else 0
+    refs = []
+    for index, line in enumerate(body.split("\n"), start=offset + 1):
+        if BREADCRUMB.match(line.rstrip()):
+            continue
+        for match in _MARKDOWN_LINK.finditer(line):
+            refs.append(LinkRef(index, match.group(0), match.group("angled") or match.group("plain"), False))
+        for match in _WIKI_LINK.finditer(line):
+            refs.append(LinkRef(index, match.group(0), match.group("target").strip(), True))
+    return refs
+
+
 class LinkChecker:
     """Finds links to notes that do not exist: Markdown links relative to the page (or the vault
     root), wiki links and embeds anywhere in the vault, the way Obsidian resolves them."""
@@ -83,20 +109,20 @@ class LinkChecker:
         return self._files
 
     def broken(self, path: Path, text: str) -> list[Finding]:
-        frontmatter, body = split_page(text)
-        offset = text[: len(text) - len(body)].count("\n") if frontmatter is not None else 0
+        return self.broken_refs(path, link_refs(text))
+
+    def broken_refs(self, path: Path, refs: list[LinkRef]) -> list[Finding]:
+        """The links of ``refs`` (found in the page at ``path``) that lead to no note of the vault now."""
         findings = []
-        for index, line in enumerate(body.split("\n"), start=offset + 1):
-            if BREADCRUMB.match(line.rstrip()):
-                continue
-            for match in _MARKDOWN_LINK.finditer(line):
-                target = match.group("angled") or match.group("plain")
-                if not self._resolves(path, target):
-                    findings.append(_broken(index, match.group(0), target))
-            for match in _WIKI_LINK.finditer(line):
-                target = match.group("target").strip()
-                if not self._vault_files().resolves(target, path):
-                    findings.append(_broken(index, match.group(0), target, self._page_named(target)))
+        for ref in refs:
+            found = (
+                self._vault_files().resolves(ref.target, path)
+                if ref.wiki
+                else self._resolves(path, ref.target)
+            )
+            if not found:
+                hint = self._page_named(ref.target) if ref.wiki else ""
+                findings.append(_broken(ref.line, ref.link, ref.target, hint))
         return findings
 
     def _page_named(self, target: str) -> str:
@@ -134,46 +160,130 @@ def _shown(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def check_text(path: Path, text: str, links: LinkChecker) -> PageReport:
-    """The report for one page's text."""
+@dataclass(frozen=True)
+class PageCheck:
+    """What checking a page finds in the page alone: all of its report but the links that lead nowhere,
+    which depend on the vault's other files and are found again every time (``report``)."""
+
+    path: Path
+    kind: PageKind
+    findings: tuple[Finding, ...] = ()
+    links: tuple[LinkRef, ...] = ()
+    generated: bool = False
+    missing: tuple[str, ...] = ()
+    adopt: str = ""
+
+    def report(self, links: LinkChecker) -> PageReport:
+        report = PageReport(
+            self.path, self.kind, list(self.findings), self.generated, list(self.missing), self.adopt
+        )
+        if self.links:
+            found = [*self.findings, *links.broken_refs(self.path, list(self.links))]
+            report.findings = sorted(found, key=lambda f: (f.line, f.code.value))
+        return report
+
+
+def page_check(path: Path, text: str) -> PageCheck:
+    """What a page's text says about it, its links unresolved."""
     adoption = plan_adoption(path, text)
     parsed = adoption.parsed
-    report = PageReport(path, parsed.kind)
     if not parsed.is_topic:
-        return report
-    findings = parsed.findings + links.broken(path, text)
+        return PageCheck(path, parsed.kind)
+    findings = list(parsed.findings)
     if parsed.frontmatter.get(VERIFIED_KEY) is False:
         findings.append(Finding(0, Code.UNVERIFIED, NOT_VERIFIED))
-    report.findings = sorted(findings, key=lambda f: (f.line, f.code.value))
-    report.missing = list(parsed.missing)
-    report.generated = adoption.left_alone is not None
     if adoption.left_alone:
-        report.adopt = "leave it alone: topicgen maintains it (see `topicgen stale`)"
+        adopt = "leave it alone: topicgen maintains it (see `topicgen stale`)"
     elif adoption.refused:
-        report.adopt = f"leave it untouched: {adoption.refused}"
+        adopt = f"leave it untouched: {adoption.refused}"
     else:
         asks = ", ".join(adoption.asks)
-        report.adopt = f"rewrite it, asking the model for {asks}" if asks else "rewrite it with no model call"
+        adopt = f"rewrite it, asking the model for {asks}" if asks else "rewrite it with no model call"
         if adoption.as_written:
-            report.adopt += f"; keep {', '.join(adoption.as_written)} as the page wrote it"
+            adopt += f"; keep {', '.join(adoption.as_written)} as the page wrote it"
         if parsed.kept:
-            report.adopt += f"; keep {len(parsed.kept)} line(s) no section holds after the summary"
-    return report
+            adopt += f"; keep {len(parsed.kept)} line(s) no section holds after the summary"
+    return PageCheck(
+        path,
+        parsed.kind,
+        tuple(sorted(findings, key=lambda f: (f.line, f.code.value))),
+        tuple(link_refs(text)),
+        adoption.left_alone is not None,
+        tuple(parsed.missing),
+        adopt,
+    )
 
 
-def check_pages(vault: Vault, paths: list[Path]) -> list[PageReport]:
-    """Reports for pages already known to be readable paths (see ``pages_to_check``)."""
+def check_text(path: Path, text: str, links: LinkChecker) -> PageReport:
+    """The report for one page's text."""
+    return page_check(path, text).report(links)
+
+
+def _checked(path: Path, raw: bytes) -> PageCheck:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _unreadable(path, "not UTF-8 text")
+    return page_check(path, text.replace("\r\n", "\n").replace("\r", "\n"))  # as read_page_text reads
+
+
+def _unreadable(path: Path, why: str) -> PageCheck:
+    return PageCheck(path, PageKind.TOPIC, (Finding(0, Code.UNREADABLE, why),))
+
+
+def _read_failure(path: Path, error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return f"{path} no longer exists"
+    return f"cannot read {path}: {error.strerror or error}"
+
+
+def _dump(check: PageCheck) -> list[Any]:
+    findings = [[f.line, f.code.value, f.message, f.section] for f in check.findings]
+    links = [[ref.line, ref.link, ref.target, ref.wiki] for ref in check.links]
+    return [check.kind.value, findings, links, check.generated, list(check.missing), check.adopt]
+
+
+def _load(path: Path, kept: list[Any]) -> PageCheck:
+    kind, findings, links, generated, missing, adopt = kept
+    return PageCheck(
+        path,
+        PageKind(kind),
+        tuple(
+            Finding(int(line), Code(code), str(message), section) for line, code, message, section in findings
+        ),
+        tuple(LinkRef(int(line), str(link), str(target), bool(wiki)) for line, link, target, wiki in links),
+        bool(generated),
+        tuple(str(key) for key in missing),
+        str(adopt),
+    )
+
+
+PAGE_CHECKS = Facts(
+    "checks",
+    1,
+    _checked,
+    lambda path, error: _unreadable(path, str(error)),
+    lambda path, error: _unreadable(path, _read_failure(path, error)),
+    _dump,
+    _load,
+)
+
+
+def check_pages(vault: Vault, paths: list[Path], cache: ScanCache | None = None) -> list[PageReport]:
+    """Reports for pages already known to be readable paths (see ``pages_to_check``).
+
+    With a scan ``cache``, what a page of the topics folder says about itself is
+    read only if it changed since the last check; its links are resolved
+    against the vault as it is now, every time.
+    """
     links = LinkChecker(vault)
-    reports = []
-    for path in paths:
-        try:
-            text = read_page_text(path)
-        except VaultError as error:  # unreadable, a link, a FIFO, over the size cap: that page's finding
-            why = "not UTF-8 text" if isinstance(error, NotText) else str(error)
-            reports.append(PageReport(path, PageKind.TOPIC, [Finding(0, Code.UNREADABLE, why)]))
-            continue
-        reports.append(check_text(path, text, links))
-    return reports
+    folder = vault.topics_dir
+    names = [path.name for path in paths if path.parent == folder]
+    known = dict(zip(names, read_pages(folder, PAGE_CHECKS, cache, names=names), strict=True))
+    return [
+        (known[path.name] if path.parent == folder else read_page(path, PAGE_CHECKS)).report(links)
+        for path in paths
+    ]
 
 
 def pages_to_check(vault: Vault, arguments: list[Path]) -> list[Path]:

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from topicgen.config import Settings
 from topicgen.errors import PageLockedError, TopicNameError, VaultError
-from topicgen.page.emoji import split_leading_emoji, split_trailing_emoji
+from topicgen.page.emoji import split_leading_emoji
 from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import SECTIONS, Kind
-from topicgen.page.render import PageContext, book_ref, label_text, topic_ref
+from topicgen.page.render import PageContext, book_ref, topic_ref
 from topicgen.page.sections import split_body
+from topicgen.upkeep.mentions import read_mentions, reference_prefixes, unlinked
 from topicgen.upkeep.staleness import page_state, topic_of, topic_pages
 from topicgen.upkeep.view import VaultView
 from topicgen.vault import Vault
@@ -29,22 +30,14 @@ from topicgen.vault.files import page_lock, read_regular, write_atomic
 from topicgen.vault.frontmatter import split_page, yaml_scalar
 from topicgen.vault.notes import name_keys
 from topicgen.vault.slugs import slug_for
+from topicgen.vault.stat_cache import ScanCache
 
-_LINK = re.compile(r"^\[(?P<title>[^\]]+)\]\((?P<href>[^)\s]+)\)(?P<rest>.*)$")
+_LINK = re.compile(r"^\[(?P<title>[^\]]+)\]\((?P<href>[^)\s]+)\)(?P<rest>.*)$")  # a linked book
 _QUOTED = re.compile(r'^"(?P<title>.+?)"(?P<rest> by .*)$')
 
 
-def _unlinked(ref: str) -> str:
-    """A reference as the model wrote it: a link's note title without its emoji, else as is."""
-    match = _LINK.match(ref)
-    if not match:
-        return ref
-    _, name = split_leading_emoji(match.group("title"))
-    return f"{name or match.group('title')}{match.group('rest')}"
-
-
 def _relink_topic(ref: str, context: PageContext) -> str:
-    return topic_ref(context, _unlinked(ref))
+    return topic_ref(context, unlinked(ref))
 
 
 def _relink_book(ref: str, context: PageContext) -> str:
@@ -59,12 +52,8 @@ def _relink_book(ref: str, context: PageContext) -> str:
 
 def _item_prefixes(key: str) -> list[tuple[str, Callable[[str, PageContext], str]]]:
     """The rendered start of each item line that holds a reference, and how to relink it."""
-    section = SECTIONS[key]
-    if section.kind is Kind.BOOKS:
-        return [(f"- {label.emoji} {label_text(label)} ", _relink_book) for label in section.labels]
-    parent, *nested = section.labels
-    prefixes = [(f"- {parent.emoji} {label_text(parent)} ", _relink_topic)]
-    return prefixes + [(f"    - {label.emoji} ", _relink_topic) for label in nested]
+    relink = _relink_book if SECTIONS[key].kind is Kind.BOOKS else _relink_topic
+    return [(prefix, relink) for prefix in reference_prefixes(key)]
 
 
 LINKED_SECTIONS = tuple(s.key for s in SECTIONS.values() if s.kind in (Kind.TREE, Kind.BOOKS))
@@ -91,7 +80,7 @@ def relink_page(path: Path, view: VaultView) -> bool:
     """
     with page_lock(view.vault.lock_dir, path.stem):
         raw = read_regular(path)
-        state = page_state(path, raw)
+        state = page_state(path, raw, hashes=True)
         if not state.generated or state.problem:
             return False
         previous, body = split_page(raw.decode("utf-8"))
@@ -149,9 +138,10 @@ def relink_vault(
     finds the pages that name a topic with a page without linking it).
     """
     view = view or VaultView.scan(vault, settings)
-    candidates = topic_pages(vault.topics_dir) if pages is None else iter(pages)
+    candidates: Iterable[Path] = topic_pages(vault.topics_dir) if pages is None else iter(pages)
     if written is not None:
-        candidates = _affected(candidates, NewNotes.of(view, new_topics or []))
+        cache = ScanCache.of(vault, settings.scan_cache)
+        candidates = _affected(vault.topics_dir, NewNotes.of(view, new_topics or []), cache)
     changed = []
     for path in candidates:
         try:
@@ -199,46 +189,18 @@ def _slug_or_none(name: str) -> str | None:
         return None
 
 
-def _affected(paths: Iterable[Path], new: NewNotes) -> Iterator[Path]:
+def _affected(topics_dir: Path, new: NewNotes, cache: ScanCache | None = None) -> Iterator[Path]:
     """Pages that name a topic created in this run, other than the page of that topic itself.
 
     A page written in the run was rendered against the notes of the run's
     start, so only topics created since can be missing from its links. A
     topic is linked only in the Topics section, so only its items' names are
-    read, once per page, and each is looked up in the new notes' keys: the
-    work grows with the pages and their names, not with pages × new topics.
+    read (through the scan cache: a page unchanged since the last scan is not
+    read), and each is looked up in the new notes' keys: the work grows with
+    the pages and their names, not with pages × new topics.
     """
     if not new.slugs:
         return
-    for path in paths:
-        try:
-            text = read_regular(path).decode("utf-8", "replace")
-        except (OSError, VaultError):
-            continue
-        if any(new.found_by(name) - {path.stem} for name in topic_names(text)):
-            yield path
-
-
-def topic_names(text: str) -> Iterator[str]:
-    """The names a page's Topics section links or could link (its parent, children and advanced
-    topics), as ``relink_lines`` reads them: link markup and trailing emoji left out."""
-    prefixes = [prefix for prefix, _ in _item_prefixes("topics")]
-    for line in _topics_block(text).split("\n"):
-        body = line.rstrip(" ")
-        for prefix in prefixes:
-            if body.startswith(prefix) and len(body) > len(prefix):
-                name, _ = split_trailing_emoji(_unlinked(body[len(prefix) :]))
-                yield name
-                break
-
-
-_TOPICS_HEADING = f"\n### {SECTIONS['topics'].heading}"
-
-
-def _topics_block(text: str) -> str:
-    """The page's Topics section: from its heading to the next heading."""
-    start = text.find(_TOPICS_HEADING)
-    if start < 0:
-        return text
-    end = text.find("\n#", start + len(_TOPICS_HEADING))
-    return text[start : end if end >= 0 else len(text)]
+    for mentions in read_mentions(topics_dir, cache):
+        if any(new.found_by(name) - {mentions.path.stem} for name in mentions.topics):
+            yield mentions.path

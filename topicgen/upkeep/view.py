@@ -10,6 +10,7 @@ from topicgen.page.render import PageContext, relative_href
 from topicgen.vault import Vault
 from topicgen.vault.notes import NoteIndex, pages_end_with_newline
 from topicgen.vault.slugs import slug_for
+from topicgen.vault.stat_cache import ScanCache
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class VaultView:
 
     @classmethod
     def scan(cls, vault: Vault, settings: Settings) -> VaultView:
-        books, topics = NoteIndex.scan(vault.books_dir), NoteIndex.scan(vault.topics_dir)
+        cache = ScanCache.of(vault, settings.scan_cache)
+        books, topics = NoteIndex.scan(vault.books_dir, cache), NoteIndex.scan(vault.topics_dir, cache)
         final = settings.final_newline
         if final is None:
             final = pages_end_with_newline(vault.topics_dir)

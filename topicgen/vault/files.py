@@ -27,6 +27,7 @@ NEW_FILE_MODE = 0o666 & ~_current_umask()
 
 
 MAX_PAGE_BYTES = 1 << 20  # a topic page is ~15 KB; a page past this is refused, not parsed for minutes
+READ_CHUNK = 1 << 16
 
 
 class PageExists(VaultError):
@@ -119,8 +120,14 @@ def open_regular(path: Path, *, limit: int | None, follow_links: bool = False) -
 def read_regular(path: Path, *, limit: int = MAX_PAGE_BYTES, follow_links: bool = False) -> bytes:
     """The bytes of a regular file (``open_regular``), never read past ``limit``."""
     with open_regular(path, limit=limit, follow_links=follow_links) as stream:
-        try:
-            data = stream.read(limit + 1)
+        handle = stream.fileno()
+        try:  # what the file holds (a buffer of ``limit`` bytes per read would cost an mmap per page)
+            data = os.read(handle, os.fstat(handle).st_size + 1)
+            while len(data) <= limit:
+                more = os.read(handle, min(limit + 1 - len(data), READ_CHUNK))
+                if not more:
+                    break
+                data += more
         except OSError as error:
             raise VaultError(f"cannot read {path}: {error.strerror or error}") from None
     if len(data) > limit:  # it grew while being read

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from topicgen.errors import TopicNameError, VaultError
+from topicgen.errors import TopicNameError
 from topicgen.vault.files import open_regular
 from topicgen.vault.frontmatter import read_frontmatter
 from topicgen.vault.slugs import slug_for
+from topicgen.vault.stat_cache import Facts, ScanCache, page_names, read_pages
 
 _H1 = re.compile(r"^# (.*\S)", re.MULTILINE)
 _NON_WORD = re.compile(r"[^\w]+")
@@ -105,6 +106,15 @@ def read_note(path: Path) -> Note:
     return note_of_text(path.stem, head)
 
 
+def note_of(path: Path, raw: bytes) -> Note:
+    """The note whose file holds ``raw``: what ``read_note`` reads from it (for the scan cache)."""
+    text = raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads
+    head = text[:HEAD_FAST]
+    if head.startswith("---") and "\n---" not in head[3:]:
+        head = text[:HEAD_BYTES]
+    return note_of_text(path.stem, head)
+
+
 def note_of_text(slug: str, text: str) -> Note:
     """The note whose file is ``<slug>.md`` and holds ``text`` (its start will do): its title from
     the frontmatter, else its H1, else the file name; and its aliases."""
@@ -124,19 +134,19 @@ def note_of_text(slug: str, text: str) -> Note:
     return Note(slug, str(title).strip(), tuple(str(a) for a in aliases if a))
 
 
-def page_names(folder: Path) -> list[str]:
-    """File names of a vault folder's notes (index.md and dotfiles excluded), sorted."""
-    try:
-        return sorted(
-            entry.name
-            for entry in os.scandir(folder)
-            if entry.name.endswith(".md")
-            and entry.name != "index.md"
-            and not entry.name.startswith(".")
-            and entry.is_file(follow_symlinks=False)  # a folder named *.md, or a link, is not a page
-        )
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+def _no_note(path: Path, _: OSError) -> None:
+    return None  # a note that cannot be read now: nothing to link to
+
+
+NOTES: Facts[Note | None] = Facts(
+    "notes",
+    1,
+    note_of,
+    _no_note,
+    _no_note,
+    lambda note: [note.title, list(note.aliases)] if note is not None else None,
+    lambda path, kept: Note(path.stem, str(kept[0]), tuple(str(alias) for alias in kept[1])),
+)
 
 
 def pages_end_with_newline(folder: Path, sample: int = 25) -> bool:
@@ -176,14 +186,9 @@ class NoteIndex:
                     self._by_key.setdefault(key, note)
 
     @classmethod
-    def scan(cls, folder: Path) -> NoteIndex:
-        notes = []
-        for path in (folder / name for name in page_names(folder)):
-            try:
-                notes.append(read_note(path))
-            except (OSError, VaultError):  # a note that cannot be read now: nothing to link to
-                continue
-        return cls(notes)
+    def scan(cls, folder: Path, cache: ScanCache | None = None) -> NoteIndex:
+        """The notes of ``folder``; with a scan ``cache``, a note unchanged since last time is not read."""
+        return cls([note for note in read_pages(folder, NOTES, cache) if note is not None])
 
     def by_slug(self, slug: str) -> Note | None:
         return self._by_slug.get(slug)

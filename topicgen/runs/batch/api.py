@@ -29,6 +29,7 @@ from topicgen.runs.workshop import Outcome, Workshop, verifier_for
 from topicgen.upkeep.staleness import ALL_KEYS, assess, read_page_state
 from topicgen.vault import Vault
 from topicgen.vault.files import filesystem_now
+from topicgen.vault.stat_cache import ScanCache
 from topicgen.verify.checker import Verifier
 
 KINDS = ("new", "regen", "adopt")
@@ -138,6 +139,7 @@ def regen_command(
             stale=stale,
             sections=sections,
             force=force,
+            cache=ScanCache.of(vault, settings.scan_cache),
         )
         jobs = jobs[:limit] if limit is not None else jobs
     named = set(

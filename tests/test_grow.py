@@ -367,3 +367,32 @@ def test_a_grow_table_that_is_not_a_table_is_one_line_and_exit_2(cli, grown):
     result = cli.run("grow", "--ignore", "Mathematics", "--vault", str(grown))
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "topicgen.toml" in result.stderr
+
+
+def test_a_second_dry_run_reads_no_unchanged_page_and_ranks_the_same(cli, grown, monkeypatch):
+    """grow reads its pages through the scan cache (issue 23): an hourly run reads what changed only."""
+    from topicgen.vault import stat_cache
+
+    short = 15_000_000  # the fixture pages were written just now: a racy window of 15 ms, waited out
+    of = stat_cache.ScanCache.of
+    monkeypatch.setattr(
+        stat_cache.ScanCache,
+        "of",
+        classmethod(lambda cls, vault, enabled=True: of(vault, enabled) and cls(vault, racy_ns=short)),
+    )
+    time.sleep(0.03)
+    first = candidates(cli, grown)
+    seen: list[Path] = []
+    real = stat_cache.read_regular
+
+    def spy(path: Path, **kwargs):
+        if path.suffix == ".md":
+            seen.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(stat_cache, "read_regular", spy)
+    second = candidates(cli, grown)
+    unread = candidates(cli, grown, "--no-cache")
+
+    assert second == first == unread
+    assert not [path for path in seen if path.parent.name == "topics"]

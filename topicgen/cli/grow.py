@@ -14,6 +14,7 @@ from topicgen.cli.app import (
     FreshOption,
     MaxCostOption,
     ModelOption,
+    NoCacheOption,
     NoVerifyOption,
     NoWaitOption,
     PlainOption,
@@ -31,7 +32,7 @@ from topicgen.cli.app import (
     say,
     warn_if_retiring,
 )
-from topicgen.cli.batch import check_batch_flags, check_batch_model, run_in_batches
+from topicgen.cli.batch import batch_settings, check_batch_flags, check_batch_model, run_in_batches
 from topicgen.errors import UsageError
 
 DEFAULT_LIMIT = 10
@@ -91,6 +92,7 @@ def grow(
     batch: BatchOption = False,
     no_wait: NoWaitOption = False,
     reask: ReaskOption = "batch",
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Draft pages for the topics the vault's pages name that have no page yet, the most named first.
 
@@ -106,7 +108,13 @@ def grow(
         raise UsageError("--json lists the names without a page: use it with --dry-run")
     check_batch_flags(batch=batch, no_wait=no_wait, reask=reask)
     flags = run_overrides(
-        model=model, concurrency=concurrency, rpm=rpm, tpm=tpm, max_cost=max_cost, no_verify=no_verify
+        model=model,
+        concurrency=concurrency,
+        rpm=rpm,
+        tpm=tpm,
+        max_cost=max_cost,
+        no_verify=no_verify,
+        no_cache=no_cache,
     )
     the_vault, settings, _ = open_cli_vault(vault, flags)
     if ignore:
@@ -114,6 +122,7 @@ def grow(
         return
     refuse_retired_model(settings)
     if batch:
+        settings = batch_settings(settings)
         check_batch_model(settings)
     if not dry_run:
         from topicgen.runs.warmup import preload

@@ -259,10 +259,12 @@ def grow_frontier(
     sees them (``upkeep.frontier``); ``draft_topics`` drafts the first few. ``root`` grows outward
     from that topic's page, ``depth`` steps at most (2 unless given); ``[grow] ignore`` applies."""
     from topicgen.upkeep.frontier import DEFAULT_DEPTH, scan
+    from topicgen.vault.stat_cache import ScanCache
 
     if root is not None and depth is None:
         depth = DEFAULT_DEPTH
-    return scan(vault.topics_dir, root=root, depth=depth, ignore=settings.grow.ignore)
+    cache = ScanCache.of(vault, settings.scan_cache)
+    return scan(vault.topics_dir, root=root, depth=depth, ignore=settings.grow.ignore, cache=cache)
 
 
 def refresh_after_run(vault: Vault, settings: Settings, outcomes: list[Outcome]) -> str | None:

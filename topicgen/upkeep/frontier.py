@@ -21,9 +21,12 @@ Pages whose Topics tree names a topic that has a page without linking it
 (a page drafted by a run that was killed before relinking) are listed, so
 the caller can relink them.
 
-Speed (``bench/grow.py``: 10,000 pages): the pages are read by two worker
-processes when the vault is big and the machine has the cores (reading a page
-is a pure function of its bytes, and costs several times what ``stale``'s
+Speed (``bench/grow.py``: 10,000 pages): reading a page is a pure function of
+its bytes (``names_on_page``), so the vault's scan cache (``vault.stat_cache``)
+stands in front of it: a page unchanged since the last scan is not read, and
+an hourly run reads only what changed. Without the cache (``--no-cache``) the
+pages are read by two worker processes when the vault is big and the machine
+has the cores (reading a page costs several times what ``stale``'s
 frontmatter scan does, so workers pay for their start-up here), and Python's
 cycle collector is off while the names are tallied: the tallies hold
 hundreds of thousands of small objects and no cycles, and its passes over
@@ -42,10 +45,12 @@ from functools import cached_property
 from pathlib import Path
 
 from topicgen.errors import TopicNameError, UsageError, VaultError
-from topicgen.read.names import NAMING, TREE, PageNames, names_on_page
+from topicgen.read.names import NAMING, TREE, Mention, PageNames, names_on_page
 from topicgen.vault.files import read_regular
 from topicgen.vault.notes import Note, NoteIndex, key_tiers, name_keys, page_names, title_key
 from topicgen.vault.slugs import clean_topic_name, slug_for
+from topicgen.vault.stat_cache import Facts, ScanCache
+from topicgen.vault.stat_cache import read_pages as read_remembered
 
 DEFAULT_DEPTH = 2  # ``--from`` without ``--depth``: its names, and the names of their pages
 WEIGHTS = {"parent": 3.0, "children": 3.0, "advanced": 2.0, "concepts": 1.0, "comparisons": 0.5}
@@ -88,14 +93,50 @@ def _read_chunk(topics_dir: Path, names: list[str]) -> list[tuple[str, PageNames
     return read
 
 
+def _dump(found: tuple[str, PageNames] | None) -> object:
+    if found is None:
+        return None
+    names = found[1]
+    return [names.title, list(names.aliases), names.generated, [list(mention) for mention in names.mentions]]
+
+
+def _load(path: Path, kept: list) -> tuple[str, PageNames] | None:
+    if kept is None:
+        return None
+    title, aliases, generated, mentions = kept
+    named = tuple(Mention(str(name), str(section), target) for name, section, target in mentions)
+    return path.stem, PageNames(str(title), tuple(map(str, aliases)), bool(generated), named)
+
+
+# What ``grow`` learns from a page, kept by the scan cache (a new field is a new version).
+PAGE_NAMES: Facts[tuple[str, PageNames] | None] = Facts(
+    "grow-names",
+    1,
+    lambda path, raw: (path.stem, names_on_page(raw)),
+    lambda path, error: None,
+    lambda path, error: None,
+    _dump,
+    _load,
+)
+
+
 def scan(
-    topics_dir: Path, *, root: str | None = None, depth: int | None = None, ignore: Iterable[str] = ()
+    topics_dir: Path,
+    *,
+    root: str | None = None,
+    depth: int | None = None,
+    ignore: Iterable[str] = (),
+    cache: ScanCache | None = None,
 ) -> Frontier:
-    """The frontier of a vault's topics folder (``frontier`` over ``read_pages``), read by two
+    """The frontier of a vault's topics folder (``frontier`` over its pages' names): through the scan
+    ``cache`` when given (a page unchanged since the last scan is not read), else read by two
     processes when it is big (``PARALLEL_FROM``) and the machine has two cores."""
-    workers = min(2, os.cpu_count() or 1)
     with _no_cycle_collection():
-        return frontier(read_pages(topics_dir, workers), root=root, depth=depth, ignore=ignore)
+        if cache is not None:
+            pages = (found for found in read_remembered(topics_dir, PAGE_NAMES, cache) if found is not None)
+        else:
+            pages = read_pages(topics_dir, min(2, os.cpu_count() or 1))
+        return frontier(pages, root=root, depth=depth, ignore=ignore)
 
 
 @contextmanager

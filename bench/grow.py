@@ -14,8 +14,10 @@ relinked); the other half are topics without a page, drawn from a pool three
 times the vault's size so that some are named by many pages and most by one
 or two.
 `topicgen grow --dry-run` then runs in a fresh process with its listing piped
-(every name listed, one line each); reported: wall time (median), CPU time,
-peak RSS, names listed. Target: under 2 s at 10,000 pages.
+(every name listed, one line each): *cold* with `--no-cache` (every page read,
+by two processes), and *warm* through the scan cache a first run left (what an
+hourly run meets: nothing changed is read). Reported for each: wall time
+(median), CPU time, peak RSS, names listed. Target: under 2 s at 10,000 pages.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def build_vault(root: Path, pages: int, seed: int = 7) -> Path:
     return root
 
 
-def time_grow(vault: Path, runs: int) -> dict[str, Any]:
+def time_grow(vault: Path, runs: int, *extra: str) -> dict[str, Any]:
     """Median wall, CPU and peak RSS of `topicgen grow --dry-run` in a fresh process, output piped."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TOPICGEN_", "OPENAI_", "ANTHROPIC_"))},
@@ -126,7 +128,7 @@ def time_grow(vault: Path, runs: int) -> dict[str, Any]:
     for _ in range(runs):
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-c", PROBE, "grow", "--dry-run", "--vault", str(vault)],
+            [sys.executable, "-c", PROBE, "grow", "--dry-run", "--vault", str(vault), *extra],
             env=env,
             capture_output=True,
             text=True,
@@ -153,7 +155,11 @@ def measure_grow(pages: int, runs: int) -> dict[str, Any]:
         started = time.perf_counter()
         vault = build_vault(Path(scratch) / "vault", pages)
         built = time.perf_counter() - started
-        row = {"pages": pages, "runs": runs, "build_s": built, **time_grow(vault, runs)}
+        time.sleep(2.1)  # past the scan cache's racy window (a page written just now is read again)
+        cold = time_grow(vault, runs, "--no-cache")
+        time_grow(vault, 1)  # the first cached run reads every page and leaves the cache
+        warm = time_grow(vault, runs)
+        row = {"pages": pages, "runs": runs, "build_s": built, **warm, "cold": cold}
     row["load"] = os.getloadavg()[0]
     return row
 
@@ -168,11 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     row = measure_grow(500, 1) if args.smoke else measure_grow(args.pages, 3)
     row["smoke"] = args.smoke
-    print(
-        f"grow --dry-run over {row['pages']:,} pages: {row['median_s']:.2f} s median "
-        f"(min {row['min_s']:.2f} s, CPU {row['cpu_s']:.2f} s), peak RSS {row['peak_rss_mib']:.0f} MiB, "
-        f"{row['names_listed']:,} names listed; load {row['load']:.1f} (target: under 2 s at 10,000 pages)"
-    )
+    for name, figures in (("warm (scan cache)", row), ("cold (--no-cache)", row["cold"])):
+        print(
+            f"grow --dry-run over {row['pages']:,} pages, {name}: {figures['median_s']:.2f} s median "
+            f"(min {figures['min_s']:.2f} s, CPU {figures['cpu_s']:.2f} s), peak RSS "
+            f"{figures['peak_rss_mib']:.0f} MiB, {figures['names_listed']:,} names listed"
+        )
+    print(f"load {row['load']:.1f} (target: under 2 s at 10,000 pages)")
     save_figures("grow", row, args.output, args.smoke)
     return 0
 

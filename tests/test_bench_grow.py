@@ -13,4 +13,5 @@ def test_the_grow_benchmark_smoke_run_lists_the_frontier_of_its_vault_and_report
     assert results["smoke"] is True and results["pages"] == 500
     assert results["names_listed"] > 0
     assert results["median_s"] > 0 and results["cpu_s"] > 0 and results["peak_rss_mib"] > 0
-    assert "grow --dry-run over 500 pages" in printed
+    assert results["cold"]["names_listed"] == results["names_listed"]  # the cache changes no answer
+    assert "grow --dry-run over 500 pages, warm" in printed and "cold (--no-cache)" in printed

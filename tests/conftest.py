@@ -734,3 +734,20 @@ def smoke_benchmark(script: str, output: Path, *args: str, timeout: float = 300)
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout, json.loads(output.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The pages scans read through the scan cache's reader (``vault.stat_cache``), in order."""
+    from topicgen.vault import stat_cache
+
+    seen: list[Path] = []
+    real = stat_cache.read_regular
+
+    def spy(path: Path, **kwargs):
+        if path.suffix == ".md":
+            seen.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(stat_cache, "read_regular", spy)
+    return seen

@@ -369,7 +369,7 @@ def test_a_grow_table_that_is_not_a_table_is_one_line_and_exit_2(cli, grown):
     assert result.stderr.count("\n") == 1 and "topicgen.toml" in result.stderr
 
 
-def test_a_second_dry_run_reads_no_unchanged_page_and_ranks_the_same(cli, grown, monkeypatch):
+def test_a_second_dry_run_reads_no_unchanged_page_and_ranks_the_same(cli, grown, monkeypatch, reads):
     """grow reads its pages through the scan cache (issue 23): an hourly run reads what changed only."""
     from topicgen.vault import stat_cache
 
@@ -382,17 +382,9 @@ def test_a_second_dry_run_reads_no_unchanged_page_and_ranks_the_same(cli, grown,
     )
     time.sleep(0.03)
     first = candidates(cli, grown)
-    seen: list[Path] = []
-    real = stat_cache.read_regular
-
-    def spy(path: Path, **kwargs):
-        if path.suffix == ".md":
-            seen.append(path)
-        return real(path, **kwargs)
-
-    monkeypatch.setattr(stat_cache, "read_regular", spy)
+    reads.clear()
     second = candidates(cli, grown)
     unread = candidates(cli, grown, "--no-cache")
 
     assert second == first == unread
-    assert not [path for path in seen if path.parent.name == "topics"]
+    assert not [path for path in reads if path.parent.name == "topics"]

@@ -44,21 +44,6 @@ def cache_of(root: Path, racy_ns: int = RACY) -> ScanCache:
 
 
 @pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """The pages the scan reads, in order."""
-    seen: list[Path] = []
-    real = stat_cache.read_regular
-
-    def spy(path: Path, **kwargs):
-        if path.suffix == ".md":
-            seen.append(path)
-        return real(path, **kwargs)
-
-    monkeypatch.setattr(stat_cache, "read_regular", spy)
-    return seen
-
-
-@pytest.fixture
 def pages(vault: Path, draft_into) -> list[Path]:
     paths = [draft_into(vault, topic) for topic in ("Large Language Models", "Deep Learning", "Graph Theory")]
     settle()

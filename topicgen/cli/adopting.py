@@ -28,12 +28,11 @@ from topicgen.cli.app import (
     finish,
     models_text,
     open_cli_vault,
-    refuse_retired_model,
     reports_errors,
     run_overrides,
     say,
 )
-from topicgen.cli.batch import batch_settings, check_batch_flags, check_batch_model, run_in_batches
+from topicgen.cli.batch import check_batch_flags, run_in_batches, run_settings
 from topicgen.errors import UsageError
 
 
@@ -160,10 +159,7 @@ def adopt(
         raise UsageError("name the pages to adopt, or pass --all")
     check_batch_flags(batch=batch, no_wait=no_wait, reask=reask)
     the_vault, settings, _ = open_cli_vault(vault, run_overrides(model=model, concurrency=concurrency))
-    refuse_retired_model(settings)
-    if batch:
-        settings = batch_settings(settings)
-        check_batch_model(settings)
+    settings = run_settings(settings, batch=batch)
     paths = list(topic_pages(the_vault.topics_dir)) if all_pages else resolve_pages(the_vault, pages or [])
     if limit is not None:
         paths, others = pages_to_adopt(paths)

@@ -11,6 +11,7 @@ removes what the vault keeps of batches whose pages are all written.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from topicgen.cli.app import (
     execute,
     finish,
     open_cli_vault,
+    refuse_retired_model,
     reports_errors,
     say,
 )
@@ -49,6 +51,26 @@ def check_batch_flags(*, batch: bool, no_wait: bool, reask: str, output: str | N
         raise UsageError("--no-wait and --reask go with --batch")
     if batch and output == "-":
         raise UsageError("--batch writes pages into the vault; it cannot print one (--output -)")
+
+
+@dataclass(frozen=True)
+class Batched:
+    """How a run's requests go through a batch API: ``--no-wait`` and ``--reask``."""
+
+    no_wait: bool
+    reask: str
+
+
+def run_settings(settings: Any, *, batch: bool) -> Any:
+    """The settings a command that asks a model runs with: its models checked (a retired one refused,
+    exit 2, before anything is planned or spent), and for ``--batch`` the model that takes the batches
+    (a chain's first with a batch API; none is the run's own usage error, in a dry run too)."""
+    refuse_retired_model(settings)
+    if not batch:
+        return settings
+    settings = batch_settings(settings)
+    check_batch_model(settings)
+    return settings
 
 
 def check_batch_model(settings: Any) -> None:

@@ -31,13 +31,12 @@ from topicgen.cli.app import (
     note_unsent_effort,
     open_cli_vault,
     read_topic_file,
-    refuse_retired_model,
     reports_errors,
     run_overrides,
     say,
     warn_if_retiring,
 )
-from topicgen.cli.batch import batch_settings, check_batch_flags, check_batch_model, run_in_batches
+from topicgen.cli.batch import Batched, check_batch_flags, run_in_batches, run_settings
 from topicgen.errors import UsageError
 
 
@@ -98,10 +97,7 @@ def new(
     )
     printing = dry_run or output == "-"  # nothing is written: a folder that is no vault will do
     the_vault, settings, location = open_cli_vault(vault, flags, required=not printing)
-    refuse_retired_model(settings)
-    if batch:
-        settings = batch_settings(settings)
-        check_batch_model(settings)
+    settings = run_settings(settings, batch=batch)
     if dry_run:
         _print_plans(the_vault, cleaned, settings, batch=batch, force=force, in_a_vault=location.found)
         return
@@ -117,13 +113,6 @@ def new(
         elif record is not None:
             _say_unrecorded(the_vault, cleaned)
         the_vault.ensure_writable()  # before any call: a vault that can't take the pages costs nothing
-    shown = display(the_vault, plain=plain, verbose=verbose)
-    if batch:
-        from topicgen.runs.batch.api import new_command
-
-        command = new_command(the_vault, settings, cleaned, force=force)
-        run_in_batches(the_vault, settings, command, "drafting", no_wait, reask, record, shown)
-        return
     draft_pages(
         the_vault,
         settings,
@@ -132,8 +121,9 @@ def new(
         fresh=fresh or record is not None,  # a recording is of the model's replies, not the cache's
         to_stdout=output == "-",
         record=record,
-        shown=shown,
+        shown=display(the_vault, plain=plain, verbose=verbose),
         cache=location.found,
+        batched=Batched(no_wait, reask) if batch else None,
     )
 
 
@@ -159,7 +149,16 @@ def draft_pages(
     record: Path | None,
     shown: Any,
     cache: bool,
+    batched: Batched | None = None,
+    verb: str = "drafting",
 ) -> None:
+    """Draft ``topics`` live, or through the provider's batch API (``batched``), reporting on ``shown``."""
+    if batched is not None:
+        from topicgen.runs.batch.api import new_command
+
+        command = new_command(vault, settings, topics, force=force)
+        run_in_batches(vault, settings, command, verb, batched.no_wait, batched.reask, record, shown)
+        return
     from topicgen.runs.api import build_client, draft_topics, engine_for
 
     client = build_client(settings, record)

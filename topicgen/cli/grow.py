@@ -26,13 +26,12 @@ from topicgen.cli.app import (
     app,
     display,
     open_cli_vault,
-    refuse_retired_model,
     reports_errors,
     run_overrides,
     say,
     warn_if_retiring,
 )
-from topicgen.cli.batch import batch_settings, check_batch_flags, check_batch_model, run_in_batches
+from topicgen.cli.batch import Batched, check_batch_flags, run_settings
 from topicgen.errors import UsageError
 
 DEFAULT_LIMIT = 10
@@ -120,10 +119,7 @@ def grow(
     if ignore:
         _ignore(the_vault, ignore, dry_run=dry_run)
         return
-    refuse_retired_model(settings)
-    if batch:
-        settings = batch_settings(settings)
-        check_batch_model(settings)
+    settings = run_settings(settings, batch=batch)
     if not dry_run:
         from topicgen.runs.warmup import preload
 
@@ -146,26 +142,20 @@ def grow(
         return
     the_vault.ensure_writable()
     _relink(the_vault, settings, found)
-    shown = display(the_vault, plain=plain, verbose=verbose)
-    names = pending + chosen
-    if batch:
-        from topicgen.runs.batch.api import new_command
-
-        command = new_command(the_vault, settings, names)
-        run_in_batches(the_vault, settings, command, "growing", no_wait, reask, None, shown)
-        return
     from topicgen.cli.draft import draft_pages
 
     draft_pages(
         the_vault,
         settings,
-        names,
+        pending + chosen,
         force=False,
         fresh=fresh,
         to_stdout=False,
         record=None,
-        shown=shown,
+        shown=display(the_vault, plain=plain, verbose=verbose),
         cache=True,
+        batched=Batched(no_wait, reask) if batch else None,
+        verb="growing",
     )
 
 

@@ -38,7 +38,7 @@ from topicgen.cli.app import (
     run_overrides,
     say,
 )
-from topicgen.cli.batch import batch_settings, check_batch_flags, check_batch_model, run_in_batches
+from topicgen.cli.batch import check_batch_flags, run_in_batches, run_settings
 from topicgen.errors import UsageError
 
 
@@ -208,10 +208,7 @@ def regen(
         no_cache=no_cache,
     )
     the_vault, settings, _ = open_cli_vault(vault, flags)
-    refuse_retired_model(settings)
-    if batch:
-        settings = batch_settings(settings)
-        check_batch_model(settings)
+    settings = run_settings(settings, batch=batch)
     if not dry_run:
         from topicgen.runs.warmup import preload
 

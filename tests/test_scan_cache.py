@@ -294,3 +294,20 @@ def change(page: Path, other: Path, action: str, content: bytes) -> None:
             other.write_bytes(same)
             os.replace(other, page)
         os.utime(page, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def test_a_command_that_only_prints_reads_the_scan_cache_and_writes_none(cli, vault, pages, monkeypatch):
+    """`new --output -` and `render` leave the vault as they found it: the notes a page links to are
+    read through the scan cache, and the cache is not written (pages old enough to be remembered)."""
+    monkeypatch.setattr(
+        ScanCache, "of", classmethod(lambda cls, v, enabled=True, *, remember=True: cls(v, RACY, remember))
+    )
+    scan_folder = vault / ".topicgen" / "cache" / "scan"
+    before = sorted(scan_folder.glob("*")) if scan_folder.exists() else []
+
+    printed = cli.run("new", "Rust", "--output", "-", "--vault", str(vault))
+
+    assert printed.exit_code == 0, printed.stderr
+    assert (sorted(scan_folder.glob("*")) if scan_folder.exists() else []) == before
+    assert cli.run("stale", "--json", "--vault", str(vault)).exit_code == 0
+    assert sorted(scan_folder.glob("*")) != before  # a scan that is not printing-only does remember

@@ -507,4 +507,4 @@ def render_saved_reply(path: Path, topic: str | None, vault_root: Path) -> str:
     except InvalidReply as error:
         raise UsageError(f"{path}: {error}") from None
     vault, settings = open_vault(vault_root)
-    return render_page(page, VaultView.scan(vault, settings).context(topic))
+    return render_page(page, VaultView.scan(vault, settings, remember=False).context(topic))

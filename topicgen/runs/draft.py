@@ -80,6 +80,7 @@ class Drafter(Workshop):
     def __init__(self, *args: Any, to_stdout: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.to_stdout = to_stdout
+        self.writes_pages = not to_stdout
         self._regenerator: Regenerator | None = None
         from topicgen.upkeep.owners import FileClaims
 

@@ -159,13 +159,15 @@ class Workshop:
         self._verify = verify
         sweep_temporaries(vault.topics_dir, vault.lock_dir)
 
+    writes_pages = True  # False for a run that only prints: it leaves the scan cache as it found it
+
     @functools.cached_property
     def view(self) -> VaultView:
         """The vault as rendering sees it, scanned when a page first needs it (after the first reply,
         not before the first request: a large vault's notes take a while to read)."""
         from topicgen.upkeep.view import VaultView
 
-        return VaultView.scan(self.vault, self.settings)
+        return VaultView.scan(self.vault, self.settings, remember=self.writes_pages)
 
     @functools.cached_property
     def verifier(self) -> Verifier | None:

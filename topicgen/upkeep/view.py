@@ -24,8 +24,10 @@ class VaultView:
     final_newline: bool = False  # new pages end with a newline (``final_newline``, else as the vault's do)
 
     @classmethod
-    def scan(cls, vault: Vault, settings: Settings) -> VaultView:
-        cache = ScanCache.of(vault, settings.scan_cache)
+    def scan(cls, vault: Vault, settings: Settings, *, remember: bool = True) -> VaultView:
+        """The vault's notes, through the scan cache (which ``remember=False`` reads but never writes:
+        a command that only prints leaves the vault as it was)."""
+        cache = ScanCache.of(vault, settings.scan_cache, remember=remember)
         books, topics = NoteIndex.scan(vault.books_dir, cache), NoteIndex.scan(vault.topics_dir, cache)
         final = settings.final_newline
         if final is None:

@@ -50,7 +50,7 @@ from typing import Any, Generic, TypeVar
 
 from topicgen.errors import VaultError
 from topicgen.vault import STATE_DIR, Vault
-from topicgen.vault.files import UnsafeFile, read_regular
+from topicgen.vault.files import UnsafeFile, filesystem_now, read_regular
 
 FORMAT = 1
 CACHE_FOLDER = ("cache", "scan")  # under the vault's state folder
@@ -134,10 +134,13 @@ class StatCache:
         self.stamp = stamp
         self.racy_ns = racy_ns
         self.prepare = prepare  # run before the first write (the state folder's .gitignore)
-        self.started = time.time_ns()  # before any page of this scan is looked at: the racy-git reference
+        # before any page of this scan is looked at: the racy-git reference, read off the file system's
+        # clock (as the page times it is compared with are), not this process's
+        self.started = filesystem_now(file.parent)
         self._old: dict[str, str] = {}
         self._new: dict[str, str] = {}
         self._changed = False
+        self.read_only = False  # answers from the file, never writes it
 
     def load(self, pages: int) -> None:
         """Read the cache file (a cache for ``pages`` pages at most); anything amiss is an empty cache."""
@@ -175,7 +178,7 @@ class StatCache:
 
     def save(self) -> None:
         """Write the entries looked at or learnt, if anything changed; a failed write costs a read later."""
-        if not self._changed and len(self._new) == len(self._old):
+        if self.read_only or (not self._changed and len(self._new) == len(self._old)):
             return  # every entry was looked at and kept as it was
         # ASCII throughout: the text parses into compact strings (one emoji would make it four bytes a
         # character), and an entry is a string of its stat and its facts' JSON, parsed when it is used
@@ -235,11 +238,13 @@ class ScanCache:
 
     vault: Vault
     racy_ns: int = RACY_NS  # tests shorten it (and wait it out) to see entries remembered
+    remember: bool = True  # False: read what earlier scans left, write nothing (commands that only print)
 
     @classmethod
-    def of(cls, vault: Vault, enabled: bool = True) -> ScanCache | None:
-        """The vault's scan caches, or None when they are off (``scan_cache = false``, ``--no-cache``)."""
-        return cls(vault) if enabled else None
+    def of(cls, vault: Vault, enabled: bool = True, *, remember: bool = True) -> ScanCache | None:
+        """The vault's scan caches, or None when they are off (``scan_cache = false``, ``--no-cache``);
+        ``remember=False`` for a command that writes nothing (``render``, ``new --output -``)."""
+        return cls(vault, remember=remember) if enabled else None
 
     def open(self, folder: Path, facts: Facts[Any]) -> StatCache | None:
         """The cache of ``facts`` for ``folder``, or None for a folder outside the vault."""
@@ -259,7 +264,9 @@ class ScanCache:
         }
         tag = hashlib.sha256(relative.encode()).hexdigest()[:10]
         file = self.vault.state_dir.joinpath(*CACHE_FOLDER, f"{facts.name}-{tag}.json")
-        return StatCache(file, stamp, racy_ns=self.racy_ns, prepare=self.vault.keep_state_out_of_git)
+        cache = StatCache(file, stamp, racy_ns=self.racy_ns, prepare=self.vault.keep_state_out_of_git)
+        cache.read_only = not self.remember
+        return cache
 
 
 def read_pages(

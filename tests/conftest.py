@@ -38,15 +38,14 @@ GENAI_PRICES = FIXTURES / "prices" / "genai-prices-0.2.5.json"
 def sdk_list(provider: str, version: str) -> dict[str, dt.date | None]:
     """What an SDK release listed as deprecated (model id → date), read from its fixture copy by
     the same reader topicgen uses on the installed SDK."""
+    from topicgen.model.catalogue.sdk_lists import anthropic_deprecation_dates, openai_deprecation_dates
+
     if provider == "openai":
-        from topicgen.model.clients.openai import deprecation_dates
-
-        return deprecation_dates((SDK_LISTS / f"openai-{version}-chat-model-deprecations.txt").read_text())
-    from topicgen.model.clients.anthropic import deprecation_dates
-
-    return deprecation_dates(
-        json.loads((SDK_LISTS / f"anthropic-{version}-deprecated-models.json").read_text())
-    )
+        return openai_deprecation_dates(
+            (SDK_LISTS / f"openai-{version}-chat-model-deprecations.txt").read_text()
+        )
+    table = json.loads((SDK_LISTS / f"anthropic-{version}-deprecated-models.json").read_text())
+    return anthropic_deprecation_dates(table)
 
 
 @pytest.fixture(autouse=True)

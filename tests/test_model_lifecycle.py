@@ -178,6 +178,22 @@ async def test_a_model_the_provider_no_longer_has_names_the_catalogues_date_and_
     ],
 )
 def test_the_anthropic_sdks_dates_in_words_are_read(words, date):
-    from topicgen.model.clients.anthropic import words_date
+    from topicgen.model.catalogue.sdk_lists import words_date
 
     assert words_date(words) == date
+
+
+def test_checking_a_model_before_a_run_imports_no_provider_sdk():
+    """The check runs before the first request, while the SDK loads in the background: the SDKs'
+    lists are read from their files, so it costs milliseconds, not the SDK's import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from topicgen.model.catalogue.lifecycle import lifecycle; "
+        "found = [lifecycle(s) for s in ('openai:gpt-5-mini', 'anthropic:claude-opus-4-5')]; "
+        "print(found[0].status, found[1].status, 'openai' in sys.modules, 'anthropic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert done.stdout.split() == ["deprecated", "deprecated", "False", "False"]

@@ -10,8 +10,9 @@ retired (Anthropic's ``ModelInfo`` says so of ``retires_at``): it warns, and
 if the provider has removed it the first call's "model not found" names the
 date and the successor (``not_found_hint``).
 
-The SDK lists are read by each adapter (``retirements()``), best effort:
-an SDK whose list changed shape adds nothing.
+The SDK lists are read from the installed SDKs' source files without
+importing them (``sdk_lists``), best effort: a list that changed shape adds
+nothing.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import importlib
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 from topicgen import clock
 from topicgen.errors import ConfigError
 from topicgen.model.catalogue import STAGES, Status, catalogue
-from topicgen.model.clients import BUILTIN_FACTORIES, ModelSpec
+from topicgen.model.catalogue.sdk_lists import READERS
+from topicgen.model.clients import ModelSpec
 
 SDK_PACKAGES = {"openai": "openai", "anthropic": "anthropic"}  # providers whose SDK lists retirements
 
@@ -77,9 +78,8 @@ def sdk_announcements(provider: str) -> dict[str, dt.date | None]:
 
 @functools.cache
 def _read_sdk_list(provider: str) -> dict[str, dt.date | None]:
-    with contextlib.suppress(Exception):
-        adapter = importlib.import_module(BUILTIN_FACTORIES[provider].partition(":")[0])
-        return dict(adapter.retirements())
+    with contextlib.suppress(Exception):  # a list that moved or changed shape adds nothing
+        return READERS[provider]()
     return {}
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from topicgen import clock
 from topicgen.model.catalogue import CATALOGUE_FILE, STAGES, Catalogue, ModelFacts, Rates, catalogue
 from topicgen.model.catalogue.lifecycle import SDK_PACKAGES, sdk_version
+from topicgen.model.catalogue.sdk_lists import READERS
 
 DATED_ALIAS = (r"-\d{4}-\d{2}-\d{2}$", r"-\d{8}$")
 # Models that cannot write a page (speech, search, images, realtime): SDKs list them, the catalogue does not.
@@ -160,7 +161,7 @@ def gather(current: Catalogue, environ: Mapping[str, str] = os.environ) -> Sourc
     for provider in SDK_PACKAGES:
         adapter = import_module(BUILTIN_FACTORIES[provider].partition(":")[0])
         sources.listed[provider] = set(adapter.known_models())
-        for model, date in adapter.retirements().items():
+        for model, date in READERS[provider]().items():
             # OpenAI's shutdown date is the day it stops serving; Anthropic's SDK drops a model once gone.
             past = date is not None and date < clock.today() and provider == "openai"
             status = "deprecated" if date and not past else "retired"

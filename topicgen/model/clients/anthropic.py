@@ -12,13 +12,10 @@ the run summary says so.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
 import os
-import re
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,37 +230,6 @@ def api_key(options: ClientOptions) -> str:
 
 def anthropic_client(model: str, options: ClientOptions) -> AnthropicClient:
     return AnthropicClient(model, api_key=api_key(options), options=options)
-
-
-def retirements() -> dict[str, dt.date | None]:
-    """Deprecated Anthropic ids → end-of-life date, from the SDK's ``DEPRECATED_MODELS``."""
-    from anthropic._data import DEPRECATED_MODELS
-
-    return deprecation_dates(DEPRECATED_MODELS)
-
-
-def deprecation_dates(table: Mapping[str, Any]) -> dict[str, dt.date | None]:
-    """``DEPRECATED_MODELS`` → model id → date (the dates are words there, 'November 30th, 2026';
-    None when one is not a date)."""
-    return {model: words_date(str(when)) for model, when in dict(table).items()}
-
-
-_MONTHS = [
-    *("january", "february", "march", "april", "may", "june"),
-    *("july", "august", "september", "october", "november", "december"),
-]
-_WORDS_DATE = re.compile(r"([A-Za-z]+)\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
-
-
-def words_date(text: str) -> dt.date | None:
-    """'November 30th, 2026' → 2026-11-30; None if it is not a date in words."""
-    found = _WORDS_DATE.search(text)
-    if found is None or found.group(1).casefold() not in _MONTHS:
-        return None
-    month = _MONTHS.index(found.group(1).casefold()) + 1
-    with contextlib.suppress(ValueError):
-        return dt.date(int(found.group(3)), month, int(found.group(2)))
-    return None
 
 
 def known_models() -> set[str]:

@@ -10,15 +10,11 @@ that for later calls. (Ollama has its own adapter, ``ollama``, on its native API
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import itertools
 import os
-import re
 import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import openai
@@ -40,9 +36,6 @@ from topicgen.model.clients.wire import sdk_http_client, sdk_timeout
 from topicgen.model.redact import read_key, redact
 
 # The SDK's own docstring on retiring models: "- "gpt-x": shutdown date: 2026-12-11" items.
-_DOC_ITEM = re.compile(r"\n- ")
-_SHUTDOWN_DATE = re.compile(r"shutdown date: (\d{4}-\d{2}-\d{2})")
-_QUOTED_NAME = re.compile(r'"([^"]+)"')
 _FINISH = {"stop": Finish.STOP, "length": Finish.LENGTH, "content_filter": Finish.REFUSAL}
 
 
@@ -288,38 +281,6 @@ def compatible_client(model: str, options: ClientOptions) -> OpenAIChatClient:
         json_mode_fallback=True,
         provider="openai-compatible",
     )
-
-
-def retirements() -> dict[str, dt.date | None]:
-    """Deprecated OpenAI ids → shutdown date (None: 'not a supported model ID'), as the SDK lists them
-    in the string after ``ChatModel`` (dropped at runtime, so read from the module's source)."""
-    from openai.types.shared import chat_model
-
-    body = ast.parse(Path(chat_model.__file__ or "").read_text(encoding="utf-8")).body
-    text = next(
-        (
-            after.value.value
-            for before, after in itertools.pairwise(body)
-            if isinstance(before, ast.Assign | ast.AnnAssign)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-            and isinstance(after.value.value, str)
-        ),
-        "",
-    )
-    return deprecation_dates(text)
-
-
-def deprecation_dates(text: str) -> dict[str, dt.date | None]:
-    """The SDK's 'Deprecated values' text → model id → shutdown date (None: no longer supported)."""
-    dates: dict[str, dt.date | None] = {}
-    for item in _DOC_ITEM.split(text):
-        item = " ".join(item.split())
-        head, _, tail = item.partition('": ')
-        date = _SHUTDOWN_DATE.search(tail)
-        for model in _QUOTED_NAME.findall(head + '"'):
-            dates[model] = dt.date.fromisoformat(date.group(1)) if date else None
-    return dates
 
 
 def known_models() -> set[str]:

@@ -381,7 +381,8 @@ def near_the_floor(spec: FloorSpec) -> dict[str, Any]:
                 runs[name] = {
                     "exit_code": done.exit_code,
                     "wall_s": done.wall_s,
-                    "ratio": done.wall_s / floor,
+                    "ratio": done.wall_s / floor.warm_s,
+                    "program_ratio": done.wall_s / floor.program_s,
                     "to_first_request_s": (stats.first_request or start) - start,
                     "window_s": _window(stats),
                     "after_last_response_s": ended - (stats.last_response or ended),
@@ -389,7 +390,7 @@ def near_the_floor(spec: FloorSpec) -> dict[str, Any]:
                     "peak_rss_mib": done.peak_rss_mib,
                     "written": _current_pages(root, topics),
                 }
-            rounds.append({"floor_s": floor, **runs})
+            rounds.append({"floor_s": floor.warm_s, "floor_program_s": floor.program_s, **runs})
             shutil.rmtree(root)
     return {
         **asdict(spec),
@@ -398,6 +399,9 @@ def near_the_floor(spec: FloorSpec) -> dict[str, Any]:
         "floor_s": statistics.median(r["floor_s"] for r in rounds),
         "new_ratio": statistics.median(r["new"]["ratio"] for r in rounds),
         "regen_ratio": statistics.median(r["regen"]["ratio"] for r in rounds),
+        "floor_program_s": statistics.median(r["floor_program_s"] for r in rounds),
+        "new_program_ratio": statistics.median(r["new"]["program_ratio"] for r in rounds),
+        "regen_program_ratio": statistics.median(r["regen"]["program_ratio"] for r in rounds),
         "lost": max(spec.topics - min(r["new"]["written"], r["regen"]["written"]) for r in rounds),
         "load_average": load_average(),
     }
@@ -408,26 +412,31 @@ def print_floor(result: dict[str, Any]) -> None:
         f"near the floor: {result['topics']} topics, {result['latency']:g} s replies, concurrency "
         f"{result['concurrency']}: topicgen beside the OpenAI SDK alone, same server, same run"
     )
-    run_columns = f"{'ratio':>6} {'start':>5} {'window':>6} {'tail':>5}"
+    run_columns = f"{'ratio':>6} {'(prog)':>6} {'start':>5} {'window':>6} {'tail':>5}"
     print(
-        f"  {'round':>5} {'SDK floor s':>11} {'(window)':>8} | {'new s':>6} {run_columns} | "
+        f"  {'round':>5} {'SDK floor s':>11} {'(window)':>8} {'(program)':>9} | {'new s':>6} {run_columns} | "
         f"{'regen --stale s':>15} {run_columns}"
     )
     for number, row in enumerate(result["rounds_run"], start=1):
         cells = [
-            f"{run['wall_s']:>{width}.2f} {run['ratio']:>6.3f} {run['to_first_request_s']:>5.2f} "
-            f"{run['window_s']:>6.2f} {run['after_last_response_s']:>5.2f}"
+            f"{run['wall_s']:>{width}.2f} {run['ratio']:>6.3f} {run['program_ratio']:>6.3f} "
+            f"{run['to_first_request_s']:>5.2f} {run['window_s']:>6.2f} {run['after_last_response_s']:>5.2f}"
             for run, width in ((row["new"], 6), (row["regen"], 15))
         ]
         print(
-            f"  {number:>5} {row['floor_s']:>11.2f} {row['floor_window_s']:>8.2f} | {cells[0]} | {cells[1]}"
+            f"  {number:>5} {row['floor_s']:>11.2f} {row['floor_window_s']:>8.2f} "
+            f"{row['floor_program_s']:>9.2f} | {cells[0]} | {cells[1]}"
         )
-    print("  start: spawn to first request; window: first request to last reply (as the server saw them);")
-    print("  tail: last reply to exit")
+    print("  SDK floor: first request to last reply parsed, SDK imported and client built before the clock;")
+    print("  (program): the SDK alone as a program, spawn to exit (its import included); ratio: to the")
+    print("  floor, (prog): to the program; start: spawn to first request; window: first request to last")
+    print("  reply (as the server saw them); tail: last reply to exit")
     print(
-        f"  median: floor {result['floor_s']:.2f} s (bound {result['bound_s']:.2f} s); new "
-        f"{result['new_ratio']:.3f}x, regen --stale {result['regen_ratio']:.3f}x the floor "
-        f"(target <= 1.05x); lost {result['lost']}; load average {result['load_average']:.1f}"
+        f"  median: floor {result['floor_s']:.2f} s (bound {result['bound_s']:.2f} s), as a program "
+        f"{result['floor_program_s']:.2f} s; new {result['new_ratio']:.3f}x the floor "
+        f"({result['new_program_ratio']:.3f}x the program), regen --stale {result['regen_ratio']:.3f}x "
+        f"({result['regen_program_ratio']:.3f}x) (target <= 1.05x); lost {result['lost']}; load average "
+        f"{result['load_average']:.1f}"
     )
 
 

@@ -24,10 +24,12 @@ def test_the_benchmark_smoke_run_measures_every_section_and_loses_no_page(tmp_pa
         assert row["bound_s"] > 0 and row["wall_s"] > 0
     floor = results["floor"]  # new and regen --stale beside the SDK alone, same server (issue 23)
     assert floor["floor_s"] > 0 and floor["lost"] == 0
+    assert floor["floor_program_s"] > floor["floor_s"]  # the SDK's import counts as a program's
     for run in floor["rounds_run"]:
         assert run["new"]["exit_code"] == 0 and run["new"]["written"] == floor["topics"]
         assert run["regen"]["exit_code"] == 0 and run["regen"]["written"] == floor["topics"]
         assert run["new"]["ratio"] > 0 and run["regen"]["ratio"] > 0
+        assert run["new"]["program_ratio"] < run["new"]["ratio"]
     for row in results["drift"]:  # bench/drift.py: replies that drift cost no page (issue 8)
         assert row["exit_code"] == 0 and row["written"] == row["topics"]
     assert "throughput" in printed and "near the floor" in printed  # the tables were printed

@@ -291,32 +291,31 @@ def frontier(
     named_pages: set[str] = set()  # spellings that name a page somewhere (a link, or by name)
     tallies: dict[str, _Tally] = {}  # spelling without a page → how it is named
     unlinked: list[str] = []
-    find, tally_of, strength, weights = index.find, tallies.get, _STRENGTH, WEIGHTS  # the loop's names
+    tally_of, strength, weights = tallies.get, _STRENGTH, WEIGHTS  # the loop's names
     for slug, names in read.items():
         strays = False
         for name, section, link in names.mentions:
-            if link is not None and link in read:
-                target: str | None = link
-            else:
+            if link is None or link not in read:
+                tally = tally_of(name)
+                if tally is not None:  # most mentions without a link: a spelling already tallied
+                    tally.weight += weights[section]
+                    tally.sections.add(section)
+                    strongest = tally.pages.setdefault(slug, section)
+                    if strength[section] < strength[strongest]:
+                        tally.pages[slug] = section
+                    continue
                 target = found.get(name, _UNSEEN)
-                if target is _UNSEEN:
-                    note = find(name)
+                if target is _UNSEEN:  # looked up once per spelling
+                    note = index.find(name)
                     target = found[name] = note.slug if note is not None else None
-            if target is not None:
-                if "(" in name or ": " in name:  # its other forms ('NLP' alone) name the page too
+                if target is None:
                     spellings.add(name)
-                    named_pages.add(name)
+                    tallies[name] = _Tally(weights[section], {slug: section}, {section})
+                    continue
                 strays = strays or (link is None and target != slug and section in TREE)
-                continue
-            tally = tally_of(name)
-            if tally is None:
+            if "(" in name or ": " in name:  # its other forms ('NLP' alone) name the page too
                 spellings.add(name)
-                tally = tallies[name] = _Tally(0.0, {}, set())
-            tally.weight += weights[section]
-            tally.sections.add(section)
-            strongest = tally.pages.get(slug)
-            if strongest is None or strength[section] < strength[strongest]:
-                tally.pages[slug] = section
+                named_pages.add(name)
         if strays:
             unlinked.append(slug)
     groups = spellings.groups()

@@ -42,6 +42,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 
 from topicgen.errors import TopicNameError, UsageError, VaultError
@@ -160,6 +161,9 @@ class Candidate:
         self.depth = group.depth  # steps from the root page (``--from``)
         self.score = sum(map(WEIGHTS.__getitem__, group.pages.values()))
         self.strongest = min(map(_STRENGTH.__getitem__, group.sections))
+        names = group.names  # most topics have one spelling: no preference to work out
+        first = next(iter(names)) if len(names) == 1 else self.preferred[0]
+        self._rank = (self.depth or 0, -self.score, self.strongest, title_key(first), first)
 
     @cached_property
     def preferred(self) -> tuple[str, ...]:
@@ -332,7 +336,7 @@ def frontier(
             ignored += 1
             continue
         candidates.append(Candidate(group))
-    candidates.sort(key=_rank)
+    candidates.sort(key=_RANK)
     generated = sum(1 for names in read.values() if names.generated)
     return Frontier(candidates, len(read), generated, unlinked, ignored)
 
@@ -416,6 +420,4 @@ def _usable(name: str) -> bool:
         return False
 
 
-def _rank(candidate: Candidate) -> tuple[int, float, int, str, str]:
-    first = candidate.preferred[0]
-    return (candidate.depth or 0, -candidate.score, candidate.strongest, title_key(first), first)
+_RANK = attrgetter("_rank")  # nearest first, then most named, strongest section, name

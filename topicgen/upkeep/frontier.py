@@ -21,16 +21,24 @@ Pages whose Topics tree names a topic that has a page without linking it
 (a page drafted by a run that was killed before relinking) are listed, so
 the caller can relink them.
 
-Speed (``bench/grow.py``: 10,000 pages): reading a page is a pure function of
-its bytes (``names_on_page``), so the vault's scan cache (``vault.stat_cache``)
-stands in front of it: a page unchanged since the last scan is not read, and
-an hourly run reads only what changed. Without the cache (``--no-cache``) the
-pages are read by two worker processes when the vault is big and the machine
-has the cores (reading a page costs several times what ``stale``'s
-frontmatter scan does, so workers pay for their start-up here), and Python's
-cycle collector is off while the names are tallied: the tallies hold
-hundreds of thousands of small objects and no cycles, and its passes over
-them cost a quarter of the time.
+Speed (``bench/grow.py``: 10,000 pages with 210,000 mentions of 57,000
+spellings, 27,587 topics without a page): reading a page is a pure function
+of its bytes (``names_on_page``), so the vault's scan cache
+(``vault.stat_cache``) stands in front of it: a page unchanged since the last
+scan is not read, and an hourly run reads only what changed. The cache keeps
+a page's mentions as columns (``_dump``), which load without a list per
+mention. Without the cache (``--no-cache``) the pages are read by two worker
+processes when the vault is big and the machine has the cores (reading a
+page costs several times what ``stale``'s frontmatter scan does, so workers
+pay for their start-up here). Each spelling named without a link is looked
+up once (``NoteIndex.find``, most of what ranking costs), a mention of a
+spelling already tallied only adds to its tally, and a candidate's rank is
+worked out when it is made. Python's cycle collector is off while the names
+are tallied, and through a dry run's listing: the tallies and candidates are
+hundreds of thousands of small objects with no cycles, and each pass over
+them costs 0.1-0.2 s. Warm, the whole command takes 1.6 s (median, load 1.4;
+2.9 s before these), of which reading the cache is about 0.25 s and ranking
+0.8 s.
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ _NONBLANK = re.compile(rb"\n[ \t]*\S")
 _ZWJ, _VS16 = "\u200d".encode(), "\ufe0f".encode()
 
 
-def prepare() -> None:
+def load_page_readers() -> None:
     """Load what reading a page takes, before worker processes are forked (each would load it again).
 
     A scan whose pages are all remembered (``grow`` through the scan cache) reads none: the

@@ -54,7 +54,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from topicgen.errors import TopicNameError, UsageError, VaultError
-from topicgen.read.names import NAMING, TREE, Mention, PageNames, names_on_page, prepare
+from topicgen.read.names import NAMING, TREE, Mention, PageNames, load_page_readers, names_on_page
 from topicgen.vault.files import read_regular
 from topicgen.vault.notes import Note, NoteIndex, key_tiers, name_keys, page_names, title_key
 from topicgen.vault.slugs import clean_topic_name, slug_for
@@ -85,7 +85,7 @@ def read_pages(topics_dir: Path, workers: int = 1) -> Iterator[tuple[str, PageNa
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
 
-    prepare()
+    load_page_readers()  # once, not in each worker
     chunks = [names[start : start + CHUNK] for start in range(0, len(names), CHUNK)]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         for chunk in pool.map(partial(_read_chunk, topics_dir), chunks):

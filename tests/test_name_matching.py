@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slugify import slugify
 
-from topicgen.vault.notes import Note, NoteIndex, is_abbreviation, name_keys
+from topicgen.vault.notes import _NON_WORD, Note, NoteIndex, is_abbreviation, name_keys, title_key
 from topicgen.vault.slugs import slug_for
 
 
@@ -52,3 +52,9 @@ def test_a_plain_names_slug_is_the_one_slugify_makes(name: str):
     expected = slugify(name)
     if expected and len(expected) <= 80:
         assert slug_for(name) == expected
+
+
+@given(st.text(alphabet="abcXYZ019 _-\t.()", max_size=40))
+def test_a_plain_ascii_name_reduces_as_the_punctuation_pass_would(name: str):
+    """Names of ASCII letters, digits and spaces skip the punctuation pass: with the same key."""
+    assert title_key(name) == " ".join(_NON_WORD.sub(" ", name.casefold()).split())

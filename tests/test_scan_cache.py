@@ -25,6 +25,7 @@ from topicgen.cli import app
 from topicgen.config import open_vault
 from topicgen.read.findings import Code
 from topicgen.upkeep.check import PAGE_CHECKS, check_pages
+from topicgen.upkeep.frontier import PAGE_NAMES
 from topicgen.upkeep.mentions import MENTIONS
 from topicgen.upkeep.staleness import PAGE_STATES, read_states
 from topicgen.vault import Vault
@@ -121,6 +122,22 @@ def test_an_unreadable_cache_is_rebuilt(vault, pages, reads):
     reads.clear()
     list(read_states(vault / "topics", cache))
     assert reads == []
+
+
+def test_grow_names_of_another_shape_in_the_cache_are_read_again_from_the_page(vault, pages, reads):
+    """An entry whose columns do not hold names (a cache edited by hand) is no answer: the page is read."""
+    cache = cache_of(vault)
+    first = list(read_pages(vault / "topics", PAGE_NAMES, cache))
+    (file,) = (vault / ".topicgen" / "cache" / "scan").glob("grow-names-*.json")
+    kept = json.loads(file.read_text(encoding="utf-8"))
+    for name, entry in kept["entries"].items():
+        stat_text, facts = entry[: entry.index("[")], json.loads(entry[entry.index("[") :])
+        facts[3] = [["a list, not a name"]] * len(facts[3]) if name.startswith("deep") else facts[3][:-1]
+        kept["entries"][name] = stat_text + json.dumps(facts)
+    file.write_text(json.dumps(kept), encoding="utf-8")
+    reads.clear()
+    assert list(read_pages(vault / "topics", PAGE_NAMES, cache)) == first
+    assert len(reads) == 3  # one name too few, or not names at all: every page read again
 
 
 def test_a_cache_from_another_topicgen_is_not_trusted(vault, pages, reads, monkeypatch):
@@ -248,14 +265,20 @@ def contents(vault: Path, draft_into) -> list[bytes]:
     return variants(draft_into(vault).read_text(encoding="utf-8"))
 
 
-FACTS = {"states": PAGE_STATES, "checks": PAGE_CHECKS, "mentions": MENTIONS, "notes": NOTES}
+FACTS = {
+    "states": PAGE_STATES,
+    "checks": PAGE_CHECKS,
+    "mentions": MENTIONS,
+    "notes": NOTES,
+    "grow names": PAGE_NAMES,
+}
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 def test_the_cached_scan_always_answers_as_a_scan_without_the_cache(contents, steps):
     """For every kind of fact a scan remembers: page states (stale, regen), checks, mentions
-    (relinking, grow) and notes (the titles links resolve to)."""
+    (relinking), notes (the titles links resolve to) and the names grow ranks."""
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         topics = root / "topics"

@@ -120,22 +120,17 @@ def grow(
         _ignore(the_vault, ignore, dry_run=dry_run)
         return
     settings = run_settings(settings, batch=batch)
-    if not dry_run:
-        from topicgen.runs.warmup import preload
-
-        preload(settings.model)  # the SDK loads while the vault is read
-    from topicgen.runs.api import grow_frontier
-
-    found = grow_frontier(the_vault, settings, root=root, depth=depth)
-    pending: list[str] = []
-    if batch:
-        from topicgen.runs.batch.api import pending_topics
-
-        pending = pending_topics(the_vault, settings.model)
-    chosen = _choose(found.candidates, limit, pending)
     if dry_run:
-        _print_frontier(the_vault, settings, found, chosen, pending, as_json=as_json, batch=batch)
+        from topicgen.upkeep.frontier import no_cycle_collection
+
+        with no_cycle_collection():  # it lists and leaves: no collector pass over the ranked candidates
+            found, pending, chosen = _plan(the_vault, settings, root, depth, limit, batch=batch)
+            _print_frontier(the_vault, settings, found, chosen, pending, as_json=as_json, batch=batch)
         return
+    from topicgen.runs.warmup import preload
+
+    preload(settings.model)  # the SDK loads while the vault is read
+    found, pending, chosen = _plan(the_vault, settings, root, depth, limit, batch=batch)
     _say_plan(found, chosen, pending)
     if not chosen and not pending:
         _relink(the_vault, settings, found)
@@ -157,6 +152,21 @@ def grow(
         batched=Batched(no_wait, reask) if batch else None,
         verb="growing",
     )
+
+
+def _plan(
+    vault: Any, settings: Any, root: str | None, depth: int | None, limit: int, *, batch: bool
+) -> tuple[Any, list[str], list[str]]:
+    """The vault's frontier, the names an earlier batch run submitted, and this run's names."""
+    from topicgen.runs.api import grow_frontier
+
+    found = grow_frontier(vault, settings, root=root, depth=depth)
+    pending: list[str] = []
+    if batch:
+        from topicgen.runs.batch.api import pending_topics
+
+        pending = pending_topics(vault, settings.model)
+    return found, pending, _choose(found.candidates, limit, pending)
 
 
 def _choose(candidates: list[Any], limit: int, pending: list[str]) -> list[str]:

@@ -25,10 +25,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote as url_unquote
 
 from topicgen.page.outline import SECTIONS
-from topicgen.page.render import label_text
 from topicgen.page.sections import outline_key
-from topicgen.read.recognise import bare
-from topicgen.read.section_readers import SectionReader
 from topicgen.vault.notes import note_of_text
 
 TREE = ("parent", "children", "advanced")
@@ -158,11 +155,24 @@ _NONBLANK = re.compile(rb"\n[ \t]*\S")
 _ZWJ, _VS16 = "\u200d".encode(), "\ufe0f".encode()
 
 
+def load_page_readers() -> None:
+    """Load what reading a page takes, before worker processes are forked (each would load it again).
+
+    A scan whose pages are all remembered (``grow`` through the scan cache) reads none: the
+    renderer's labels and the section readers are loaded when a page is first read.
+    """
+    from topicgen.read import section_readers  # noqa: F401  (``_read``: a section in another shape)
+
+    _canonical_lines()
+
+
 @lru_cache(maxsize=8)
 def _canonical_lines() -> dict[str, dict[tuple[bytes, bytes], tuple[bytes, str | None]]]:
     """Per naming section, its lines as topicgen renders them (joiners and selectors off): the
     bullet's indent and emoji → (the label the line starts with, or b'' for an item; the section
     its item names, or None for a label line that names nothing)."""
+    from topicgen.page.render import label_text
+    from topicgen.read.recognise import bare
 
     def emoji(label: Any) -> bytes:
         return bare(label.emoji).encode()
@@ -211,6 +221,8 @@ def _mentioned(item: bytes, section: str) -> tuple[Mention, ...]:
 
 def _read(key: str, lines: list[str]) -> list[Mention]:
     """A section in another shape, read by the page reader's section reader (findings ignored)."""
+    from topicgen.read.section_readers import SectionReader
+
     extract = SectionReader(lambda *_: None, lambda *_: None).extract(key, list(enumerate(lines, 1)))
     value = extract.value
     if value is None:

@@ -29,6 +29,7 @@ from topicgen.upkeep.frontier import PAGE_NAMES
 from topicgen.upkeep.mentions import MENTIONS
 from topicgen.upkeep.staleness import PAGE_STATES, read_states
 from topicgen.vault import Vault
+from topicgen.vault.files import filesystem_now
 from topicgen.vault.notes import NOTES
 from topicgen.vault.stat_cache import ScanCache, read_pages
 
@@ -36,8 +37,13 @@ RACY = 15_000_000  # 15 ms: longer than a coarse file-time tick (4-10 ms), short
 
 
 def settle() -> None:
-    """Let the racy-git window pass, so what the next scan reads can be remembered."""
-    time.sleep((RACY + 5_000_000) / 1e9)
+    """Let the racy-git window pass, so what the next scan reads can be remembered: counted on the file
+    system's clock, which ticks coarsely (a page's time and the scan's start may each be a tick behind
+    the process's clock, so a fixed sleep can fall short)."""
+    folder = Path(tempfile.gettempdir())  # where pytest's tmp_path lives: the pages' file system
+    until = filesystem_now(folder) + RACY + 1_000_000
+    while filesystem_now(folder) < until:
+        time.sleep(0.002)
 
 
 def cache_of(root: Path, racy_ns: int = RACY) -> ScanCache:

@@ -8,10 +8,13 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from topicgen.vault.stat_cache import RACY_NS
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("openai", "anthropic", "google", "httpx2", "httpx", "pydantic", "jinja2", "rich", "genai_prices")
@@ -242,3 +245,41 @@ def test_regen_stale_imports_no_more_than_new_before_its_first_request(fake_prov
     assert [name for name in early if name.split(".")[0] != "emoji"] == ["topicgen.runs.regen"]
     assert top_level(before) - {"emoji"} <= top_level(before_new)
     assert {"topicgen.page.render", "topicgen.page.schema"} <= at_exit
+
+
+# --- What `stale` loads ------------------------------------------------------------------------------
+
+LOADED = "--- loaded at exit: "
+# `topicgen ARGS...` writing on stderr the modules it loaded, as it leaves.
+MODULES_AT_EXIT = f"""
+import json, sys
+import topicgen.cli
+sys.argv = ["topicgen", *sys.argv[1:]]
+try:
+    topicgen.cli.main()
+finally:
+    sys.stderr.write({LOADED!r} + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+# What listing stale pages never needs: a YAML parser (topicgen's own keys are read with a regular
+# expression), slugify, prices, rendering, the emoji tables, the reply-handling and provider stacks.
+NOT_FOR_STALE = ("yaml", "slugify", "genai_prices", "rich", "jinja2", "emoji", "markdown_it", *HEAVY[:5])
+
+
+def modules_at_exit(*args: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", MODULES_AT_EXIT, *args], capture_output=True, text=True, check=False, cwd=REPO
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith(LOADED)]
+    return set(json.loads(line.removeprefix(LOADED)))
+
+
+def test_stale_loads_no_yaml_parser_prices_or_rendering_cold_or_warm(vault, draft_into):
+    draft_into(vault)
+    edited = draft_into(vault, "Graph Theory")
+    edited.write_text(edited.read_text("utf-8").replace("\n\n", "\n\nA reader's note.\n\n", 1), "utf-8")
+    time.sleep(RACY_NS / 1e9 + 0.1)  # pages this recent are read again, never remembered (stat_cache)
+    for run in ("cold", "warm"):  # the first run reads every page and leaves the scan cache; the second reads it
+        loaded = top_level(modules_at_exit("stale", "--json", "--vault", str(vault)))
+        assert not set(NOT_FOR_STALE) & loaded, f"{run}: {sorted(set(NOT_FOR_STALE) & loaded)}"
+        assert (vault / ".topicgen" / "cache" / "scan").is_dir()

@@ -279,7 +279,7 @@ def test_stale_loads_no_yaml_parser_prices_or_rendering_cold_or_warm(vault, draf
     edited = draft_into(vault, "Graph Theory")
     edited.write_text(edited.read_text("utf-8").replace("\n\n", "\n\nA reader's note.\n\n", 1), "utf-8")
     time.sleep(RACY_NS / 1e9 + 0.1)  # pages this recent are read again, never remembered (stat_cache)
-    for run in ("cold", "warm"):  # the first run reads every page and leaves the scan cache; the second reads it
+    for run in ("cold", "warm"):  # the first reads every page and leaves the scan cache; the second reads it
         loaded = top_level(modules_at_exit("stale", "--json", "--vault", str(vault)))
         assert not set(NOT_FOR_STALE) & loaded, f"{run}: {sorted(set(NOT_FOR_STALE) & loaded)}"
         assert (vault / ".topicgen" / "cache" / "scan").is_dir()

@@ -4,8 +4,6 @@ Only typer and the standard library are imported here; commands import what
 they need when they run.
 """
 
-from __future__ import annotations
-
 import functools
 import sys
 from collections.abc import Callable, Iterable

@@ -294,3 +294,19 @@ def test_stale_loads_no_yaml_parser_prices_or_rendering_cold_or_warm(vault, draf
         loaded = top_level(modules_at_exit("stale", "--json", "--vault", str(vault)))
         assert not set(NOT_FOR_STALE) & loaded, f"{run}: {sorted(set(NOT_FOR_STALE) & loaded)}"
         assert (vault / ".topicgen" / "cache" / "scan").is_dir()
+
+
+def test_the_collector_paused_for_start_up_collects_again_once_the_command_starts(vault):
+    code = (
+        "import gc, sys\n"
+        "import topicgen.cli\n"
+        "sys.argv = ['topicgen', 'stale', '--vault', sys.argv[1]]\n"
+        "try:\n"
+        "    topicgen.cli.main()\n"
+        "finally:\n"
+        "    sys.stderr.write(f'collecting={gc.isenabled()} set aside={gc.get_freeze_count() > 0}')\n"
+    )
+    command = [sys.executable, "-c", code, str(vault)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr.endswith("collecting=True set aside=True")

@@ -16,7 +16,7 @@ import os
 import sys
 
 from topicgen.cli import adopting, batch, configure, draft, grow, models, upkeep  # noqa: F401  (registers the commands)
-from topicgen.cli.app import app
+from topicgen.cli.app import app, pause_collection
 
 _exit_code = [0]
 
@@ -33,6 +33,7 @@ def _leave() -> None:
 
 def main() -> None:
     atexit.register(_leave)
+    pause_collection()  # until the command starts (cli.app)
     try:
         app(prog_name="topicgen")
     except SystemExit as stop:

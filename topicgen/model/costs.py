@@ -25,39 +25,15 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from topicgen import clock
-from topicgen.model.catalogue import Rates, catalogue
+from topicgen.model.catalogue import catalogue
 from topicgen.model.clients.base import Usage
+from topicgen.model.price import Price  # costs.Price, as ever
 
 FREE_PROVIDERS = ("replay", "ollama")
 GENAI_PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "gemini": "google"}  # → genai-prices id
 ANTHROPIC_CACHE_WRITE = 1.25  # 5-minute cache writes cost 1.25 × input
 ANTHROPIC_CACHE_WRITE_1H = 2.0  # 1-hour cache writes (batches) cost 2 × input
 BATCH_DISCOUNT = 0.5  # OpenAI's, Anthropic's and Gemini's batch APIs: half price
-
-
-class Price(Rates):
-    """USD per million tokens. Cache reads default to a tenth of input; cache writes to input;
-    1-hour cache writes to the 5-minute rate."""
-
-    def cost(self, usage: Usage) -> float:
-        """``usage.input_tokens`` counts every input token, cache reads and writes included."""
-        read = self.input / 10 if self.cached_input is None else self.cached_input
-        write = self.input if self.cache_write is None else self.cache_write
-        write_1h = write if self.cache_write_1h is None else self.cache_write_1h
-        hour = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
-        fresh = max(0, usage.input_tokens - usage.cached_tokens - usage.cache_write_tokens)
-        return (
-            fresh * self.input
-            + usage.cached_tokens * read
-            + (usage.cache_write_tokens - hour) * write
-            + hour * write_1h
-            + usage.output_tokens * self.output
-        ) / 1_000_000
-
-    def scaled(self, factor: float) -> Price:
-        return Price(
-            **{name: None if rate is None else rate * factor for name, rate in self.model_dump().items()}
-        )
 
 
 class Priced(Protocol):

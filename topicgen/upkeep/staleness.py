@@ -30,8 +30,6 @@ from topicgen.config import Settings
 from topicgen.errors import VaultError
 from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import OUTLINE
-from topicgen.page.sections import split_body
-from topicgen.vault.notes import unquote
 from topicgen.vault.stat_cache import Facts, ScanCache, page_names, read_page, read_pages
 
 _META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):(.*)$", re.MULTILINE)  # values stripped in code
@@ -95,6 +93,8 @@ def _parse_time(value: str | None) -> datetime | None:
 
 def _read_metadata(frontmatter: str, state: PageState) -> dict[str, str]:
     """Title and generation metadata into ``state``; the values of topicgen's keys and the title."""
+    from topicgen.vault.notes import unquote  # with what reading a page needs: a warm scan reads none
+
     values = {key: unquote(value.strip(" \t")) for key, value in _META_LINE.findall(frontmatter)}
     state.title = values.get("title", "")
     if "topicgen_fingerprint" not in values:
@@ -154,6 +154,8 @@ def page_state(path: Path, raw: bytes, *, hashes: bool = False) -> PageState:
     except UnicodeDecodeError:
         state.problem = "not UTF-8 text"
         return state
+    from topicgen.page.sections import split_body
+
     texts = {block.key: block.text for block in split_body(body).blocks if block.key}
     state.present = tuple(key for key in ALL_KEYS if key in texts)
     state.edited = tuple(

@@ -48,13 +48,16 @@ def lookups(monkeypatch: pytest.MonkeyPatch) -> Lookups:
 
 
 def in_a_new_process(model: str = "gpt-6-luna", *, batch: bool = False, day: dt.date = DAY) -> Price | None:
+    price_memo.save()  # as the last process ended
     costs._genai_price.cache_clear()  # what one process found it keeps; the memo is for the next one
+    price_memo._read.clear()
     return costs._genai_price("openai", model, batch, day)
 
 
 def test_a_price_found_once_is_found_again_without_genai_prices(lookups, user_folders):
     assert in_a_new_process() == LUNA
     assert in_a_new_process() == LUNA
+    price_memo.save()
     assert lookups == [("openai", "gpt-6-luna", False)]
     memo = user_folders / "cache" / "topicgen" / "prices.json"
     assert memo.is_file() and oct(memo.stat().st_mode & 0o777) == "0o600"

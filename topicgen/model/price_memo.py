@@ -1,10 +1,9 @@
 """The prices topicgen found in genai-prices, remembered in the user's cache folder.
 
 Finding one price imports genai-prices' whole table (a 1.6 MB module: about 0.2 s, a second
-without its bytecode), in every dry run's estimate and every run's summary, to find the price it found the
-time before. What
-``costs`` found is kept in ``$XDG_CACHE_HOME/topicgen/prices.json`` (``~/.cache/topicgen``), and
-answers again only for the same question on the same data:
+without its bytecode), in every dry run's estimate and every run's summary, to find the price it
+found the time before. What ``costs`` found is kept in ``$XDG_CACHE_HOME/topicgen/prices.json``
+(``~/.cache/topicgen``), and answers again only for the same question on the same data:
 
 - the same installed genai-prices: its version, folder, and the size and mtime of the files that
   hold and read its prices (an upgrade or a reinstall is a new memo);

@@ -57,12 +57,19 @@ class PageState:
     section_hashes: dict[str, str] = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Assessment:
     page: PageState
     reasons: tuple[str, ...]
     regenerate: tuple[str, ...]  # section keys a regen would ask for
     keep: tuple[str, ...]  # edited sections a regen keeps (without --force)
+
+    def __init__(
+        self, page: PageState, reasons: tuple[str, ...], regenerate: tuple[str, ...], keep: tuple[str, ...]
+    ) -> None:
+        # what a frozen dataclass's own __init__ does (object.__setattr__ for each field), at half its
+        # cost: a scan makes one for every page, ten thousand in a big vault
+        self.__dict__.update(page=page, reasons=reasons, regenerate=regenerate, keep=keep)
 
     @property
     def stale(self) -> bool:
@@ -204,7 +211,9 @@ def assess(state: PageState, settings: Settings, fingerprint: str, now: datetime
         which = "configured model" if len(settings.models) == 1 else "the fallback chain's first model"
         reasons.append(f"made by {state.model}, {which} is {settings.model}")
         whole = True
-    missing = [key for key in ALL_KEYS if key not in state.present] if state.present != ALL_KEYS else []
+    present = state.present  # ALL_KEYS itself for a page read whole or remembered so: compared at once
+    whole_outline = present is ALL_KEYS or present == ALL_KEYS
+    missing = [] if whole_outline else [key for key in ALL_KEYS if key not in present]
     if missing:
         reasons.append(f"missing {len(missing)} section(s): {', '.join(missing)}")
     if not whole and not missing:

@@ -28,9 +28,8 @@ from topicgen.errors import ConfigError, UsageError
 from topicgen.model.price import Price
 from topicgen.user.dirs import user_config_file
 from topicgen.user.trust import MAX_SETTINGS_BYTES, TrustState, trust_state
-from topicgen.vault import Vault
+from topicgen.vault import GENERATION_PREFIX, OWNED_KEYS, Vault
 from topicgen.vault.files import read_regular
-from topicgen.vault.frontmatter import GENERATION_PREFIX, OWNED_KEYS
 from topicgen.verify.settings import VerifySettings
 
 CONFIG_FILE = "topicgen.toml"

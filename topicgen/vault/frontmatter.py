@@ -22,9 +22,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from topicgen.errors import VaultError
+from topicgen.vault import GENERATION_PREFIX, OWNED_KEYS  # the keys topicgen owns: settings need them too
 
-OWNED_KEYS = ("share", "aliases", "title", "URL")
-GENERATION_PREFIX = "topicgen_"
 MAX_DEPTH = 32  # nested mappings and lists; real frontmatter uses two or three
 MAX_YAML_CHARS = 256 * 1024
 # A plain key is taken whole up to its colon (spaces before it included, stripped in code), never given

@@ -130,10 +130,11 @@ def remember(provider_id: str, model: str, batch: bool, day: date, price: Price 
     with _lock:
         entries = _entries(stamp)
         entries[_key(provider_id, model, batch)] = None if price is None else price.model_dump()
-        with contextlib.suppress(TopicgenError):
+        with contextlib.suppress(TopicgenError):  # no home folder to keep it in
+            where = (memo_file(), json.dumps(stamp, sort_keys=True))
             if not _unsaved:
                 atexit.register(save)
-            _unsaved[(memo_file(), json.dumps(stamp, sort_keys=True))] = {"stamp": stamp, "prices": entries}
+            _unsaved[where] = {"stamp": stamp, "prices": entries}
 
 
 def save() -> None:

@@ -131,11 +131,13 @@ def fixture_prices(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict]:
 
 @pytest.fixture(autouse=True)
 def user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The user's own topicgen files (config.toml, trusted vaults, the cache key) live in a fresh
-    folder per test, never in the developer's home: ``user_folders / "config"`` and ``/ "data"``."""
+    """The user's own topicgen files (config.toml, trusted vaults, the cache key, remembered prices) live
+    in a fresh folder per test, never in the developer's home: ``user_folders / "config"``, ``/ "data"``
+    and ``/ "cache"``."""
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     return home
 
 

@@ -170,8 +170,6 @@ def test_an_untouched_page_ending_with_a_newline_is_judged_by_its_body_hash_alon
     vault, draft_into, monkeypatch
 ):
     """``new`` hashes the body it rendered, then adds the final newline the vault's pages end with."""
-    import topicgen.upkeep.staleness as staleness
-
     (vault / "topicgen.toml").write_text("final_newline = true\n", encoding="utf-8")
     page = draft_into(vault)
     assert page.read_bytes().endswith(b"\n")
@@ -179,6 +177,6 @@ def test_an_untouched_page_ending_with_a_newline_is_judged_by_its_body_hash_alon
     def no_split(body: str):
         raise AssertionError("an untouched page was split into its sections")
 
-    monkeypatch.setattr(staleness, "split_body", no_split)
+    monkeypatch.setattr("topicgen.page.sections.split_body", no_split)  # imported when a page needs it
     state = read_page_state(page)
     assert state.generated and state.edited == () and state.present == ALL_KEYS

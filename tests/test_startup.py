@@ -8,10 +8,13 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from topicgen.vault.stat_cache import RACY_NS
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("openai", "anthropic", "google", "httpx2", "httpx", "pydantic", "jinja2", "rich", "genai_prices")
@@ -58,6 +61,14 @@ def test_importing_the_cli_loads_no_provider_sdk_or_http_stack():
 @pytest.mark.parametrize("heavy", HEAVY)
 def test_topicgen_help_loads_none_of_the_heavy_libraries(heavy):
     assert heavy not in top_level(imported_by(HELP))
+
+
+def test_the_cli_modules_keep_annotations_evaluated_once():
+    """typer reads every command's annotations on each run: as strings (``from __future__ import
+    annotations``) they would be compiled and evaluated again every time."""
+    for module in sorted((REPO / "topicgen" / "cli").glob("*.py")):
+        text = module.read_text(encoding="utf-8")
+        assert not re.search(r"(?m)^from __future__ import annotations", text), module.name
 
 
 def test_topicgen_help_still_prints_the_commands():
@@ -240,5 +251,62 @@ def test_regen_stale_imports_no_more_than_new_before_its_first_request(fake_prov
     # its own module and the emoji tables (a page's topic is its title without its emoji), and none
     # of what handles a reply
     assert [name for name in early if name.split(".")[0] != "emoji"] == ["topicgen.runs.regen"]
-    assert top_level(before) - {"emoji"} <= top_level(before_new)
+    # and the YAML parser (libyaml's Cython runtime with it): the page's frontmatter is read, safely,
+    # before its request is built; `new` writes a page without reading one
+    yaml = {"yaml", "cython_runtime", *(name for name in top_level(before) if name.startswith("_cython"))}
+    assert top_level(before) - {"emoji"} - yaml <= top_level(before_new)
     assert {"topicgen.page.render", "topicgen.page.schema"} <= at_exit
+
+
+# --- What `stale` loads ------------------------------------------------------------------------------
+
+LOADED = "--- loaded at exit: "
+# `topicgen ARGS...` writing on stderr the modules it loaded, as it leaves.
+MODULES_AT_EXIT = f"""
+import json, sys
+import topicgen.cli
+sys.argv = ["topicgen", *sys.argv[1:]]
+try:
+    topicgen.cli.main()
+finally:
+    sys.stderr.write({LOADED!r} + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+# What listing stale pages never needs: a YAML parser (topicgen's own keys are read with a regular
+# expression), slugify, prices, rendering, the emoji tables, the reply-handling and provider stacks.
+NOT_FOR_STALE = ("yaml", "slugify", "genai_prices", "rich", "jinja2", "emoji", "markdown_it", *HEAVY[:5])
+
+
+def modules_at_exit(*args: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", MODULES_AT_EXIT, *args], capture_output=True, text=True, check=False, cwd=REPO
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith(LOADED)]
+    return set(json.loads(line.removeprefix(LOADED)))
+
+
+def test_stale_loads_no_yaml_parser_prices_or_rendering_cold_or_warm(vault, draft_into):
+    draft_into(vault)
+    edited = draft_into(vault, "Graph Theory")
+    edited.write_text(edited.read_text("utf-8").replace("\n\n", "\n\nA reader's note.\n\n", 1), "utf-8")
+    time.sleep(RACY_NS / 1e9 + 0.1)  # pages this recent are read again, never remembered (stat_cache)
+    for run in ("cold", "warm"):  # the first reads every page and leaves the scan cache; the second reads it
+        loaded = top_level(modules_at_exit("stale", "--json", "--vault", str(vault)))
+        assert not set(NOT_FOR_STALE) & loaded, f"{run}: {sorted(set(NOT_FOR_STALE) & loaded)}"
+        assert (vault / ".topicgen" / "cache" / "scan").is_dir()
+
+
+def test_the_collector_paused_for_start_up_collects_again_once_the_command_starts(vault):
+    code = (
+        "import gc, sys\n"
+        "import topicgen.cli\n"
+        "sys.argv = ['topicgen', 'stale', '--vault', sys.argv[1]]\n"
+        "try:\n"
+        "    topicgen.cli.main()\n"
+        "finally:\n"
+        "    sys.stderr.write(f'collecting={gc.isenabled()} set aside={gc.get_freeze_count() > 0}')\n"
+    )
+    command = [sys.executable, "-c", code, str(vault)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr.endswith("collecting=True set aside=True")

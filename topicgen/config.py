@@ -25,13 +25,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
 from topicgen.errors import ConfigError, UsageError
-from topicgen.model.clients import url_problem
-from topicgen.model.costs import Price
+from topicgen.model.price import Price
 from topicgen.user.dirs import user_config_file
 from topicgen.user.trust import MAX_SETTINGS_BYTES, TrustState, trust_state
-from topicgen.vault import Vault
+from topicgen.vault import GENERATION_PREFIX, OWNED_KEYS, Vault
 from topicgen.vault.files import read_regular
-from topicgen.vault.frontmatter import GENERATION_PREFIX, OWNED_KEYS
 from topicgen.verify.settings import VerifySettings
 
 CONFIG_FILE = "topicgen.toml"
@@ -72,6 +70,8 @@ class ProviderSettings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _an_address(cls, value: str | None) -> str | None:
+        from topicgen.model.clients import url_problem  # its dataclasses load only for a base_url set
+
         if value is not None and (problem := url_problem(value)) is not None:
             raise ValueError(f"not a server address: {problem}")
         return value

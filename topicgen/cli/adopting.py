@@ -1,7 +1,5 @@
 """Commands that read pages topicgen did not write: ``import``, ``check`` and ``adopt``."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Any

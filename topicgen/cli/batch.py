@@ -8,8 +8,6 @@ finishes it, ``batch cancel`` stops what is in flight, and ``batch clean``
 removes what the vault keeps of batches whose pages are all written.
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,7 +1,5 @@
 """``topicgen config``: the settings in effect, and where each one came from."""
 
-from __future__ import annotations
-
 import json
 from typing import Annotated
 

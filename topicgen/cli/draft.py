@@ -1,7 +1,5 @@
 """Commands that make pages: ``new``, ``render`` and ``schema``."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Any

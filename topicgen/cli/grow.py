@@ -1,7 +1,5 @@
 """``topicgen grow``: draft the topics the vault's pages name that have no page yet, a few at a time."""
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import Annotated, Any

@@ -1,7 +1,5 @@
 """``topicgen models``: the models topicgen knows, their status, prices and capabilities."""
 
-from __future__ import annotations
-
 import json
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """Commands that tend a vault: ``stale``, ``regen`` and ``index``."""
 
-from __future__ import annotations
-
 import json
 from json.encoder import encode_basestring  # a JSON string with non-ASCII kept, as ensure_ascii=False
 from pathlib import Path

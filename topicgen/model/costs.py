@@ -13,7 +13,8 @@ an ``openai-compatible:`` server serving a model known by name (Gemini's
 OpenAI endpoint, OpenRouter's ``vendor/model``) is priced as that model. A
 model nobody knows has no price, and ``--max-cost`` then asks for one.
 
-genai-prices is imported only when a price is looked up, never at start-up.
+genai-prices is imported only when a price is looked up, never at start-up, and not at all
+when the price was found before on the same day in the same data (``price_memo``).
 """
 
 from __future__ import annotations
@@ -25,39 +26,15 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from topicgen import clock
-from topicgen.model.catalogue import Rates, catalogue
+from topicgen.model.catalogue import catalogue
 from topicgen.model.clients.base import Usage
+from topicgen.model.price import Price  # costs.Price, as ever
 
 FREE_PROVIDERS = ("replay", "ollama")
 GENAI_PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "gemini": "google"}  # → genai-prices id
 ANTHROPIC_CACHE_WRITE = 1.25  # 5-minute cache writes cost 1.25 × input
 ANTHROPIC_CACHE_WRITE_1H = 2.0  # 1-hour cache writes (batches) cost 2 × input
 BATCH_DISCOUNT = 0.5  # OpenAI's, Anthropic's and Gemini's batch APIs: half price
-
-
-class Price(Rates):
-    """USD per million tokens. Cache reads default to a tenth of input; cache writes to input;
-    1-hour cache writes to the 5-minute rate."""
-
-    def cost(self, usage: Usage) -> float:
-        """``usage.input_tokens`` counts every input token, cache reads and writes included."""
-        read = self.input / 10 if self.cached_input is None else self.cached_input
-        write = self.input if self.cache_write is None else self.cache_write
-        write_1h = write if self.cache_write_1h is None else self.cache_write_1h
-        hour = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
-        fresh = max(0, usage.input_tokens - usage.cached_tokens - usage.cache_write_tokens)
-        return (
-            fresh * self.input
-            + usage.cached_tokens * read
-            + (usage.cache_write_tokens - hour) * write
-            + hour * write_1h
-            + usage.output_tokens * self.output
-        ) / 1_000_000
-
-    def scaled(self, factor: float) -> Price:
-        return Price(
-            **{name: None if rate is None else rate * factor for name, rate in self.model_dump().items()}
-        )
 
 
 class Priced(Protocol):
@@ -150,26 +127,56 @@ def genai_price(provider: str, model: str, *, batch: bool = False) -> Price | No
 
 @functools.lru_cache(maxsize=128)
 def _genai_price(provider_id: str, model: str, batch: bool, day: Any) -> Price | None:
+    """The price genai-prices gives on ``day``: remembered from an earlier lookup of the same installed
+    data on the same day (``price_memo``), else looked up (importing its table) and remembered."""
+    from topicgen.model import price_memo
+
+    known, price = price_memo.recall(provider_id, model, batch, day)
+    if known:
+        return price
+    price, dated = _look_up(provider_id, model, batch)
+    if dated:
+        price_memo.remember(provider_id, model, batch, day, price)
+    return price
+
+
+def _look_up(provider_id: str, model: str, batch: bool) -> tuple[Price | None, bool]:
+    """(the price genai-prices gives now, whether it depends on nothing but the day: a price with a
+    time-of-day condition, off-peak rates, is not to be remembered for the day)."""
     from genai_prices.data_snapshot import get_snapshot
 
     try:
         _, info = get_snapshot().find_provider_model(model, None, provider_id, None)
     except LookupError:
-        return None
+        return None, True
+    dated = _dated_only(info)
     live = info.get_prices(clock.moment(), None)
     prices = info.get_prices(clock.moment(), {"processing": "batch"}) if batch else live
     if batch and prices == live:  # no batch variant: the provider's rule applies (known_price)
-        return None
+        return None, dated
     input_rate, output_rate = _rate(prices.input_mtok), _rate(prices.output_mtok)
     if input_rate is None or output_rate is None:
-        return None
-    return Price(
+        return None, dated
+    price = Price(
         input=input_rate,
         output=output_rate,
         cached_input=_rate(prices.cache_read_mtok),
         cache_write=_rate(prices.cache_write_mtok),
         cache_write_1h=_rate(getattr(prices, "cache_write_1h_mtok", None)),
     )
+    return price, dated
+
+
+def _dated_only(info: Any) -> bool:
+    """Whether every condition on a genai-prices model's prices is a start date (none is of the hour)."""
+    try:
+        from genai_prices.types import StartDateConstraint
+    except ImportError:  # a genai-prices without dated prices: nothing to be sure of
+        return False
+    conditional = info.prices if isinstance(info.prices, list) else []
+    variants = getattr(info, "price_variants", None) or []
+    constraints = [getattr(condition, "constraint", None) for condition in [*conditional, *variants]]
+    return all(found is None or isinstance(found, StartDateConstraint) for found in constraints)
 
 
 def priced_as(spec: str) -> tuple[str, str]:

@@ -30,8 +30,6 @@ from topicgen.config import Settings
 from topicgen.errors import VaultError
 from topicgen.page.hashing import body_hash, content_hash
 from topicgen.page.outline import OUTLINE
-from topicgen.page.sections import split_body
-from topicgen.vault.notes import unquote
 from topicgen.vault.stat_cache import Facts, ScanCache, page_names, read_page, read_pages
 
 _META_LINE = re.compile(r"^(topicgen_[a-z_]+|title):(.*)$", re.MULTILINE)  # values stripped in code
@@ -59,12 +57,19 @@ class PageState:
     section_hashes: dict[str, str] = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Assessment:
     page: PageState
     reasons: tuple[str, ...]
     regenerate: tuple[str, ...]  # section keys a regen would ask for
     keep: tuple[str, ...]  # edited sections a regen keeps (without --force)
+
+    def __init__(
+        self, page: PageState, reasons: tuple[str, ...], regenerate: tuple[str, ...], keep: tuple[str, ...]
+    ) -> None:
+        # what a frozen dataclass's own __init__ does (object.__setattr__ for each field), at half its
+        # cost: a scan makes one for every page, ten thousand in a big vault
+        self.__dict__.update(page=page, reasons=reasons, regenerate=regenerate, keep=keep)
 
     @property
     def stale(self) -> bool:
@@ -95,6 +100,8 @@ def _parse_time(value: str | None) -> datetime | None:
 
 def _read_metadata(frontmatter: str, state: PageState) -> dict[str, str]:
     """Title and generation metadata into ``state``; the values of topicgen's keys and the title."""
+    from topicgen.vault.notes import unquote  # with what reading a page needs: a warm scan reads none
+
     values = {key: unquote(value.strip(" \t")) for key, value in _META_LINE.findall(frontmatter)}
     state.title = values.get("title", "")
     if "topicgen_fingerprint" not in values:
@@ -154,6 +161,8 @@ def page_state(path: Path, raw: bytes, *, hashes: bool = False) -> PageState:
     except UnicodeDecodeError:
         state.problem = "not UTF-8 text"
         return state
+    from topicgen.page.sections import split_body
+
     texts = {block.key: block.text for block in split_body(body).blocks if block.key}
     state.present = tuple(key for key in ALL_KEYS if key in texts)
     state.edited = tuple(
@@ -202,7 +211,9 @@ def assess(state: PageState, settings: Settings, fingerprint: str, now: datetime
         which = "configured model" if len(settings.models) == 1 else "the fallback chain's first model"
         reasons.append(f"made by {state.model}, {which} is {settings.model}")
         whole = True
-    missing = [key for key in ALL_KEYS if key not in state.present] if state.present != ALL_KEYS else []
+    present = state.present  # ALL_KEYS itself for a page read whole or remembered so: compared at once
+    whole_outline = present is ALL_KEYS or present == ALL_KEYS
+    missing = [] if whole_outline else [key for key in ALL_KEYS if key not in present]
     if missing:
         reasons.append(f"missing {len(missing)} section(s): {', '.join(missing)}")
     if not whole and not missing:

@@ -1,8 +1,9 @@
-"""Where the user's own topicgen files live: ``$XDG_CONFIG_HOME/topicgen`` and ``$XDG_DATA_HOME/topicgen``.
+"""Where the user's own topicgen files live: ``$XDG_CONFIG_HOME/topicgen``, ``$XDG_DATA_HOME/topicgen``
+and ``$XDG_CACHE_HOME/topicgen``.
 
 The XDG base-directory rules, on every POSIX system (macOS included, as git,
 gh and mise do): a variable that is unset, empty or not an absolute path falls
-back to ``~/.config`` and ``~/.local/share``.
+back to ``~/.config``, ``~/.local/share`` and ``~/.cache``.
 """
 
 from __future__ import annotations
@@ -40,3 +41,9 @@ def user_config_file(environ: Mapping[str, str] | None = None) -> Path:
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The folder of what topicgen keeps for this user: trusted vaults, the cache key."""
     return _base("XDG_DATA_HOME", ".local/share", environ) / APP
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The folder of what topicgen keeps for this user only to be faster (``$XDG_CACHE_HOME/topicgen``,
+    ``~/.cache/topicgen``): anything in it may be deleted at any time."""
+    return _base("XDG_CACHE_HOME", ".cache", environ) / APP

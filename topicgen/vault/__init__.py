@@ -20,6 +20,10 @@ from pathlib import Path
 from topicgen.errors import VaultError
 
 STATE_DIR = ".topicgen"
+# The frontmatter keys topicgen owns in a page (``frontmatter``: every other key is the vault's): here,
+# so that settings know them without loading what reads and writes frontmatter.
+OWNED_KEYS = ("share", "aliases", "title", "URL")
+GENERATION_PREFIX = "topicgen_"
 # The folders topicgen makes in its state folder (each writer also refuses a link at any deeper step).
 STATE_FOLDERS = ("cache", "cache/replies", "cache/verify", "batches", "batches/runs", "locks")
 # Written into the state folder: everything there is topicgen's working state (reply cache, locks,

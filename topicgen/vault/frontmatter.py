@@ -21,15 +21,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from topicgen.errors import VaultError
+from topicgen.vault import GENERATION_PREFIX, OWNED_KEYS  # the keys topicgen owns: settings need them too
 
-OWNED_KEYS = ("share", "aliases", "title", "URL")
-GENERATION_PREFIX = "topicgen_"
 MAX_DEPTH = 32  # nested mappings and lists; real frontmatter uses two or three
 MAX_YAML_CHARS = 256 * 1024
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: ~10x faster
 # A plain key is taken whole up to its colon (spaces before it included, stripped in code), never given
 # back: a key that could end anywhere before optional spaces would read a line of spaces once per space.
 _TOP_LEVEL_KEY = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:]*+))\s*:(?:\s|$)""")
@@ -44,36 +40,22 @@ _KEYWORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "nul
 _ESCAPED = re.compile(r"[\x7f-\x9f\u2028\u2029\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\ue000-\uf8ff]")
 
 
-class UnsafeYaml(yaml.YAMLError):
-    """Frontmatter topicgen refuses to expand: aliases, deep nesting, an oversized block."""
+def __getattr__(name: str) -> Any:
+    """``UnsafeYaml`` (``topicgen.vault.safe_yaml``), loaded with PyYAML when first asked for."""
+    if name == "UnsafeYaml":
+        from topicgen.vault.safe_yaml import UnsafeYaml
 
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem  # read like PyYAML's own errors' ``problem``
+        return UnsafeYaml
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_yaml(text: str) -> Any:
     """YAML from a vault, parsed without aliases, deeper than ``MAX_DEPTH`` or longer than
-    ``MAX_YAML_CHARS``: ``UnsafeYaml`` (a ``yaml.YAMLError``) says which."""
-    if len(text) > MAX_YAML_CHARS:
-        raise UnsafeYaml(f"it is over {MAX_YAML_CHARS // 1024} KiB of YAML")
-    too_deep = UnsafeYaml(f"it nests deeper than {MAX_DEPTH} levels")
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=_SAFE_LOADER):  # events stream: nothing is built yet
-            if isinstance(event, yaml.AliasEvent):
-                raise UnsafeYaml("it uses YAML aliases (*name), which topicgen does not expand")
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise too_deep
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.MarkedYAMLError as error:
-        if "nesting depth" in str(error.problem):  # libyaml's own limit, met while scanning ahead
-            raise too_deep from None
-        raise
-    return yaml.load(text, Loader=_SAFE_LOADER)
+    ``MAX_YAML_CHARS``: ``UnsafeYaml`` (a ``yaml.YAMLError``) says which. PyYAML is imported here, on
+    the first YAML read, not with this module: reading topicgen's own keys (a scan) never needs it."""
+    from topicgen.vault.safe_yaml import load_yaml as load
+
+    return load(text)
 
 
 _FRONTMATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$", re.DOTALL | re.MULTILINE)
@@ -84,6 +66,8 @@ def read_frontmatter(text: str) -> tuple[dict, str]:
     match = _FRONTMATTER.match(text)
     if not match:
         return {}, text
+    import yaml
+
     try:
         data = load_yaml(match.group(1))
     except yaml.YAMLError:
@@ -95,6 +79,8 @@ def read_frontmatter(text: str) -> tuple[dict, str]:
 def frontmatter_data(raw: str, where: str = "the page") -> dict[str, Any]:
     """The mapping of a frontmatter topicgen is about to rewrite; ``VaultError`` when it cannot be
     read safely, so that page fails alone instead of losing keys (or hanging on a YAML bomb)."""
+    import yaml
+
     try:
         data = load_yaml(raw) if raw.strip() else {}
     except yaml.YAMLError as error:
@@ -127,8 +113,12 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def _reads_back(value: str) -> bool:
+    import yaml
+
+    from topicgen.vault.safe_yaml import SAFE_LOADER
+
     try:
-        return yaml.load(f"k: {value}", Loader=_SAFE_LOADER) == {"k": value}
+        return yaml.load(f"k: {value}", Loader=SAFE_LOADER) == {"k": value}
     except yaml.YAMLError:
         return False
 
@@ -220,6 +210,8 @@ def compose(owned: Mapping[str, Any], generation: Mapping[str, Any], previous: s
     lines += notes.left_over()
     text = "---\n" + "\n".join(lines) + "\n---"
     if kept and not _kept_intact(text, old_data, [key for key, _ in kept]):
+        import yaml
+
         dumped = yaml.safe_dump(
             {key: old_data[key] for key, _ in kept}, allow_unicode=True, sort_keys=False
         ).rstrip("\n")
@@ -281,6 +273,8 @@ def _comment_of(line: str) -> str | None:
 
 def _inline_comment(line: str) -> str | None:
     """The ``# ...`` ending a ``key: value`` line, when YAML reads the line the same without it."""
+    import yaml
+
     for match in _COMMENT_START.finditer(line):
         head, comment = line[: match.start()], line[match.start() :].strip()
         try:

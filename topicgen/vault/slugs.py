@@ -11,8 +11,6 @@ import hashlib
 import re
 import unicodedata
 
-from slugify import slugify
-
 from topicgen.errors import TopicNameError
 
 MAX_NAME_LENGTH = 200
@@ -85,6 +83,8 @@ def slug_for(name: str) -> str:
     text = _APOSTROPHES.sub("", name)
     for pattern, replacement in _SUFFIX_SYMBOLS:
         text = pattern.sub(replacement, text)
+    from slugify import slugify  # its tables load only for a name the plain path does not cover
+
     slug = slugify(text)
     if not slug:
         raise TopicNameError(f"topic name {name[:60]!r} has no letters or digits to name a file after")

@@ -156,8 +156,10 @@ class StatCache:
     def get(self, name: str, info: os.stat_result) -> str | None:
         """The facts remembered for ``name`` (as JSON text) if its stat is still ``info``, else None."""
         entry = self._old.get(name)
-        stat_text = _stat_text(info)
-        if type(entry) is not str or not entry.startswith(stat_text):
+        if type(entry) is not str:
+            return None
+        stat_text = f"{info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_ctime_ns} "  # _stat_text
+        if not entry.startswith(stat_text):
             return None
         self._new[name] = entry
         return entry[len(stat_text) :]
@@ -301,19 +303,20 @@ def _read_remembering(
     folder: Path, names: list[str], handle: int, facts: Facts[T], store: StatCache
 ) -> Iterator[T]:
     child = getattr(folder, "_make_child_relpath", folder.joinpath)  # a name needs no parsing: 3x faster
-    for name in names:
+    answer, decode, load, is_regular = store.get, _DECODER.raw_decode, facts.load, stat.S_ISREG
+    for name in names:  # ten thousand pages a scan: what each one costs is kept to the least
         path = child(name)
         try:
             info = os.stat(name, dir_fd=handle, follow_symlinks=False)
         except OSError:
             yield read_page(path, facts)  # gone since it was listed: reading it says so
             continue
-        known = store.get(name, info) if stat.S_ISREG(info.st_mode) else None
+        known = answer(name, info) if is_regular(info.st_mode) else None
         if known is not None:
             try:
-                kept = _DECODER.raw_decode(known)[0]  # json.loads, less its checks for what we wrote
+                kept = decode(known)[0]  # json.loads, less its checks for what we wrote
                 if kept is not None:
-                    yield facts.load(path, kept)
+                    yield load(path, kept)
                     continue
             except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError):
                 pass  # an entry not of this shape: read the page

@@ -35,6 +35,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from measure import clean_environment  # noqa: E402  (bench/measure.py: how every benchmark measures)
+
 EXCHANGES = REPO / "fixtures" / "exchanges"
 REFERENCE_VAULT = REPO / "fixtures" / "vaults" / "reference"
 TOPIC = "Large Language Models"
@@ -48,16 +51,10 @@ def topicgen_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "topicgen"]
 
 
-def _environment() -> dict[str, str]:
-    """The caller's environment minus anything that would change what topicgen does."""
-    dropped = ("TOPICGEN_", "OPENAI_", "ANTHROPIC_", "OLLAMA_")
-    return {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
-
-
 def _timed(command: list[str], cwd: Path) -> float:
     """Milliseconds from spawn to exit; a failing command stops the benchmark."""
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=_environment(), capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, env=clean_environment(), capture_output=True, text=True)
     elapsed = (time.perf_counter() - started) * 1000
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr.strip()[-500:]}")
@@ -78,7 +75,7 @@ def _first_request(command: list[str], vault: Path, work: Path) -> tuple[float, 
 
     with FakeProvider(record_requests=False) as server:
         env = {
-            **_environment(),
+            **clean_environment(),
             "OPENAI_API_KEY": "bench-not-a-real-key",
             "OPENAI_BASE_URL": server.openai_base_url,
             "TOPICGEN_MODEL": "openai:fake-model",

@@ -715,3 +715,21 @@ def test_a_gemini_batchs_counts_are_shown_once_it_is_collected(cli, server, empt
     (row,) = map(json.loads, status.stdout.splitlines())
     assert (row["state"], row["requests"], row["succeeded"], row["failed"]) == ("collected", 2, 1, 1)
     assert row["provider_state"] == "JOB_STATE_EXPIRED"
+
+
+@pytest.mark.parametrize("model", EFFORT_REFUSALS)
+def test_a_request_refused_again_in_the_form_it_was_resent_in_fails_rather_than_going_round_again(
+    model, cli, server, empty_vault
+):
+    """A resend is for a form the request was not yet sent in: refused the same way again, it fails
+    once, reported, rather than being resent in a new batch every pass and every run."""
+    server.script(*[HttpError(400, EFFORT_REFUSALS[model])] * 4, topic="Rust")
+    env = {"TOPICGEN_MODEL": model, "TOPICGEN_REASONING_EFFORT": "medium", **BATCH}
+
+    result = cli.run("new", "Graph Theory", "Rust", "--batch", "--vault", str(empty_vault), **env)
+
+    assert result.exit_code == 1
+    assert "effort" in result.stderr and not page(empty_vault, "Rust").exists()
+    assert_valid_page(page(empty_vault, "Graph Theory"), "Graph Theory")
+    assert [b["requests"] for b in server.batch_desk.summary()] == [2, 1]
+    assert live_calls(server) == []

@@ -184,13 +184,17 @@ class AnswerIndex:
     """Collected replies of one model spec by custom id; a later batch's answer wins.
 
     ``forms``: the request forms results asked to be sent again in (``BatchResult.resend_as``),
-    for the batch client to write its next lines in (``BatchClient.adapt``).
+    for the batch client to write its next lines in (``BatchClient.adapt``). A request is sent again
+    in a form once: refused the same way by a later batch, its answer is final (an error), so a
+    rejection that reads like one about the form cannot send it round in a new batch every pass.
     """
 
     def __init__(self, key: bytes) -> None:
         self.key = key
         self._where: dict[str, tuple[Path, int, str, float]] = {}
         self._counted: set[str] = set()
+        self._asked: dict[str, dict[str, str]] = {}  # custom id → form → the batch that first asked for it
+        self._refused_again: set[str] = set()  # custom ids whose latest answer asks again for such a form
         self.forms: set[str] = set()
 
     def add(self, path: Path, batch: str, collected: float, counted: set[str] | None = None) -> None:
@@ -209,8 +213,12 @@ class AnswerIndex:
                     self._counted.add(custom_id)
                 else:
                     self._counted.discard(custom_id)
+                self._refused_again.discard(custom_id)
                 if RESEND_MARK in line and (form := _RESEND.search(line)):
-                    self.forms.add(form.group(1).decode())
+                    name = form.group(1).decode()
+                    self.forms.add(name)
+                    if self._asked.setdefault(custom_id, {}).setdefault(name, batch) != batch:
+                        self._refused_again.add(custom_id)
 
     def _entry(self, line: bytes, batch: str) -> bytes | None:
         """The JSON of a stored reply line (``<custom id>\\t<json>\\t<seal>``), if this user sealed it."""
@@ -245,7 +253,8 @@ class AnswerIndex:
         data = json.loads(entry)
         reply = _reply_of(data["reply"]) if data.get("reply") else None
         counted = custom_id in self._counted
-        return Answer(reply, data.get("error"), batch, collected, data.get("resend_as"), counted)
+        resend_as = None if custom_id in self._refused_again else data.get("resend_as")
+        return Answer(reply, data.get("error"), batch, collected, resend_as, counted)
 
 
 class BatchStore:

@@ -13,8 +13,8 @@ found the time before. What ``costs`` found is kept in ``$XDG_CACHE_HOME/topicge
 
 "No price" is an answer too. It is read once a process, through ``read_regular`` (no link,
 bounded); anything amiss in it (not JSON, another shape, a price that is not one) is an empty memo.
-What a process found is written once, as it ends, whole (a temporary file renamed over it) but
-not synced: a memo lost, or a write that fails, costs a lookup next time. The suite replaces
+What a process found is written once, as it ends, whole (a temporary file renamed over it); a
+write that fails costs a lookup next time. The suite replaces
 ``costs.genai_price`` with a fixture, which never reaches this memo, and keeps every user folder
 in a temporary one.
 """
@@ -26,7 +26,6 @@ import contextlib
 import functools
 import json
 import os
-import tempfile
 import threading
 from datetime import date
 from pathlib import Path
@@ -138,25 +137,13 @@ def remember(provider_id: str, model: str, batch: bool, day: date, price: Price 
 
 
 def save() -> None:
-    """Write what this process added to the memo, quietly if it cannot: whole, through a temporary
-    file renamed over it, without waiting for the disk (a memo lost is only a lookup next time)."""
+    """Write what this process added to the memo, quietly if it cannot (a memo lost is only a lookup
+    next time): whole, as topicgen writes any file (``write_atomic``: never through a link), for this
+    user alone."""
+    from topicgen.vault.files import write_atomic
+
     with _lock:
         for (file, _), memo in _unsaved.items():
             with contextlib.suppress(OSError, TopicgenError):
-                _write(file, json.dumps(memo, sort_keys=True))
+                write_atomic(file, json.dumps(memo, sort_keys=True), overwrite=True, mode=0o600)
         _unsaved.clear()
-
-
-def _write(file: Path, text: str) -> None:
-    from topicgen.vault.files import refuse_link
-
-    refuse_link(file)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, file)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)

@@ -158,7 +158,7 @@ class StatCache:
         entry = self._old.get(name)
         if type(entry) is not str:
             return None
-        stat_text = f"{info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_ctime_ns} "  # _stat_text
+        stat_text = _stat_text(info)
         if not entry.startswith(stat_text):
             return None
         self._new[name] = entry
